@@ -1,0 +1,23 @@
+"""Generation: one small `Backend` protocol and its implementations."""
+
+from app.engine.backend import (
+    Backend,
+    ChatMessage,
+    Done,
+    Event,
+    Generation,
+    GenerationParams,
+    GenerationStats,
+    Token,
+)
+
+__all__ = [
+    "Backend",
+    "ChatMessage",
+    "Done",
+    "Event",
+    "Generation",
+    "GenerationParams",
+    "GenerationStats",
+    "Token",
+]

@@ -1,0 +1,141 @@
+"""The `Backend` protocol every generator implements, and the events a reply streams."""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from app.config import SamplingSettings
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Role
+    content: str
+
+
+@dataclass
+class GenerationParams:
+    """Sampling for one reply; `seed=-1` draws a fresh seed."""
+
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.1
+    max_tokens: int = 512
+    seed: int = -1
+
+    @classmethod
+    def from_settings(
+        cls, s: SamplingSettings, overrides: dict[str, Any] | None = None
+    ) -> GenerationParams:
+        values = dataclasses.asdict(s)
+        names = {f.name for f in dataclasses.fields(cls)}
+        values.update({k: v for k, v in (overrides or {}).items() if k in names})
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class GenerationStats:
+    """Figures of one reply. `dropped_turns` counts old turns left out to fit the context."""
+
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    ttft_ms: float = 0.0
+    tokens_per_s: float = 0.0
+    total_ms: float = 0.0
+    stopped: bool = False
+    finish_reason: str = ""
+    dropped_turns: int = 0
+    n_ctx: int = 0
+    seed: int = -1
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of the reply's text as it arrives."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Done:
+    """The reply has ended (finished, hit its limit, or was stopped)."""
+
+    text: str
+    stats: GenerationStats = field(default_factory=GenerationStats)
+
+
+Event = Token | Done
+
+
+class Generation(Iterator[Event]):
+    """A reply in progress: iterate it for events; `cancel()` from any thread stops it
+    between two tokens, and the iteration then ends with a `Done` marked stopped.
+
+    Producers `put` events (or an exception, re-raised in the consumer) and `close()`.
+    """
+
+    _END = object()
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._cancel = threading.Event()
+        self._ended = False
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def put(self, item: Event | BaseException) -> None:
+        self._queue.put(item)
+
+    def close(self) -> None:
+        self._queue.put(self._END)
+
+    def __iter__(self) -> Generation:
+        return self
+
+    def __next__(self) -> Event:
+        if self._ended:
+            raise StopIteration
+        item = self._queue.get()
+        if item is self._END:
+            self._ended = True
+            raise StopIteration
+        if isinstance(item, BaseException):
+            self._ended = True
+            raise item
+        assert isinstance(item, Token | Done)
+        return item
+
+
+class Backend(Protocol):
+    """Something that turns a conversation into a streamed reply.
+
+    `stream` returns at once; the work happens elsewhere (a model's owner thread, a
+    remote server) and arrives as events. `close` releases the model or connection.
+    """
+
+    name: str
+
+    def stream(self, messages: list[ChatMessage], params: GenerationParams) -> Generation: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,1 @@
+"""Models on disk: GGUF headers, the registry of installed models, memory-fit estimates."""

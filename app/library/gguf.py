@@ -1,0 +1,303 @@
+"""Read a GGUF file's header: metadata, tensor table, and the size the file must have.
+
+Pure Python and streaming: it reads only the header (a few MB at most, mostly the
+tokenizer's vocabulary), so it works on a local file or on the first bytes of a remote one.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from app.errors import NotAGGUFError, TruncatedGGUFError
+
+MAGIC = b"GGUF"
+DEFAULT_ALIGNMENT = 32
+# Arrays longer than this (the tokenizer's vocabulary) are skipped, not kept: only their
+# length is recorded, which is all the registry and the fit estimate need.
+MAX_KEPT_ARRAY = 64
+
+# ggml tensor types: (elements per block, bytes per block).
+GGML_TYPES: dict[int, tuple[str, int, int]] = {
+    0: ("F32", 1, 4),
+    1: ("F16", 1, 2),
+    2: ("Q4_0", 32, 18),
+    3: ("Q4_1", 32, 20),
+    6: ("Q5_0", 32, 22),
+    7: ("Q5_1", 32, 24),
+    8: ("Q8_0", 32, 34),
+    9: ("Q8_1", 32, 36),
+    10: ("Q2_K", 256, 84),
+    11: ("Q3_K", 256, 110),
+    12: ("Q4_K", 256, 144),
+    13: ("Q5_K", 256, 176),
+    14: ("Q6_K", 256, 210),
+    15: ("Q8_K", 256, 292),
+    16: ("IQ2_XXS", 256, 66),
+    17: ("IQ2_XS", 256, 74),
+    18: ("IQ3_XXS", 256, 98),
+    19: ("IQ1_S", 256, 50),
+    20: ("IQ4_NL", 32, 18),
+    21: ("IQ3_S", 256, 110),
+    22: ("IQ2_S", 256, 82),
+    23: ("IQ4_XS", 256, 136),
+    24: ("I8", 1, 1),
+    25: ("I16", 1, 2),
+    26: ("I32", 1, 4),
+    27: ("I64", 1, 8),
+    28: ("F64", 1, 8),
+    29: ("IQ1_M", 256, 56),
+    30: ("BF16", 1, 2),
+    34: ("TQ1_0", 256, 54),
+    35: ("TQ2_0", 256, 66),
+    39: ("MXFP4", 32, 17),
+}
+
+# llama.cpp's `general.file_type` (enum llama_ftype) as the names people know.
+FILE_TYPES: dict[int, str] = {
+    0: "F32",
+    1: "F16",
+    2: "Q4_0",
+    3: "Q4_1",
+    7: "Q8_0",
+    8: "Q5_0",
+    9: "Q5_1",
+    10: "Q2_K",
+    11: "Q3_K_S",
+    12: "Q3_K_M",
+    13: "Q3_K_L",
+    14: "Q4_K_S",
+    15: "Q4_K_M",
+    16: "Q5_K_S",
+    17: "Q5_K_M",
+    18: "Q6_K",
+    19: "IQ2_XXS",
+    20: "IQ2_XS",
+    21: "Q2_K_S",
+    22: "IQ3_XS",
+    23: "IQ3_XXS",
+    24: "IQ1_S",
+    25: "IQ4_NL",
+    26: "IQ3_S",
+    27: "IQ3_M",
+    28: "IQ2_S",
+    29: "IQ2_M",
+    30: "IQ4_XS",
+    31: "IQ1_M",
+    32: "BF16",
+    36: "TQ1_0",
+    37: "TQ2_0",
+    38: "MXFP4_MOE",
+}
+
+# GGUF metadata value types.
+_SCALARS: dict[int, tuple[str, int]] = {
+    0: ("<B", 1),
+    1: ("<b", 1),
+    2: ("<H", 2),
+    3: ("<h", 2),
+    4: ("<I", 4),
+    5: ("<i", 4),
+    6: ("<f", 4),
+    7: ("<?", 1),
+    10: ("<Q", 8),
+    11: ("<q", 8),
+    12: ("<d", 8),
+}
+_STRING = 8
+_ARRAY = 9
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One tensor of the table: its name, shape, ggml type and offset in the data section."""
+
+    name: str
+    shape: tuple[int, ...]
+    ggml_type: int
+    offset: int
+
+    @property
+    def n_elements(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    @property
+    def n_bytes(self) -> int | None:
+        spec = GGML_TYPES.get(self.ggml_type)
+        if spec is None:
+            return None
+        _, block, size = spec
+        return self.n_elements // block * size
+
+
+@dataclass
+class GGUFHeader:
+    """What a GGUF header says about its file. `metadata` keeps every key; arrays longer
+    than `MAX_KEPT_ARRAY` are replaced by their length (see `array_lengths`)."""
+
+    version: int
+    metadata: dict[str, Any]
+    tensors: list[TensorInfo]
+    data_offset: int
+    array_lengths: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def alignment(self) -> int:
+        value = self.metadata.get("general.alignment", DEFAULT_ALIGNMENT)
+        return int(value) if isinstance(value, int) and value > 0 else DEFAULT_ALIGNMENT
+
+    @property
+    def expected_size(self) -> int:
+        """The smallest file size that holds every tensor the table lists."""
+        end = self.data_offset
+        for t in self.tensors:
+            size = t.n_bytes
+            end = max(end, self.data_offset + t.offset + (size or 0))
+        return end
+
+    @property
+    def architecture(self) -> str:
+        return str(self.metadata.get("general.architecture", "unknown"))
+
+    def arch_value(self, key: str) -> Any:
+        """`{architecture}.{key}`, e.g. `arch_value("context_length")`."""
+        return self.metadata.get(f"{self.architecture}.{key}")
+
+    @property
+    def file_type(self) -> str:
+        ftype = self.metadata.get("general.file_type")
+        if isinstance(ftype, int) and ftype in FILE_TYPES:
+            return FILE_TYPES[ftype]
+        # Older files carry no file_type: name the commonest tensor type instead.
+        counts: dict[str, int] = {}
+        for t in self.tensors:
+            name = GGML_TYPES.get(t.ggml_type, ("?", 1, 1))[0]
+            counts[name] = counts.get(name, 0) + t.n_elements
+        return max(counts, key=lambda k: counts[k]) if counts else "unknown"
+
+    @property
+    def n_params(self) -> int:
+        return sum(t.n_elements for t in self.tensors)
+
+
+class _Reader:
+    """Little-endian reads from a binary stream; an early end raises `EOFError`."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self.pos = 0
+
+    def read(self, n: int) -> bytes:
+        data = self._stream.read(n)
+        if len(data) != n:
+            raise EOFError
+        self.pos += n
+        return data
+
+    def unpack(self, fmt: str, size: int) -> Any:
+        return struct.unpack(fmt, self.read(size))[0]
+
+    def u32(self) -> int:
+        return int(self.unpack("<I", 4))
+
+    def u64(self) -> int:
+        return int(self.unpack("<Q", 8))
+
+    def string(self) -> str:
+        return self.read(self.u64()).decode("utf-8", errors="replace")
+
+    def skip(self, n: int) -> None:
+        # Reading through (not seeking) keeps this usable on a non-seekable HTTP stream.
+        while n > 0:
+            chunk = min(n, 1 << 20)
+            self.read(chunk)
+            n -= chunk
+
+
+def _value(r: _Reader, vtype: int, key: str, lengths: dict[str, int]) -> Any:
+    if vtype in _SCALARS:
+        fmt, size = _SCALARS[vtype]
+        return r.unpack(fmt, size)
+    if vtype == _STRING:
+        return r.string()
+    if vtype == _ARRAY:
+        itype = r.u32()
+        count = r.u64()
+        if count > MAX_KEPT_ARRAY:
+            lengths[key] = count
+            if itype in _SCALARS:
+                r.skip(count * _SCALARS[itype][1])
+            elif itype == _STRING:
+                for _ in range(count):
+                    r.skip(r.u64())
+            else:
+                for _ in range(count):
+                    _value(r, itype, key, {})
+            return count
+        return [_value(r, itype, key, lengths) for _ in range(count)]
+    raise ValueError(f"unknown metadata type {vtype} for key {key}")
+
+
+def read_header_from(stream: IO[bytes], name: str = "file") -> GGUFHeader:
+    """Parse a header from a stream positioned at the file's first byte.
+
+    Raises `ValueError` if the bytes are not GGUF and `EOFError` if they end too soon;
+    `read_header` turns these into errors a person can act on.
+    """
+    r = _Reader(stream)
+    magic = r.read(4)
+    if magic != MAGIC:
+        raise ValueError(f"it starts with {magic!r}, not the GGUF signature")
+    version = r.u32()
+    if version not in (2, 3):
+        raise ValueError(f"GGUF version {version} is not supported (2 and 3 are)")
+    n_tensors = r.u64()
+    n_kv = r.u64()
+    if n_tensors > 1_000_000 or n_kv > 1_000_000:
+        raise ValueError("its header declares an impossible number of entries")
+    metadata: dict[str, Any] = {}
+    lengths: dict[str, int] = {}
+    for _ in range(n_kv):
+        key = r.string()
+        metadata[key] = _value(r, r.u32(), key, lengths)
+    tensors: list[TensorInfo] = []
+    for _ in range(n_tensors):
+        tname = r.string()
+        n_dims = r.u32()
+        shape = tuple(r.u64() for _ in range(n_dims))
+        ttype = r.u32()
+        offset = r.u64()
+        tensors.append(TensorInfo(tname, shape, ttype, offset))
+    header = GGUFHeader(version, metadata, tensors, 0, lengths)
+    align = header.alignment
+    header.data_offset = (r.pos + align - 1) // align * align
+    return header
+
+
+def read_header(path: Path, *, check_size: bool = True) -> GGUFHeader:
+    """Read and validate the header of a local GGUF file.
+
+    Raises `NotAGGUFError` for anything that is not GGUF and `TruncatedGGUFError` when the
+    file is shorter than its tensor table requires.
+    """
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise
+    if size == 0:
+        raise NotAGGUFError(path, "the file is empty")
+    with path.open("rb") as f:
+        try:
+            header = read_header_from(f, path.name)
+        except ValueError as exc:
+            raise NotAGGUFError(path, str(exc)) from None
+        except (EOFError, UnicodeDecodeError, struct.error, MemoryError, OverflowError):
+            raise TruncatedGGUFError(path, size, None) from None
+    if check_size and size < header.expected_size:
+        raise TruncatedGGUFError(path, size, header.expected_size)
+    return header

@@ -1,0 +1,227 @@
+"""`Workbench`: the one facade the GUI and the command line both use.
+
+It wires settings, store, model registry and the loaded backend together by passing
+objects to constructors. It never imports Qt; blocking calls (`load_model`, iterating a
+`Reply`) are meant for worker threads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from app.config import Paths, Settings, load_settings, save_settings
+from app.engine.backend import ChatMessage, Done, Event, Generation, GenerationParams
+from app.engine.llama import LlamaBackend, LoadOptions
+from app.errors import NoModelLoadedError
+from app.library.registry import ModelInfo, ModelRegistry
+from app.store import Conversation, Message, Store
+
+TITLE_LENGTH = 48
+NEW_TITLE = "New conversation"
+
+
+class Reply(Iterator[Event]):
+    """A reply streaming into a conversation. Iterate it for events; `cancel()` from any
+    thread stops it between tokens. When it ends, the assistant message (partial and
+    marked stopped if cancelled) is written to the store before `Done` is returned."""
+
+    def __init__(
+        self, store: Store, conversation_id: int, generation: Generation, params: GenerationParams
+    ) -> None:
+        self._store = store
+        self.conversation_id = conversation_id
+        self._generation = generation
+        self._params = params
+        self.message: Message | None = None
+
+    def cancel(self) -> None:
+        self._generation.cancel()
+
+    def __iter__(self) -> Reply:
+        return self
+
+    def __next__(self) -> Event:
+        event = next(self._generation)
+        if isinstance(event, Done):
+            self.message = self._store.add_message(
+                self.conversation_id,
+                "assistant",
+                event.text,
+                model=event.stats.model,
+                params=self._params.as_dict(),
+                stats=event.stats.as_dict(),
+                stopped=event.stats.stopped,
+            )
+        return event
+
+
+class Workbench:
+    """Carrel's core: models, conversations and replies, free of any GUI."""
+
+    def __init__(
+        self, paths: Paths, settings: Settings, store: Store, registry: ModelRegistry
+    ) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.store = store
+        self.registry = registry
+        self._backend: LlamaBackend | None = None
+        self._lock = threading.Lock()
+        self._active: Reply | None = None
+
+    @classmethod
+    def open(cls, paths: Paths | None = None) -> Workbench:
+        paths = (paths or Paths.default()).ensure()
+        settings = load_settings(paths)
+        return cls(paths, settings, Store(paths.database), ModelRegistry(paths.models_dir))
+
+    def close(self) -> None:
+        self.unload()
+        self.store.close()
+
+    def save_settings(self) -> None:
+        save_settings(self.paths, self.settings)
+
+    # models ----------------------------------------------------------------------------
+
+    def models(self) -> list[ModelInfo]:
+        return self.registry.list()
+
+    @property
+    def loaded_model(self) -> ModelInfo | None:
+        backend = self._backend
+        return backend.info if backend is not None else None
+
+    @property
+    def backend(self) -> LlamaBackend | None:
+        return self._backend
+
+    def load_model(self, name_or_path: str, *, warmup: bool = False) -> ModelInfo:
+        """Load a model (blocking), closing the one loaded before; raises a `CarrelError`
+        that says why if it cannot. The previous model stays loaded if the new one fails."""
+        info = self.registry.resolve(name_or_path)
+        s = self.settings.model
+        options = LoadOptions(
+            context_length=s.context_length,
+            threads=s.threads,
+            gpu_layers=s.gpu_layers,
+            warmup=warmup,
+        )
+        with self._lock:
+            if self._active is not None:
+                self._active.cancel()
+            previous, self._backend = self._backend, None
+            if previous is not None:
+                previous.close()
+            try:
+                self._backend = LlamaBackend(info, options)
+            except Exception:
+                if previous is not None:
+                    self._backend = LlamaBackend(previous.info, previous.options)
+                raise
+        return info
+
+    def unload(self) -> None:
+        with self._lock:
+            if self._backend is not None:
+                self._backend.close()
+                self._backend = None
+
+    # replies ---------------------------------------------------------------------------
+
+    def params_for(self, overrides: dict[str, Any] | None = None) -> GenerationParams:
+        return GenerationParams.from_settings(self.settings.sampling, overrides)
+
+    def complete(
+        self, messages: list[ChatMessage], params: GenerationParams | None = None
+    ) -> Generation:
+        """A reply to messages that are not stored (the `carrel chat` command)."""
+        backend = self._backend
+        if backend is None:
+            raise NoModelLoadedError
+        return backend.stream(messages, params or self.params_for())
+
+    def reply(
+        self, conversation_id: int, text: str, overrides: dict[str, Any] | None = None
+    ) -> Reply:
+        """Store the person's message and start the reply to the whole conversation."""
+        backend = self._backend
+        if backend is None:
+            raise NoModelLoadedError
+        conversation = self.store.conversation(conversation_id)
+        params = self.params_for({**conversation.params, **(overrides or {})})
+        self.store.add_message(conversation_id, "user", text)
+        if conversation.title == NEW_TITLE:
+            self.store.update_conversation(conversation_id, title=_title_from(text))
+        self.store.update_conversation(conversation_id, model=backend.name)
+        history = self.history(conversation)
+        reply = Reply(self.store, conversation_id, backend.stream(history, params), params)
+        self._active = reply
+        return reply
+
+    def history(self, conversation: Conversation) -> list[ChatMessage]:
+        messages: list[ChatMessage] = []
+        if conversation.system_prompt.strip():
+            messages.append(ChatMessage("system", conversation.system_prompt))
+        for m in self.store.messages(conversation.id):
+            if m.role in ("user", "assistant") and m.text:
+                messages.append(ChatMessage("user" if m.role == "user" else "assistant", m.text))
+        return messages
+
+    # conversations ---------------------------------------------------------------------
+
+    def new_conversation(self, title: str = NEW_TITLE) -> Conversation:
+        loaded = self.loaded_model
+        return self.store.create_conversation(
+            title=title,
+            system_prompt=self.settings.model.system_prompt,
+            model=loaded.name if loaded else "",
+        )
+
+    def export_markdown(self, conversation_id: int) -> str:
+        c = self.store.conversation(conversation_id)
+        out = [f"# {c.title}", ""]
+        if c.system_prompt:
+            out += [f"> System: {c.system_prompt}", ""]
+        for m in self.store.messages(conversation_id):
+            who = (
+                "You" if m.role == "user" else f"Assistant ({m.model})" if m.model else "Assistant"
+            )
+            out += [f"## {who}", "", m.text, ""]
+            if m.stopped:
+                out += ["*(stopped)*", ""]
+        return "\n".join(out)
+
+    def export_json(self, conversation_id: int) -> dict[str, Any]:
+        c = self.store.conversation(conversation_id)
+        return {
+            "title": c.title,
+            "system_prompt": c.system_prompt,
+            "model": c.model,
+            "params": c.params,
+            "created_at": _iso(c.created_at),
+            "messages": [
+                {
+                    "role": m.role,
+                    "text": m.text,
+                    "model": m.model,
+                    "params": m.params,
+                    "stats": m.stats,
+                    "stopped": m.stopped,
+                    "created_at": _iso(m.created_at),
+                }
+                for m in self.store.messages(conversation_id)
+            ],
+        }
+
+
+def _title_from(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def _iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat()

