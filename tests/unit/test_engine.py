@@ -151,7 +151,7 @@ def test_llama_cpp_refusal_is_a_load_error(tmp_path: Path, smollm_path: Path) ->
     with bad.open("r+b") as f:
         f.seek(at)
         f.write(b"xxxxx")
-    with pytest.raises(ModelLoadError, match="could not load 'alien.gguf'"):
+    with pytest.raises(ModelLoadError, match=r"could not load 'alien\.gguf'"):
         LlamaBackend(ModelRegistry(tmp_path).resolve(str(bad)))
 
 
