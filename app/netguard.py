@@ -3,11 +3,15 @@
 An audit hook (`sys.addaudithook`) sees each `socket.connect` and raises unless the
 destination is loopback, a local (Unix) socket, or an address an action has allowed for
 as long as it runs. Installed once at start-up by the app and by the test suite.
+
+`install()` also sets, unless already set, the environment variables that stop libraries
+from phoning home (telemetry, analytics, update checks).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import sys
 import threading
@@ -62,17 +66,57 @@ class NetGuard:
 
     @contextmanager
     def allow(self, host: str) -> Iterator[None]:
+        """Allow `host` (a name or an address) until the block ends. A name is resolved
+        here, because the connection the hook sees is made to an address."""
+        names = [host, *_addresses_of(host)]
         with self._lock:
-            self._allowed[host] = self._allowed.get(host, 0) + 1
+            for name in names:
+                self._allowed[name] = self._allowed.get(name, 0) + 1
         try:
             yield
         finally:
             with self._lock:
-                self._allowed[host] -= 1
+                for name in names:
+                    self._allowed[name] -= 1
 
     def treat_as_off_device(self, host: str) -> None:
         """Tests declare a second loopback address (127.0.0.2) off-device to see refusals."""
         self._off_device.add(host)
+
+
+def _addresses_of(host: str) -> list[str]:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+        return []
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return []  # the connection will fail on its own, with the library's message
+    return sorted({str(info[4][0]) for info in infos} - {host})
+
+
+# Libraries that call home unless told not to. Hub access is switched on per action by the
+# hub code itself (it needs HF_HUB_OFFLINE unset), so that one is not forced here.
+QUIET_ENV = {
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
+    "DO_NOT_TRACK": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "SCARF_NO_ANALYTICS": "true",
+    "OTEL_SDK_DISABLED": "true",
+    "HAYSTACK_TELEMETRY_ENABLED": "False",
+    "POSTHOG_DISABLED": "1",
+    "DISABLE_TELEMETRY": "1",
+}
+
+
+def quiet_libraries() -> None:
+    """Set each telemetry switch in `QUIET_ENV`, leaving any the person set alone."""
+    for name, value in QUIET_ENV.items():
+        os.environ.setdefault(name, value)
 
 
 _guard: NetGuard | None = None
@@ -81,6 +125,7 @@ _guard: NetGuard | None = None
 def install() -> NetGuard:
     """Install the guard once per process and return it."""
     global _guard
+    quiet_libraries()
     if _guard is None:
         guard = NetGuard()
 

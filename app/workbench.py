@@ -10,14 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from app import netguard
 from app.config import Paths, Settings, load_settings, save_settings
 from app.engine.backend import ChatMessage, Done, Event, Generation, GenerationParams
 from app.engine.llama import LlamaBackend, LoadOptions
+from app.engine.router import Route, RoutedGeneration
 from app.errors import NoModelLoadedError
 from app.library.registry import ModelInfo, ModelRegistry
+from app.privacy.service import Privacy
 from app.store import Conversation, Message, Store
+
+if TYPE_CHECKING:  # openai takes 0.3 s to import: only when a remote is used
+    from app.engine.remote import RemoteBackend
 
 TITLE_LENGTH = 48
 NEW_TITLE = "New conversation"
@@ -46,6 +52,12 @@ class Reply(Iterator[Event]):
     def __next__(self) -> Event:
         event = next(self._generation)
         if isinstance(event, Done):
+            answered = getattr(self._generation, "answered_by", None)
+            if answered is not None:
+                event.stats.model = answered.model
+                event.stats.endpoint = answered.endpoint
+                event.stats.badge = answered.badge
+                event.stats.fallback_reason = answered.fallback_reason
             self.message = self._store.add_message(
                 self.conversation_id,
                 "assistant",
@@ -62,12 +74,21 @@ class Workbench:
     """Carrel's core: models, conversations and replies, free of any GUI."""
 
     def __init__(
-        self, paths: Paths, settings: Settings, store: Store, registry: ModelRegistry
+        self,
+        paths: Paths,
+        settings: Settings,
+        store: Store,
+        registry: ModelRegistry,
+        privacy: Privacy,
     ) -> None:
         self.paths = paths
         self.settings = settings
         self.store = store
         self.registry = registry
+        self.privacy = privacy
+        # Typed by the person for the encrypted key vault; kept in memory only.
+        self.vault_passphrase: str | None = None
+        self._remotes: dict[str, RemoteBackend] = {}
         self._backend: LlamaBackend | None = None
         self._lock = threading.Lock()
         self._active: Reply | None = None
@@ -76,10 +97,15 @@ class Workbench:
     def open(cls, paths: Paths | None = None) -> Workbench:
         paths = (paths or Paths.default()).ensure()
         settings = load_settings(paths)
-        return cls(paths, settings, Store(paths.database), ModelRegistry(paths.models_dir))
+        store = Store(paths.database)
+        privacy = Privacy(paths, store, guard=netguard.install())
+        return cls(paths, settings, store, ModelRegistry(paths.models_dir), privacy)
 
     def close(self) -> None:
         self.unload()
+        for remote in self._remotes.values():
+            remote.close()
+        self._remotes.clear()
         self.store.close()
 
     def save_settings(self) -> None:
@@ -145,22 +171,77 @@ class Workbench:
         return backend.stream(messages, params or self.params_for())
 
     def reply(
-        self, conversation_id: int, text: str, overrides: dict[str, Any] | None = None
+        self,
+        conversation_id: int,
+        text: str,
+        overrides: dict[str, Any] | None = None,
+        *,
+        ask_remote: bool = False,
     ) -> Reply:
-        """Store the person's message and start the reply to the whole conversation."""
+        """Store the person's message and start the reply to the whole conversation.
+
+        The conversation's `route` (in its params; on-device only by default) decides
+        whether an enabled remote endpoint may answer; anything that would leave goes
+        through the privacy gate.
+        """
         backend = self._backend
-        if backend is None:
-            raise NoModelLoadedError
         conversation = self.store.conversation(conversation_id)
+        route = Route(conversation.params.get("route", Route.LOCAL_ONLY))
+        remote = self._remote_for(conversation) if route != Route.LOCAL_ONLY else None
+        if backend is None and remote is None:
+            raise NoModelLoadedError
         params = self.params_for({**conversation.params, **(overrides or {})})
         self.store.add_message(conversation_id, "user", text)
         if conversation.title == NEW_TITLE:
             self.store.update_conversation(conversation_id, title=_title_from(text))
-        self.store.update_conversation(conversation_id, model=backend.name)
+        if backend is not None:
+            self.store.update_conversation(conversation_id, model=backend.name)
         history = self.history(conversation)
-        reply = Reply(self.store, conversation_id, backend.stream(history, params), params)
+        generation: Generation
+        if remote is None and backend is not None:
+            # On-device only: straight to the model's owner thread, no router in between.
+            generation = backend.stream(history, params)
+        else:
+            generation = self._routed(
+                backend, remote, route, history, params, conversation_id, ask_remote
+            )
+        reply = Reply(self.store, conversation_id, generation, params)
         self._active = reply
         return reply
+
+    def _routed(
+        self,
+        backend: LlamaBackend | None,
+        remote: RemoteBackend | None,
+        route: Route,
+        history: list[ChatMessage],
+        params: GenerationParams,
+        conversation_id: int,
+        ask_remote: bool,
+    ) -> RoutedGeneration:
+        router = self.privacy.router(backend, route, remote)
+        return router.stream(
+            history, params, conversation_id=conversation_id, ask_remote=ask_remote
+        )
+
+    def _remote_for(self, conversation: Conversation) -> RemoteBackend | None:
+        """The enabled endpoint the conversation names (or the first enabled one)."""
+        wanted = conversation.params.get("remote", "")
+        enabled = [e for e in self.privacy.endpoints() if e.enabled]
+        chosen = next((e for e in enabled if e.name == wanted), None) if wanted else None
+        chosen = chosen or (enabled[0] if enabled else None)
+        if chosen is None:
+            return None
+        if chosen.name not in self._remotes:
+            keys = self.privacy.keys(self.vault_passphrase)
+            self._remotes[chosen.name] = self.privacy.remote(chosen.name, keys)
+        return self._remotes[chosen.name]
+
+    def forget_remotes(self) -> None:
+        """Drop cached remote backends (after a key or endpoint changed)."""
+        for remote in self._remotes.values():
+            remote.close()
+        self._remotes.clear()
 
     def history(self, conversation: Conversation) -> list[ChatMessage]:
         messages: list[ChatMessage] = []

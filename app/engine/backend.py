@@ -60,6 +60,10 @@ class GenerationStats:
     dropped_turns: int = 0
     n_ctx: int = 0
     seed: int = -1
+    # Who answered: the endpoint's host (empty on this device) and the chat's badge.
+    endpoint: str = ""
+    badge: str = "on-device"
+    fallback_reason: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

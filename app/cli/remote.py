@@ -1,0 +1,239 @@
+"""`carrel remote …` (endpoints and their keys) and `carrel ledger` (what left the device).
+
+Keys and passphrases are read from the terminal without echo (or one line each from a
+pipe), never from the command line, so they stay out of shell history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any
+
+from app.cli.output import print_json
+from app.config import Paths
+from app.errors import CarrelError
+from app.privacy.errors import KeyringUnavailableError
+from app.privacy.keys import Keys
+from app.privacy.policy import EndpointKind
+from app.privacy.service import Privacy
+from app.store import Store
+
+
+def register(commands: Any) -> None:
+    remote = commands.add_parser("remote", help="remote endpoints (off unless you enable them)")
+    sub = remote.add_subparsers(dest="remote_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("add", help="add an OpenAI-compatible endpoint, switched off")
+    p.add_argument("name")
+    p.add_argument("--url", required=True, help="base URL, e.g. https://api.example.com/v1")
+    p.add_argument("--model", required=True, help="the model name the server expects")
+    p.add_argument(
+        "--kind",
+        choices=[str(k) for k in EndpointKind],
+        default=str(EndpointKind.THIRD_PARTY),
+        help="third-party (a vendor) or self-hosted (your team's server)",
+    )
+    p.set_defaults(handler=_add)
+
+    p = sub.add_parser("list", help="show the endpoints")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--vault", action="store_true", help="unlock the key vault to show hints")
+    p.set_defaults(handler=_list)
+
+    for action, helptext in (("remove", "forget an endpoint and its key"),):
+        p = sub.add_parser(action, help=helptext)
+        p.add_argument("name")
+        p.add_argument("--vault", action="store_true", help="its key is in the vault")
+        p.set_defaults(handler=_remove)
+
+    for action, on in (("enable", True), ("disable", False)):
+        p = sub.add_parser(action, help=f"switch an endpoint {'on' if on else 'off'}")
+        p.add_argument("name")
+        p.set_defaults(handler=_enable, enabled=on)
+
+    p = sub.add_parser("set-key", help="store or replace an endpoint's key (read from stdin)")
+    p.add_argument("name")
+    p.add_argument(
+        "--vault",
+        action="store_true",
+        help="keep keys in an encrypted file unlocked by a passphrase (no system keyring)",
+    )
+    p.set_defaults(handler=_set_key)
+
+    p = sub.add_parser("clear-key", help="delete an endpoint's key")
+    p.add_argument("name")
+    p.add_argument("--vault", action="store_true", help="the key is in the vault")
+    p.set_defaults(handler=_clear_key)
+
+    p = commands.add_parser("ledger", help="every request that left the device, or was refused")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print JSON")
+    form.add_argument("--csv", action="store_true", help="print CSV")
+    p.set_defaults(handler=_ledger)
+
+
+def _read_secret(prompt: str) -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    line = sys.stdin.readline()
+    if not line:
+        raise CarrelError(f"{prompt.rstrip(': ')} was expected on standard input; none came.")
+    return line.rstrip("\r\n")
+
+
+class _Session:
+    def __init__(self) -> None:
+        self.paths = Paths.default().ensure()
+        self.store = Store(self.paths.database)
+        self.privacy = Privacy(self.paths, self.store)
+
+    def keys(self, vault: bool) -> Keys:
+        if vault and self.privacy.policy.key_store != "vault":
+            self.privacy.use_vault(True)
+        passphrase = None
+        if self.privacy.policy.key_store == "vault":
+            passphrase = _read_secret("Vault passphrase: ")
+        return self.privacy.keys(passphrase)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _with_session(args: argparse.Namespace, body: Any) -> int:
+    s = _Session()
+    try:
+        result: int = body(s, args)
+        return result
+    finally:
+        s.close()
+
+
+def _add(args: argparse.Namespace) -> int:
+    def body(s: _Session, a: argparse.Namespace) -> int:
+        e = s.privacy.add_endpoint(a.name, a.url, a.model, EndpointKind(a.kind))
+        print(f"Added {e.name} ({e.kind}, {e.host}), switched off. ")
+        print(
+            f"Store its key with 'carrel remote set-key {e.name}'; switch it on with "
+            f"'carrel remote enable {e.name}'."
+        )
+        return 0
+
+    return _with_session(args, body)
+
+
+def _list(args: argparse.Namespace) -> int:
+    def body(s: _Session, a: argparse.Namespace) -> int:
+        hints: dict[str, str] = {}
+        keys: Keys | None = None
+        if s.privacy.policy.key_store != "vault" or a.vault:
+            try:
+                keys = s.keys(a.vault)
+            except KeyringUnavailableError:
+                keys = None
+        for e in s.privacy.endpoints():
+            hints[e.name] = keys.hint(e.name) if keys is not None else "(key store locked)"
+        rows = [
+            {
+                "name": e.name,
+                "base_url": e.base_url,
+                "model": e.model,
+                "kind": str(e.kind),
+                "enabled": e.enabled,
+                "key": hints[e.name],
+            }
+            for e in s.privacy.endpoints()
+        ]
+        if a.json:
+            print_json(rows)
+        elif not rows:
+            print("No remote endpoints: everything runs on this device.")
+        else:
+            for r in rows:
+                state = "on " if r["enabled"] else "off"
+                print(
+                    f"{state}  {r['name']}  {r['kind']}  {r['model']}  {r['base_url']}  "
+                    f"key {r['key']}"
+                )
+        return 0
+
+    return _with_session(args, body)
+
+
+def _remove(args: argparse.Namespace) -> int:
+    def body(s: _Session, a: argparse.Namespace) -> int:
+        e = s.privacy.remove_endpoint(a.name)
+        try:
+            cleared = s.keys(a.vault).clear(e.name)
+        except KeyringUnavailableError:
+            cleared = False
+        print(f"Removed {e.name}" + (" and its key." if cleared else "."))
+        return 0
+
+    return _with_session(args, body)
+
+
+def _enable(args: argparse.Namespace) -> int:
+    def body(s: _Session, a: argparse.Namespace) -> int:
+        e = s.privacy.set_enabled(a.name, a.enabled)
+        if a.enabled:
+            print(f"{e.name} is on: requests to {e.host} may leave after you approve each one.")
+        else:
+            print(f"{e.name} is off: nothing will be sent to {e.host}.")
+        return 0
+
+    return _with_session(args, body)
+
+
+def _set_key(args: argparse.Namespace) -> int:
+    def body(s: _Session, a: argparse.Namespace) -> int:
+        s.privacy.policy.endpoint(a.name)  # a typo fails before any prompt
+        keys = s.keys(a.vault)
+        key = _read_secret(f"API key for {a.name}: ")
+        if not key.strip():
+            raise CarrelError("The key was empty; nothing was stored.")
+        shown = keys.set(a.name, key)
+        print(f"Stored the key for {a.name} ({shown}) in {keys.where}.")
+        return 0
+
+    return _with_session(args, body)
+
+
+def _clear_key(args: argparse.Namespace) -> int:
+    def body(s: _Session, a: argparse.Namespace) -> int:
+        keys = s.keys(a.vault)
+        if keys.clear(a.name):
+            print(f"Deleted the key for {a.name} from {keys.where}.")
+        else:
+            print(f"There was no key for {a.name} in {keys.where}.")
+        return 0
+
+    return _with_session(args, body)
+
+
+def _ledger(args: argparse.Namespace) -> int:
+    def body(s: _Session, a: argparse.Namespace) -> int:
+        ledger = s.privacy.ledger
+        if a.json:
+            sys.stdout.write(ledger.export_json() + "\n")
+            return 0
+        if a.csv:
+            sys.stdout.write(ledger.export_csv())
+            return 0
+        entries = ledger.entries()
+        if not entries:
+            print("Nothing has left this device.")
+        for e in entries:
+            d = e.as_dict()
+            what = (
+                f"sent {e.bytes:,} B sha256 {e.sha256[:12]}… {e.redactions} redacted, "
+                f"consent {e.consent}"
+                if e.outcome == "sent"
+                else f"refused ({e.reason})"
+            )
+            conv = f" conversation {e.conversation_id}" if e.conversation_id is not None else ""
+            print(f"{d['at']}  {e.host} ({e.kind}) {e.model}{conv}: {what}")
+        return 0
+
+    return _with_session(args, body)

@@ -1,0 +1,208 @@
+"""`RemoteBackend`: an OpenAI-compatible server (a vendor, or the team's own llama.cpp or
+vLLM), reached only through the `EgressGate`.
+
+The request runs on a worker thread: the gate clears it (redaction, preview, consent),
+the HTTP client's request hook writes the ledger row for the exact bytes about to leave,
+the network guard is opened for that host alone while the request runs, and tokens stream
+into a `Generation` with the placeholders put back. `cancel()` is checked between chunks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx2
+import openai
+
+from app.engine.backend import ChatMessage, Done, Generation, GenerationParams, GenerationStats
+from app.engine.backend import Token as TokenEvent
+from app.errors import CarrelError
+from app.netguard import EgressRefusedError
+from app.privacy.errors import RemoteFailedError
+from app.privacy.gate import Clearance, EgressGate, PassageLike
+from app.privacy.policy import EndpointKind, RemoteEndpoint
+from app.privacy.redact import Restorer
+
+# A request may wait this long for the first byte; a local server loading a model is slow.
+TIMEOUT_S = 120.0
+CONNECT_TIMEOUT_S = 10.0
+
+
+class RemoteBackend:
+    """Generation by a remote OpenAI-compatible endpoint, one request per reply."""
+
+    def __init__(
+        self,
+        endpoint: RemoteEndpoint,
+        gate: EgressGate,
+        api_key: str | None = None,
+        *,
+        timeout: float = TIMEOUT_S,
+    ) -> None:
+        self.endpoint = endpoint
+        self.name = f"{endpoint.model} @ {endpoint.host}"
+        self._gate = gate
+        self._key = api_key or ""
+        self._local = threading.local()
+        self._http = httpx2.Client(
+            # No proxy, netrc or certificates from the environment: the request goes to the
+            # endpoint the person configured, and nowhere else (no redirects either).
+            trust_env=False,
+            follow_redirects=False,
+            timeout=httpx2.Timeout(timeout, connect=CONNECT_TIMEOUT_S),
+            event_hooks={"request": [self._on_request]},
+        )
+        self._client = openai.OpenAI(
+            api_key=self._key or "no-key",
+            base_url=endpoint.base_url,
+            max_retries=0,  # a retry would be a second request the person did not see
+            http_client=self._http,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def stream(
+        self,
+        messages: list[ChatMessage],
+        params: GenerationParams,
+        *,
+        conversation_id: int | None = None,
+        passages: Sequence[PassageLike] = (),
+    ) -> Generation:
+        """Start the request on a worker thread; a refusal or failure arrives as an error
+        from the generation before any token."""
+        generation = Generation()
+        worker = threading.Thread(
+            target=self._run,
+            args=(list(messages), params, conversation_id, list(passages), generation),
+            name=f"remote:{self.endpoint.name}",
+            daemon=True,
+        )
+        worker.start()
+        return generation
+
+    # worker thread -------------------------------------------------------------------
+
+    def _run(
+        self,
+        messages: list[ChatMessage],
+        params: GenerationParams,
+        conversation_id: int | None,
+        passages: list[PassageLike],
+        gen: Generation,
+    ) -> None:
+        clearance: Clearance | None = None
+        try:
+            clearance = self._gate.clear(self.endpoint, messages, passages, conversation_id)
+            self._local.clearance = clearance
+            try:
+                with self._gate.door(clearance):
+                    self._generate(clearance, params, gen)
+            finally:
+                self._local.clearance = None
+        except CarrelError as exc:
+            gen.put(exc)
+        except Exception as exc:
+            failure = self._failure(exc)
+            if clearance is not None and clearance.sent:
+                self._gate.ledger.annotate(clearance.sent[-1].id, f"failed: {failure}")
+            gen.put(failure)
+        finally:
+            gen.close()
+
+    def _request_args(self, clearance: Clearance, params: GenerationParams) -> dict[str, Any]:
+        args: dict[str, Any] = {
+            "model": self.endpoint.model,
+            "messages": [{"role": m.role, "content": m.content} for m in clearance.messages],
+            "stream": True,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+        }
+        if params.seed >= 0:
+            args["seed"] = params.seed
+        if self.endpoint.kind == EndpointKind.SELF_HOSTED:
+            # llama.cpp and vLLM servers take these; closed vendors reject unknown fields.
+            args["extra_body"] = {
+                "top_k": params.top_k,
+                "min_p": params.min_p,
+                "repeat_penalty": params.repeat_penalty,
+            }
+        return args
+
+    def _generate(self, clearance: Clearance, params: GenerationParams, gen: Generation) -> None:
+        t0 = time.perf_counter()
+        stream = self._client.chat.completions.create(**self._request_args(clearance, params))
+        restorer = Restorer(clearance.mapping)
+        raw: list[str] = []
+        chunks = 0
+        t_first = t_last = 0.0
+        finish = ""
+        try:
+            for chunk in stream:
+                if gen.cancelled:
+                    break
+                if not chunk.choices:
+                    continue
+                choice = chunk.choices[0]
+                text = choice.delta.content or ""
+                finish = choice.finish_reason or finish
+                if not text:
+                    continue
+                t_last = time.perf_counter()
+                if not raw:
+                    t_first = t_last
+                raw.append(text)
+                chunks += 1
+                shown = restorer.feed(text)
+                if shown:
+                    gen.put(TokenEvent(shown))
+        finally:
+            stream.close()
+        tail = restorer.flush()
+        if tail:
+            gen.put(TokenEvent(tail))
+        stopped = gen.cancelled
+        decode_s = t_last - t_first
+        stats = GenerationStats(
+            model=self.endpoint.model,
+            completion_tokens=chunks,
+            ttft_ms=(t_first - t0) * 1000 if raw else 0.0,
+            tokens_per_s=(chunks - 1) / decode_s if chunks > 1 and decode_s > 0 else 0.0,
+            total_ms=(time.perf_counter() - t0) * 1000,
+            stopped=stopped,
+            finish_reason="stopped" if stopped else finish,
+        )
+        gen.put(Done(clearance.mapping.restore("".join(raw)), stats))
+
+    def _on_request(self, request: httpx2.Request) -> None:
+        """The last moment before bytes leave: no clearance, no request; with one, the
+        ledger row for these exact bytes is written first."""
+        clearance: Clearance | None = getattr(self._local, "clearance", None)
+        if clearance is None or request.url.host != self.endpoint.host:
+            raise EgressRefusedError(request.url.host)
+        # Identification headers (OS, architecture, Python version) are not the
+        # endpoint's business.
+        for name in [h for h in request.headers if h.lower().startswith("x-stainless-")]:
+            del request.headers[name]
+        self._gate.record_sent(clearance, request.read())
+
+    def _failure(self, exc: BaseException) -> CarrelError:
+        cause: BaseException | None = exc
+        while cause is not None:
+            if isinstance(cause, EgressRefusedError):
+                return cause
+            cause = cause.__cause__ or cause.__context__
+        if isinstance(exc, openai.APIStatusError):
+            detail = f"HTTP {exc.status_code}"
+        elif isinstance(exc, openai.APITimeoutError):
+            detail = "no answer in time"
+        elif isinstance(exc, openai.APIConnectionError):
+            detail = "cannot connect"
+        else:
+            detail = type(exc).__name__
+        return RemoteFailedError(self.endpoint.host, detail)
