@@ -1,0 +1,1 @@
+"""Carrel's desktop face: the only package that imports PySide6."""

@@ -1,0 +1,216 @@
+"""`ChatView`: the conversation as a read-only rich-text document.
+
+A streaming reply is appended as plain text at the end of the document (O(1) per batch,
+nothing re-rendered); when it ends, exactly that reply's text is replaced by its Markdown
+rendering (code blocks, lists, tables) and a small line of figures.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocumentFragment,
+    QTextFormat,
+)
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from app.store import Message
+
+USER_COLOR = "#1f5fa8"
+ASSISTANT_COLOR = "#2d6a3e"
+META_COLOR = "#7a7a7a"
+STOPPED_COLOR = "#b3261e"
+CODE_BACKGROUND = "#f3f3f3"
+
+
+def reply_figures(stats: dict[str, Any], model: str = "") -> str:
+    """The small line under a reply: model, speed and length."""
+    parts = []
+    name = model or str(stats.get("model", ""))
+    if name:
+        parts.append(name)
+    tps = stats.get("tokens_per_s")
+    if isinstance(tps, int | float) and tps > 0:
+        parts.append(f"{tps:.1f} tok/s")
+    n = stats.get("completion_tokens")
+    if isinstance(n, int) and n > 0:
+        parts.append(f"{n} tokens")
+    dropped = stats.get("dropped_turns")
+    if isinstance(dropped, int) and dropped > 0:
+        parts.append(f"{dropped} old turns left out to fit the context")
+    return " · ".join(parts)
+
+
+class ChatView(QTextBrowser):
+    """Shows a conversation: person's messages, rendered replies, and the reply streaming in.
+
+    Use `show_messages` for a stored conversation, then `begin_reply`, `append_stream` (per
+    batch) and `end_reply` for a live one. Follows the end while the person has not
+    scrolled up. No signals of its own.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setOpenExternalLinks(False)
+        self.setOpenLinks(False)
+        self.document().setDocumentMargin(12)
+        self._reply_start: int | None = None
+        self._follow = True
+        bar = self.verticalScrollBar()
+        bar.rangeChanged.connect(self._on_range_changed)
+        bar.valueChanged.connect(self._on_scrolled)
+
+    # building blocks ---------------------------------------------------------------------
+
+    def _end_cursor(self) -> QTextCursor:
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        return cursor
+
+    def _new_block(self, cursor: QTextCursor, *, top_margin: float = 0.0) -> None:
+        """Start a fresh, unformatted paragraph (no list, code or table carried over)."""
+        block = QTextBlockFormat()
+        block.setTopMargin(top_margin)
+        if self.document().isEmpty():
+            cursor.setBlockFormat(block)
+            cursor.setBlockCharFormat(QTextCharFormat())
+        else:
+            cursor.insertBlock(block, QTextCharFormat())
+
+    def _header(self, cursor: QTextCursor, text: str, color: str) -> None:
+        self._new_block(cursor, top_margin=14.0)
+        fmt = QTextCharFormat()
+        fmt.setFontWeight(QFont.Weight.Bold)
+        fmt.setForeground(QColor(color))
+        cursor.insertText(text, fmt)
+
+    def _figures(self, cursor: QTextCursor, figures: str, stopped: bool) -> None:
+        if not figures and not stopped:
+            return
+        self._new_block(cursor, top_margin=2.0)
+        small = QTextCharFormat()
+        small.setForeground(QColor(META_COLOR))
+        small.setFontPointSize(max(self.font().pointSizeF() - 1.5, 6.0))
+        if stopped:
+            red = QTextCharFormat(small)
+            red.setForeground(QColor(STOPPED_COLOR))
+            cursor.insertText("(stopped)", red)
+            if figures:
+                cursor.insertText(" · ", small)
+        cursor.insertText(figures, small)
+
+    def _markdown(self, cursor: QTextCursor, text: str) -> None:
+        self._new_block(cursor)
+        self._insert_markdown(cursor, text)
+
+    def _insert_markdown(self, cursor: QTextCursor, text: str) -> None:
+        """Insert rendered Markdown at the cursor and shade its code blocks."""
+        if not text.strip():
+            return
+        start = cursor.position()
+        cursor.insertFragment(QTextDocumentFragment.fromMarkdown(text))
+        block = self.document().findBlock(start)
+        end = cursor.position()
+        while block.isValid() and block.position() <= end:
+            fmt = block.blockFormat()
+            if fmt.hasProperty(QTextFormat.Property.BlockCodeFence) or fmt.nonBreakableLines():
+                shaded = QTextCursor(block)
+                fmt.setBackground(QColor(CODE_BACKGROUND))
+                shaded.setBlockFormat(fmt)
+            block = block.next()
+
+    # public ------------------------------------------------------------------------------
+
+    def clear_conversation(self) -> None:
+        self._reply_start = None
+        self._follow = True
+        self.clear()
+
+    def add_user_message(self, text: str) -> None:
+        cursor = self._end_cursor()
+        cursor.beginEditBlock()
+        self._header(cursor, "You", USER_COLOR)
+        self._new_block(cursor)
+        cursor.insertText(text, QTextCharFormat())
+        cursor.endEditBlock()
+        self._follow = True
+        self._scroll_to_end()
+
+    def add_reply(self, text: str, figures: str = "", stopped: bool = False) -> None:
+        cursor = self._end_cursor()
+        cursor.beginEditBlock()
+        self._header(cursor, "Assistant", ASSISTANT_COLOR)
+        self._markdown(cursor, text)
+        self._figures(cursor, figures, stopped)
+        cursor.endEditBlock()
+
+    def show_messages(self, messages: list[Message]) -> None:
+        self.setUpdatesEnabled(False)
+        try:
+            self.clear_conversation()
+            for m in messages:
+                if m.role == "user":
+                    self.add_user_message(m.text)
+                elif m.role == "assistant":
+                    self.add_reply(m.text, reply_figures(m.stats, m.model), m.stopped)
+        finally:
+            self.setUpdatesEnabled(True)
+        self._scroll_to_end()
+
+    @property
+    def streaming(self) -> bool:
+        return self._reply_start is not None
+
+    def begin_reply(self) -> None:
+        cursor = self._end_cursor()
+        self._header(cursor, "Assistant", ASSISTANT_COLOR)
+        self._new_block(cursor)
+        self._reply_start = cursor.position()
+        self._follow = True
+        self._scroll_to_end()
+
+    def append_stream(self, text: str) -> None:
+        """Append streamed text at the end: one cursor insert, no re-rendering."""
+        if self._reply_start is None:
+            self.begin_reply()
+        self._end_cursor().insertText(text)
+
+    def streamed_text(self) -> str:
+        if self._reply_start is None:
+            return ""
+        cursor = self._end_cursor()
+        cursor.setPosition(self._reply_start, QTextCursor.MoveMode.KeepAnchor)
+        return cursor.selectedText().replace("\u2029", "\n")
+
+    def end_reply(self, text: str, figures: str = "", stopped: bool = False) -> None:
+        """Replace the streamed plain text of the reply with its rendered Markdown."""
+        if self._reply_start is None:
+            self.add_reply(text, figures, stopped)
+            return
+        cursor = self._end_cursor()
+        cursor.beginEditBlock()
+        cursor.setPosition(self._reply_start, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        self._insert_markdown(cursor, text)
+        self._figures(cursor, figures, stopped)
+        cursor.endEditBlock()
+        self._reply_start = None
+
+    # following the end -------------------------------------------------------------------
+
+    def _scroll_to_end(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def _on_range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._follow:
+            self.verticalScrollBar().setValue(maximum)
+
+    def _on_scrolled(self, value: int) -> None:
+        self._follow = value >= self.verticalScrollBar().maximum() - 8

@@ -1,0 +1,117 @@
+"""Starting the GUI: the Qt application, logging to the log folder, the handler for
+unexpected exceptions, the main window, and the default model loading in a worker."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication
+
+from app.errors import CarrelError
+from app.ui.main_window import MainWindow
+from app.ui.workers import unexpected_message
+from app.workbench import Workbench
+
+log = logging.getLogger(__name__)
+LOG_NAME = "carrel.log"
+_handler: logging.Handler | None = None
+
+
+def install_logging(logs_dir: Path) -> Path:
+    """Log to `carrel.log` in the log folder (rotated at 1 MB); returns the file's path."""
+    global _handler
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    path = logs_dir / LOG_NAME
+    root = logging.getLogger()
+    remove_logging()
+    _handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(_handler)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    return path
+
+
+def remove_logging() -> None:
+    """Undo `install_logging` (tests, and the end of `main`)."""
+    global _handler
+    if _handler is not None:
+        logging.getLogger().removeHandler(_handler)
+        _handler.close()
+        _handler = None
+
+
+class ErrorRelay(QObject):
+    """Carries an error message from any thread to the window's error area.
+
+    Signals: `error(str)`.
+    """
+
+    error = Signal(str)
+
+
+def install_excepthook(window: MainWindow, log_file: Path) -> ErrorRelay:
+    """Log any uncaught exception with its traceback and show it in the window, which
+    keeps running. Returns the relay (keep it referenced as long as the window lives)."""
+    relay = ErrorRelay(window)
+    relay.error.connect(window.show_error)
+
+    def report(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        if isinstance(exc, CarrelError):
+            relay.error.emit(exc.message)
+            return
+        log.error("Unexpected error", exc_info=(kind, exc, tb))
+        relay.error.emit(unexpected_message(log_file))
+
+    def report_thread(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            report(args.exc_type, args.exc_value, args.exc_traceback)
+
+    sys.excepthook = report
+    threading.excepthook = report_thread
+    return relay
+
+
+def main(
+    argv: list[str] | None = None, *, on_shown: Callable[[MainWindow], None] | None = None
+) -> int:
+    """Run the GUI until its window closes; returns the process exit status.
+
+    `on_shown` is called once the window has painted itself (the cold-start benchmark).
+    """
+    app = QApplication.instance() or QApplication(sys.argv if argv is None else argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Carrel")
+    app.setOrganizationName("Carrel")
+    try:
+        wb = Workbench.open()
+    except CarrelError as exc:
+        print(f"carrel: {exc.message}", file=sys.stderr)
+        return 1
+    log_file = install_logging(wb.paths.logs_dir)
+    window = MainWindow(wb, owns_workbench=True, log_file=log_file)
+    relay = install_excepthook(window, log_file)
+    if on_shown is not None:
+        window.first_painted.connect(lambda: on_shown(window))
+    window.show()
+    window.start(load_default=True)
+    app.setQuitOnLastWindowClosed(True)
+    try:
+        status = app.exec()
+    finally:
+        window.shutdown()
+        sys.excepthook = sys.__excepthook__
+        threading.excepthook = threading.__excepthook__
+        del relay
+        remove_logging()
+    return status

@@ -1,0 +1,444 @@
+"""`MainWindow`: conversations on the left, the chat in the middle, model and parameters
+on the right, and a status bar that says which model runs and that it runs on-device."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.engine.backend import Done
+from app.errors import CarrelError, NoModelLoadedError
+from app.library.registry import ModelInfo
+from app.ui.chat_view import ChatView, reply_figures
+from app.ui.conversation_list import ConversationList
+from app.ui.files import FORMATS, export_bytes, save_atomically, suggested_name
+from app.ui.model_panel import ModelPanel, describe
+from app.ui.widgets import ErrorBar, ParamsPanel, PromptEdit, StatusBar
+from app.ui.workers import GenerationWorker, TaskWorker, WorkerSet
+from app.workbench import Workbench
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    """Carrel's main window over one `Workbench`. All blocking work runs in workers.
+
+    Signals: `models_listed(list)` with the `ModelInfo`s, `model_loaded(str)` with a name,
+    `reply_started(object)` with the `GenerationWorker` before it runs,
+    `reply_finished(object)` with the `Done` of a reply (or None if it failed),
+    `busy_changed(bool)`, `first_painted()` once the window has drawn itself.
+    """
+
+    models_listed = Signal(list)
+    reply_started = Signal(object)
+    model_loaded = Signal(str)
+    reply_finished = Signal(object)
+    busy_changed = Signal(bool)
+    first_painted = Signal()
+
+    def __init__(
+        self, workbench: Workbench, *, owns_workbench: bool = True, log_file: Path | None = None
+    ) -> None:
+        super().__init__()
+        self.wb = workbench
+        self._owns_workbench = owns_workbench
+        self.log_file = log_file or workbench.paths.logs_dir / "carrel.log"
+        self._current: int | None = None
+        self._generation: GenerationWorker | None = None
+        self._loading: str | None = None
+        self._just_loaded: str | None = None
+        self._last_done: Done | None = None
+        self._painted = False
+        self._closed = False
+        self._workers = WorkerSet(self)
+        self.setWindowTitle("Carrel")
+        self.resize(1180, 760)
+        self._build()
+        self._build_menu()
+        self.reload_conversations()
+        first = self.conversations.current_id()
+        if first is None and self.conversations.list.count():
+            self.conversations.list.setCurrentRow(0)
+        else:
+            self._open_conversation(first)
+        self._update_actions()
+
+    # layout ------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.conversations = ConversationList(self)
+        self.conversations.selected.connect(self._on_selected)
+        self.conversations.search_changed.connect(lambda _text: self.reload_conversations())
+        self.conversations.new_requested.connect(self.new_conversation)
+        self.conversations.renamed.connect(self.rename_conversation)
+        self.conversations.delete_requested.connect(self.delete_conversation)
+
+        self.error_bar = ErrorBar(self)
+        self.chat = ChatView(self)
+        self.prompt = PromptEdit(self)
+        self.prompt.setPlaceholderText("Message  (Enter sends, Shift+Enter for a new line)")
+        self.prompt.setFixedHeight(84)
+        self.prompt.submitted.connect(self.send)
+        self.send_button = QPushButton("Send", self)
+        self.send_button.setDefault(True)
+        self.send_button.clicked.connect(self.send)
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("Stop the reply (Esc); what was written is kept")
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch(1)
+        input_row = QHBoxLayout()
+        input_row.addWidget(self.prompt, 1)
+        input_row.addLayout(buttons)
+        center = QWidget(self)
+        center_layout = QVBoxLayout(center)
+        center_layout.setContentsMargins(4, 0, 4, 0)
+        center_layout.addWidget(self.chat, 1)
+        center_layout.addWidget(self.error_bar)
+        center_layout.addLayout(input_row)
+
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        self.model_panel = ModelPanel(right)
+        self.model_panel.chosen.connect(self._on_model_chosen)
+        params_box = QGroupBox("Parameters (this conversation)", right)
+        params_layout = QVBoxLayout(params_box)
+        self.params = ParamsPanel(params_box)
+        self.params.changed.connect(self._save_params)
+        params_layout.addWidget(self.params)
+        right_layout.addWidget(self.model_panel)
+        right_layout.addWidget(params_box, 1)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.conversations)
+        splitter.addWidget(center)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([230, 640, 290])
+        splitter.setChildrenCollapsible(False)
+        splitter.setContentsMargins(6, 6, 6, 0)
+        self.setCentralWidget(splitter)
+
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+
+        self.stop_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        self.stop_shortcut.activated.connect(self.stop)
+
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        self.new_action = QAction("&New conversation", self)
+        self.new_action.setShortcut(QKeySequence.StandardKey.New)
+        self.new_action.triggered.connect(self.new_conversation)
+        self.export_md_action = QAction("Export as &Markdown…", self)
+        self.export_md_action.triggered.connect(lambda: self.export_markdown())
+        self.export_json_action = QAction("Export as &JSON…", self)
+        self.export_json_action.triggered.connect(lambda: self.export_json())
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        for action in (self.new_action, self.export_md_action, self.export_json_action):
+            menu.addAction(action)
+            self.addAction(action)
+        menu.addSeparator()
+        menu.addAction(quit_action)
+
+    # errors ------------------------------------------------------------------------------
+
+    def show_error(self, message: str) -> None:
+        self.error_bar.show_message(message)
+
+    @contextmanager
+    def _shown_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except CarrelError as exc:
+            self.show_error(exc.message)
+
+    # start-up ----------------------------------------------------------------------------
+
+    def start(self, load_default: bool = True) -> None:
+        """List the models and load the default one, both off the GUI thread."""
+        lister = TaskWorker(self.wb.models, self.log_file)
+        lister.result.connect(self._on_models_listed)
+        lister.failed.connect(self.show_error)
+        self._workers.start(lister)
+        if load_default:
+            self.load_model(self.wb.settings.model.default)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.first_painted.emit()
+
+    # models ------------------------------------------------------------------------------
+
+    def _on_models_listed(self, models: list[ModelInfo]) -> None:
+        if self._closed:
+            return
+        self.model_panel.set_models(models)
+        self._sync_model_combo()
+        self.models_listed.emit(models)
+
+    def _sync_model_combo(self) -> None:
+        loaded = self.wb.loaded_model
+        self.model_panel.set_current(self._loading or (loaded.name if loaded else None))
+
+    def _on_model_chosen(self, name: str) -> None:
+        loaded = self.wb.loaded_model
+        if loaded is None or loaded.name != name:
+            self.load_model(name)
+
+    def load_model(self, name: str) -> None:
+        """Load a model in a worker; the window stays usable and shows it is busy."""
+        if self._loading is not None or self._generation is not None:
+            return
+        self._loading = name
+        self._set_busy(f"Loading {name}…")
+        wb = self.wb
+        worker = TaskWorker(lambda: wb.load_model(name, warmup=True), self.log_file)
+        worker.result.connect(self._on_model_loaded)
+        worker.failed.connect(self.show_error)
+        worker.finished.connect(self._on_load_finished)
+        self._workers.start(worker)
+        self._update_actions()
+
+    def _on_model_loaded(self, info: ModelInfo) -> None:
+        self._just_loaded = info.name
+
+    def _on_load_finished(self) -> None:
+        if self._closed:
+            return
+        self._loading = None
+        self._set_busy("")
+        loaded = self.wb.loaded_model
+        if loaded is not None:
+            self.status.model.setText(f"Model: {loaded.name}")
+            self.model_panel.info.setText(describe(loaded))
+        else:
+            self.status.model.setText("No model loaded")
+            self.model_panel.info.setText("Pick a model to load it.")
+        self._sync_model_combo()
+        self._update_actions()
+        name, self._just_loaded = self._just_loaded, None
+        if name is not None:
+            self.model_loaded.emit(name)
+
+    def _set_busy(self, text: str) -> None:
+        self.status.set_busy(text)
+        self.model_panel.set_busy(text if self._loading else "")
+        self.busy_changed.emit(bool(text))
+
+    # conversations -----------------------------------------------------------------------
+
+    def reload_conversations(self) -> None:
+        with self._shown_errors():
+            found = self.wb.store.conversations(self.conversations.search.text().strip())
+            self.conversations.set_conversations(found, self._current)
+
+    def _on_selected(self, conversation_id: int) -> None:
+        self._open_conversation(conversation_id if conversation_id >= 0 else None)
+
+    def _open_conversation(self, conversation_id: int | None) -> None:
+        self.params.flush()
+        self._current = conversation_id
+        with self._shown_errors():
+            if conversation_id is None:
+                self.chat.clear_conversation()
+                self.params.set_values(self.wb.params_for(), self.wb.settings.model.system_prompt)
+            else:
+                c = self.wb.store.conversation(conversation_id)
+                self.chat.show_messages(self.wb.store.messages(conversation_id))
+                self.params.set_values(self.wb.params_for(c.params), c.system_prompt)
+        self._update_actions()
+
+    @property
+    def current_conversation(self) -> int | None:
+        return self._current
+
+    def new_conversation(self) -> None:
+        if self._generation is not None:
+            return
+        with self._shown_errors():
+            c = self.wb.new_conversation()
+            self.conversations.search.clear()
+            self._current = c.id
+            self.reload_conversations()
+            self._open_conversation(c.id)
+            self.prompt.setFocus()
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        title = " ".join(title.split())
+        with self._shown_errors():
+            if title:
+                self.wb.store.update_conversation(conversation_id, title=title)
+        self.reload_conversations()
+
+    def confirm(self, question: str) -> bool:
+        answer = QMessageBox.question(self, "Carrel", question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        if self._generation is not None:
+            return
+        with self._shown_errors():
+            title = self.wb.store.conversation(conversation_id).title
+            if not self.confirm(f"Delete the conversation “{title}”? This cannot be undone."):
+                return
+            self.wb.store.delete_conversation(conversation_id)
+        if self._current == conversation_id:
+            self._current = None
+        self.reload_conversations()
+        if self._current is None and self.conversations.list.count():
+            self.conversations.list.setCurrentRow(0)
+        else:
+            self._open_conversation(self._current)
+
+    def _save_params(self) -> None:
+        if self._current is None:
+            return
+        with self._shown_errors():
+            self.wb.store.update_conversation(
+                self._current, params=self.params.params(), system_prompt=self.params.prompt()
+            )
+
+    # replies -----------------------------------------------------------------------------
+
+    @property
+    def generating(self) -> bool:
+        return self._generation is not None
+
+    def send(self) -> None:
+        """Send the text in the message box; the reply streams in from a worker."""
+        text = self.prompt.toPlainText().strip()
+        if not text or self._generation is not None or self._loading is not None:
+            return
+        if self.wb.loaded_model is None:
+            self.show_error(NoModelLoadedError().message)
+            return
+        if self._current is None:
+            self.new_conversation()
+        if self._current is None:
+            return
+        self.params.flush()
+        self.error_bar.dismiss()
+        self.prompt.clear()
+        self.chat.add_user_message(text)
+        self.chat.begin_reply()
+        worker = GenerationWorker(self.wb, self._current, text, None, self.log_file)
+        worker.tokens.connect(self.chat.append_stream)
+        worker.result.connect(self._on_reply_done)
+        worker.failed.connect(self._on_reply_failed)
+        worker.finished.connect(self._on_generation_finished)
+        self._generation = worker
+        self._set_busy("Generating…")
+        self._update_actions()
+        self.reply_started.emit(worker)
+        self._workers.start(worker)
+
+    def stop(self) -> None:
+        """Stop the reply in progress; what was generated is kept and marked stopped."""
+        if self._generation is not None:
+            self._generation.cancel()
+
+    def _on_reply_done(self, done: Done) -> None:
+        if self._closed:
+            return
+        stats = done.stats
+        self.chat.end_reply(done.text, reply_figures(stats.as_dict()), stats.stopped)
+        if stats.tokens_per_s > 0:
+            self.status.set_speed(stats.tokens_per_s)
+        self._last_done = done
+
+    def _on_reply_failed(self, message: str) -> None:
+        if self._closed:
+            return
+        self.show_error(message)
+        self._open_conversation(self._current)  # show what the store holds
+
+    def _on_generation_finished(self) -> None:
+        if self._closed:
+            return
+        self._generation = None
+        self._set_busy("")
+        self.reload_conversations()  # the first message names the conversation
+        self._update_actions()
+        done, self._last_done = self._last_done, None
+        self.reply_finished.emit(done)
+
+    def _update_actions(self) -> None:
+        idle = self._generation is None
+        ready = idle and self._loading is None and self.wb.loaded_model is not None
+        self.send_button.setEnabled(ready)
+        self.stop_button.setEnabled(not idle)
+        self.model_panel.setEnabled(idle and self._loading is None)
+        self.conversations.setEnabled(idle)
+        self.new_action.setEnabled(idle)
+        has = self._current is not None
+        self.export_md_action.setEnabled(has)
+        self.export_json_action.setEnabled(has)
+
+    # export ------------------------------------------------------------------------------
+
+    def export_markdown(self, path: str | Path | None = None) -> bool:
+        return self._export("md", path)
+
+    def export_json(self, path: str | Path | None = None) -> bool:
+        return self._export("json", path)
+
+    def _export(self, ext: str, path: str | Path | None) -> bool:
+        cid = self._current
+        if cid is None:
+            self.show_error("Pick a conversation to export first.")
+            return False
+        kind = FORMATS[ext]
+        try:
+            if path is None:
+                name = suggested_name(self.wb.store.conversation(cid).title, ext)
+                path, _ = QFileDialog.getSaveFileName(
+                    self, f"Export as {kind}", name, f"{kind} (*.{ext})"
+                )
+                if not path:
+                    return False
+            save_atomically(Path(path), export_bytes(self.wb, cid, ext))
+        except CarrelError as exc:
+            self.show_error(exc.message)
+            return False
+        self.status.showMessage(f"Exported to {path}", 5000)
+        return True
+
+    # closing -----------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop every worker, wait for its thread, and close the workbench if owned."""
+        if self._closed:
+            return
+        self._closed = True
+        self.params.flush()
+        self._workers.shutdown()
+        if self._owns_workbench:
+            self.wb.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,225 @@
+"""Small widgets of the main window: the error bar, the prompt box, the parameters panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QSpinBox,
+    QStatusBar,
+    QToolButton,
+    QWidget,
+)
+
+from app.engine.backend import GenerationParams
+
+SEED_MAX = 2**31 - 1
+BADGE_STYLE = (
+    "QLabel { background: #e3f4e8; color: #1d6b35; border: 1px solid #9fd3af;"
+    " border-radius: 8px; padding: 1px 8px; font-weight: bold; }"
+)
+
+
+class ErrorBar(QFrame):
+    """The one place the window shows what went wrong; hidden until there is a message.
+
+    Signals: `shown(str)` each time a message is shown, `dismissed()` when closed.
+    """
+
+    shown = Signal(str)
+    dismissed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("errorBar")
+        self.setStyleSheet(
+            "#errorBar { background: #fdecea; border: 1px solid #e0a39c; border-radius: 4px; }"
+            "#errorBar QLabel { color: #8a1c12; }"
+        )
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton(self)
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.dismiss)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    @property
+    def message(self) -> str:
+        return "" if self.isHidden() else self.label.text()
+
+    def show_message(self, message: str) -> None:
+        self.label.setText(message)
+        self.show()
+        self.shown.emit(message)
+
+    def dismiss(self) -> None:
+        self.hide()
+        self.label.clear()
+        self.dismissed.emit()
+
+
+class PromptEdit(QPlainTextEdit):
+    """The message box: Enter sends, Shift+Enter inserts a newline.
+
+    Signals: `submitted()` when Enter is pressed.
+    """
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.submitted.emit()
+            return
+        if enter:  # Shift+Enter: a plain newline, not a paragraph separator quirk
+            self.insertPlainText("\n")
+            return
+        super().keyPressEvent(event)
+
+
+class ParamsPanel(QWidget):
+    """Sampling parameters and the system prompt of the current conversation.
+
+    Signals: `changed()` after the person edits a value (the system prompt is debounced),
+    never while `set_values` fills the panel.
+    """
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._filling = False
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+
+        def dspin(lo: float, hi: float, step: float, decimals: int = 2) -> QDoubleSpinBox:
+            box = QDoubleSpinBox(self)
+            box.setRange(lo, hi)
+            box.setSingleStep(step)
+            box.setDecimals(decimals)
+            box.valueChanged.connect(self._edited)
+            return box
+
+        def ispin(lo: int, hi: int) -> QSpinBox:
+            box = QSpinBox(self)
+            box.setRange(lo, hi)
+            box.valueChanged.connect(self._edited)
+            return box
+
+        self.temperature = dspin(0.0, 2.0, 0.05)
+        self.top_p = dspin(0.0, 1.0, 0.05)
+        self.top_k = ispin(0, 1000)
+        self.min_p = dspin(0.0, 1.0, 0.01)
+        self.repeat_penalty = dspin(0.5, 2.0, 0.05)
+        self.max_tokens = ispin(1, 32768)
+        self.seed = ispin(-1, SEED_MAX)
+        self.seed.setSpecialValueText("random")
+        self.system_prompt = QPlainTextEdit(self)
+        self.system_prompt.setPlaceholderText("System prompt for this conversation")
+        self.system_prompt.setMinimumHeight(70)
+        self._prompt_timer = QTimer(self)
+        self._prompt_timer.setSingleShot(True)
+        self._prompt_timer.setInterval(400)
+        self._prompt_timer.timeout.connect(self._edited)
+        self.system_prompt.textChanged.connect(self._prompt_edited)
+
+        form.addRow("Temperature", self.temperature)
+        form.addRow("Top-p", self.top_p)
+        form.addRow("Top-k", self.top_k)
+        form.addRow("Min-p", self.min_p)
+        form.addRow("Repeat penalty", self.repeat_penalty)
+        form.addRow("Max tokens", self.max_tokens)
+        form.addRow("Seed", self.seed)
+        form.addRow(QLabel("System prompt", self))
+        form.addRow(self.system_prompt)
+
+    def _prompt_edited(self) -> None:
+        if not self._filling:
+            self._prompt_timer.start()
+
+    def _edited(self) -> None:
+        if not self._filling:
+            self._prompt_timer.stop()
+            self.changed.emit()
+
+    def flush(self) -> None:
+        """Report a pending system-prompt edit now (before sending, switching, closing)."""
+        if self._prompt_timer.isActive():
+            self._prompt_timer.stop()
+            self.changed.emit()
+
+    def set_values(self, params: GenerationParams, system_prompt: str) -> None:
+        self._filling = True
+        try:
+            self._prompt_timer.stop()
+            self.temperature.setValue(params.temperature)
+            self.top_p.setValue(params.top_p)
+            self.top_k.setValue(params.top_k)
+            self.min_p.setValue(params.min_p)
+            self.repeat_penalty.setValue(params.repeat_penalty)
+            self.max_tokens.setValue(params.max_tokens)
+            self.seed.setValue(params.seed)
+            if self.system_prompt.toPlainText() != system_prompt:
+                self.system_prompt.setPlainText(system_prompt)
+        finally:
+            self._filling = False
+
+    def params(self) -> dict[str, Any]:
+        return GenerationParams(
+            temperature=round(self.temperature.value(), 4),
+            top_p=round(self.top_p.value(), 4),
+            top_k=self.top_k.value(),
+            min_p=round(self.min_p.value(), 4),
+            repeat_penalty=round(self.repeat_penalty.value(), 4),
+            max_tokens=self.max_tokens.value(),
+            seed=self.seed.value(),
+        ).as_dict()
+
+    def prompt(self) -> str:
+        return self.system_prompt.toPlainText()
+
+
+class StatusBar(QStatusBar):
+    """The loaded model, the last reply's speed, a busy bar for long actions, and the
+    "On-device" badge. No signals."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = QLabel("No model loaded", self)
+        self.speed = QLabel("", self)
+        self.busy_label = QLabel("", self)
+        self.busy_bar = QProgressBar(self)
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setMaximumWidth(140)
+        self.busy_bar.setMaximumHeight(14)
+        self.busy_bar.hide()
+        self.badge = QLabel("On-device", self)
+        self.badge.setStyleSheet(BADGE_STYLE)
+        self.badge.setToolTip("Models run on this machine; nothing leaves the device.")
+        for widget in (self.model, self.speed, self.busy_label, self.busy_bar):
+            self.addWidget(widget)
+        self.addPermanentWidget(self.badge)
+
+    def set_busy(self, text: str) -> None:
+        self.busy_label.setText(text)
+        self.busy_bar.setVisible(bool(text))
+
+    def set_speed(self, tokens_per_s: float) -> None:
+        self.speed.setText(f"{tokens_per_s:.1f} tok/s")

@@ -1,0 +1,48 @@
+"""GUI fixtures: a main window over a real Workbench with the real SmolLM2 model loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.ui.main_window import MainWindow
+from app.workbench import Workbench
+
+TIMEOUT_MS = 60_000
+MAX_TOKENS = 12
+
+
+def open_window(qtbot: QtBot, load: bool = True) -> MainWindow:
+    wb = Workbench.open()
+    wb.settings.sampling.max_tokens = MAX_TOKENS
+    wb.settings.sampling.seed = 7
+    window = MainWindow(wb, owns_workbench=True)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.models_listed, timeout=TIMEOUT_MS):
+        if load:
+            with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT_MS):
+                window.start(load_default=True)
+        else:
+            window.start(load_default=False)
+    return window
+
+
+@pytest.fixture
+def window(qtbot: QtBot, carrel_home: Path) -> Iterator[MainWindow]:
+    w = open_window(qtbot)
+    yield w
+    w.close()
+
+
+def send(qtbot: QtBot, window: MainWindow, text: str) -> Any:
+    """Type `text`, press Enter, wait for the reply; returns its `Done`."""
+    window.prompt.setPlainText(text)
+    with qtbot.waitSignal(window.reply_finished, timeout=TIMEOUT_MS) as blocker:
+        window.prompt.setFocus()
+        window.send()
+    return blocker.args[0]
