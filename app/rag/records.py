@@ -1,0 +1,211 @@
+"""What the database knows about collections and files (the `docs` migrations).
+
+A file row is written only after the file's points are in the index and flushed, so the
+row is the truth: `doc_pending` lists index work begun but not finished (an add whose points
+may be half in, a removal or replacement whose old points may linger), and `reconcile`
+finishes or undoes it after a crash.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from app.store import MigrationStep, Store, run_script
+
+
+def _docs_v1(db: sqlite3.Connection) -> None:
+    run_script(
+        db,
+        """
+        CREATE TABLE doc_collections (
+            name TEXT PRIMARY KEY,
+            embedder TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            created_at REAL NOT NULL
+        );
+        CREATE TABLE doc_files (
+            collection TEXT NOT NULL REFERENCES doc_collections(name) ON DELETE CASCADE,
+            source TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('indexed', 'failed', 'needs_ocr')),
+            reason TEXT NOT NULL DEFAULT '',
+            pages INTEGER NOT NULL DEFAULT 0,
+            chunks INTEGER NOT NULL DEFAULT 0,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (collection, source)
+        );
+        CREATE TABLE doc_pending (
+            collection TEXT NOT NULL,
+            source TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('add', 'prune')),
+            PRIMARY KEY (collection, source, hash, kind)
+        );
+        """,
+    )
+
+
+DOCS_MIGRATIONS: list[MigrationStep] = [_docs_v1]
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A file as the collection knows it: indexed, failed (with reason) or needing OCR."""
+
+    collection: str
+    source: str
+    hash: str
+    size: int
+    mtime_ns: int
+    status: str
+    reason: str
+    pages: int
+    chunks: int
+    updated_at: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "collection": self.collection,
+            "source": self.source,
+            "status": self.status,
+            "reason": self.reason,
+            "pages": self.pages,
+            "chunks": self.chunks,
+            "size": self.size,
+        }
+
+
+@dataclass(frozen=True)
+class CollectionRecord:
+    """A collection and the embedder its vectors were made with."""
+
+    name: str
+    embedder: str
+    dim: int
+
+
+class Records:
+    """The docs tables of the shared `Store`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        store.migrate("docs", DOCS_MIGRATIONS)
+
+    def collection(self, name: str) -> CollectionRecord | None:
+        rows = self.store.query("SELECT * FROM doc_collections WHERE name = ?", (name,))
+        if not rows:
+            return None
+        return CollectionRecord(rows[0]["name"], rows[0]["embedder"], rows[0]["dim"])
+
+    def collections(self) -> list[CollectionRecord]:
+        rows = self.store.query("SELECT * FROM doc_collections ORDER BY name")
+        return [CollectionRecord(r["name"], r["embedder"], r["dim"]) for r in rows]
+
+    def create_collection(self, name: str, embedder: str, dim: int) -> None:
+        with self.store.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO doc_collections VALUES (?, ?, ?, ?)",
+                (name, embedder, dim, time.time()),
+            )
+
+    def drop_collection(self, name: str) -> None:
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM doc_files WHERE collection = ?", (name,))
+            db.execute("DELETE FROM doc_pending WHERE collection = ?", (name,))
+            db.execute("DELETE FROM doc_collections WHERE name = ?", (name,))
+
+    def files(self, collection: str | None = None) -> list[FileRecord]:
+        if collection is None:
+            rows = self.store.query("SELECT * FROM doc_files ORDER BY collection, source")
+        else:
+            rows = self.store.query(
+                "SELECT * FROM doc_files WHERE collection = ? ORDER BY source", (collection,)
+            )
+        return [FileRecord(*tuple(r)) for r in rows]
+
+    def file(self, collection: str, source: str) -> FileRecord | None:
+        rows = self.store.query(
+            "SELECT * FROM doc_files WHERE collection = ? AND source = ?", (collection, source)
+        )
+        return FileRecord(*tuple(rows[0])) if rows else None
+
+    def begin(self, collection: str, source: str, content_hash: str) -> None:
+        """Mark an add as under way: its points may be half in until `commit`."""
+        with self.store.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO doc_pending VALUES (?, ?, ?, 'add')",
+                (collection, source, content_hash),
+            )
+
+    def commit(self, record: FileRecord) -> None:
+        """The file's points are flushed: record it, and note that older versions' points
+        must go (done by `done_pruning` once they are deleted)."""
+        with self.store.transaction() as db:
+            db.execute(
+                "DELETE FROM doc_pending WHERE collection = ? AND source = ? AND kind = 'add'",
+                (record.collection, record.source),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO doc_pending VALUES (?, ?, ?, 'prune')",
+                (record.collection, record.source, record.hash),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO doc_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.collection,
+                    record.source,
+                    record.hash,
+                    record.size,
+                    record.mtime_ns,
+                    record.status,
+                    record.reason,
+                    record.pages,
+                    record.chunks,
+                    record.updated_at,
+                ),
+            )
+
+    def abandon(self, collection: str, source: str, content_hash: str) -> None:
+        with self.store.transaction() as db:
+            db.execute(
+                "DELETE FROM doc_pending WHERE collection = ? AND source = ? AND hash = ?"
+                " AND kind = 'add'",
+                (collection, source, content_hash),
+            )
+
+    def forget(self, collection: str, source: str) -> None:
+        """Drop a file's row; its points are pruned next (all versions)."""
+        with self.store.transaction() as db:
+            db.execute(
+                "DELETE FROM doc_files WHERE collection = ? AND source = ?", (collection, source)
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO doc_pending VALUES (?, ?, '', 'prune')",
+                (collection, source),
+            )
+
+    def done_pruning(self, collection: str, source: str, keep_hash: str) -> None:
+        with self.store.transaction() as db:
+            db.execute(
+                "DELETE FROM doc_pending WHERE collection = ? AND source = ? AND hash = ?"
+                " AND kind = 'prune'",
+                (collection, source, keep_hash),
+            )
+
+    def pending(self, collection: str) -> list[tuple[str, str, str]]:
+        rows = self.store.query(
+            "SELECT source, hash, kind FROM doc_pending WHERE collection = ?", (collection,)
+        )
+        return [(r["source"], r["hash"], r["kind"]) for r in rows]
+
+    def touch(self, collection: str, source: str, mtime_ns: int) -> None:
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE doc_files SET mtime_ns = ? WHERE collection = ? AND source = ?",
+                (mtime_ns, collection, source),
+            )

@@ -1,0 +1,157 @@
+"""Ingest end to end with the real embedder and the real Qdrant Edge engine."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from app.config import Paths
+from app.rag.embedder import SentenceEmbedder
+from app.rag.errors import CollectionNotFoundError, EmbedderMismatchError
+from app.rag.index import EdgeIndex
+from app.rag.ingest import Progress
+from app.rag.service import Documents
+from app.store import Store
+from tests.rag.conftest import REAL_HTML, make_zip_bomb
+from tests.rag.pdfwriter import make_pdf
+
+
+def agree(docs: Documents, collection: str) -> None:
+    """The index holds exactly the recorded chunks of the recorded version of each file."""
+    index = docs.index(collection)
+    assert isinstance(index, EdgeIndex)
+    in_index = index.sources()
+    recorded = {(f.source, f.hash): f.chunks for f in docs.records.files(collection) if f.chunks}
+    assert in_index == recorded
+
+
+def test_corpus_and_bad_inputs(documents: Documents, corpus: Path) -> None:
+    pdf = make_pdf([["fine"]])
+    (corpus / "locked.pdf").write_bytes(make_pdf([["secret"]], encrypted=True))
+    (corpus / "cut.pdf").write_bytes(pdf[: len(pdf) // 2])
+    (corpus / "zero.txt").write_bytes(b"")
+    (corpus / "blob.txt").write_bytes(os.urandom(2048))
+    (corpus / "scan.pdf").write_bytes(make_pdf([None, None]))
+    make_zip_bomb(corpus / "bomb.docx")
+    events: list[Progress] = []
+    report = documents.add([corpus], "kb", progress=lambda p: events.append(p))
+    by_name = {Path(f.source).name: f for f in report.files}
+    assert {n for n, f in by_name.items() if f.status == "indexed"} == {
+        "atlas.pdf", "tea.docx", "page.html", "notes.md", "birds.csv", "latin1.txt",
+        "utf16.txt", "mail.eml",
+    }  # fmt: skip
+    assert "encrypted" in by_name["locked.pdf"].reason
+    assert "truncated or damaged" in by_name["cut.pdf"].reason
+    assert "holds no text" in by_name["zero.txt"].reason
+    assert "binary data" in by_name["blob.txt"].reason
+    assert "zip bomb" in by_name["bomb.docx"].reason
+    assert by_name["scan.pdf"].status == "needs_ocr"
+    assert "page(s) need OCR" in by_name["atlas.pdf"].reason
+    assert events[-1].event == "done" and events[-1].files_done == len(by_name)
+    assert any(e.eta_s is not None for e in events)
+    agree(documents, "kb")
+
+    hits = documents.search("What is the height of Toubkal?", "kb", k=3)
+    assert Path(hits[0].source).name == "atlas.pdf"
+    assert (hits[0].page, hits[0].page_end) == (1, 3)  # one passage across the three pages
+    hits = documents.search("how many storms did the keeper log", "kb", k=3)
+    assert Path(hits[0].source).name == "mail.eml"
+    assert "logbook.pdf" in hits[0].heading
+    hits = documents.search("soil acidity for tea plants", "kb", k=3, mode="dense")
+    assert Path(hits[0].source).name == "tea.docx" and "Soil" in hits[0].heading
+    only = documents.search("tea", "kb", k=5, files=[str(corpus / "birds.csv")])
+    assert {Path(h.source).name for h in only} == {"birds.csv"}
+    assert documents.files("kb")[0].collection == "kb"
+
+
+def test_reingest_change_delete_and_remove(documents: Documents, tmp_path: Path) -> None:
+    folder = tmp_path / "f"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"n{i}.txt").write_text(f"Note {i}: the code word is alpha{i}.")
+    first = documents.add([folder], "c")
+    assert first.count("indexed") == 3
+    again = documents.add([folder], "c")
+    assert again.count("unchanged") == 3 and again.chunks == 0
+    (folder / "n0.txt").write_text("Note 0 now says the code word is omega.")
+    (folder / "n1.txt").unlink()
+    os.utime(folder / "n2.txt")  # touched, same content: still unchanged
+    third = documents.add([folder], "c")
+    status = {Path(f.source).name: f.status for f in third.files}
+    assert status == {"n0.txt": "indexed", "n2.txt": "unchanged", "n1.txt": "removed"}
+    agree(documents, "c")
+    assert (
+        "omega" in documents.search("code word", "c", k=1, files=[str(folder / "n0.txt")])[0].text
+    )
+    assert documents.remove(folder / "n2.txt", "c")
+    assert [Path(f.source).name for f in documents.files("c")] == ["n0.txt"]
+    agree(documents, "c")
+    documents.drop("c")
+    with pytest.raises(CollectionNotFoundError):
+        documents.files("c")
+
+
+def test_file_deleted_while_ingesting_and_cancel(documents: Documents, tmp_path: Path) -> None:
+    folder = tmp_path / "g"
+    folder.mkdir()
+    for i in range(4):
+        (folder / f"d{i}.md").write_text(f"# Doc {i}\n\nBody {i} " + "word " * 300)
+
+    def on_progress(p: Progress) -> None:
+        if p.event == "start" and p.current.endswith("d1.md"):
+            Path(p.current).unlink()
+
+    report = documents.add([folder], "g", progress=on_progress)
+    d1 = next(f for f in report.files if f.source.endswith("d1.md"))
+    assert d1.status == "failed" and "deleted while it was being read" in d1.reason
+    assert report.count("indexed") == 3
+
+    cancel = threading.Event()
+    (folder / "d0.md").write_text("# Changed\n\n" + "other " * 500)
+
+    def stop_on_batch(p: Progress) -> None:
+        if p.event == "batch":
+            cancel.set()
+
+    documents.batch = 1
+    cancelled = documents.add([folder], "g", progress=stop_on_batch, cancel=cancel)
+    assert cancelled.cancelled
+    agree(documents, "g")  # the old d0 is intact, nothing of the new one
+    assert "Body 0" in documents.search("Body 0", "g", k=1, mode="bm25")[0].text
+
+
+def test_embedder_change_asks_for_reindex(
+    carrel_home: Path, documents: Documents, tmp_path: Path
+) -> None:
+    (tmp_path / "a.txt").write_text("hello there")
+    documents.add([tmp_path / "a.txt"], "e")
+    documents.close()
+
+    class Other(SentenceEmbedder):
+        pass
+
+    other = Other(name="another-model", dim=384)
+    docs2 = Documents(documents.paths, documents.records.store, other)
+    with pytest.raises(EmbedderMismatchError, match="Re-index"):
+        docs2.search("hello", "e")
+
+
+@pytest.mark.skipif(not REAL_HTML.exists(), reason="apt package debian-reference-en missing")
+def test_reopen_and_search_real_document(carrel_home: Path, embedder: SentenceEmbedder) -> None:
+    paths = Paths.under(carrel_home).ensure()
+    store = Store(paths.database)
+    docs = Documents(paths, store, embedder)
+    report = docs.add([REAL_HTML], "ref")
+    assert report.count("indexed") == 1 and report.chunks > 20
+    docs.close()
+    store.close()
+    store = Store(paths.database)
+    docs = Documents(paths, store, embedder)
+    hits = docs.search("where do I report a bug in a Debian package", "ref", k=5)
+    assert hits and all(h.source == str(REAL_HTML) for h in hits)
+    agree(docs, "ref")
+    docs.close()
+    store.close()
