@@ -19,7 +19,11 @@ from app.engine.llama import LlamaBackend, LoadOptions
 from app.engine.router import Route, RoutedGeneration
 from app.errors import NoModelLoadedError
 from app.library.registry import ModelInfo, ModelRegistry
+from app.privacy.gate import Passage
 from app.privacy.service import Privacy
+from app.rag.answer import ANSWER_SOURCES as SOURCES
+from app.rag.answer import build_messages
+from app.rag.retrieve import Citation
 from app.rag.service import Documents
 from app.store import Conversation, Message, Store
 
@@ -36,12 +40,19 @@ class Reply(Iterator[Event]):
     marked stopped if cancelled) is written to the store before `Done` is returned."""
 
     def __init__(
-        self, store: Store, conversation_id: int, generation: Generation, params: GenerationParams
+        self,
+        store: Store,
+        conversation_id: int,
+        generation: Generation,
+        params: GenerationParams,
+        citations: list[dict[str, Any]] | None = None,
     ) -> None:
         self._store = store
         self.conversation_id = conversation_id
         self._generation = generation
         self._params = params
+        # The numbered sources the model was given, stored with the reply as [n] → file, page.
+        self.citations = citations or []
         self.message: Message | None = None
 
     def cancel(self) -> None:
@@ -65,7 +76,9 @@ class Reply(Iterator[Event]):
                 event.text,
                 model=event.stats.model,
                 params=self._params.as_dict(),
-                stats=event.stats.as_dict(),
+                stats={**event.stats.as_dict(), "citations": self.citations}
+                if self.citations
+                else event.stats.as_dict(),
                 stopped=event.stats.stopped,
             )
         return event
@@ -202,15 +215,22 @@ class Workbench:
         if backend is not None:
             self.store.update_conversation(conversation_id, model=backend.name)
         history = self.history(conversation)
+        hits = self._retrieve(conversation, text)
+        if hits:
+            history = _grounded(history, text, [c for _, c in hits])
         generation: Generation
         if remote is None and backend is not None:
             # On-device only: straight to the model's owner thread, no router in between.
             generation = backend.stream(history, params)
         else:
+            passages = [Passage(c.text, name) for name, c in hits]
             generation = self._routed(
-                backend, remote, route, history, params, conversation_id, ask_remote
+                backend, remote, route, history, params, conversation_id, ask_remote, passages
             )
-        reply = Reply(self.store, conversation_id, generation, params)
+        citations = [
+            {"n": n, "collection": name, **c.as_dict()} for n, (name, c) in enumerate(hits, 1)
+        ]
+        reply = Reply(self.store, conversation_id, generation, params, citations)
         self._active = reply
         return reply
 
@@ -223,11 +243,23 @@ class Workbench:
         params: GenerationParams,
         conversation_id: int,
         ask_remote: bool,
+        passages: list[Passage],
     ) -> RoutedGeneration:
         router = self.privacy.router(backend, route, remote)
         return router.stream(
-            history, params, conversation_id=conversation_id, ask_remote=ask_remote
+            history,
+            params,
+            conversation_id=conversation_id,
+            passages=passages,
+            ask_remote=ask_remote,
         )
+
+    def _retrieve(self, conversation: Conversation, text: str) -> list[tuple[str, Citation]]:
+        """The best passages for `text` from the collections the conversation is tied to."""
+        names: list[str] = list(conversation.params.get("collections") or [])
+        hits = [(name, c) for name in names for c in self.documents.search(text, name, SOURCES)]
+        hits.sort(key=lambda hit: -hit[1].score)
+        return hits[:SOURCES]
 
     def _remote_for(self, conversation: Conversation) -> RemoteBackend | None:
         """The enabled endpoint the conversation names (or the first enabled one)."""
@@ -302,6 +334,21 @@ class Workbench:
                 for m in self.store.messages(conversation_id)
             ],
         }
+
+
+def _grounded(
+    history: list[ChatMessage], question: str, citations: list[Citation]
+) -> list[ChatMessage]:
+    """The conversation with its newest message replaced by numbered sources + question,
+    and the citing instruction added to the system prompt."""
+    instruction, sources = build_messages(question, citations)
+    head = history[:-1]
+    if head and head[0].role == "system":
+        system = ChatMessage("system", f"{head[0].content}\n\n{instruction.content}")
+        head = head[1:]
+    else:
+        system = instruction
+    return [system, *head, sources]
 
 
 def _title_from(text: str) -> str:
