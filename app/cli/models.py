@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from app.cli.models_ext import register_actions
 from app.cli.output import human_size, print_json
 from app.workbench import Workbench
 
@@ -15,6 +16,7 @@ def register(commands: Any) -> None:
     ls = sub.add_parser("list", help="list installed models")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=list_models)
+    register_actions(sub)
 
 
 def list_models(args: argparse.Namespace) -> int:

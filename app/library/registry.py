@@ -14,6 +14,7 @@ from pathlib import Path
 
 from app.errors import CarrelError, ModelNotFoundError
 from app.library.gguf import GGUFHeader, read_header, read_header_from
+from app.library.quants import split_part
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,13 @@ class ModelRegistry:
         models: list[ModelInfo] = []
         if self.models_dir.is_dir():
             for file in sorted(self.models_dir.glob("*.gguf")):
+                split = split_part(file.name)
+                if split is not None:
+                    stem, part, _ = split
+                    if part > 1:
+                        continue  # a split model is listed once, by its first part
+                    models.append(self._describe(stem, file, "models folder"))
+                    continue
                 models.append(self._describe(file.stem, file, "models folder"))
         seen = {m.name for m in models}
         models.extend(m for m in self._packaged() if m.name not in seen)

@@ -1,0 +1,275 @@
+"""The Hugging Face hub, asked only while the person browses or downloads.
+
+Carrel runs with `HF_HUB_OFFLINE=1`. `HubClient.online()` lifts that for the length of one
+action (huggingface_hub reads the flag on every request) and opens the network guard for
+the hub's host; listeners hear when the app goes online and back offline (the status bar).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import IO, Any, cast
+from urllib.parse import quote, urlsplit
+
+from app.library import http
+from app.library.errors import GatedRepoError, HubError, HubNotFoundError, HubUnreachableError
+from app.library.gguf import GGUFHeader, read_header_from
+from app.library.quants import QuantFile, RemoteFile, group_files
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+SORTS = {"downloads": "downloads", "likes": "likes", "recent": "last_modified"}
+RANGE_CHUNK = 512 * 1024
+
+_online_lock = threading.Lock()
+_online_count = 0
+_offline_before = True
+
+
+@contextmanager
+def _hub_flag_online() -> Iterator[None]:
+    """Let huggingface_hub make requests while any action is inside this block."""
+    global _online_count, _offline_before
+    from huggingface_hub import constants
+
+    with _online_lock:
+        if _online_count == 0:
+            _offline_before = constants.HF_HUB_OFFLINE
+            constants.HF_HUB_OFFLINE = False
+        _online_count += 1
+    try:
+        yield
+    finally:
+        with _online_lock:
+            _online_count -= 1
+            if _online_count == 0:
+                constants.HF_HUB_OFFLINE = _offline_before
+
+
+@dataclass(frozen=True)
+class RepoSummary:
+    """A search result: one repository with its popularity figures."""
+
+    id: str
+    downloads: int
+    likes: int
+    last_modified: str
+    gated: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "downloads": self.downloads,
+            "likes": self.likes,
+            "last_modified": self.last_modified,
+            "gated": self.gated,
+        }
+
+
+@dataclass
+class RepoDetails:
+    """One repository: its commit, licence from the card, gated status, GGUF models."""
+
+    id: str
+    revision: str
+    license: str
+    gated: bool
+    files: list[QuantFile] = field(default_factory=list)
+
+    def file(self, name: str) -> QuantFile:
+        for q in self.files:
+            if name in (q.name, q.name.rsplit("/", 1)[-1]) or any(p.path == name for p in q.parts):
+                return q
+        raise HubNotFoundError(f"file '{name}' in '{self.id}'")
+
+
+class HubClient:
+    """Search, list files, read remote headers; every call goes online only while it runs."""
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        token: str | Callable[[], str | None] | None = None,
+        allow: http.Allow | None = None,
+    ) -> None:
+        self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+        self._token = token
+        self._allow = allow
+        self.listeners: list[Callable[[bool], None]] = []
+        self._active = 0
+        self._lock = threading.Lock()
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.endpoint).hostname or ""
+
+    @property
+    def is_online(self) -> bool:
+        return self._active > 0
+
+    def token(self) -> str | None:
+        return self._token() if callable(self._token) else self._token
+
+    def allow(self, host: str) -> AbstractContextManager[None]:
+        return self._allow(host) if self._allow is not None else nullcontext()
+
+    @contextmanager
+    def online(self) -> Iterator[None]:
+        """Online for one action: the hub flag lifted and the guard open for the hub."""
+        with ExitStack() as stack:
+            stack.enter_context(self.allow(self.host))
+            stack.enter_context(_hub_flag_online())
+            self._set_active(+1)
+            stack.callback(self._set_active, -1)
+            yield
+
+    def _set_active(self, delta: int) -> None:
+        with self._lock:
+            before = self._active
+            self._active += delta
+            changed = (before == 0) != (self._active == 0)
+        if changed:
+            for listener in list(self.listeners):
+                listener(self._active > 0)
+
+    def _api(self) -> Any:
+        from huggingface_hub import HfApi
+
+        return HfApi(endpoint=self.endpoint, token=self.token() or False)
+
+    def _translate(self, exc: Exception, what: str, repo: str) -> HubError:
+        from huggingface_hub.errors import HfHubHTTPError
+
+        if isinstance(exc, HubError):
+            return exc
+        if isinstance(exc, HfHubHTTPError):
+            status = exc.response.status_code if exc.response is not None else 0
+            if status in (401, 403):
+                return GatedRepoError(repo, status)
+            if status == 404:
+                return HubNotFoundError(what)
+            return HubUnreachableError(self.endpoint, f"HTTP {status}")
+        return HubUnreachableError(self.endpoint, str(exc) or type(exc).__name__)
+
+    def search(self, query: str, sort: str = "downloads", limit: int = 20) -> list[RepoSummary]:
+        """GGUF repositories matching `query`, most downloaded (or liked, or recent) first."""
+        with self.online():
+            try:
+                found = list(
+                    self._api().list_models(
+                        search=query or None,
+                        filter="gguf",
+                        sort=SORTS.get(sort, "downloads"),
+                        limit=limit,
+                    )
+                )
+            except Exception as exc:
+                raise self._translate(exc, f"results for '{query}'", query) from exc
+        return [
+            RepoSummary(
+                id=m.id,
+                downloads=int(m.downloads or 0),
+                likes=int(m.likes or 0),
+                last_modified=m.last_modified.isoformat() if m.last_modified else "",
+                gated=bool(m.gated),
+            )
+            for m in found
+        ]
+
+    def repo(self, repo: str, revision: str | None = None) -> RepoDetails:
+        """The repository's GGUF files grouped by quant, each with size and LFS SHA-256."""
+        with self.online():
+            try:
+                info = self._api().model_info(repo, revision=revision, files_metadata=True)
+            except Exception as exc:
+                raise self._translate(exc, f"repository '{repo}'", repo) from exc
+        files = [
+            RemoteFile(
+                s.rfilename,
+                int(s.lfs.size if s.lfs else (s.size or 0)),
+                s.lfs.sha256 if s.lfs else "",
+            )
+            for s in info.siblings or []
+        ]
+        card = info.card_data
+        license_ = ""
+        if card is not None:
+            license_ = str(getattr(card, "license", None) or card.get("license", "") or "")
+        return RepoDetails(
+            id=info.id,
+            revision=info.sha or revision or "main",
+            license=license_,
+            gated=bool(info.gated),
+            files=group_files(files),
+        )
+
+    def resolve_url(self, repo: str, revision: str, path: str) -> str:
+        return f"{self.endpoint}/{repo}/resolve/{quote(revision, safe='')}/{quote(path)}"
+
+    def remote_header(self, repo: str, revision: str, path: str) -> tuple[GGUFHeader, int]:
+        """Read a remote GGUF's header with Range requests; returns it and bytes fetched."""
+        reader = RangeReader(self, repo, self.resolve_url(repo, revision, path), path)
+        with self.online():
+            try:
+                header = read_header_from(cast(IO[bytes], reader), path)
+            except (ValueError, EOFError) as exc:
+                raise HubError(
+                    f"'{path}' in '{repo}' does not start like a GGUF file ({exc}); "
+                    "pick another file."
+                ) from exc
+        return header, reader.transferred
+
+
+class RangeReader(io.RawIOBase):
+    """A read-only stream over a remote file, fetched in `RANGE_CHUNK` Range requests."""
+
+    def __init__(self, client: HubClient, repo: str, url: str, path: str) -> None:
+        super().__init__()
+        self._client = client
+        self._repo = repo
+        self._url = url
+        self._path = path
+        self._buf = b""
+        self._pos = 0  # file offset of _buf[0]
+        self.transferred = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _fetch(self, start: int, length: int) -> bytes:
+        resp = http.get(
+            self._url,
+            what=f"file '{self._path}' in '{self._repo}'",
+            repo=self._repo,
+            token=self._client.token(),
+            range_start=start,
+            range_end=start + length - 1,
+            allow=self._client.allow,
+        )
+        try:
+            data = resp.body.read(length) if resp.status == 206 else b""
+            if resp.status == 200:  # no Range support: take only what we asked for
+                data = resp.body.read(start + length)[start:]
+        finally:
+            resp.close()
+        self.transferred += len(data)
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            raise ValueError("RangeReader reads bounded sizes only")
+        out = bytearray()
+        while len(out) < size:
+            if not self._buf:
+                self._buf = self._fetch(self._pos, max(RANGE_CHUNK, min(size - len(out), 1 << 22)))
+                if not self._buf:
+                    break
+            take = self._buf[: size - len(out)]
+            out += take
+            self._buf = self._buf[len(take) :]
+            self._pos += len(take)
+        return bytes(out)

@@ -1,0 +1,172 @@
+"""What the library remembers about each model file: where it came from and its SHA-256.
+
+Stored in the shared SQLite database under the component name "library": installed models
+(source repository and revision, or the path imported from, or the model it was quantized
+from) and the downloads not yet finished, so a restarted app can resume them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import asdict, dataclass
+
+from app.store import MigrationStep, Store, run_script
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    run_script(
+        db,
+        """
+        CREATE TABLE library_models (
+            name TEXT PRIMARY KEY,
+            path TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            source TEXT NOT NULL,
+            repo TEXT NOT NULL DEFAULT '',
+            revision TEXT NOT NULL DEFAULT '',
+            filename TEXT NOT NULL DEFAULT '',
+            origin TEXT NOT NULL DEFAULT '',
+            parent TEXT NOT NULL DEFAULT '',
+            card_license TEXT NOT NULL DEFAULT '',
+            linked INTEGER NOT NULL DEFAULT 0,
+            added_at REAL NOT NULL,
+            verified_at REAL NOT NULL DEFAULT 0
+        );
+        CREATE TABLE library_downloads (
+            target TEXT PRIMARY KEY,
+            repo TEXT NOT NULL,
+            revision TEXT NOT NULL,
+            filename TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            card_license TEXT NOT NULL DEFAULT '',
+            added_at REAL NOT NULL
+        );
+        """,
+    )
+
+
+LIBRARY_MIGRATIONS: list[MigrationStep] = [_v1]
+
+HUB = "hub"
+IMPORTED = "import"
+LINKED = "link"
+QUANTIZED = "quantize"
+
+
+@dataclass
+class ModelRecord:
+    """Provenance of one installed file; `linked` files live outside the models folder."""
+
+    name: str
+    path: str
+    size: int
+    sha256: str
+    source: str
+    repo: str = ""
+    revision: str = ""
+    filename: str = ""
+    origin: str = ""
+    parent: str = ""
+    card_license: str = ""
+    linked: bool = False
+    added_at: float = 0.0
+    verified_at: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def describe_source(self) -> str:
+        if self.source == HUB:
+            return f"{self.repo}@{self.revision[:12]} ({self.filename})"
+        if self.source == QUANTIZED:
+            return f"quantized from {self.parent}"
+        if self.source == LINKED:
+            return f"linked in place: {self.origin}"
+        return f"imported from {self.origin}"
+
+
+@dataclass
+class PendingDownload:
+    """A download started and not finished; its bytes so far are in `target`.part."""
+
+    target: str
+    repo: str
+    revision: str
+    filename: str
+    size: int
+    sha256: str
+    card_license: str = ""
+    added_at: float = 0.0
+
+
+class Records:
+    """The library's two tables behind small methods."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        store.migrate("library", LIBRARY_MIGRATIONS)
+
+    def put(self, record: ModelRecord) -> None:
+        record.added_at = record.added_at or time.time()
+        values = asdict(record)
+        values["linked"] = int(record.linked)
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        with self._store.transaction() as db:
+            db.execute(
+                f"INSERT OR REPLACE INTO library_models ({cols}) VALUES ({marks})",
+                tuple(values.values()),
+            )
+
+    def get(self, name: str) -> ModelRecord | None:
+        rows = self._store.query(
+            "SELECT * FROM library_models WHERE name = ? COLLATE NOCASE", (name,)
+        )
+        return _record(rows[0]) if rows else None
+
+    def all(self) -> list[ModelRecord]:
+        return [_record(r) for r in self._store.query("SELECT * FROM library_models")]
+
+    def delete(self, name: str) -> None:
+        with self._store.transaction() as db:
+            db.execute("DELETE FROM library_models WHERE name = ?", (name,))
+
+    def mark_verified(self, name: str) -> None:
+        with self._store.transaction() as db:
+            db.execute(
+                "UPDATE library_models SET verified_at = ? WHERE name = ?", (time.time(), name)
+            )
+
+    def add_pending(self, p: PendingDownload) -> None:
+        p.added_at = p.added_at or time.time()
+        with self._store.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO library_downloads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    p.target,
+                    p.repo,
+                    p.revision,
+                    p.filename,
+                    p.size,
+                    p.sha256,
+                    p.card_license,
+                    p.added_at,
+                ),
+            )
+
+    def pending(self) -> list[PendingDownload]:
+        rows = self._store.query("SELECT * FROM library_downloads ORDER BY added_at")
+        return [PendingDownload(**dict(r)) for r in rows]
+
+    def drop_pending(self, target: str) -> None:
+        with self._store.transaction() as db:
+            db.execute("DELETE FROM library_downloads WHERE target = ?", (target,))
+
+
+def _record(row: sqlite3.Row) -> ModelRecord:
+    values = dict(row)
+    values["linked"] = bool(values["linked"])
+    return ModelRecord(**values)

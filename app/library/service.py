@@ -1,0 +1,340 @@
+"""`ModelLibrary`: the model library as the Workbench, the GUI and the CLI use it.
+
+It ties the installed files (`ModelRegistry`), their provenance (`Records`), the hub, the
+download queue, imports, verification and quantization together. Blocking methods are
+meant for worker threads; downloads run on the queue's own thread.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.config import Paths
+from app.errors import ModelNotFoundError
+from app.library import records as rec
+from app.library.catalog import CatalogEntry, load_catalog
+from app.library.download import DownloadJob, DownloadQueue, fetch_file, part_path
+from app.library.errors import HashMismatchError, ImportModelError
+from app.library.gguf import GGUFHeader, read_header
+from app.library.hub import HubClient, RepoDetails, RepoSummary
+from app.library.quantize import FULL_PRECISION, Quantization, level_name, requantize_warning
+from app.library.quants import QuantFile
+from app.library.records import ModelRecord, PendingDownload, Records
+from app.library.registry import ModelInfo, ModelRegistry
+from app.library.sideload import companions, gguf_files, place, sha256_file
+from app.library.verdict import FitEstimate, estimate_fit
+from app.store import Store
+
+
+@dataclass
+class QuantChoice:
+    """A quant file of a hub repository with its will-it-fit estimate (None if unknown)."""
+
+    file: QuantFile
+    fit: FitEstimate | None
+
+    def as_dict(self) -> dict[str, object]:
+        out = self.file.as_dict()
+        out["fit"] = self.fit.verdict if self.fit else "unknown"
+        out["estimated_bytes"] = self.fit.total if self.fit else None
+        out["fit_summary"] = self.fit.describe() if self.fit else ""
+        return out
+
+
+class ModelLibrary:
+    """Everything about model files: browse, download, import, verify, quantize, delete."""
+
+    def __init__(
+        self,
+        paths: Paths,
+        store: Store,
+        registry: ModelRegistry,
+        *,
+        hub: HubClient | None = None,
+        quota: int | None = None,
+    ) -> None:
+        self.paths = paths
+        self.registry = registry
+        self.records = Records(store)
+        self.hub = hub or HubClient()
+        self.quota = quota
+        self.downloads = DownloadQueue()
+
+    @property
+    def models_dir(self) -> Path:
+        return self.paths.models_dir
+
+    def close(self) -> None:
+        self.downloads.close()
+
+    # disk ---------------------------------------------------------------------------------
+
+    def disk_usage(self) -> int:
+        """Bytes the library's own files take (linked files live elsewhere and count 0)."""
+        folder = self.models_dir
+        if not folder.is_dir():
+            return 0
+        return sum(f.stat().st_size for f in folder.iterdir() if f.is_file() and not f.is_symlink())
+
+    def free_space(self) -> int:
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(self.models_dir).free
+        if self.quota is not None:
+            free = min(free, max(self.quota - self.disk_usage(), 0))
+        return int(free)
+
+    # hub ----------------------------------------------------------------------------------
+
+    def search(self, query: str, sort: str = "downloads", limit: int = 20) -> list[RepoSummary]:
+        return self.hub.search(query, sort, limit)
+
+    def files(
+        self, repo: str, n_ctx: int = 4096, *, fit: bool = True
+    ) -> tuple[RepoDetails, list[QuantChoice]]:
+        """A repository's GGUF models by quant with a fit verdict for each. The header is
+        read by Range from the smallest file; layers, heads and vocabulary are the same
+        for every quant of a repository, so each file's estimate uses its own size."""
+        details = self.hub.repo(repo)
+        header: GGUFHeader | None = None
+        if fit and details.files:
+            smallest = details.files[0]
+            header, _ = self.hub.remote_header(repo, details.revision, smallest.first.path)
+        choices = []
+        for q in details.files:
+            estimate = None
+            if header is not None:
+                estimate = estimate_fit(header, q.size, n_ctx)
+            choices.append(QuantChoice(q, estimate))
+        return details, choices
+
+    def remote_fit(
+        self, repo: str, filename: str, n_ctx: int = 4096, revision: str | None = None
+    ) -> tuple[FitEstimate, int]:
+        """The fit of one remote file from its own header; also the bytes transferred."""
+        details = self.hub.repo(repo, revision)
+        q = details.file(filename)
+        header, transferred = self.hub.remote_header(repo, details.revision, q.first.path)
+        return estimate_fit(header, q.size, n_ctx), transferred
+
+    # downloads ----------------------------------------------------------------------------
+
+    def prepare_download(
+        self, repo: str, filename: str, revision: str | None = None
+    ) -> DownloadJob:
+        """Look the file up on the hub and make a job (not yet queued: `downloads.add`)."""
+        details = self.hub.repo(repo, revision)
+        q = details.file(filename)
+        target = self.models_dir / Path(q.first.path).name
+        pending = PendingDownload(
+            str(target), repo, details.revision, q.first.path, q.size, q.sha256, details.license
+        )
+        return self._job(pending, q)
+
+    def download(self, repo: str, filename: str, revision: str | None = None) -> DownloadJob:
+        """Queue a download; progress, pause and cancel are on the returned job."""
+        return self.downloads.add(self.prepare_download(repo, filename, revision))
+
+    def resume_pending(self) -> list[DownloadJob]:
+        """Queue again the downloads a previous run left unfinished (their parts stay)."""
+        jobs = []
+        for p in self.records.pending():
+            details = self.hub.repo(p.repo, p.revision)
+            jobs.append(self.downloads.add(self._job(p, details.file(p.filename))))
+        return jobs
+
+    def _job(self, pending: PendingDownload, q: QuantFile) -> DownloadJob:
+        target = Path(pending.target)
+        existing = self.records.get(target.stem)
+        if (target.exists() or target.is_symlink()) and (
+            existing is None or existing.repo != pending.repo
+        ):
+            raise ImportModelError(
+                f"The library already has a file called '{target.name}'; remove that model "
+                "first to download this one."
+            )
+
+        def work(job: DownloadJob) -> ModelRecord:
+            self.records.add_pending(pending)
+            done_before = 0
+            digest = ""
+            for part in q.parts:
+                final = self.models_dir / Path(part.path).name
+                base = done_before
+
+                def on_bytes(n: int, base: int = base) -> None:
+                    job.advance(base + n)
+
+                if final.exists():
+                    job.advance(base + part.size)
+                else:
+                    sha = fetch_file(
+                        self.hub,
+                        pending.repo,
+                        pending.revision,
+                        part,
+                        final,
+                        free_space=self.free_space,
+                        on_bytes=on_bytes,
+                        stop=job.stop_requested,
+                    )
+                    digest = digest or sha
+                done_before += part.size
+            record = ModelRecord(
+                name=target.stem,
+                path=str(target),
+                size=q.size,
+                sha256=digest or q.sha256,
+                source=rec.HUB,
+                repo=pending.repo,
+                revision=pending.revision,
+                filename=pending.filename,
+                card_license=pending.card_license,
+            )
+            self.records.put(record)
+            self.records.drop_pending(pending.target)
+            return record
+
+        def guarded(job: DownloadJob) -> ModelRecord:
+            try:
+                return work(job)
+            except HashMismatchError:
+                self.records.drop_pending(pending.target)
+                raise
+            except Exception:
+                if job.stop_requested() == "cancel":
+                    self.records.drop_pending(pending.target)
+                    for part in q.parts:
+                        part_path(self.models_dir / Path(part.path).name).unlink(missing_ok=True)
+                raise
+
+        return DownloadJob(target.stem, q.size, guarded)
+
+    # import, verify, info, remove ---------------------------------------------------------
+
+    def import_path(self, source: Path, *, link: bool = False) -> list[ModelRecord]:
+        """Import a GGUF file or every GGUF in a folder: copied, or linked in place."""
+        imported = []
+        for file in gguf_files(source.expanduser()):
+            target, _header = place(file, self.models_dir, link=link, free_space=self.free_space)
+            record = ModelRecord(
+                name=target.stem,
+                path=str(target),
+                size=sum(f.stat().st_size for f in companions(file)),
+                sha256=sha256_file(file),
+                source=rec.LINKED if link else rec.IMPORTED,
+                origin=str(file.resolve()),
+                linked=link,
+                verified_at=time.time(),
+            )
+            self.records.put(record)
+            imported.append(record)
+        return imported
+
+    def model(self, name: str) -> ModelInfo:
+        return self.registry.resolve(name)
+
+    def verify(self, name: str, on_bytes: Callable[[int], None] | None = None) -> ModelRecord:
+        """Re-read the header and re-hash the file against the SHA-256 recorded for it.
+        A model without a record (dropped in the folder by hand) gets one now."""
+        info = self.registry.resolve(name)  # header and size checks raise here
+        actual = sha256_file(info.path, on_bytes)
+        record = self.records.get(info.name)
+        if record is None:
+            record = ModelRecord(
+                name=info.name,
+                path=str(info.path),
+                size=info.size,
+                sha256=actual,
+                source=rec.IMPORTED,
+                origin=info.source,
+            )
+            self.records.put(record)
+        elif record.sha256 and record.sha256 != actual:
+            raise HashMismatchError(info.path.name, record.sha256, actual)
+        self.records.mark_verified(record.name)
+        return self.records.get(record.name) or record
+
+    def info(self, name: str, n_ctx: int = 4096) -> dict[str, Any]:
+        """Everything the Models page and `carrel models info` show about one model."""
+        info = self.registry.resolve(name)
+        record = self.records.get(info.name)
+        out: dict[str, Any] = info.as_dict()
+        out["card_license"] = record.card_license if record else ""
+        out["sha256"] = record.sha256 if record else ""
+        out["source"] = record.describe_source() if record else info.source
+        out["record"] = record.as_dict() if record else None
+        if info.header is not None:
+            out["fit"] = estimate_fit(info.header, info.size, n_ctx).as_dict()
+        out["library_disk_usage"] = self.disk_usage()
+        return out
+
+    def remove(self, name: str) -> None:
+        """Delete a model's files from the library (a linked original is left alone)."""
+        record = self.records.get(name)
+        models = {m.name.casefold(): m for m in self.registry.list()}
+        found = models.get(name.casefold())
+        if found is None or not str(found.path).startswith(str(self.models_dir)):
+            known = [m.name for m in models.values()]
+            raise ModelNotFoundError(name, known)
+        for file in companions(found.path):
+            file.unlink(missing_ok=True)
+        self.records.delete(record.name if record else found.name)
+
+    # quantize -----------------------------------------------------------------------------
+
+    def start_quantize(
+        self, name: str, level: str, on_progress: Callable[[int, int], None] | None = None
+    ) -> tuple[Quantization, str]:
+        """Prepare a quantization (run it with `.run()` on a worker; `.cancel()` stops it);
+        also returns the quality warning for an already-quantized source ('' if none)."""
+        info = self.registry.resolve(name)
+        level = level_name(level)
+        target = self.models_dir / f"{info.name}.{level}.gguf"
+        if target.exists():
+            raise ImportModelError(
+                f"The library already has '{target.name}'; remove it to quantize again."
+            )
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        warning = requantize_warning(info.quant)
+        job = Quantization(
+            info.path,
+            target,
+            level,
+            allow_requantize=info.quant.upper() not in FULL_PRECISION,
+            on_progress=on_progress,
+        )
+        return job, warning
+
+    def finish_quantize(self, job: Quantization, parent: str) -> ModelRecord:
+        """Run a prepared quantization and register the result with its lineage."""
+        target = job.run()
+        header = read_header(target)
+        record = ModelRecord(
+            name=target.stem,
+            path=str(target),
+            size=target.stat().st_size,
+            sha256=sha256_file(target),
+            source=rec.QUANTIZED,
+            parent=parent,
+            card_license=str(header.metadata.get("general.license", "")),
+            verified_at=time.time(),
+        )
+        self.records.put(record)
+        return record
+
+    def quantize(
+        self, name: str, level: str, on_progress: Callable[[int, int], None] | None = None
+    ) -> tuple[ModelRecord, str]:
+        job, warning = self.start_quantize(name, level, on_progress)
+        parent = self.registry.resolve(name).name
+        return self.finish_quantize(job, parent), warning
+
+    # catalog ------------------------------------------------------------------------------
+
+    def catalog(self) -> list[CatalogEntry]:
+        return load_catalog()

@@ -1,0 +1,122 @@
+"""Will-it-fit: a model's memory estimate against this machine's free RAM and VRAM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.library.fit import GpuMemory, available_ram, gpu_memory, memory_need
+from app.library.gguf import GGUFHeader
+
+GIB = 1024**3
+
+FULL_GPU = "full-gpu"
+PARTIAL = "partial"
+CPU_ONLY = "cpu"
+WONT_FIT = "no"
+
+
+@dataclass(frozen=True)
+class FitEstimate:
+    """The estimate for one model at one context length, and the verdict it leads to."""
+
+    verdict: str
+    weights: int
+    kv_cache: int
+    overhead: int
+    worst_case: int
+    ram_free: int
+    vram_free: int | None
+    layers: int
+    gpu_layers: int
+    n_ctx: int
+    note: str = ""
+
+    @property
+    def total(self) -> int:
+        return self.weights + self.kv_cache + self.overhead
+
+    def describe(self) -> str:
+        need = f"needs ~{self.total / GIB:.2f} GiB"
+        ram = f"{self.ram_free / GIB:.1f} GiB RAM free"
+        vram = "VRAM unknown" if self.vram_free is None else f"{self.vram_free / GIB:.1f} GiB VRAM"
+        label = {
+            FULL_GPU: "full GPU offload",
+            PARTIAL: f"partial offload ({self.gpu_layers} of {self.layers} layers on the GPU)",
+            CPU_ONLY: "CPU only",
+            WONT_FIT: "won't fit",
+        }[self.verdict]
+        text = f"{label}: {need} at {self.n_ctx:,} context; {ram}, {vram}"
+        return f"{text}. {self.note}" if self.note else text
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "verdict": self.verdict,
+            "estimated_bytes": self.total,
+            "weights": self.weights,
+            "kv_cache": self.kv_cache,
+            "overhead": self.overhead,
+            "worst_case_bytes": self.worst_case,
+            "ram_free": self.ram_free,
+            "vram_free": self.vram_free,
+            "layers": self.layers,
+            "gpu_layers": self.gpu_layers,
+            "n_ctx": self.n_ctx,
+            "summary": self.describe(),
+        }
+
+
+def estimate_fit(
+    header: GGUFHeader,
+    file_size: int,
+    n_ctx: int,
+    *,
+    kv_type: str = "f16",
+    ram_free: int | None = None,
+    gpu: GpuMemory | None = None,
+    detect_gpu: bool = True,
+) -> FitEstimate:
+    """The verdict for a model whose header is known (local, or read remotely by Range)."""
+    trained = header.arch_value("context_length")
+    if isinstance(trained, int) and trained > 0:
+        n_ctx = min(n_ctx, trained)
+    need = memory_need(header, file_size, n_ctx, kv_type)
+    ram = available_ram() if ram_free is None else ram_free
+    if gpu is None and detect_gpu:
+        gpu = gpu_memory()
+    layers = int(header.arch_value("block_count") or 0)
+    verdict, on_gpu = _verdict(
+        need.total, need.weights + need.kv_cache, need.overhead, layers, ram, gpu
+    )
+    note = "" if need.worst_case <= ram else "Long prompts may need more than is free."
+    if verdict == WONT_FIT:
+        note = "Lower the context length or pick a smaller quant."
+    return FitEstimate(
+        verdict=verdict,
+        weights=need.weights,
+        kv_cache=need.kv_cache,
+        overhead=need.overhead,
+        worst_case=need.worst_case,
+        ram_free=ram,
+        vram_free=gpu.free if gpu else None,
+        layers=layers,
+        gpu_layers=on_gpu,
+        n_ctx=n_ctx,
+        note=note,
+    )
+
+
+def _verdict(
+    total: int, layered: int, overhead: int, layers: int, ram: int, gpu: GpuMemory | None
+) -> tuple[str, int]:
+    if gpu is not None:
+        if total <= gpu.free:
+            return FULL_GPU, layers
+        if not gpu.unified and layers > 0:
+            per_layer = layered / layers
+            room = gpu.free - overhead
+            on_gpu = max(0, min(layers - 1, int(room // per_layer))) if per_layer else 0
+            if on_gpu > 0 and total - int(on_gpu * per_layer) <= ram:
+                return PARTIAL, on_gpu
+    if total <= ram:
+        return CPU_ONLY, 0
+    return WONT_FIT, 0
