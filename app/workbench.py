@@ -17,8 +17,10 @@ from app.config import Paths, Settings, load_settings, save_settings
 from app.engine.backend import ChatMessage, Done, Event, Generation, GenerationParams
 from app.engine.llama import LlamaBackend, LoadOptions
 from app.engine.router import Route, RoutedGeneration
-from app.errors import NoModelLoadedError
+from app.errors import CarrelError, NoModelLoadedError
+from app.library.hub import HubClient
 from app.library.registry import ModelInfo, ModelRegistry
+from app.library.service import ModelLibrary
 from app.privacy.gate import Passage
 from app.privacy.service import Privacy
 from app.rag.answer import ANSWER_SOURCES as SOURCES
@@ -31,6 +33,8 @@ if TYPE_CHECKING:  # openai takes 0.3 s to import: only when a remote is used
     from app.engine.remote import RemoteBackend
 
 TITLE_LENGTH = 48
+# The keyring account (service "carrel") that holds a Hugging Face token.
+HUB_TOKEN_ACCOUNT = "huggingface-hub"
 NEW_TITLE = "New conversation"
 
 
@@ -95,6 +99,7 @@ class Workbench:
         registry: ModelRegistry,
         privacy: Privacy,
         documents: Documents,
+        library: ModelLibrary | None = None,
     ) -> None:
         self.paths = paths
         self.settings = settings
@@ -102,6 +107,12 @@ class Workbench:
         self.registry = registry
         self.privacy = privacy
         self.documents = documents
+        self.library = library or ModelLibrary(
+            paths,
+            store,
+            registry,
+            hub=HubClient(token=self.hub_token, allow=netguard.install().allow),
+        )
         # Typed by the person for the encrypted key vault; kept in memory only.
         self.vault_passphrase: str | None = None
         self._remotes: dict[str, RemoteBackend] = {}
@@ -124,7 +135,15 @@ class Workbench:
             remote.close()
         self._remotes.clear()
         self.documents.close()
+        self.library.close()
         self.store.close()
+
+    def hub_token(self) -> str | None:
+        """The Hugging Face token for gated repositories, from the keyring (never a file)."""
+        try:
+            return self.privacy.keys(self.vault_passphrase).get(HUB_TOKEN_ACCOUNT)
+        except CarrelError:
+            return None
 
     def save_settings(self) -> None:
         save_settings(self.paths, self.settings)
