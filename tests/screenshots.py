@@ -1,7 +1,10 @@
 """Screenshots of the main window with the real model, taken under Xvfb:
-`python -m tests.screenshots` writes docs/screenshots/main-mid-reply.png and
-docs/screenshots/main-markdown.png. Needs the Debian packages xvfb, libxcb-icccm4,
-libxcb-keysyms1, libxcb-cursor0 and libxkbcommon-x11-0.
+`python -m tests.screenshots` writes docs/screenshots/main-mid-reply.png,
+docs/screenshots/main-markdown.png, docs/screenshots/settings.png (the Settings dialog with
+a self-hosted endpoint switched on and its key in the encrypted vault),
+main-remote-enabled.png (the status badge says so) and consent.png (what a request
+carries). Needs the Debian packages xvfb, libxcb-icccm4, libxcb-keysyms1, libxcb-cursor0
+and libxkbcommon-x11-0.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 DISPLAY = ":99"
@@ -75,9 +79,71 @@ def shoot() -> None:
     wait_for(window.reply_finished)
     app.processEvents()
     window.grab().save(str(OUT / "main-markdown.png"))
+    shoot_settings(window)
     window.close()
     window.deleteLater()
     app.processEvents()
+
+
+def shoot_settings(window: Any) -> None:
+    """The Settings dialog: two endpoints (one switched on), a key in the vault."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.privacy.policy import EndpointKind
+    from tests.bench.bench_gui import wait_for
+
+    privacy = window.wb.privacy
+    privacy.add_endpoint(
+        "team-server", "http://127.0.0.1:8080/v1", "llama-3.1-8b-instruct", EndpointKind.SELF_HOSTED
+    )
+    privacy.add_endpoint(
+        "vendor", "https://api.example.com/v1", "gpt-4o-mini", EndpointKind.THIRD_PARTY
+    )
+    privacy.set_enabled("team-server", True)
+    privacy.use_vault(True)
+    window.refresh_remote()
+    dialog = window.open_settings()
+    keys = dialog.page.endpoints.keys
+    keys.passphrase.setText("correct horse battery staple")
+    keys.unlock_button.click()
+    wait_for(keys.hints, 60)
+    dialog.page.endpoints.select("team-server")
+    keys.key.setText("sk-demo-not-a-real-key-9f3a")
+    keys.set_button.click()
+    wait_for(keys.key_changed, 60)
+    QApplication.processEvents()
+    dialog.grab().save(str(OUT / "settings.png"))
+    window.grab().save(str(OUT / "main-remote-enabled.png"))
+    dialog.reject()
+    QApplication.processEvents()
+    shoot_consent(window)
+
+
+def shoot_consent(window: Any) -> None:
+    """The consent dialog over the gate's real preview (redaction included); nothing is
+    sent: the preview is made without asking or sending."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.engine.backend import ChatMessage
+    from app.privacy.gate import Passage
+    from app.ui.consent import ConsentDialog
+
+    privacy = window.wb.privacy
+    messages = [
+        ChatMessage("system", "You are a careful assistant."),
+        ChatMessage(
+            "user",
+            "Summarise the payment terms for Ada (ada@example.org); the invoice goes to "
+            "IBAN DE89 3704 0044 0532 0130 00.",
+        ),
+    ]
+    passages = [Passage("Payment is due within 30 days of the invoice date.", "contracts")]
+    preview = privacy.gate.preview(privacy.policy.endpoint("team-server"), messages, passages, 1)
+    dialog = ConsentDialog(preview, window)
+    dialog.show()
+    QApplication.processEvents()
+    dialog.grab().save(str(OUT / "consent.png"))
+    dialog.done(0)
 
 
 def main() -> int:
@@ -91,7 +157,7 @@ def main() -> int:
     finally:
         xvfb.terminate()
         xvfb.wait()
-    print(f"wrote {OUT / 'main-mid-reply.png'} and {OUT / 'main-markdown.png'}")
+    print(f"wrote main-*.png, settings.png and consent.png in {OUT}")
     return 0
 
 

@@ -27,6 +27,18 @@ ASSISTANT_COLOR = "#2d6a3e"
 META_COLOR = "#7a7a7a"
 STOPPED_COLOR = "#b3261e"
 CODE_BACKGROUND = "#f3f3f3"
+# The badge under each reply says where it was written: (text colour, background).
+BADGE_COLORS = {
+    "on-device": ("#1d6b35", "#e3f4e8"),
+    "self-hosted": ("#1f4f8a", "#e4eefa"),
+    "third-party": ("#8a4b00", "#fdf0dc"),
+}
+
+
+def reply_badge(stats: dict[str, Any]) -> str:
+    """Where a reply was written: on-device, self-hosted or third-party."""
+    badge = stats.get("badge")
+    return str(badge) if isinstance(badge, str) and badge else "on-device"
 
 
 def reply_figures(stats: dict[str, Any], model: str = "") -> str:
@@ -44,6 +56,9 @@ def reply_figures(stats: dict[str, Any], model: str = "") -> str:
     dropped = stats.get("dropped_turns")
     if isinstance(dropped, int) and dropped > 0:
         parts.append(f"{dropped} old turns left out to fit the context")
+    reason = stats.get("fallback_reason")
+    if isinstance(reason, str) and reason:
+        parts.append(f"fallback ({reason[:80]})")
     return " · ".join(parts)
 
 
@@ -90,13 +105,22 @@ class ChatView(QTextBrowser):
         fmt.setForeground(QColor(color))
         cursor.insertText(text, fmt)
 
-    def _figures(self, cursor: QTextCursor, figures: str, stopped: bool) -> None:
-        if not figures and not stopped:
+    def _figures(self, cursor: QTextCursor, figures: str, stopped: bool, badge: str) -> None:
+        if not figures and not stopped and not badge:
             return
         self._new_block(cursor, top_margin=2.0)
         small = QTextCharFormat()
         small.setForeground(QColor(META_COLOR))
         small.setFontPointSize(max(self.font().pointSizeF() - 1.5, 6.0))
+        if badge:
+            fg, bg = BADGE_COLORS.get(badge, BADGE_COLORS["third-party"])
+            mark = QTextCharFormat(small)
+            mark.setForeground(QColor(fg))
+            mark.setBackground(QColor(bg))
+            mark.setFontWeight(QFont.Weight.Bold)
+            cursor.insertText(f" {badge} ", mark)
+            if figures or stopped:
+                cursor.insertText(" · ", small)
         if stopped:
             red = QTextCharFormat(small)
             red.setForeground(QColor(STOPPED_COLOR))
@@ -142,12 +166,14 @@ class ChatView(QTextBrowser):
         self._follow = True
         self._scroll_to_end()
 
-    def add_reply(self, text: str, figures: str = "", stopped: bool = False) -> None:
+    def add_reply(
+        self, text: str, figures: str = "", stopped: bool = False, badge: str = ""
+    ) -> None:
         cursor = self._end_cursor()
         cursor.beginEditBlock()
         self._header(cursor, "Assistant", ASSISTANT_COLOR)
         self._markdown(cursor, text)
-        self._figures(cursor, figures, stopped)
+        self._figures(cursor, figures, stopped, badge)
         cursor.endEditBlock()
 
     def show_messages(self, messages: list[Message]) -> None:
@@ -158,7 +184,8 @@ class ChatView(QTextBrowser):
                 if m.role == "user":
                     self.add_user_message(m.text)
                 elif m.role == "assistant":
-                    self.add_reply(m.text, reply_figures(m.stats, m.model), m.stopped)
+                    figures = reply_figures(m.stats, m.model)
+                    self.add_reply(m.text, figures, m.stopped, reply_badge(m.stats))
         finally:
             self.setUpdatesEnabled(True)
         self._scroll_to_end()
@@ -188,17 +215,19 @@ class ChatView(QTextBrowser):
         cursor.setPosition(self._reply_start, QTextCursor.MoveMode.KeepAnchor)
         return cursor.selectedText().replace("\u2029", "\n")
 
-    def end_reply(self, text: str, figures: str = "", stopped: bool = False) -> None:
+    def end_reply(
+        self, text: str, figures: str = "", stopped: bool = False, badge: str = ""
+    ) -> None:
         """Replace the streamed plain text of the reply with its rendered Markdown."""
         if self._reply_start is None:
-            self.add_reply(text, figures, stopped)
+            self.add_reply(text, figures, stopped, badge)
             return
         cursor = self._end_cursor()
         cursor.beginEditBlock()
         cursor.setPosition(self._reply_start, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
         self._insert_markdown(cursor, text)
-        self._figures(cursor, figures, stopped)
+        self._figures(cursor, figures, stopped, badge)
         cursor.endEditBlock()
         self._reply_start = None
 

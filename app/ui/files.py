@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import QIODevice, QSaveFile
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app.errors import CarrelError
 from app.workbench import Workbench
@@ -34,3 +35,20 @@ def save_atomically(path: Path, data: bytes) -> None:
         reason = file.errorString()
         file.cancelWriting()
         raise CarrelError(f"Cannot write {path}: {reason}. Check free disk space.")
+
+
+def export_conversation(
+    parent: QWidget, wb: Workbench, conversation_id: int, ext: str, path: str | Path | None
+) -> Path | None:
+    """Write a conversation as Markdown or JSON; asks where unless `path` is given.
+    Returns the path written, None if the person cancelled; raises a `CarrelError`."""
+    kind = FORMATS[ext]
+    if path is None:
+        name = suggested_name(wb.store.conversation(conversation_id).title, ext)
+        path, _ = QFileDialog.getSaveFileName(
+            parent, f"Export as {kind}", name, f"{kind} (*.{ext})"
+        )
+        if not path:
+            return None
+    save_atomically(Path(path), export_bytes(wb, conversation_id, ext))
+    return Path(path)

@@ -1,48 +1,36 @@
-"""`MainWindow`: conversations on the left, the chat in the middle, model and parameters
-on the right, and a status bar that says which model runs and that it runs on-device."""
+"""`MainWindow`: conversations on the left, the chat in the middle, model, route and
+parameters on the right, and a status bar that says which model runs and whether anything
+may leave the device. Settings… (Ctrl+,) opens the privacy settings; remote requests are
+shown and approved in the consent dialog first."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent, QShortcut
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QGroupBox,
-    QHBoxLayout,
-    QMainWindow,
-    QMessageBox,
-    QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QCloseEvent
 
 from app.engine.backend import Done
-from app.errors import CarrelError, NoModelLoadedError
+from app.errors import NoModelLoadedError
 from app.library.registry import ModelInfo
-from app.ui.chat_view import ChatView, reply_figures
-from app.ui.conversation_list import ConversationList
-from app.ui.files import FORMATS, export_bytes, save_atomically, suggested_name
-from app.ui.model_panel import ModelPanel, describe
-from app.ui.widgets import ErrorBar, ParamsPanel, PromptEdit, StatusBar
+from app.ui.chat_view import reply_figures
+from app.ui.model_panel import describe
+from app.ui.window_frame import WindowFrame
 from app.ui.workers import GenerationWorker, TaskWorker, WorkerSet
 from app.workbench import Workbench
 
 log = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowFrame):
     """Carrel's main window over one `Workbench`. All blocking work runs in workers.
 
     Signals: `models_listed(list)` with the `ModelInfo`s, `model_loaded(str)` with a name,
     `reply_started(object)` with the `GenerationWorker` before it runs,
     `reply_finished(object)` with the `Done` of a reply (or None if it failed),
-    `busy_changed(bool)`, `first_painted()` once the window has drawn itself.
+    `busy_changed(bool)`; and those of `WindowFrame` (`first_painted`, `settings_opened`,
+    `consent.asked`).
     """
 
     models_listed = Signal(list)
@@ -50,27 +38,20 @@ class MainWindow(QMainWindow):
     model_loaded = Signal(str)
     reply_finished = Signal(object)
     busy_changed = Signal(bool)
-    first_painted = Signal()
 
     def __init__(
         self, workbench: Workbench, *, owns_workbench: bool = True, log_file: Path | None = None
     ) -> None:
-        super().__init__()
-        self.wb = workbench
         self._owns_workbench = owns_workbench
-        self.log_file = log_file or workbench.paths.logs_dir / "carrel.log"
-        self._current: int | None = None
         self._generation: GenerationWorker | None = None
         self._loading: str | None = None
         self._just_loaded: str | None = None
         self._last_done: Done | None = None
-        self._painted = False
         self._closed = False
+        super().__init__(workbench, log_file)
         self._workers = WorkerSet(self)
-        self.setWindowTitle("Carrel")
-        self.resize(1180, 760)
-        self._build()
-        self._build_menu()
+        self._connect()
+        self.refresh_remote()
         self.reload_conversations()
         first = self.conversations.current_id()
         if first is None and self.conversations.list.count():
@@ -79,100 +60,22 @@ class MainWindow(QMainWindow):
             self._open_conversation(first)
         self._update_actions()
 
-    # layout ------------------------------------------------------------------------------
-
-    def _build(self) -> None:
-        self.conversations = ConversationList(self)
+    def _connect(self) -> None:
         self.conversations.selected.connect(self._on_selected)
         self.conversations.search_changed.connect(lambda _text: self.reload_conversations())
         self.conversations.new_requested.connect(self.new_conversation)
         self.conversations.renamed.connect(self.rename_conversation)
         self.conversations.delete_requested.connect(self.delete_conversation)
-
-        self.error_bar = ErrorBar(self)
-        self.chat = ChatView(self)
-        self.prompt = PromptEdit(self)
-        self.prompt.setPlaceholderText("Message  (Enter sends, Shift+Enter for a new line)")
-        self.prompt.setFixedHeight(84)
         self.prompt.submitted.connect(self.send)
-        self.send_button = QPushButton("Send", self)
-        self.send_button.setDefault(True)
         self.send_button.clicked.connect(self.send)
-        self.stop_button = QPushButton("Stop", self)
-        self.stop_button.setToolTip("Stop the reply (Esc); what was written is kept")
+        self.ask_remote_button.clicked.connect(self.ask_remote)
         self.stop_button.clicked.connect(self.stop)
-        buttons = QVBoxLayout()
-        buttons.addWidget(self.send_button)
-        buttons.addWidget(self.stop_button)
-        buttons.addStretch(1)
-        input_row = QHBoxLayout()
-        input_row.addWidget(self.prompt, 1)
-        input_row.addLayout(buttons)
-        center = QWidget(self)
-        center_layout = QVBoxLayout(center)
-        center_layout.setContentsMargins(4, 0, 4, 0)
-        center_layout.addWidget(self.chat, 1)
-        center_layout.addWidget(self.error_bar)
-        center_layout.addLayout(input_row)
-
-        right = QWidget(self)
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        self.model_panel = ModelPanel(right)
-        self.model_panel.chosen.connect(self._on_model_chosen)
-        params_box = QGroupBox("Parameters (this conversation)", right)
-        params_layout = QVBoxLayout(params_box)
-        self.params = ParamsPanel(params_box)
-        self.params.changed.connect(self._save_params)
-        params_layout.addWidget(self.params)
-        right_layout.addWidget(self.model_panel)
-        right_layout.addWidget(params_box, 1)
-
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.conversations)
-        splitter.addWidget(center)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([230, 640, 290])
-        splitter.setChildrenCollapsible(False)
-        splitter.setContentsMargins(6, 6, 6, 0)
-        self.setCentralWidget(splitter)
-
-        self.status = StatusBar(self)
-        self.setStatusBar(self.status)
-
-        self.stop_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         self.stop_shortcut.activated.connect(self.stop)
-
-    def _build_menu(self) -> None:
-        menu = self.menuBar().addMenu("&File")
-        self.new_action = QAction("&New conversation", self)
-        self.new_action.setShortcut(QKeySequence.StandardKey.New)
         self.new_action.triggered.connect(self.new_conversation)
-        self.export_md_action = QAction("Export as &Markdown…", self)
-        self.export_md_action.triggered.connect(lambda: self.export_markdown())
-        self.export_json_action = QAction("Export as &JSON…", self)
-        self.export_json_action.triggered.connect(lambda: self.export_json())
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        for action in (self.new_action, self.export_md_action, self.export_json_action):
-            menu.addAction(action)
-            self.addAction(action)
-        menu.addSeparator()
-        menu.addAction(quit_action)
-
-    # errors ------------------------------------------------------------------------------
-
-    def show_error(self, message: str) -> None:
-        self.error_bar.show_message(message)
-
-    @contextmanager
-    def _shown_errors(self) -> Iterator[None]:
-        try:
-            yield
-        except CarrelError as exc:
-            self.show_error(exc.message)
+        self.model_panel.chosen.connect(self._on_model_chosen)
+        self.params.changed.connect(self._save_params)
+        self.route.changed.connect(self._save_params)
+        self.route.changed.connect(self._update_actions)
 
     # start-up ----------------------------------------------------------------------------
 
@@ -184,12 +87,6 @@ class MainWindow(QMainWindow):
         self._workers.start(lister)
         if load_default:
             self.load_model(self.wb.settings.model.default)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        if not self._painted:
-            self._painted = True
-            self.first_painted.emit()
 
     # models ------------------------------------------------------------------------------
 
@@ -266,10 +163,12 @@ class MainWindow(QMainWindow):
             if conversation_id is None:
                 self.chat.clear_conversation()
                 self.params.set_values(self.wb.params_for(), self.wb.settings.model.system_prompt)
+                self.route.set_values({})
             else:
                 c = self.wb.store.conversation(conversation_id)
                 self.chat.show_messages(self.wb.store.messages(conversation_id))
                 self.params.set_values(self.wb.params_for(c.params), c.system_prompt)
+                self.route.set_values(c.params)
         self._update_actions()
 
     @property
@@ -294,10 +193,6 @@ class MainWindow(QMainWindow):
                 self.wb.store.update_conversation(conversation_id, title=title)
         self.reload_conversations()
 
-    def confirm(self, question: str) -> bool:
-        answer = QMessageBox.question(self, "Carrel", question)
-        return answer == QMessageBox.StandardButton.Yes
-
     def delete_conversation(self, conversation_id: int) -> None:
         if self._generation is not None:
             return
@@ -318,8 +213,9 @@ class MainWindow(QMainWindow):
         if self._current is None:
             return
         with self._shown_errors():
+            params = {**self.params.params(), **self.route.values()}
             self.wb.store.update_conversation(
-                self._current, params=self.params.params(), system_prompt=self.params.prompt()
+                self._current, params=params, system_prompt=self.params.prompt()
             )
 
     # replies -----------------------------------------------------------------------------
@@ -328,12 +224,17 @@ class MainWindow(QMainWindow):
     def generating(self) -> bool:
         return self._generation is not None
 
-    def send(self) -> None:
+    def ask_remote(self) -> None:
+        """Send the message to the conversation's remote endpoint (after the person has
+        seen and approved the request)."""
+        self.send(ask_remote=True)
+
+    def send(self, ask_remote: bool = False) -> None:
         """Send the text in the message box; the reply streams in from a worker."""
         text = self.prompt.toPlainText().strip()
         if not text or self._generation is not None or self._loading is not None:
             return
-        if self.wb.loaded_model is None:
+        if self.wb.loaded_model is None and not self._remote_ready():
             self.show_error(NoModelLoadedError().message)
             return
         if self._current is None:
@@ -345,7 +246,9 @@ class MainWindow(QMainWindow):
         self.prompt.clear()
         self.chat.add_user_message(text)
         self.chat.begin_reply()
-        worker = GenerationWorker(self.wb, self._current, text, None, self.log_file)
+        worker = GenerationWorker(
+            self.wb, self._current, text, None, self.log_file, ask_remote=ask_remote
+        )
         worker.tokens.connect(self.chat.append_stream)
         worker.result.connect(self._on_reply_done)
         worker.failed.connect(self._on_reply_failed)
@@ -365,7 +268,8 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         stats = done.stats
-        self.chat.end_reply(done.text, reply_figures(stats.as_dict()), stats.stopped)
+        figures = reply_figures(stats.as_dict())
+        self.chat.end_reply(done.text, figures, stats.stopped, stats.badge)
         if stats.tokens_per_s > 0:
             self.status.set_speed(stats.tokens_per_s)
         self._last_done = done
@@ -388,8 +292,12 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         idle = self._generation is None
-        ready = idle and self._loading is None and self.wb.loaded_model is not None
+        remote = self._remote_ready()
+        ready = idle and self._loading is None and (self.wb.loaded_model is not None or remote)
         self.send_button.setEnabled(ready)
+        self.ask_remote_button.setEnabled(idle and self._loading is None and remote)
+        self.route.setEnabled(idle)
+        self.settings_action.setEnabled(idle)
         self.stop_button.setEnabled(not idle)
         self.model_panel.setEnabled(idle and self._loading is None)
         self.conversations.setEnabled(idle)
@@ -397,35 +305,6 @@ class MainWindow(QMainWindow):
         has = self._current is not None
         self.export_md_action.setEnabled(has)
         self.export_json_action.setEnabled(has)
-
-    # export ------------------------------------------------------------------------------
-
-    def export_markdown(self, path: str | Path | None = None) -> bool:
-        return self._export("md", path)
-
-    def export_json(self, path: str | Path | None = None) -> bool:
-        return self._export("json", path)
-
-    def _export(self, ext: str, path: str | Path | None) -> bool:
-        cid = self._current
-        if cid is None:
-            self.show_error("Pick a conversation to export first.")
-            return False
-        kind = FORMATS[ext]
-        try:
-            if path is None:
-                name = suggested_name(self.wb.store.conversation(cid).title, ext)
-                path, _ = QFileDialog.getSaveFileName(
-                    self, f"Export as {kind}", name, f"{kind} (*.{ext})"
-                )
-                if not path:
-                    return False
-            save_atomically(Path(path), export_bytes(self.wb, cid, ext))
-        except CarrelError as exc:
-            self.show_error(exc.message)
-            return False
-        self.status.showMessage(f"Exported to {path}", 5000)
-        return True
 
     # closing -----------------------------------------------------------------------------
 
@@ -435,6 +314,7 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self.params.flush()
+        self._close_frame()
         self._workers.shutdown()
         if self._owns_workbench:
             self.wb.close()

@@ -27,6 +27,11 @@ BADGE_STYLE = (
     "QLabel { background: #e3f4e8; color: #1d6b35; border: 1px solid #9fd3af;"
     " border-radius: 8px; padding: 1px 8px; font-weight: bold; }"
 )
+REMOTE_BADGE_STYLE = (
+    "QLabel { background: #fdf0dc; color: #8a4b00; border: 1px solid #e8c48f;"
+    " border-radius: 8px; padding: 1px 8px; font-weight: bold; }"
+)
+ON_DEVICE_TIP = "Models run on this machine; nothing leaves the device."
 
 
 class ErrorBar(QFrame):
@@ -212,7 +217,7 @@ class StatusBar(QStatusBar):
         self.busy_bar.hide()
         self.badge = QLabel("On-device", self)
         self.badge.setStyleSheet(BADGE_STYLE)
-        self.badge.setToolTip("Models run on this machine; nothing leaves the device.")
+        self.badge.setToolTip(ON_DEVICE_TIP)
         for widget in (self.model, self.speed, self.busy_label, self.busy_bar):
             self.addWidget(widget)
         self.addPermanentWidget(self.badge)
@@ -223,3 +228,17 @@ class StatusBar(QStatusBar):
 
     def set_speed(self, tokens_per_s: float) -> None:
         self.speed.setText(f"{tokens_per_s:.1f} tok/s")
+
+    def set_remote(self, names: list[str]) -> None:
+        """Say whether any remote endpoint is switched on (and which)."""
+        if not names:
+            self.badge.setText("On-device")
+            self.badge.setStyleSheet(BADGE_STYLE)
+            self.badge.setToolTip(ON_DEVICE_TIP)
+            return
+        self.badge.setText("On-device · remote enabled: " + ", ".join(names))
+        self.badge.setStyleSheet(REMOTE_BADGE_STYLE)
+        self.badge.setToolTip(
+            "A remote endpoint is switched on: conversations routed to it may send requests "
+            "off this machine, each only after you approve it. Switch it off in Settings."
+        )

@@ -84,7 +84,8 @@ class TaskWorker(Worker):
 
 
 class GenerationWorker(Worker):
-    """Streams one reply of `Workbench.reply` and forwards its text in ~30 ms batches.
+    """Streams one reply of `Workbench.reply` (`ask_remote` asks the conversation's remote
+    endpoint) and forwards its text in ~30 ms batches.
 
     Signals: `tokens(str)` with the text that arrived since the last batch,
     `result(object)` with the final `Done` (its `stats.stopped` tells a stopped reply),
@@ -100,9 +101,12 @@ class GenerationWorker(Worker):
         text: str,
         overrides: dict[str, Any] | None = None,
         log_file: Path | None = None,
+        *,
+        ask_remote: bool = False,
     ) -> None:
         super().__init__(log_file)
         self._wb = workbench
+        self._ask_remote = ask_remote
         self._conversation_id = conversation_id
         self._text = text
         self._overrides = overrides
@@ -118,7 +122,9 @@ class GenerationWorker(Worker):
             reply.cancel()
 
     def work(self) -> Done:
-        reply = self._wb.reply(self._conversation_id, self._text, self._overrides)
+        reply = self._wb.reply(
+            self._conversation_id, self._text, self._overrides, ask_remote=self._ask_remote
+        )
         with self._lock:
             self._reply = reply
             cancelled = self._cancelled

@@ -46,6 +46,7 @@ def test_enter_sends_and_tokens_stream_into_the_view(qtbot: QtBot, window: MainW
     assert window.prompt.toPlainText() == ""
     assert "Say hello" in window.chat.toPlainText()
     assert done.stats.model in window.chat.toPlainText()  # the reply's small figures
+    assert done.stats.badge == "on-device" and " on-device " in window.chat.toPlainText()
     assert "tok/s" in window.status.speed.text()
     messages = window.wb.store.messages(window.current_conversation or -1)
     assert [m.role for m in messages] == ["user", "assistant"]

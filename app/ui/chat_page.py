@@ -1,0 +1,75 @@
+"""The two panels of the main window around the conversation list: `ChatPanel` (the
+conversation, the error bar, the message box and its buttons) and `SidePanel` (the model,
+where replies come from, and the conversation's parameters)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.chat_view import ChatView
+from app.ui.model_panel import ModelPanel
+from app.ui.route_box import RouteBox
+from app.ui.widgets import ErrorBar, ParamsPanel, PromptEdit
+
+ASK_REMOTE_TIP = "Send this message to the remote model (you will see what leaves first)"
+
+
+class ChatPanel(QWidget):
+    """The conversation, the error bar, and the message box with Send, Ask remote and Stop.
+
+    It only lays the widgets out; the window connects them. No signals of its own.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.error_bar = ErrorBar(self)
+        self.chat = ChatView(self)
+        self.prompt = PromptEdit(self)
+        self.prompt.setPlaceholderText("Message  (Enter sends, Shift+Enter for a new line)")
+        self.prompt.setFixedHeight(84)
+        self.send_button = QPushButton("Send", self)
+        self.send_button.setDefault(True)
+        self.ask_remote_button = QPushButton("Ask remote", self)
+        self.ask_remote_button.setToolTip(ASK_REMOTE_TIP)
+        self.stop_button = QPushButton("Stop", self)
+        self.stop_button.setToolTip("Stop the reply (Esc); what was written is kept")
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.ask_remote_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addStretch(1)
+        input_row = QHBoxLayout()
+        input_row.addWidget(self.prompt, 1)
+        input_row.addLayout(buttons)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.addWidget(self.chat, 1)
+        layout.addWidget(self.error_bar)
+        layout.addLayout(input_row)
+
+
+class SidePanel(QWidget):
+    """The model picker, the conversation's route, and its sampling parameters.
+
+    It only lays the widgets out; the window connects them. No signals of its own.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.model_panel = ModelPanel(self)
+        self.route = RouteBox(self)
+        params_box = QGroupBox("Parameters (this conversation)", self)
+        params_layout = QVBoxLayout(params_box)
+        self.params = ParamsPanel(params_box)
+        params_layout.addWidget(self.params)
+        layout.addWidget(self.model_panel)
+        layout.addWidget(self.route)
+        layout.addWidget(params_box, 1)
