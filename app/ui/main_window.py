@@ -76,6 +76,11 @@ class MainWindow(WindowFrame):
         self.params.changed.connect(self._save_params)
         self.route.changed.connect(self._save_params)
         self.route.changed.connect(self._update_actions)
+        self.documents_page.error.connect(self.show_error)
+        self.documents_page.collections_changed.connect(
+            lambda _names: self.collection_picker.refresh()
+        )
+        self.collection_picker.changed.connect(lambda _names: self._save_params())
 
     # start-up ----------------------------------------------------------------------------
 
@@ -164,11 +169,13 @@ class MainWindow(WindowFrame):
                 self.chat.clear_conversation()
                 self.params.set_values(self.wb.params_for(), self.wb.settings.model.system_prompt)
                 self.route.set_values({})
+                self.collection_picker.set_selected([])
             else:
                 c = self.wb.store.conversation(conversation_id)
                 self.chat.show_messages(self.wb.store.messages(conversation_id))
                 self.params.set_values(self.wb.params_for(c.params), c.system_prompt)
                 self.route.set_values(c.params)
+                self.collection_picker.set_selected(list(c.params.get("collections") or []))
         self._update_actions()
 
     @property
@@ -213,7 +220,11 @@ class MainWindow(WindowFrame):
         if self._current is None:
             return
         with self._shown_errors():
-            params = {**self.params.params(), **self.route.values()}
+            params = {
+                **self.params.params(),
+                **self.route.values(),
+                "collections": self.collection_picker.selected(),
+            }
             self.wb.store.update_conversation(
                 self._current, params=params, system_prompt=self.params.prompt()
             )
@@ -315,6 +326,7 @@ class MainWindow(WindowFrame):
         self._closed = True
         self.params.flush()
         self._close_frame()
+        self.documents_page.shutdown()
         self._workers.shutdown()
         if self._owns_workbench:
             self.wb.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPaintEvent, QShortcut
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout
 
 from app.engine.router import Route
 from app.errors import CarrelError
@@ -18,6 +18,8 @@ from app.ui.chat_page import ChatPanel, SidePanel
 from app.ui.consent import ConsentBridge
 from app.ui.conversation_list import ConversationList
 from app.ui.files import export_conversation
+from app.ui.pages.collection_picker import CollectionPicker
+from app.ui.pages.documents import DocumentsPage
 from app.ui.pages.settings import SettingsDialog
 from app.ui.widgets import StatusBar
 from app.workbench import Workbench
@@ -58,6 +60,11 @@ class WindowFrame(QMainWindow):
         self.ask_remote_button = center.ask_remote_button
         right = SidePanel(self)
         self.model_panel, self.params, self.route = right.model_panel, right.params, right.route
+        # Which collections this conversation answers from (after the route box).
+        self.collection_picker = CollectionPicker(self.wb.documents, right)
+        layout = right.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(2, self.collection_picker)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.conversations)
@@ -67,7 +74,12 @@ class WindowFrame(QMainWindow):
         splitter.setSizes([230, 640, 290])
         splitter.setChildrenCollapsible(False)
         splitter.setContentsMargins(6, 6, 6, 0)
-        self.setCentralWidget(splitter)
+        self.documents_page = DocumentsPage(self.wb, self, self.log_file)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(splitter, "Chat")
+        self.tabs.addTab(self.documents_page, "Documents")
+        self.setCentralWidget(self.tabs)
 
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
@@ -115,6 +127,9 @@ class WindowFrame(QMainWindow):
 
     def show_error(self, message: str) -> None:
         self.error_bar.show_message(message)
+        if self.tabs.currentIndex() != 0:
+            # The error bar lives on the Chat tab; say it where the person is looking too.
+            self.status.showMessage(message, 10_000)
 
     @contextmanager
     def _shown_errors(self) -> Iterator[None]:

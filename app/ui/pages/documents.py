@@ -1,0 +1,396 @@
+"""`DocumentsPage`: collections, their files and states, adding by dialog or drag-and-drop
+with progress and cancel, removing, and a search whose hits open at their page.
+
+Every call that may touch an index or the embedder (create, ingest, remove, drop, search)
+runs in a worker; the GUI thread only reads the small records table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import CarrelError
+from app.rag.ingest import FileOutcome, IngestReport, Progress
+from app.rag.retrieve import Citation
+from app.ui.citations import open_citation
+from app.ui.pages import documents_views as views
+from app.ui.pages.ingest_worker import IngestWorker, describe_report
+from app.ui.workers import TaskWorker, WorkerSet
+from app.workbench import Workbench
+
+SEARCH_K = 10
+
+
+class DocumentsPage(QWidget):
+    """The Documents page over `workbench.documents`.
+
+    Signals: `error(str)` with a message for the window's error bar;
+    `collections_changed(list)` with every collection name after one was created or
+    removed; `ingest_started(object)` with the `IngestWorker` before it runs;
+    `ingest_progress(object)` with each `Progress` shown (files, passages, rate, ETA);
+    `ingest_finished(object)` with the `IngestReport` (None if the ingest failed);
+    `files_removed(list)` with the paths taken out; `searched(list)` with the `Citation`s
+    shown; `citation_opened(object)` with the `QUrl` handed to the desktop.
+    """
+
+    error = Signal(str)
+    collections_changed = Signal(list)
+    ingest_started = Signal(object)
+    ingest_progress = Signal(object)
+    ingest_finished = Signal(object)
+    files_removed = Signal(list)
+    searched = Signal(list)
+    citation_opened = Signal(object)
+
+    def __init__(
+        self, workbench: Workbench, parent: QWidget | None = None, log_file: Path | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.wb = workbench
+        self.documents = workbench.documents
+        self.log_file = log_file or workbench.paths.logs_dir / "carrel.log"
+        self._workers = WorkerSet(self)
+        self._ingest: IngestWorker | None = None
+        self._outcomes: dict[str, dict[str, FileOutcome]] = {}
+        self._select_after_refresh: str | None = None
+        self.setAcceptDrops(True)
+        self._build()
+        self.refresh_collections()
+
+    # layout ------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.collection_list = views.CollectionList(self)
+        self.new_button = QPushButton("New…", self)
+        self.drop_button = QPushButton("Remove…", self)
+        left = views.stack(
+            self,
+            QLabel("Collections", self),
+            self.collection_list,
+            [self.new_button, self.drop_button],
+            grow=1,
+        )
+        self.add_files_button = QPushButton("Add files…", self)
+        self.add_folder_button = QPushButton("Add folder…", self)
+        self.remove_file_button = QPushButton("Remove file", self)
+        self.files = views.FilesTable(self)
+        self.ingest_bar = views.IngestBar(self)
+        hint = QLabel("Drop files or folders here to add them to the collection.", self)
+        hint.setEnabled(False)
+        tools: list[QWidget | None] = [
+            self.add_files_button,
+            self.add_folder_button,
+            self.remove_file_button,
+            None,
+        ]
+        files_box = views.stack(self, tools, self.files, hint, self.ingest_bar, grow=1)
+        self.search_box = QLineEdit(self)
+        self.search_box.setPlaceholderText("Search this collection…")
+        self.search_box.setClearButtonEnabled(True)
+        self.search_button = QPushButton("Search", self)
+        self.hits = views.HitsList(self)
+        search_box = views.stack(self, [self.search_box, self.search_button], self.hits, grow=1)
+
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        right.addWidget(files_box)
+        right.addWidget(search_box)
+        right.setChildrenCollapsible(False)
+        splitter = QSplitter(self)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([220, 760])
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self.collection_list.currentItemChanged.connect(lambda *_: self._on_collection())
+        self.new_button.clicked.connect(self.ask_new_collection)
+        self.drop_button.clicked.connect(self.ask_drop_collection)
+        self.add_files_button.clicked.connect(self.ask_add_files)
+        self.add_folder_button.clicked.connect(self.ask_add_folder)
+        self.remove_file_button.clicked.connect(self.remove_selected)
+        self.ingest_bar.cancel_requested.connect(self.cancel_ingest)
+        self.search_box.returnPressed.connect(self.search)
+        self.search_button.clicked.connect(self.search)
+        self.hits.opened.connect(self.open_hit)
+        self.files.itemSelectionChanged.connect(self._update_actions)
+
+    # state -------------------------------------------------------------------------------
+
+    @property
+    def ingesting(self) -> bool:
+        return self._ingest is not None
+
+    def current_collection(self) -> str | None:
+        return self.collection_list.current_name()
+
+    def collection_names(self) -> list[str]:
+        return self.collection_list.names()
+
+    def select_collection(self, name: str) -> None:
+        self.collection_list.select(name)
+
+    def _update_actions(self) -> None:
+        have = self.current_collection() is not None
+        idle = not self.ingesting
+        self.drop_button.setEnabled(have and idle)
+        self.add_files_button.setEnabled(have and idle)
+        self.add_folder_button.setEnabled(have and idle)
+        self.remove_file_button.setEnabled(have and idle and bool(self.files.selectedItems()))
+        self.search_button.setEnabled(have)
+
+    def refresh_collections(self) -> None:
+        """Re-read the collections with their file counts, keeping the current one."""
+        current = self._select_after_refresh or self.current_collection()
+        self._select_after_refresh = None
+        try:
+            collections = self.documents.collections()
+            counts = {c.name: len(self.documents.records.files(c.name)) for c in collections}
+        except CarrelError as exc:
+            self.error.emit(exc.message)
+            return
+        self.collection_list.show_collections([(c, counts[c.name]) for c in collections], current)
+        self._on_collection()
+
+    def refresh_files(self) -> None:
+        """Show the current collection's files and their states."""
+        name = self.current_collection()
+        if name is None:
+            self.files.clear()
+            return
+        try:
+            records = self.documents.files(name)
+        except CarrelError as exc:
+            self.error.emit(exc.message)
+            return
+        self.files.show_files(records, self._outcomes.get(name, {}))
+
+    def _on_collection(self) -> None:
+        self.hits.show_hits([])
+        self.refresh_files()
+        self._update_actions()
+
+    # collections -------------------------------------------------------------------------
+
+    def ask_new_collection(self) -> None:
+        name, ok = QInputDialog.getText(
+            self, "New collection", "Name (letters, digits, '-', '_' or '.'):"
+        )
+        if ok and name.strip():
+            self.create_collection(name.strip())
+
+    def create_collection(self, name: str) -> TaskWorker:
+        """Create (and open) a collection in a worker; it is selected when ready."""
+        docs = self.documents
+
+        def create() -> str:
+            docs.index(name, create=True)
+            return name
+
+        return self._start(TaskWorker(create, self.log_file), self._on_created)
+
+    def _on_created(self, name: str) -> None:
+        self._select_after_refresh = name
+        self.refresh_collections()
+        self.collections_changed.emit(self.collection_names())
+
+    def ask_drop_collection(self) -> None:
+        name = self.current_collection()
+        if name is None:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Remove collection",
+            f"Remove the collection '{name}' and its index? The files themselves stay.",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.drop_collection(name)
+
+    def drop_collection(self, name: str) -> TaskWorker | None:
+        """Delete a collection's index and records in a worker (not during an ingest)."""
+        if self.ingesting:
+            self.error.emit("Wait for the ingest to finish or cancel it, then remove.")
+            return None
+        docs = self.documents
+
+        def drop() -> str:
+            docs.drop(name)
+            return name
+
+        return self._start(TaskWorker(drop, self.log_file), self._on_dropped)
+
+    def _on_dropped(self, name: str) -> None:
+        self._outcomes.pop(name, None)
+        self.refresh_collections()
+        self.collections_changed.emit(self.collection_names())
+
+    # adding ------------------------------------------------------------------------------
+
+    def ask_add_files(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(self, "Add files to the collection")
+        if names:
+            self.add_paths([Path(n) for n in names])
+
+    def ask_add_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder to the collection")
+        if folder:
+            self.add_paths([Path(folder)])
+
+    def add_paths(self, paths: list[Path], collection: str | None = None) -> IngestWorker | None:
+        """Index `paths` (files or folders) into `collection` (default: the current one)."""
+        name = collection or self.current_collection()
+        if name is None:
+            self.error.emit("Create a collection first (New…), then add files to it.")
+            return None
+        if self.ingesting:
+            self.error.emit("An ingest is already running: wait for it or cancel it first.")
+            return None
+        worker = IngestWorker(self.documents, paths, name, self.log_file)
+        worker.progress.connect(self._on_progress)
+        worker.result.connect(self._on_ingested)
+        worker.failed.connect(self._on_ingest_failed)
+        worker.finished.connect(self._on_ingest_finished)
+        self._ingest = worker
+        self.ingest_bar.begin(name)
+        self._update_actions()
+        self.ingest_started.emit(worker)
+        self._workers.start(worker)
+        return worker
+
+    def cancel_ingest(self) -> None:
+        if self._ingest is not None:
+            self._ingest.cancel()
+            self.ingest_bar.cancelling()
+
+    def _on_progress(self, p: Progress) -> None:
+        if self._ingest is None:
+            return
+        self.ingest_bar.show_progress(p)
+        if p.event == "file" and self._ingest.collection == self.current_collection():
+            self.refresh_files()
+        self.ingest_progress.emit(p)
+
+    def _on_ingested(self, report: IngestReport) -> None:
+        name = self._ingest.collection if self._ingest is not None else None
+        if name is not None:
+            self._outcomes[name] = {f.source: f for f in report.files}
+        self.ingest_bar.idle(describe_report(report))
+        self._finish_ingest(report)
+
+    def _on_ingest_failed(self, message: str) -> None:
+        self.ingest_bar.idle("The ingest stopped: " + message)
+        self.error.emit(message)
+        self._finish_ingest(None)
+
+    def _finish_ingest(self, report: IngestReport | None) -> None:
+        self._ingest = None
+        self.refresh_collections()
+        self._update_actions()
+        self.ingest_finished.emit(report)
+
+    def _on_ingest_finished(self) -> None:
+        if self._ingest is not None:  # neither result nor failed came (should not happen)
+            self._finish_ingest(None)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if views.local_paths(event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = views.local_paths(event.mimeData().urls())
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.add_paths(paths)
+
+    # removing ----------------------------------------------------------------------------
+
+    def remove_selected(self) -> None:
+        sources = self.files.selected_sources()
+        if sources:
+            self.remove_files(sources)
+
+    def remove_files(self, sources: list[str]) -> TaskWorker | None:
+        """Take files out of the current collection in a worker (not during an ingest)."""
+        name = self.current_collection()
+        if name is None or not sources:
+            return None
+        if self.ingesting:
+            self.error.emit("Wait for the ingest to finish or cancel it, then remove files.")
+            return None
+        docs = self.documents
+
+        def remove() -> list[str]:
+            return [s for s in sources if docs.remove(s, name)]
+
+        return self._start(TaskWorker(remove, self.log_file), self._on_removed)
+
+    def _on_removed(self, sources: list[str]) -> None:
+        for outcomes in self._outcomes.values():
+            for source in sources:
+                outcomes.pop(source, None)
+        self.refresh_collections()
+        self.files_removed.emit(sources)
+
+    # search ------------------------------------------------------------------------------
+
+    def search(self, query: str | None = None) -> TaskWorker | None:
+        """Search the current collection in a worker; the hits replace the list."""
+        text = (query if query is not None else self.search_box.text()).strip()
+        name = self.current_collection()
+        if not text or name is None:
+            return None
+        if query is not None:
+            self.search_box.setText(query)
+        docs = self.documents
+
+        def run() -> list[Citation]:
+            return docs.search(text, name, SEARCH_K)
+
+        return self._start(TaskWorker(run, self.log_file), self._on_searched)
+
+    def _on_searched(self, citations: list[Citation]) -> None:
+        self.hits.show_hits(citations)
+        self.searched.emit(citations)
+
+    def open_hit(self, citation: Citation) -> None:
+        try:
+            url = open_citation(citation)
+        except CarrelError as exc:
+            self.error.emit(exc.message)
+            return
+        self.citation_opened.emit(url)
+
+    # workers -----------------------------------------------------------------------------
+
+    def _start(self, worker: TaskWorker, on_result: Callable[[Any], None]) -> TaskWorker:
+        worker.result.connect(on_result)
+        worker.failed.connect(self.error)
+        self._workers.start(worker)
+        return worker
+
+    def shutdown(self) -> None:
+        """Cancel the ingest and wait for every worker (call before the window closes)."""
+        if self._ingest is not None:
+            self._ingest.cancel()
+        self._workers.shutdown()

@@ -1,0 +1,276 @@
+"""The lists of the Documents page: a collection's files with their state, search hits,
+and the ingest progress bar. Views only: they show what they are given."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.rag.ingest import FileOutcome, Progress
+from app.rag.records import CollectionRecord, FileRecord
+from app.rag.retrieve import Citation
+from app.ui.pages.ingest_worker import describe_progress
+
+SOURCE_ROLE = Qt.ItemDataRole.UserRole
+STATE_LABELS = {
+    "indexed": "indexed",
+    "failed": "failed",
+    "needs_ocr": "needs OCR",
+    "unchanged": "skipped (unchanged)",
+    "cancelled": "cancelled",
+}
+STATE_COLOURS = {"failed": "#b3261e", "needs_ocr": "#8a5a00", "cancelled": "#6b6b6b"}
+
+
+def file_state(record: FileRecord | None, outcome: FileOutcome | None) -> str:
+    """The state key shown for a file: the record's status, except "unchanged" for an
+    indexed file the last ingest skipped, and the last ingest's outcome for a file it did
+    not record (cancelled)."""
+    if record is None:
+        return outcome.status if outcome is not None else ""
+    if record.status == "indexed" and outcome is not None and outcome.status == "unchanged":
+        return "unchanged"
+    return record.status
+
+
+class CollectionList(QListWidget):
+    """The collections, each with its file count; the name is kept in `SOURCE_ROLE`.
+    Signals: those of `QListWidget` (`currentItemChanged` when another is picked)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("collections")
+
+    def show_collections(
+        self, collections: list[tuple[CollectionRecord, int]], keep: str | None
+    ) -> None:
+        """List (collection, file count) pairs, keeping `keep` current (else the first),
+        without emitting `currentItemChanged` on the way."""
+        self.blockSignals(True)
+        try:
+            self.clear()
+            for c, n in collections:
+                item = QListWidgetItem(f"{c.name}  ({n} file{'s' if n != 1 else ''})")
+                item.setData(SOURCE_ROLE, c.name)
+                item.setToolTip(f"{c.name}: embedded with {c.embedder}")
+                self.addItem(item)
+            names = self.names()
+            if keep in names:
+                self.setCurrentRow(names.index(keep))
+            elif names:
+                self.setCurrentRow(0)
+        finally:
+            self.blockSignals(False)
+
+    def current_name(self) -> str | None:
+        item = self.currentItem()
+        return str(item.data(SOURCE_ROLE)) if item is not None else None
+
+    def names(self) -> list[str]:
+        items = (self.item(i) for i in range(self.count()))
+        return [str(item.data(SOURCE_ROLE)) for item in items if item is not None]
+
+    def select(self, name: str) -> None:
+        names = self.names()
+        if name in names:
+            self.setCurrentRow(names.index(name))
+
+
+class FilesTable(QTreeWidget):
+    """A collection's files: name, state, pages, passages and the reason of a failure.
+    Each row keeps the file's full path (`SOURCE_ROLE` of column 0). No signals."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("documentFiles")
+        self.setHeaderLabels(["File", "State", "Pages", "Passages", "Reason"])
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
+        header = self.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.setColumnWidth(0, 240)
+        self.setColumnWidth(1, 130)
+        self.setColumnWidth(2, 60)
+        self.setColumnWidth(3, 80)
+
+    def show_files(self, records: list[FileRecord], outcomes: dict[str, FileOutcome]) -> None:
+        known = {r.source: r for r in records}
+        sources = sorted(set(known) | {s for s, o in outcomes.items() if o.status == "cancelled"})
+        self.clear()
+        for source in sources:
+            record, outcome = known.get(source), outcomes.get(source)
+            state = file_state(record, outcome)
+            reason = (record.reason if record else "") or (outcome.reason if outcome else "")
+            pages = record.pages if record else 0
+            chunks = record.chunks if record else 0
+            item = QTreeWidgetItem(
+                [Path(source).name, STATE_LABELS.get(state, state), str(pages), str(chunks)]
+            )
+            item.setText(4, reason)
+            item.setData(0, SOURCE_ROLE, source)
+            item.setToolTip(0, source)
+            item.setToolTip(4, reason)
+            item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight)
+            item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight)
+            if state in STATE_COLOURS:
+                item.setForeground(1, QBrush(QColor(STATE_COLOURS[state])))
+            self.addTopLevelItem(item)
+
+    def rows(self) -> dict[str, tuple[str, str]]:
+        """{full path: (state label, reason)} of every row shown."""
+        result: dict[str, tuple[str, str]] = {}
+        for item in self._items():
+            result[str(item.data(0, SOURCE_ROLE))] = (item.text(1), item.text(4))
+        return result
+
+    def _items(self) -> list[QTreeWidgetItem]:
+        items = (self.topLevelItem(i) for i in range(self.topLevelItemCount()))
+        return [item for item in items if item is not None]
+
+    def selected_sources(self) -> list[str]:
+        return [str(item.data(0, SOURCE_ROLE)) for item in self.selectedItems()]
+
+    def select_source(self, source: str) -> None:
+        for item in self._items():
+            item.setSelected(item.data(0, SOURCE_ROLE) == source)
+
+
+class HitsList(QTreeWidget):
+    """Search hits: file, page, heading path and a snippet of the passage.
+
+    Signals: `opened(object)` with the `Citation` of a hit double-clicked or entered.
+    """
+
+    opened = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("documentHits")
+        self.setHeaderLabels(["File", "Page", "Heading", "Passage"])
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.header().setStretchLastSection(True)
+        self.setColumnWidth(0, 200)
+        self.setColumnWidth(1, 60)
+        self.setColumnWidth(2, 160)
+        self._citations: list[Citation] = []
+        self.itemActivated.connect(self._on_activated)
+
+    def show_hits(self, citations: list[Citation]) -> None:
+        self.clear()
+        self._citations = list(citations)
+        for n, c in enumerate(self._citations):
+            page = ""
+            if c.page is not None:
+                page = str(c.page)
+                if c.page_end and c.page_end != c.page:
+                    page += f"–{c.page_end}"
+            snippet = " ".join(c.text.split())
+            item = QTreeWidgetItem([Path(c.source).name, page, c.heading, snippet[:240]])
+            item.setData(0, SOURCE_ROLE, n)
+            item.setToolTip(0, c.source)
+            item.setToolTip(3, snippet[:1200])
+            self.addTopLevelItem(item)
+
+    def citations(self) -> list[Citation]:
+        return list(self._citations)
+
+    def open_row(self, row: int) -> None:
+        """Open hit `row` as a double-click would."""
+        item = self.topLevelItem(row)
+        if item is not None:
+            self._on_activated(item, 0)
+
+    def _on_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        n = int(item.data(0, SOURCE_ROLE))
+        self.opened.emit(self._citations[n])
+
+
+class IngestBar(QWidget):
+    """The running ingest: a bar over its files, a line with files, passages, rate and
+    ETA, and Cancel. Signals: `cancel_requested()`."""
+
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bar = QProgressBar(self)
+        self.bar.setTextVisible(True)
+        self.label = QLabel(self)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setToolTip("Stop after the current batch; nothing is left half in.")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.bar, 1)
+        layout.addWidget(self.label, 2)
+        layout.addWidget(self.cancel_button)
+        self.idle("")
+
+    def begin(self, collection: str) -> None:
+        self.bar.setRange(0, 0)  # busy until the files are counted
+        self.label.setText(f"Reading files for '{collection}'…")
+        self.cancel_button.setEnabled(True)
+        self.bar.setVisible(True)
+        self.cancel_button.setVisible(True)
+
+    def show_progress(self, p: Progress) -> None:
+        if p.files_total:
+            self.bar.setRange(0, p.files_total)
+            self.bar.setValue(p.files_done)
+            self.bar.setFormat(f"{p.files_done}/{p.files_total}")
+        self.label.setText(describe_progress(p))
+
+    def cancelling(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.label.setText("Cancelling after the current batch…")
+
+    def idle(self, message: str) -> None:
+        self.bar.setVisible(False)
+        self.cancel_button.setVisible(False)
+        self.label.setText(message)
+
+
+def stack(parent: QWidget, *rows: QWidget | list[QWidget | None], grow: int = -1) -> QWidget:
+    """A margin-less widget holding `rows` top to bottom; a list is a row of widgets side
+    by side (None there is a stretch); row number `grow` takes the spare height."""
+    box = QWidget(parent)
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for n, row in enumerate(rows):
+        if isinstance(row, QWidget):
+            layout.addWidget(row, 1 if n == grow else 0)
+            continue
+        line = QHBoxLayout()
+        for widget in row:
+            if widget is None:
+                line.addStretch(1)
+            else:
+                line.addWidget(widget, 1 if isinstance(widget, QLineEdit) else 0)
+        layout.addLayout(line)
+    return box
+
+
+def local_paths(urls: list[QUrl]) -> list[Path]:
+    """The local files and folders among dropped URLs; none if any is not local."""
+    if not urls or not all(u.isLocalFile() for u in urls):
+        return []
+    return [Path(u.toLocalFile()) for u in urls]
