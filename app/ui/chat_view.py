@@ -7,8 +7,10 @@ rendering (code blocks, lists, tables) and a small line of figures.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -62,13 +64,28 @@ def reply_figures(stats: dict[str, Any], model: str = "") -> str:
     return " · ".join(parts)
 
 
+def citation_label(c: dict[str, Any]) -> str:
+    """'manual.pdf p. 3–4 › Install' for a stored citation."""
+    label = Path(str(c.get("source", ""))).name
+    page, end = c.get("page"), c.get("page_end")
+    if page:
+        label += f" p. {page}" + (f"–{end}" if end and end != page else "")
+    if c.get("heading"):
+        label += f" › {c['heading']}"
+    return label
+
+
 class ChatView(QTextBrowser):
     """Shows a conversation: person's messages, rendered replies, and the reply streaming in.
 
     Use `show_messages` for a stored conversation, then `begin_reply`, `append_stream` (per
     batch) and `end_reply` for a live one. Follows the end while the person has not
-    scrolled up. No signals of its own.
+    scrolled up. A reply answered from documents lists its numbered sources.
+
+    Signals: `citation_clicked(dict)` with the source (file, page, …) the person clicked.
     """
+
+    citation_clicked = Signal(dict)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,6 +94,8 @@ class ChatView(QTextBrowser):
         self.document().setDocumentMargin(12)
         self._reply_start: int | None = None
         self._follow = True
+        self._citations: list[dict[str, Any]] = []
+        self.anchorClicked.connect(self._on_anchor)
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_range_changed)
         bar.valueChanged.connect(self._on_scrolled)
@@ -129,6 +148,27 @@ class ChatView(QTextBrowser):
                 cursor.insertText(" · ", small)
         cursor.insertText(figures, small)
 
+    def _sources(self, cursor: QTextCursor, citations: list[dict[str, Any]]) -> None:
+        """'[n] file.pdf p. 3 › heading' per source, each a link that opens the document."""
+        small = QTextCharFormat()
+        small.setForeground(QColor(META_COLOR))
+        small.setFontPointSize(max(self.font().pointSizeF() - 1.5, 6.0))
+        for c in citations:
+            self._new_block(cursor, top_margin=1.0)
+            link = QTextCharFormat(small)
+            link.setAnchor(True)
+            link.setAnchorHref(f"cite:{len(self._citations)}")
+            link.setForeground(QColor(USER_COLOR))
+            link.setFontUnderline(True)
+            self._citations.append(c)
+            cursor.insertText(f"[{c.get('n', '?')}] {citation_label(c)}", link)
+
+    def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() == "cite" and url.path().isdigit():
+            index = int(url.path())
+            if index < len(self._citations):
+                self.citation_clicked.emit(self._citations[index])
+
     def _markdown(self, cursor: QTextCursor, text: str) -> None:
         self._new_block(cursor)
         self._insert_markdown(cursor, text)
@@ -152,6 +192,7 @@ class ChatView(QTextBrowser):
     # public ------------------------------------------------------------------------------
 
     def clear_conversation(self) -> None:
+        self._citations.clear()
         self._reply_start = None
         self._follow = True
         self.clear()
@@ -167,12 +208,18 @@ class ChatView(QTextBrowser):
         self._scroll_to_end()
 
     def add_reply(
-        self, text: str, figures: str = "", stopped: bool = False, badge: str = ""
+        self,
+        text: str,
+        figures: str = "",
+        stopped: bool = False,
+        badge: str = "",
+        citations: list[dict[str, Any]] | None = None,
     ) -> None:
         cursor = self._end_cursor()
         cursor.beginEditBlock()
         self._header(cursor, "Assistant", ASSISTANT_COLOR)
         self._markdown(cursor, text)
+        self._sources(cursor, citations or [])
         self._figures(cursor, figures, stopped, badge)
         cursor.endEditBlock()
 
@@ -185,7 +232,13 @@ class ChatView(QTextBrowser):
                     self.add_user_message(m.text)
                 elif m.role == "assistant":
                     figures = reply_figures(m.stats, m.model)
-                    self.add_reply(m.text, figures, m.stopped, reply_badge(m.stats))
+                    self.add_reply(
+                        m.text,
+                        figures,
+                        m.stopped,
+                        reply_badge(m.stats),
+                        m.stats.get("citations"),
+                    )
         finally:
             self.setUpdatesEnabled(True)
         self._scroll_to_end()
@@ -216,17 +269,23 @@ class ChatView(QTextBrowser):
         return cursor.selectedText().replace("\u2029", "\n")
 
     def end_reply(
-        self, text: str, figures: str = "", stopped: bool = False, badge: str = ""
+        self,
+        text: str,
+        figures: str = "",
+        stopped: bool = False,
+        badge: str = "",
+        citations: list[dict[str, Any]] | None = None,
     ) -> None:
         """Replace the streamed plain text of the reply with its rendered Markdown."""
         if self._reply_start is None:
-            self.add_reply(text, figures, stopped, badge)
+            self.add_reply(text, figures, stopped, badge, citations)
             return
         cursor = self._end_cursor()
         cursor.beginEditBlock()
         cursor.setPosition(self._reply_start, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
         self._insert_markdown(cursor, text)
+        self._sources(cursor, citations or [])
         self._figures(cursor, figures, stopped, badge)
         cursor.endEditBlock()
         self._reply_start = None

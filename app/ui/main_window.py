@@ -15,6 +15,7 @@ from app.engine.backend import Done
 from app.errors import NoModelLoadedError
 from app.library.registry import ModelInfo
 from app.ui.chat_view import reply_figures
+from app.ui.citations import open_source
 from app.ui.model_panel import describe
 from app.ui.window_frame import WindowFrame
 from app.ui.workers import GenerationWorker, TaskWorker, WorkerSet
@@ -77,6 +78,7 @@ class MainWindow(WindowFrame):
         self.route.changed.connect(self._save_params)
         self.route.changed.connect(self._update_actions)
         self.documents_page.error.connect(self.show_error)
+        self.chat.citation_clicked.connect(self.open_citation)
         self.documents_page.collections_changed.connect(
             lambda _names: self.collection_picker.refresh()
         )
@@ -275,12 +277,27 @@ class MainWindow(WindowFrame):
         if self._generation is not None:
             self._generation.cancel()
 
+    def _stored_citations(self) -> list[dict[str, object]]:
+        """The sources the reply just stored was given (a document-tied conversation)."""
+        if self._current is None:
+            return []
+        messages = self.wb.store.messages(self._current)
+        if not messages or messages[-1].role != "assistant":
+            return []
+        return list(messages[-1].stats.get("citations") or [])
+
+    def open_citation(self, citation: dict[str, object]) -> None:
+        page = citation.get("page")
+        with self._shown_errors():
+            open_source(str(citation.get("source", "")), page if isinstance(page, int) else None)
+
     def _on_reply_done(self, done: Done) -> None:
         if self._closed:
             return
         stats = done.stats
         figures = reply_figures(stats.as_dict())
-        self.chat.end_reply(done.text, figures, stats.stopped, stats.badge)
+        citations = self._stored_citations()
+        self.chat.end_reply(done.text, figures, stats.stopped, stats.badge, citations)
         if stats.tokens_per_s > 0:
             self.status.set_speed(stats.tokens_per_s)
         self._last_done = done

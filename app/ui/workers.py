@@ -168,8 +168,14 @@ class WorkerSet(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._running: list[tuple[QThread, Worker]] = []
+        self._closed = False
 
     def start(self, worker: Worker) -> Worker:
+        """Run `worker` on its own thread; after `shutdown` nothing starts any more (a
+        result handler queued before the shutdown may still ask), so no thread outlives
+        the window that owns it."""
+        if self._closed:
+            return worker
         thread = start_worker(worker)
         self._running.append((thread, worker))
         thread.finished.connect(self._reap)
@@ -183,6 +189,7 @@ class WorkerSet(QObject):
         return len(self._running)
 
     def shutdown(self) -> None:
+        self._closed = True
         for _thread, worker in self._running:
             if isinstance(worker, GenerationWorker):
                 worker.cancel()

@@ -1,0 +1,39 @@
+"""A conversation tied to a collection shows its numbered sources; clicking one opens it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from pytestqt.qtbot import QtBot
+
+from app.ui.main_window import MainWindow
+from tests.gui.conftest import send
+from tests.gui.test_documents_page import UrlCatcher
+
+
+def test_sources_listed_and_opened(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    notes = tmp_path / "harbour.md"
+    notes.write_text("# Harbour rules\n\nThe harbour master is Ingrid Solberg.\n")
+    window.wb.documents.add([notes], "harbour")
+    window.collection_picker.refresh()
+    window.new_conversation()
+    window.collection_picker.set_selected(["harbour"])
+    window._save_params()
+    current = window.current_conversation
+    assert current is not None
+    assert window.wb.store.conversation(current).params["collections"] == ["harbour"]
+
+    send(qtbot, window, "Who is the harbour master?")
+    assert "[1] harbour.md" in window.chat.toPlainText()
+
+    catcher = UrlCatcher()
+    QDesktopServices.setUrlHandler("file", catcher, "open")  # type: ignore[arg-type]
+    try:
+        with qtbot.waitSignal(window.chat.citation_clicked) as clicked:
+            window.chat.anchorClicked.emit(QUrl("cite:0"))
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    assert clicked.args[0]["source"] == str(notes.resolve())
+    assert [u.toLocalFile() for u in catcher.urls] == [str(notes.resolve())]
