@@ -70,6 +70,9 @@ def register_actions(sub: Any) -> None:
     p = add("quantize", "quantize a model with llama.cpp", quantize)
     p.add_argument("name")
     p.add_argument("--to", required=True, metavar="LEVEL", dest="level")
+    p.add_argument(
+        "--no-measure", action="store_true", help="skip timing tokens/s of source and result"
+    )
     add("catalog", "the curated list of recommended models", catalog)
 
 
@@ -193,8 +196,14 @@ def quantize(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"\rquantizing: tensor {done}/{total}   ", end="", file=sys.stderr, flush=True)
 
+    def phase(name: str) -> None:
+        if not args.json:
+            print("\rmeasuring tokens/s of source and result…   ", end="", file=sys.stderr)
+
     with _library() as lib:
-        job, warning = lib.start_quantize(args.name, args.level, progress)
+        job, warning = lib.start_quantize(
+            args.name, args.level, progress, measure=not args.no_measure, on_phase=phase
+        )
         if warning:
             print(f"Warning: {warning}", file=sys.stderr)
         parent = lib.model(args.name).name
@@ -203,10 +212,18 @@ def quantize(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             job.cancel()
             raise
+    compared = record.comparison()
     if args.json:
-        print_json({**record.as_dict(), "warning": warning})
-    else:
-        print(f"\nWrote {record.name} ({human_size(record.size)}) from {parent}.")
+        print_json({**record.as_dict(), "warning": warning, "comparison": compared})
+        return 0
+    print(f"\nWrote {record.name} ({human_size(record.size)}) from {parent}.")
+    if compared is not None and record.tokens_per_s:
+        print(f"{'':<10} {'size':>10} {'tokens/s':>9}")
+        for label, size, tps in (
+            ("source", record.parent_size, record.parent_tokens_per_s),
+            ("result", record.size, record.tokens_per_s),
+        ):
+            print(f"{label:<10} {human_size(size):>10} {tps:>9.1f}")
     return 0
 
 

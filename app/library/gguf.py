@@ -2,10 +2,14 @@
 
 Pure Python and streaming: it reads only the header (a few MB at most, mostly the
 tokenizer's vocabulary), so it works on a local file or on the first bytes of a remote one.
+With a `budget` it reads even less: numeric arrays are seeked past, and once the model's
+shape keys are known, a header that would not fit in the budget (a 262k-token vocabulary)
+is cut at its first large array and returned with `complete=False`.
 """
 
 from __future__ import annotations
 
+import io
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +112,10 @@ _SCALARS: dict[int, tuple[str, int]] = {
 }
 _STRING = 8
 _ARRAY = 9
+# The smallest tensor-table entry: name length + 1-char name, n_dims, one dim, type, offset.
+_MIN_TENSOR_ENTRY = 8 + 1 + 4 + 8 + 4 + 8
+# Strings of an array read before its total size is extrapolated against the budget.
+_SAMPLE_STRINGS = 512
 
 
 @dataclass(frozen=True)
@@ -138,13 +146,20 @@ class TensorInfo:
 @dataclass
 class GGUFHeader:
     """What a GGUF header says about its file. `metadata` keeps every key; arrays longer
-    than `MAX_KEPT_ARRAY` are replaced by their length (see `array_lengths`)."""
+    than `MAX_KEPT_ARRAY` are replaced by their length (see `array_lengths`).
+
+    A header read with a budget may be cut short (`complete=False`): then `metadata` holds
+    the keys before the first large array (plus that array's length), `tensors` is empty,
+    and `data_offset` is a lower bound of where the tensor data starts."""
 
     version: int
     metadata: dict[str, Any]
     tensors: list[TensorInfo]
     data_offset: int
     array_lengths: dict[str, int] = field(default_factory=dict)
+    complete: bool = True
+    n_tensors: int = 0
+    bytes_read: int = 0
 
     @property
     def alignment(self) -> int:
@@ -185,18 +200,35 @@ class GGUFHeader:
         return sum(t.n_elements for t in self.tensors)
 
 
-class _Reader:
-    """Little-endian reads from a binary stream; an early end raises `EOFError`."""
+class _OutOfReach(Exception):
+    """The budgeted read would go past its budget."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+
+class _Reader:
+    """Little-endian reads from a binary stream; an early end raises `EOFError`. With a
+    budget, reading past it raises `_OutOfReach` and skips seek when the stream can."""
+
+    def __init__(self, stream: IO[bytes], budget: int | None = None) -> None:
         self._stream = stream
         self.pos = 0
+        self.budget = budget
+        self.consumed = 0
+        self._seek = budget is not None and stream.seekable()
+        # Called with (key, count, item type) when a large array starts (budgeted reads).
+        self.on_large_array: Any = None
+
+    def expect(self, n: int) -> None:
+        """Raise `_OutOfReach` now if reading `n` more bytes would pass the budget."""
+        if self.budget is not None and self.consumed + n > self.budget:
+            raise _OutOfReach
 
     def read(self, n: int) -> bytes:
+        self.expect(n)
         data = self._stream.read(n)
         if len(data) != n:
             raise EOFError
         self.pos += n
+        self.consumed += n
         return data
 
     def unpack(self, fmt: str, size: int) -> Any:
@@ -211,8 +243,13 @@ class _Reader:
     def string(self) -> str:
         return self.read(self.u64()).decode("utf-8", errors="replace")
 
-    def skip(self, n: int) -> None:
-        # Reading through (not seeking) keeps this usable on a non-seekable HTTP stream.
+    def skip(self, n: int, *, numeric: bool = False) -> None:
+        # Reading through (not seeking) keeps this usable on a non-seekable HTTP stream;
+        # a budgeted read seeks past numeric arrays, whose size is known, when it can.
+        if numeric and self._seek:
+            self._stream.seek(n, io.SEEK_CUR)
+            self.pos += n
+            return
         while n > 0:
             chunk = min(n, 1 << 20)
             self.read(chunk)
@@ -230,11 +267,16 @@ def _value(r: _Reader, vtype: int, key: str, lengths: dict[str, int]) -> Any:
         count = r.u64()
         if count > MAX_KEPT_ARRAY:
             lengths[key] = count
+            if r.on_large_array is not None:
+                r.on_large_array(key, count, itype)
             if itype in _SCALARS:
-                r.skip(count * _SCALARS[itype][1])
+                r.skip(count * _SCALARS[itype][1], numeric=True)
             elif itype == _STRING:
-                for _ in range(count):
+                start = r.consumed
+                for i in range(count):
                     r.skip(r.u64())
+                    if i + 1 == _SAMPLE_STRINGS:  # will the whole array fit the budget?
+                        r.expect((r.consumed - start) * (count - i - 1) // (i + 1))
             else:
                 for _ in range(count):
                     _value(r, itype, key, {})
@@ -243,13 +285,27 @@ def _value(r: _Reader, vtype: int, key: str, lengths: dict[str, int]) -> Any:
     raise ValueError(f"unknown metadata type {vtype} for key {key}")
 
 
-def read_header_from(stream: IO[bytes], name: str = "file") -> GGUFHeader:
+def _shape_known(metadata: dict[str, Any]) -> bool:
+    """The keys the memory estimate cannot do without have been read."""
+    arch = metadata.get("general.architecture")
+    needed = ("block_count", "embedding_length", "attention.head_count")
+    return isinstance(arch, str) and all(f"{arch}.{k}" in metadata for k in needed)
+
+
+def read_header_from(
+    stream: IO[bytes], name: str = "file", *, budget: int | None = None
+) -> GGUFHeader:
     """Parse a header from a stream positioned at the file's first byte.
 
     Raises `ValueError` if the bytes are not GGUF and `EOFError` if they end too soon;
     `read_header` turns these into errors a person can act on.
+
+    With `budget` (bytes), numeric arrays are seeked past on a seekable stream, and a
+    header that would read more than the budget (or whose stream ends) is returned cut at
+    its first large array after the model's shape keys (see `GGUFHeader.complete`); with
+    no such cut point, `ValueError` (over budget) or `EOFError` is raised.
     """
-    r = _Reader(stream)
+    r = _Reader(stream, budget)
     magic = r.read(4)
     if magic != MAGIC:
         raise ValueError(f"it starts with {magic!r}, not the GGUF signature")
@@ -262,9 +318,43 @@ def read_header_from(stream: IO[bytes], name: str = "file") -> GGUFHeader:
         raise ValueError("its header declares an impossible number of entries")
     metadata: dict[str, Any] = {}
     lengths: dict[str, int] = {}
-    for _ in range(n_kv):
-        key = r.string()
-        metadata[key] = _value(r, r.u32(), key, lengths)
+    cut: list[GGUFHeader] = []
+
+    def at_large_array(key: str, count: int, itype: int) -> None:
+        if cut or not _shape_known(metadata):
+            return
+        item = 8 if itype == _STRING else _SCALARS.get(itype, ("", 1))[1]
+        low = r.pos + count * item + n_tensors * _MIN_TENSOR_ENTRY
+        partial = GGUFHeader(
+            version, {**metadata, key: count}, [], 0, {**lengths, key: count}, False, n_tensors
+        )
+        align = partial.alignment
+        partial.data_offset = (low + align - 1) // align * align
+        cut.append(partial)
+
+    if budget is not None:
+        r.on_large_array = at_large_array
+    try:
+        for _ in range(n_kv):
+            key = r.string()
+            metadata[key] = _value(r, r.u32(), key, lengths)
+        tensors = _tensor_table(r, n_tensors)
+    except (_OutOfReach, EOFError) as exc:
+        if not cut:
+            if isinstance(exc, EOFError):
+                raise
+            raise ValueError(
+                f"its header passes {budget:,} bytes before the model's shape is stated"
+            ) from None
+        cut[0].bytes_read = r.consumed
+        return cut[0]
+    header = GGUFHeader(version, metadata, tensors, 0, lengths, True, n_tensors, r.consumed)
+    align = header.alignment
+    header.data_offset = (r.pos + align - 1) // align * align
+    return header
+
+
+def _tensor_table(r: _Reader, n_tensors: int) -> list[TensorInfo]:
     tensors: list[TensorInfo] = []
     for _ in range(n_tensors):
         tname = r.string()
@@ -273,10 +363,7 @@ def read_header_from(stream: IO[bytes], name: str = "file") -> GGUFHeader:
         ttype = r.u32()
         offset = r.u64()
         tensors.append(TensorInfo(tname, shape, ttype, offset))
-    header = GGUFHeader(version, metadata, tensors, 0, lengths)
-    align = header.alignment
-    header.data_offset = (r.pos + align - 1) // align * align
-    return header
+    return tensors
 
 
 def read_header(path: Path, *, check_size: bool = True) -> GGUFHeader:

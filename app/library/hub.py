@@ -24,6 +24,12 @@ from app.library.quants import QuantFile, RemoteFile, group_files
 DEFAULT_ENDPOINT = "https://huggingface.co"
 SORTS = {"downloads": "downloads", "likes": "likes", "recent": "last_modified"}
 RANGE_CHUNK = 512 * 1024
+FIRST_RANGE = 64 * 1024  # the first request is small; each next one doubles up to RANGE_CHUNK
+# A remote header read stops reading the metadata past this many bytes (the architecture
+# keys come first; a huge tokenizer vocabulary is cut off), and never transfers more than
+# HEADER_MAX_TRANSFER, whatever the file holds.
+HEADER_BUDGET = 3 * 1024 * 1024
+HEADER_MAX_TRANSFER = 4 * 1024 * 1024
 
 _online_lock = threading.Lock()
 _online_count = 0
@@ -211,23 +217,30 @@ class HubClient:
         return f"{self.endpoint}/{repo}/resolve/{quote(revision, safe='')}/{quote(path)}"
 
     def remote_header(self, repo: str, revision: str, path: str) -> tuple[GGUFHeader, int]:
-        """Read a remote GGUF's header with Range requests; returns it and bytes fetched."""
-        reader = RangeReader(self, repo, self.resolve_url(repo, revision, path), path)
+        """Read a remote GGUF's header with Range requests; returns it and bytes fetched.
+
+        At most `HEADER_MAX_TRANSFER` bytes: a header too large for `HEADER_BUDGET` comes
+        back cut after its architecture keys (`complete=False`, no tensor table)."""
+        url = self.resolve_url(repo, revision, path)
+        reader = RangeReader(self, repo, url, path, limit=HEADER_MAX_TRANSFER)
         with self.online():
             try:
-                header = read_header_from(cast(IO[bytes], reader), path)
+                header = read_header_from(cast(IO[bytes], reader), path, budget=HEADER_BUDGET)
             except (ValueError, EOFError) as exc:
                 raise HubError(
-                    f"'{path}' in '{repo}' does not start like a GGUF file ({exc}); "
-                    "pick another file."
+                    f"The header of '{path}' in '{repo}' cannot be read as GGUF "
+                    f"({exc or 'it ends too soon'}); pick another file."
                 ) from exc
         return header, reader.transferred
 
 
 class RangeReader(io.RawIOBase):
-    """A read-only stream over a remote file, fetched in `RANGE_CHUNK` Range requests."""
+    """A read-only, seekable stream over a remote file, fetched in `RANGE_CHUNK` Range
+    requests; past `limit` transferred bytes it reads as if the file had ended."""
 
-    def __init__(self, client: HubClient, repo: str, url: str, path: str) -> None:
+    def __init__(
+        self, client: HubClient, repo: str, url: str, path: str, limit: int | None = None
+    ) -> None:
         super().__init__()
         self._client = client
         self._repo = repo
@@ -235,10 +248,31 @@ class RangeReader(io.RawIOBase):
         self._path = path
         self._buf = b""
         self._pos = 0  # file offset of _buf[0]
+        self._limit = limit
+        self._chunk = FIRST_RANGE
         self.transferred = 0
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Move without fetching: bytes skipped past the buffer are never transferred."""
+        target = {io.SEEK_SET: offset, io.SEEK_CUR: self._pos + offset}.get(whence)
+        if target is None or target < 0:
+            raise OSError("RangeReader seeks from the start or the current position only")
+        ahead = target - self._pos
+        if 0 <= ahead < len(self._buf):
+            self._buf = self._buf[ahead:]
+        else:
+            self._buf = b""
+        self._pos = target
+        return target
 
     def _fetch(self, start: int, length: int) -> bytes:
         resp = http.get(
@@ -265,7 +299,13 @@ class RangeReader(io.RawIOBase):
         out = bytearray()
         while len(out) < size:
             if not self._buf:
-                self._buf = self._fetch(self._pos, max(RANGE_CHUNK, min(size - len(out), 1 << 22)))
+                want = max(self._chunk, min(size - len(out), 1 << 22))
+                self._chunk = min(self._chunk * 2, RANGE_CHUNK)
+                if self._limit is not None:
+                    want = min(want, self._limit - self.transferred)
+                if want <= 0:
+                    break
+                self._buf = self._fetch(self._pos, want)
                 if not self._buf:
                     break
             take = self._buf[: size - len(out)]

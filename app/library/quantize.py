@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.library.errors import QuantizeError
+from app.library.quantize_worker import PHASE
 
 # Level names a person types → llama.cpp's llama_ftype constants.
 _QUANT_NAMES = [
@@ -46,7 +48,11 @@ def level_name(level: str) -> str:
 
 
 class Quantization:
-    """One running quantization; `cancel()` kills the child and removes the partial file."""
+    """One running quantization; `cancel()` kills the child and removes the partial file.
+
+    With `measure`, the child then times a short fixed generation with the source and the
+    result: `source_tps` and `result_tps` (tokens/s) are set when `run()` returns, and
+    `on_phase("measure")` is called when the measuring starts."""
 
     def __init__(
         self,
@@ -56,12 +62,18 @@ class Quantization:
         *,
         allow_requantize: bool,
         on_progress: Callable[[int, int], None] | None = None,
+        measure: bool = True,
+        on_phase: Callable[[str], None] | None = None,
     ) -> None:
         self.source = source
         self.target = target
         self.level = level_name(level)
+        self.measure = measure
+        self.source_tps = 0.0
+        self.result_tps = 0.0
         self._allow = allow_requantize
         self._on_progress = on_progress
+        self._on_phase = on_phase
         self._cancelled = threading.Event()
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
@@ -83,23 +95,27 @@ class Quantization:
             str(tmp),
             LEVELS[self.level],
             "1" if self._allow else "0",
+            "1" if self.measure else "0",
         ]
         with self._lock:
             if self._cancelled.is_set():
                 raise QuantizeError("The quantization was cancelled.")
             self._proc = subprocess.Popen(
-                cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+                cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
             )
         proc = self._proc
-        assert proc.stderr is not None
+        assert proc.stderr is not None and proc.stdout is not None
         tail: list[bytes] = []
-        with proc, proc.stderr:
+        with proc, proc.stderr, proc.stdout:
             for line in proc.stderr:
                 m = _PROGRESS.search(line)
                 if m and self._on_progress is not None:
                     self._on_progress(int(m.group(1)), int(m.group(2)))
+                elif line.strip() == PHASE.encode() and self._on_phase is not None:
+                    self._on_phase("measure")
                 elif line.strip():
                     tail = [*tail[-4:], line.strip()]
+            out = proc.stdout.read()
             code = proc.wait()
         if self._cancelled.is_set() or code != 0:
             tmp.unlink(missing_ok=True)
@@ -110,5 +126,16 @@ class Quantization:
                 f"llama.cpp could not quantize '{self.source.name}' to {self.level} "
                 f"(exit {code}: {detail}). Check the source model verifies and try another level."
             )
+        if self.measure:
+            self._read_speeds(out)
         tmp.replace(self.target)
         return self.target
+
+    def _read_speeds(self, out: bytes) -> None:
+        lines = out.decode("utf-8", "replace").strip().splitlines()
+        try:
+            speeds = json.loads(lines[-1]) if lines else {}
+        except json.JSONDecodeError:
+            speeds = {}
+        self.source_tps = float(speeds.get("source_tps", 0.0))
+        self.result_tps = float(speeds.get("result_tps", 0.0))

@@ -48,7 +48,20 @@ def _v1(db: sqlite3.Connection) -> None:
     )
 
 
-LIBRARY_MIGRATIONS: list[MigrationStep] = [_v1]
+def _v2(db: sqlite3.Connection) -> None:
+    # A quantized model's size and speed side by side with its parent's (tokens/s of a
+    # short fixed generation measured right after quantizing; 0 when not measured).
+    run_script(
+        db,
+        """
+        ALTER TABLE library_models ADD COLUMN parent_size INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE library_models ADD COLUMN tokens_per_s REAL NOT NULL DEFAULT 0;
+        ALTER TABLE library_models ADD COLUMN parent_tokens_per_s REAL NOT NULL DEFAULT 0;
+        """,
+    )
+
+
+LIBRARY_MIGRATIONS: list[MigrationStep] = [_v1, _v2]
 
 HUB = "hub"
 IMPORTED = "import"
@@ -74,9 +87,29 @@ class ModelRecord:
     linked: bool = False
     added_at: float = 0.0
     verified_at: float = 0.0
+    parent_size: int = 0
+    tokens_per_s: float = 0.0
+    parent_tokens_per_s: float = 0.0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    def comparison(self) -> dict[str, object] | None:
+        """A quantized model beside its parent: sizes and tokens/s (None for other models)."""
+        if self.source != QUANTIZED:
+            return None
+        return {
+            "source": {
+                "name": self.parent,
+                "size": self.parent_size,
+                "tokens_per_s": self.parent_tokens_per_s,
+            },
+            "result": {"name": self.name, "size": self.size, "tokens_per_s": self.tokens_per_s},
+            "size_ratio": round(self.size / self.parent_size, 3) if self.parent_size else None,
+            "speedup": round(self.tokens_per_s / self.parent_tokens_per_s, 2)
+            if self.parent_tokens_per_s
+            else None,
+        }
 
     def describe_source(self) -> str:
         if self.source == HUB:

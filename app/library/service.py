@@ -268,6 +268,7 @@ class ModelLibrary:
         out["sha256"] = record.sha256 if record else ""
         out["source"] = record.describe_source() if record else info.source
         out["record"] = record.as_dict() if record else None
+        out["quantized"] = record.comparison() if record else None
         if info.header is not None:
             out["fit"] = estimate_fit(info.header, info.size, n_ctx).as_dict()
         out["library_disk_usage"] = self.disk_usage()
@@ -288,10 +289,17 @@ class ModelLibrary:
     # quantize -----------------------------------------------------------------------------
 
     def start_quantize(
-        self, name: str, level: str, on_progress: Callable[[int, int], None] | None = None
+        self,
+        name: str,
+        level: str,
+        on_progress: Callable[[int, int], None] | None = None,
+        *,
+        measure: bool = True,
+        on_phase: Callable[[str], None] | None = None,
     ) -> tuple[Quantization, str]:
-        """Prepare a quantization (run it with `.run()` on a worker; `.cancel()` stops it);
-        also returns the quality warning for an already-quantized source ('' if none)."""
+        """Prepare a quantization (run it with `finish_quantize` on a worker; `.cancel()`
+        stops it); also returns the quality warning for an already-quantized source ('' if
+        none). With `measure`, the tokens/s of source and result are timed afterwards."""
         info = self.registry.resolve(name)
         level = level_name(level)
         target = self.models_dir / f"{info.name}.{level}.gguf"
@@ -307,11 +315,15 @@ class ModelLibrary:
             level,
             allow_requantize=info.quant.upper() not in FULL_PRECISION,
             on_progress=on_progress,
+            measure=measure,
+            on_phase=on_phase,
         )
         return job, warning
 
     def finish_quantize(self, job: Quantization, parent: str) -> ModelRecord:
-        """Run a prepared quantization and register the result with its lineage."""
+        """Run a prepared quantization and register the result with its lineage: the
+        parent's name and size, and both models' tokens/s when they were measured."""
+        parent_size = sum(f.stat().st_size for f in companions(job.source))
         target = job.run()
         header = read_header(target)
         record = ModelRecord(
@@ -323,14 +335,22 @@ class ModelLibrary:
             parent=parent,
             card_license=str(header.metadata.get("general.license", "")),
             verified_at=time.time(),
+            parent_size=parent_size,
+            tokens_per_s=job.result_tps,
+            parent_tokens_per_s=job.source_tps,
         )
         self.records.put(record)
         return record
 
     def quantize(
-        self, name: str, level: str, on_progress: Callable[[int, int], None] | None = None
+        self,
+        name: str,
+        level: str,
+        on_progress: Callable[[int, int], None] | None = None,
+        *,
+        measure: bool = True,
     ) -> tuple[ModelRecord, str]:
-        job, warning = self.start_quantize(name, level, on_progress)
+        job, warning = self.start_quantize(name, level, on_progress, measure=measure)
         parent = self.registry.resolve(name).name
         return self.finish_quantize(job, parent), warning
 

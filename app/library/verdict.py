@@ -30,10 +30,16 @@ class FitEstimate:
     gpu_layers: int
     n_ctx: int
     note: str = ""
+    # What was approximated, e.g. from a header cut short; empty when every term is exact.
+    approximations: tuple[str, ...] = ()
 
     @property
     def total(self) -> int:
         return self.weights + self.kv_cache + self.overhead
+
+    @property
+    def approximate(self) -> bool:
+        return bool(self.approximations)
 
     def describe(self) -> str:
         need = f"needs ~{self.total / GIB:.2f} GiB"
@@ -46,7 +52,11 @@ class FitEstimate:
             WONT_FIT: "won't fit",
         }[self.verdict]
         text = f"{label}: {need} at {self.n_ctx:,} context; {ram}, {vram}"
-        return f"{text}. {self.note}" if self.note else text
+        if self.note:
+            text = f"{text}. {self.note}"
+        if self.approximations:
+            text = f"{text} (approximate: {'; '.join(self.approximations)})"
+        return text
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -61,6 +71,8 @@ class FitEstimate:
             "layers": self.layers,
             "gpu_layers": self.gpu_layers,
             "n_ctx": self.n_ctx,
+            "approximate": self.approximate,
+            "approximations": list(self.approximations),
             "summary": self.describe(),
         }
 
@@ -90,6 +102,15 @@ def estimate_fit(
     note = "" if need.worst_case <= ram else "Long prompts may need more than is free."
     if verdict == WONT_FIT:
         note = "Lower the context length or pick a smaller quant."
+    approximations: tuple[str, ...] = ()
+    if not header.complete:
+        approximations = (
+            "the header was read only up to its tokenizer, so the weights are the file size "
+            f"less at least {header.data_offset / 1e6:.1f} MB of header (the unread rest "
+            "counts as weights)",
+            "the tensor table was not read, so llama.cpp's repacked copies of Q4 weights "
+            "(x86-64) are not counted",
+        )
     return FitEstimate(
         verdict=verdict,
         weights=need.weights,
@@ -102,6 +123,7 @@ def estimate_fit(
         gpu_layers=on_gpu,
         n_ctx=n_ctx,
         note=note,
+        approximations=approximations,
     )
 
 

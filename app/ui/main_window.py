@@ -17,6 +17,7 @@ from app.library.registry import ModelInfo
 from app.ui.chat_view import reply_figures
 from app.ui.citations import open_source
 from app.ui.model_panel import describe
+from app.ui.pages.models_views import InstalledRow
 from app.ui.window_frame import WindowFrame
 from app.ui.workers import GenerationWorker, TaskWorker, WorkerSet
 from app.workbench import Workbench
@@ -79,6 +80,10 @@ class MainWindow(WindowFrame):
         self.route.changed.connect(self._update_actions)
         self.documents_page.error.connect(self.show_error)
         self.chat.citation_clicked.connect(self.open_citation)
+        self.models_page.error.connect(self.show_error)
+        self.models_page.online.connect(self.status.set_online)
+        # A download, import, quantization or removal changes what the model picker offers.
+        self.models_page.installed_listed.connect(self._on_library_changed)
         self.documents_page.collections_changed.connect(
             lambda _names: self.collection_picker.refresh()
         )
@@ -103,6 +108,11 @@ class MainWindow(WindowFrame):
         self.model_panel.set_models(models)
         self._sync_model_combo()
         self.models_listed.emit(models)
+
+    def _on_library_changed(self, rows: list[InstalledRow]) -> None:
+        if not self._closed:
+            self.model_panel.set_models([row.info for row in rows])
+            self._sync_model_combo()
 
     def _sync_model_combo(self) -> None:
         loaded = self.wb.loaded_model
@@ -344,6 +354,7 @@ class MainWindow(WindowFrame):
         self.params.flush()
         self._close_frame()
         self.documents_page.shutdown()
+        self.models_page.shutdown()
         self._workers.shutdown()
         if self._owns_workbench:
             self.wb.close()

@@ -221,6 +221,11 @@ class StatusBar(QStatusBar):
         for widget in (self.model, self.speed, self.busy_label, self.busy_bar):
             self.addWidget(widget)
         self.addPermanentWidget(self.badge)
+        self.online = QLabel("Online: Hugging Face", self)
+        self.online.setStyleSheet(REMOTE_BADGE_STYLE)
+        self.online.setToolTip("Carrel is talking to the model hub while you browse or download.")
+        self.online.setVisible(False)
+        self.addPermanentWidget(self.online)
 
     def set_busy(self, text: str) -> None:
         self.busy_label.setText(text)
@@ -228,6 +233,10 @@ class StatusBar(QStatusBar):
 
     def set_speed(self, tokens_per_s: float) -> None:
         self.speed.setText(f"{tokens_per_s:.1f} tok/s")
+
+    def set_online(self, online: bool) -> None:
+        """Show, while hub browsing or a download runs, that Carrel is online."""
+        self.online.setVisible(online)
 
     def set_remote(self, names: list[str]) -> None:
         """Say whether any remote endpoint is switched on (and which)."""

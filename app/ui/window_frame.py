@@ -20,6 +20,7 @@ from app.ui.conversation_list import ConversationList
 from app.ui.files import export_conversation
 from app.ui.pages.collection_picker import CollectionPicker
 from app.ui.pages.documents import DocumentsPage
+from app.ui.pages.models import ModelsPage
 from app.ui.pages.settings import SettingsDialog
 from app.ui.widgets import StatusBar
 from app.workbench import Workbench
@@ -79,6 +80,8 @@ class WindowFrame(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(splitter, "Chat")
         self.tabs.addTab(self.documents_page, "Documents")
+        self.models_page = ModelsPage(self.wb, self, self.log_file)
+        self.tabs.addTab(self.models_page, "Models")
         self.setCentralWidget(self.tabs)
 
         self.status = StatusBar(self)

@@ -157,13 +157,17 @@ def header_bytes(hub: FakeHub, smol: Path, gemma: Path, work: Path) -> list[dict
     lib = make_library(work / "home-header", hub)
     rows = []
     for repo, path in ((REPO_S, smol), (REPO_G, gemma)):
-        _fit, transferred = lib.remote_fit(repo, path.name, 4096)
+        fit, transferred = lib.remote_fit(repo, path.name, 4096)
+        local = read_header(path)
+        full = estimate_fit(local, path.stat().st_size, 4096, detect_gpu=False)
         rows.append(
             {
                 "model": path.name,
                 "transferred_bytes": transferred,
-                "header_bytes": read_header(path).data_offset,
+                "header_bytes": local.data_offset,
                 "within_4MB": transferred <= 4 * 1024**2,
+                "header_complete": not fit.approximate,
+                "estimate_vs_full_header_pct": round(100 * (fit.total / full.total - 1), 2),
             }
         )
     lib.close()

@@ -1,0 +1,445 @@
+"""`ModelsPage`: the model library in three tabs — Installed (info, verify, remove,
+import, quantize), Catalog (the curated list, offline), Hugging Face (search, a
+repository's quant files with fit badges, downloads with progress, pause, resume, cancel).
+
+Every call that may touch the network, the hub or the disk runs in a worker; downloads run
+on the library's own queue thread and report here through signals.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.library.download import CANCELLED, DONE, FAILED, DownloadJob
+from app.library.hub import RepoDetails
+from app.library.service import ModelLibrary, QuantChoice
+from app.library.verdict import estimate_fit
+from app.ui.pages import models_views as views
+from app.ui.pages.models_dialogs import ImportDialog, QuantizeDialog
+from app.ui.workers import TaskWorker, Worker, WorkerSet
+from app.workbench import Workbench
+
+PROGRESS_EVERY = 0.1  # seconds between progress signals of one download
+
+
+class _JobBridge(QObject):
+    """Carries a download job's changes from the queue's thread to the GUI thread."""
+
+    changed = Signal(object)
+
+
+class ModelsPage(QWidget):
+    """The Models page over `workbench.library`.
+
+    Signals: `error(str)` with a message for the window's error bar; `online(bool)` when
+    the app goes online for the hub and back offline (for the status bar);
+    `installed_listed(list)` with the `InstalledRow`s shown; `catalog_listed(list)`;
+    `searched(list)` with the `RepoSummary`s; `files_listed(object)` with the
+    `RepoDetails` whose quant table is shown; `download_added(object)`,
+    `download_progress(object)` and `download_finished(object)` with the `DownloadJob`
+    (finished: done, failed or cancelled); `imported(list)` with `ModelRecord`s;
+    `verified(object)` with the `ModelRecord`; `removed(str)`; `info_shown(dict)`;
+    `quantized(object)` with the new `ModelRecord`.
+    """
+
+    error = Signal(str)
+    online = Signal(bool)
+    installed_listed = Signal(list)
+    catalog_listed = Signal(list)
+    searched = Signal(list)
+    files_listed = Signal(object)
+    download_added = Signal(object)
+    download_progress = Signal(object)
+    download_finished = Signal(object)
+    imported = Signal(list)
+    verified = Signal(object)
+    removed = Signal(str)
+    info_shown = Signal(dict)
+    quantized = Signal(object)
+    _hub_online = Signal(bool)
+
+    def __init__(
+        self, workbench: Workbench, parent: QWidget | None = None, log_file: Path | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.wb = workbench
+        self.library: ModelLibrary = workbench.library
+        self.log_file = log_file or workbench.paths.logs_dir / "carrel.log"
+        self.n_ctx = 4096
+        self._workers = WorkerSet(self)
+        self._bridge = _JobBridge(self)
+        self._bridge.changed.connect(self._on_job_changed)
+        self._last_emit: dict[int, float] = {}
+        self._rows: list[views.InstalledRow] = []
+        self.repo: RepoDetails | None = None
+        self.quantize_dialog: QuantizeDialog | None = None
+        self._finished: set[int] = set()
+        self._hub_online.connect(self._on_online)
+        self.library.hub.listeners.append(self._hub_listener)
+        self._build()
+        self.refresh_installed()
+        self.refresh_catalog()
+
+    # layout ------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self._build_installed(), "Installed")
+        self.catalog_table = views.CatalogTable(self)
+        self.tabs.addTab(self.catalog_table, "Catalog")
+        self.tabs.addTab(self._build_hub(), "Hugging Face")
+        self.online_label = QLabel("Offline", self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.online_label)
+
+    def _buttons(self, *pairs: tuple[str, Callable[[], Any]]) -> list[QPushButton]:
+        buttons = []
+        for text, slot in pairs:
+            button = QPushButton(text, self)
+            button.clicked.connect(lambda _=False, slot=slot: slot())
+            buttons.append(button)
+        return buttons
+
+    def _build_installed(self) -> QWidget:
+        box = QWidget(self)
+        self.installed_table = views.InstalledTable(box)
+        (
+            self.info_button,
+            self.verify_button,
+            self.remove_button,
+            self.import_button,
+            self.quantize_button,
+        ) = buttons = self._buttons(
+            ("Info", self.show_info),
+            ("Verify", self.verify_selected),
+            ("Remove", self.remove_selected),
+            ("Import…", self.open_import_dialog),
+            ("Quantize…", self.open_quantize_dialog),
+        )
+        self.details = QPlainTextEdit(box)
+        self.details.setReadOnly(True)
+        self.disk_label = QLabel("", box)
+        row = QHBoxLayout()
+        for b in buttons:
+            row.addWidget(b)
+        row.addStretch(1)
+        row.addWidget(self.disk_label)
+        splitter = QSplitter(Qt.Orientation.Vertical, box)
+        splitter.addWidget(self.installed_table)
+        splitter.addWidget(self.details)
+        layout = QVBoxLayout(box)
+        layout.addLayout(row)
+        layout.addWidget(splitter)
+        return box
+
+    def _build_hub(self) -> QWidget:
+        box = QWidget(self)
+        self.search_box = QLineEdit(box)
+        self.search_box.setPlaceholderText("Search GGUF models on Hugging Face…")
+        self.search_box.returnPressed.connect(self.search)
+        self.sort_box = QComboBox(box)
+        self.sort_box.addItems(["downloads", "likes", "recent"])
+        (self.search_button,) = self._buttons(("Search", self.search))
+        self.repo_table = views.RepoTable(box)
+        self.repo_table.cellDoubleClicked.connect(lambda r, _c: self._open_row(r))
+        self.repo_table.itemSelectionChanged.connect(
+            lambda: self._open_row(self.repo_table.currentRow())
+        )
+        self.repo_label = QLabel("Pick a repository to see its files.", box)
+        self.repo_label.setWordWrap(True)
+        self.quant_table = views.QuantTable(box)
+        self.quant_table.download_clicked.connect(self.download)
+        self.download_list = views.DownloadList(box)
+        scroll = QScrollArea(box)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.download_list)
+        row = QHBoxLayout()
+        for w in (self.search_box, QLabel("Sort by", box), self.sort_box, self.search_button):
+            row.addWidget(w)
+        layout = QVBoxLayout(box)
+        layout.addLayout(row)
+        layout.addWidget(self.repo_table, 2)
+        layout.addWidget(self.repo_label)
+        layout.addWidget(self.quant_table, 2)
+        layout.addWidget(QLabel("Downloads", box))
+        layout.addWidget(scroll, 1)
+        return box
+
+    # workers -----------------------------------------------------------------------------
+
+    def _run(self, fn: Callable[[], Any], done: Callable[[Any], None]) -> TaskWorker:
+        worker = TaskWorker(fn, self.log_file)
+        worker.result.connect(done)
+        worker.failed.connect(self.error.emit)
+        self._workers.start(worker)
+        return worker
+
+    def start_worker(self, worker: Worker) -> Worker:
+        worker.failed.connect(self.error.emit)
+        return self._workers.start(worker)
+
+    def _hub_listener(self, online: bool) -> None:
+        """Called by the hub client on whichever thread went online or offline."""
+        self._hub_online.emit(online)
+
+    def _on_online(self, online: bool) -> None:
+        self.online_label.setText("Online: asking Hugging Face" if online else "Offline")
+        self.online.emit(online)
+
+    # installed ---------------------------------------------------------------------------
+
+    def refresh_installed(self) -> None:
+        library, n_ctx = self.library, self.n_ctx
+
+        def listing() -> tuple[list[views.InstalledRow], int]:
+            records = {r.name.casefold(): r for r in library.records.all()}
+            rows = []
+            for info in library.registry.list():
+                record = records.get(info.name.casefold())
+                license_ = info.license or (record.card_license if record else "")
+                fit = None
+                if info.header is not None and not info.problem:
+                    fit = estimate_fit(info.header, info.size, n_ctx)
+                rows.append(views.InstalledRow(info, license_, fit))
+            return rows, library.disk_usage()
+
+        self._run(listing, self._on_installed)
+
+    def _on_installed(self, value: tuple[list[views.InstalledRow], int]) -> None:
+        rows, usage = value
+        self._rows = rows
+        self.installed_table.show_rows(rows)
+        self.disk_label.setText(f"Library on disk: {views.human_size(usage)}")
+        self.installed_listed.emit(rows)
+
+    def select_installed(self, name: str) -> bool:
+        names = [n.casefold() for n in self.installed_table.column_texts(0)]
+        if name.casefold() not in names:
+            return False
+        self.installed_table.selectRow(names.index(name.casefold()))
+        return True
+
+    def selected_name(self) -> str | None:
+        name = self.installed_table.selected_data()
+        return str(name) if name else None
+
+    def _need_selection(self) -> str | None:
+        name = self.selected_name()
+        if name is None:
+            self.error.emit("Pick a model in the Installed list first.")
+        return name
+
+    def show_info(self) -> None:
+        name = self._need_selection()
+        if name is None:
+            return
+        library, n_ctx = self.library, self.n_ctx
+        self._run(lambda: library.info(name, n_ctx), self._on_info)
+
+    def _on_info(self, data: dict[str, Any]) -> None:
+        lines = [f"{k}: {data.get(k)}" for k in _INFO_KEYS if k in data]
+        if "fit" in data:
+            lines.append(f"fit: {data['fit']['summary']}")
+        compared = data.get("quantized")
+        if compared:
+            src, res = compared["source"], compared["result"]
+            lines.append(
+                f"quantized from {src['name']}: {views.human_size(src['size'])} → "
+                f"{views.human_size(res['size'])}; {src['tokens_per_s']} → "
+                f"{res['tokens_per_s']} tokens/s"
+            )
+        self.details.setPlainText("\n".join(lines))
+        self.info_shown.emit(data)
+
+    def verify_selected(self) -> None:
+        name = self._need_selection()
+        if name is None:
+            return
+        self.details.setPlainText(f"Verifying {name}…")
+        library = self.library
+        self._run(lambda: library.verify(name), self._on_verified)
+
+    def _on_verified(self, record: Any) -> None:
+        self.details.setPlainText(
+            f"{record.name}: header valid, SHA-256 {record.sha256} matches what was recorded."
+        )
+        self.verified.emit(record)
+
+    def remove_selected(self, confirm: bool = True) -> None:
+        name = self._need_selection()
+        if name is None:
+            return
+        if confirm:
+            answer = QMessageBox.question(
+                self, "Remove model", f"Delete {name} from the library? Linked originals stay."
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        library = self.library
+
+        def remove() -> str:
+            library.remove(name)
+            return name
+
+        self._run(remove, self._on_removed)
+
+    def _on_removed(self, name: str) -> None:
+        self.details.setPlainText(f"Removed {name}.")
+        self.removed.emit(name)
+        self.refresh_installed()
+
+    def open_import_dialog(self) -> None:
+        dialog = ImportDialog(self)
+        if dialog.exec() and (choice := dialog.choice()) is not None:
+            self.import_path(*choice)
+
+    def import_path(self, path: Path, link: bool = False) -> None:
+        library = self.library
+        self.details.setPlainText(f"Importing {path}…")
+        self._run(lambda: library.import_path(path, link=link), self._on_imported)
+
+    def _on_imported(self, records: list[Any]) -> None:
+        names = ", ".join(r.name for r in records)
+        self.details.setPlainText(f"Imported {names}.")
+        self.imported.emit(records)
+        self.refresh_installed()
+
+    def open_quantize_dialog(self, show: bool = True) -> QuantizeDialog | None:
+        name = self._need_selection()
+        if name is None:
+            return None
+        quant = next((r.info.quant for r in self._rows if r.info.name == name), "unknown")
+        dialog = QuantizeDialog(self.library, name, quant, self.start_worker, self)
+        dialog.quantized.connect(self._on_quantized)
+        self.quantize_dialog = dialog
+        if show:
+            dialog.show()
+        return dialog
+
+    def _on_quantized(self, record: Any) -> None:
+        self.quantized.emit(record)
+        self.refresh_installed()
+
+    # catalog -----------------------------------------------------------------------------
+
+    def refresh_catalog(self) -> None:
+        self._run(self.library.catalog, self._on_catalog)
+
+    def _on_catalog(self, entries: list[Any]) -> None:
+        self.catalog_table.show_entries(entries)
+        self.catalog_listed.emit(entries)
+
+    # hub ---------------------------------------------------------------------------------
+
+    def search(self) -> None:
+        query, sort = self.search_box.text().strip(), self.sort_box.currentText()
+        library = self.library
+        self._run(lambda: library.search(query, sort), self._on_searched)
+
+    def _on_searched(self, repos: list[Any]) -> None:
+        self.repo_table.blockSignals(True)
+        self.repo_table.show_repos(repos)
+        self.repo_table.blockSignals(False)
+        self.repo_label.setText(
+            f"{len(repos)} repositories." if repos else "No GGUF repositories match."
+        )
+        self.searched.emit(repos)
+
+    def _open_row(self, row: int) -> None:
+        item = self.repo_table.item(row, 0) if row >= 0 else None
+        if item is not None:
+            self.open_repo(item.text())
+
+    def open_repo(self, repo: str) -> None:
+        self.repo_label.setText(f"Reading {repo} and its header…")
+        library, n_ctx = self.library, self.n_ctx
+        self._run(lambda: library.files(repo, n_ctx), self._on_files)
+
+    def _on_files(self, value: tuple[RepoDetails, list[QuantChoice]]) -> None:
+        details, choices = value
+        self.repo = details
+        gated = "gated: accept its licence and add a token" if details.gated else "open access"
+        self.repo_label.setText(
+            f"{details.id} @ {details.revision[:12]} · licence: {details.license or 'unknown'}"
+            f" · {gated} · fit at {self.n_ctx:,} context"
+        )
+        self.quant_table.show_choices(choices)
+        self.files_listed.emit(details)
+
+    def download(self, filename: str) -> None:
+        if self.repo is None:
+            self.error.emit("Open a repository first.")
+            return
+        repo, library = self.repo.id, self.library
+        self._run(lambda: library.prepare_download(repo, filename), self._queue_download)
+
+    def _queue_download(self, job: DownloadJob) -> None:
+        row = self.download_list.add(job)
+        row.pause_clicked.connect(lambda j: j.pause())
+        row.resume_clicked.connect(self.library.downloads.resume)
+        row.cancel_clicked.connect(lambda j: j.cancel())
+        job.listeners.append(self._job_listener)
+        self.download_added.emit(job)
+        self.library.downloads.add(job)
+
+    def _job_listener(self, job: DownloadJob) -> None:
+        """Called on the download thread: forward state changes and ~10 progress/s."""
+        now = time.monotonic()
+        key = id(job)
+        if job.state == "running" and now - self._last_emit.get(key, 0.0) < PROGRESS_EVERY:
+            return
+        self._last_emit[key] = now
+        self._bridge.changed.emit(job)
+
+    def _on_job_changed(self, job: DownloadJob) -> None:
+        row = self.download_list.row(job)
+        if row is not None:
+            row.update_from(job)
+        self.download_progress.emit(job)
+        over = job.state in (DONE, FAILED, CANCELLED) and job.wait(0)
+        if over and id(job) not in self._finished:
+            self._finished.add(id(job))
+            if job.state == FAILED and job.error is not None:
+                self.error.emit(str(job.error))
+            if job.state == DONE:
+                self.refresh_installed()
+            self.download_finished.emit(job)
+
+    # shutdown ----------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop listening to the hub and the downloads, and wait for running workers."""
+        if self._hub_listener in self.library.hub.listeners:
+            self.library.hub.listeners.remove(self._hub_listener)
+        for row in self.download_list.rows.values():
+            if self._job_listener in row.job.listeners:
+                row.job.listeners.remove(self._job_listener)
+        if self.quantize_dialog is not None and self.quantize_dialog.worker is not None:
+            self.quantize_dialog.worker.cancel()
+        self._workers.shutdown()
+
+
+_INFO_KEYS = (
+    "name", "architecture", "n_params", "context_length", "quant", "has_chat_template",
+    "license", "card_license", "size", "sha256", "source", "path", "library_disk_usage",
+)  # fmt: skip
