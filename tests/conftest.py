@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,3 +57,27 @@ def workbench(carrel_home: Path) -> Iterator[object]:
     wb = Workbench.open()
     yield wb
     wb.close()
+
+
+# A real remote for the privacy and GUI tests: llama-cpp-python's OpenAI-compatible server
+# on loopback (one per session), behind a proxy that records every request it receives.
+REMOTE_API_KEY = "sk-carrel-test-Zq81-SECRET-7c3d"
+
+
+@pytest.fixture(scope="session")
+def llama_server(smollm_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.privacy.servers import LlamaServer
+
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    server = LlamaServer(smollm_path, REMOTE_API_KEY, log).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def proxy(llama_server: Any) -> Iterator[Any]:
+    from tests.privacy.servers import RecordingProxy
+
+    p = RecordingProxy(llama_server.port).start()
+    yield p
+    p.stop()

@@ -12,7 +12,8 @@ from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import MainWindow
 from app.workbench import Workbench
-from tests.privacy.servers import LlamaServer, Received, RecordingProxy
+from tests.conftest import REMOTE_API_KEY
+from tests.privacy.servers import Received, RecordingProxy
 
 TIMEOUT_MS = 60_000
 MAX_TOKENS = 12
@@ -52,25 +53,8 @@ def send(qtbot: QtBot, window: MainWindow, text: str) -> Any:
 
 # A real remote: llama-cpp-python's OpenAI-compatible server on loopback, behind a proxy
 # that records every request it receives (so a test can see that nothing was sent).
-REMOTE_KEY = "sk-carrel-gui-test-Zq81-SECRET-7c3d"
+REMOTE_KEY = REMOTE_API_KEY  # the session's server is in tests/conftest.py
 PASSPHRASE = "a passphrase typed by the person"
-
-
-@pytest.fixture(scope="session")
-def llama_server(
-    smollm_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LlamaServer]:
-    log = tmp_path_factory.mktemp("gui-server") / "server.log"
-    server = LlamaServer(smollm_path, REMOTE_KEY, log).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def proxy(llama_server: LlamaServer) -> Iterator[RecordingProxy]:
-    p = RecordingProxy(llama_server.port).start()
-    yield p
-    p.stop()
 
 
 def completions(proxy: RecordingProxy) -> list[Received]:

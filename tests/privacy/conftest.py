@@ -11,26 +11,10 @@ from app.privacy.gate import Consent, EgressGate, Preview
 from app.privacy.ledger import Ledger
 from app.privacy.policy import EndpointKind, PrivacyPolicy, RemoteEndpoint
 from app.store import Store
-from tests.privacy.servers import LlamaServer, RecordingProxy
+from tests.conftest import REMOTE_API_KEY
 
-API_KEY = "sk-carrel-test-7Q9xZ-SECRET-4f2a"
-
-
-@pytest.fixture(scope="session")
-def llama_server(
-    smollm_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LlamaServer]:
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    server = LlamaServer(smollm_path, API_KEY, log).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def proxy(llama_server: LlamaServer) -> Iterator[RecordingProxy]:
-    p = RecordingProxy(llama_server.port).start()
-    yield p
-    p.stop()
+# The key the session's server (tests/conftest.py) expects.
+API_KEY = REMOTE_API_KEY
 
 
 @pytest.fixture

@@ -69,10 +69,10 @@ def test_cli_manages_endpoints_and_vault_keys() -> None:
     code, out = cli(["remote", "add", "team", "--url", "http://x/v1", "--model", "m"])
     assert code == 1 and "already exists" in out
     code, out = cli(["remote", "set-key", "team", "--vault"], f"{PASSPHRASE}\n{API_KEY}\n")
-    assert code == 0 and "…4f2a" in out and API_KEY not in out
+    assert code == 0 and "…7c3d" in out and API_KEY not in out
     code, out = cli(["remote", "list", "--json", "--vault"], f"{PASSPHRASE}\n")
     [row] = json.loads(out)
-    assert row["key"] == "…4f2a" and row["enabled"] is False
+    assert row["key"] == "…7c3d" and row["enabled"] is False
     code, out = cli(["remote", "list"])  # a vault is not opened without being asked
     assert "(key store locked)" in out
     code, out = cli(["remote", "list", "--vault"], "wrong\n")
