@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.output import human_size, print_json
+from app.errors import CarrelError
 from app.library.download import DownloadJob
 from app.library.service import ModelLibrary
 from app.workbench import Workbench
@@ -18,20 +19,10 @@ from app.workbench import Workbench
 
 @contextmanager
 def _library() -> Iterator[ModelLibrary]:
-    from app import netguard
-    from app.library.hub import HubClient
-
     wb = Workbench.open()
-    library: ModelLibrary | None = getattr(wb, "library", None)
-    own = library is None
-    if library is None:
-        hub = HubClient(allow=netguard.install().allow)
-        library = ModelLibrary(wb.paths, wb.store, wb.registry, hub=hub)
     try:
-        yield library
+        yield wb.library
     finally:
-        if own:
-            library.close()
         wb.close()
 
 
@@ -74,6 +65,33 @@ def register_actions(sub: Any) -> None:
         "--no-measure", action="store_true", help="skip timing tokens/s of source and result"
     )
     add("catalog", "the curated list of recommended models", catalog)
+    p = sub.add_parser("token", help="store or clear the Hugging Face token (gated models)")
+    p.add_argument("action", choices=["set", "clear"])
+    p.add_argument("--vault", action="store_true", help="use the encrypted key vault")
+    p.set_defaults(handler=token)
+
+
+def token(args: argparse.Namespace) -> int:
+    """The hub token lives in the keyring like the endpoints' keys, never in a file; it is
+    read from the terminal without echo (or one line of standard input)."""
+    from app.cli.remote import KeySession, read_secret, with_key_session
+    from app.workbench import HUB_TOKEN_ACCOUNT
+
+    def body(s: KeySession, a: argparse.Namespace) -> int:
+        keys = s.keys(a.vault)
+        if a.action == "clear":
+            gone = keys.clear(HUB_TOKEN_ACCOUNT)
+            print("Deleted the Hugging Face token." if gone else "There was no token.")
+            return 0
+        value = read_secret("Hugging Face token: ")
+        if not value.strip():
+            raise CarrelError("The token was empty; nothing was stored.")
+        print(
+            f"Stored the Hugging Face token ({keys.set(HUB_TOKEN_ACCOUNT, value)}) in {keys.where}."
+        )
+        return 0
+
+    return with_key_session(args, body)
 
 
 def search(args: argparse.Namespace) -> int:

@@ -74,7 +74,7 @@ def register(commands: Any) -> None:
     p.set_defaults(handler=_ledger)
 
 
-def _read_secret(prompt: str) -> str:
+def read_secret(prompt: str) -> str:
     if sys.stdin.isatty():
         return getpass.getpass(prompt)
     line = sys.stdin.readline()
@@ -83,7 +83,7 @@ def _read_secret(prompt: str) -> str:
     return line.rstrip("\r\n")
 
 
-class _Session:
+class KeySession:
     def __init__(self) -> None:
         self.paths = Paths.default().ensure()
         self.store = Store(self.paths.database)
@@ -94,15 +94,15 @@ class _Session:
             self.privacy.use_vault(True)
         passphrase = None
         if self.privacy.policy.key_store == "vault":
-            passphrase = _read_secret("Vault passphrase: ")
+            passphrase = read_secret("Vault passphrase: ")
         return self.privacy.keys(passphrase)
 
     def close(self) -> None:
         self.store.close()
 
 
-def _with_session(args: argparse.Namespace, body: Any) -> int:
-    s = _Session()
+def with_key_session(args: argparse.Namespace, body: Any) -> int:
+    s = KeySession()
     try:
         result: int = body(s, args)
         return result
@@ -111,7 +111,7 @@ def _with_session(args: argparse.Namespace, body: Any) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    def body(s: _Session, a: argparse.Namespace) -> int:
+    def body(s: KeySession, a: argparse.Namespace) -> int:
         e = s.privacy.add_endpoint(a.name, a.url, a.model, EndpointKind(a.kind))
         print(f"Added {e.name} ({e.kind}, {e.host}), switched off. ")
         print(
@@ -120,11 +120,11 @@ def _add(args: argparse.Namespace) -> int:
         )
         return 0
 
-    return _with_session(args, body)
+    return with_key_session(args, body)
 
 
 def _list(args: argparse.Namespace) -> int:
-    def body(s: _Session, a: argparse.Namespace) -> int:
+    def body(s: KeySession, a: argparse.Namespace) -> int:
         hints: dict[str, str] = {}
         keys: Keys | None = None
         if s.privacy.policy.key_store != "vault" or a.vault:
@@ -161,11 +161,11 @@ def _list(args: argparse.Namespace) -> int:
                 )
         return 0
 
-    return _with_session(args, body)
+    return with_key_session(args, body)
 
 
 def _remove(args: argparse.Namespace) -> int:
-    def body(s: _Session, a: argparse.Namespace) -> int:
+    def body(s: KeySession, a: argparse.Namespace) -> int:
         e = s.privacy.remove_endpoint(a.name)
         try:
             cleared = s.keys(a.vault).clear(e.name)
@@ -174,11 +174,11 @@ def _remove(args: argparse.Namespace) -> int:
         print(f"Removed {e.name}" + (" and its key." if cleared else "."))
         return 0
 
-    return _with_session(args, body)
+    return with_key_session(args, body)
 
 
 def _enable(args: argparse.Namespace) -> int:
-    def body(s: _Session, a: argparse.Namespace) -> int:
+    def body(s: KeySession, a: argparse.Namespace) -> int:
         e = s.privacy.set_enabled(a.name, a.enabled)
         if a.enabled:
             print(f"{e.name} is on: requests to {e.host} may leave after you approve each one.")
@@ -186,25 +186,25 @@ def _enable(args: argparse.Namespace) -> int:
             print(f"{e.name} is off: nothing will be sent to {e.host}.")
         return 0
 
-    return _with_session(args, body)
+    return with_key_session(args, body)
 
 
 def _set_key(args: argparse.Namespace) -> int:
-    def body(s: _Session, a: argparse.Namespace) -> int:
+    def body(s: KeySession, a: argparse.Namespace) -> int:
         s.privacy.policy.endpoint(a.name)  # a typo fails before any prompt
         keys = s.keys(a.vault)
-        key = _read_secret(f"API key for {a.name}: ")
+        key = read_secret(f"API key for {a.name}: ")
         if not key.strip():
             raise CarrelError("The key was empty; nothing was stored.")
         shown = keys.set(a.name, key)
         print(f"Stored the key for {a.name} ({shown}) in {keys.where}.")
         return 0
 
-    return _with_session(args, body)
+    return with_key_session(args, body)
 
 
 def _clear_key(args: argparse.Namespace) -> int:
-    def body(s: _Session, a: argparse.Namespace) -> int:
+    def body(s: KeySession, a: argparse.Namespace) -> int:
         keys = s.keys(a.vault)
         if keys.clear(a.name):
             print(f"Deleted the key for {a.name} from {keys.where}.")
@@ -212,11 +212,11 @@ def _clear_key(args: argparse.Namespace) -> int:
             print(f"There was no key for {a.name} in {keys.where}.")
         return 0
 
-    return _with_session(args, body)
+    return with_key_session(args, body)
 
 
 def _ledger(args: argparse.Namespace) -> int:
-    def body(s: _Session, a: argparse.Namespace) -> int:
+    def body(s: KeySession, a: argparse.Namespace) -> int:
         ledger = s.privacy.ledger
         if a.json:
             sys.stdout.write(ledger.export_json() + "\n")
@@ -239,4 +239,4 @@ def _ledger(args: argparse.Namespace) -> int:
             print(f"{d['at']}  {e.host} ({e.kind}) {e.model}{conv}: {what}")
         return 0
 
-    return _with_session(args, body)
+    return with_key_session(args, body)

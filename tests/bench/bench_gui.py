@@ -47,7 +47,8 @@ class Heartbeat:
 
     def __init__(self) -> None:
         self.gaps: list[float] = []
-        self._last = 0.0
+        self.at: list[float] = []  # when each gap ended, seconds after start()
+        self._last = self._t0 = 0.0
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(10)
@@ -56,18 +57,24 @@ class Heartbeat:
     def _tick(self) -> None:
         now = time.perf_counter()
         self.gaps.append((now - self._last) * 1000.0)
+        self.at.append(now - self._t0)
         self._last = now
 
     def start(self) -> None:
         self.gaps.clear()
-        self._last = time.perf_counter()
+        self.at.clear()
+        self._last = self._t0 = time.perf_counter()
         self.timer.start()
 
     def stop(self) -> dict[str, float]:
         self.timer.stop()
         gaps = sorted(self.gaps) or [0.0]
+        worst = max(range(len(self.gaps)), key=self.gaps.__getitem__) if self.gaps else 0
         return {
             "ticks": len(self.gaps),
+            "duration_s": round(time.perf_counter() - self._t0, 2),
+            "max_gap_at_s": round(self.at[worst], 3) if self.at else 0.0,
+            "gaps_over_50ms": sum(g > 50 for g in self.gaps),
             "max_gap_ms": round(gaps[-1], 1),
             "p99_gap_ms": round(gaps[min(len(gaps) - 1, int(len(gaps) * 0.99))], 1),
             "median_gap_ms": round(statistics.median(gaps), 1),

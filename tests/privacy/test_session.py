@@ -192,6 +192,8 @@ def off_device_connects(trace: str) -> list[str]:
 @pytest.mark.skipif(shutil.which("strace") is None, reason="Debian's strace is not installed")
 def test_a_local_session_connects_to_nothing_off_device(carrel_home: Path, tmp_path: Path) -> None:
     trace = tmp_path / "connect.trace"
+    notes = tmp_path / "harbour.md"
+    notes.write_text("# Harbour\n\nThe harbour master is Ingrid Solberg.\n", encoding="utf-8")
     env = {**os.environ, "CARREL_HOME": str(carrel_home), "HF_HUB_OFFLINE": "1"}
     script = (
         "import sys\n"
@@ -203,6 +205,10 @@ def test_a_local_session_connects_to_nothing_off_device(carrel_home: Path, tmp_p
         " '--model', 'x'])[0] == 0\n"
         "assert cli(['remote', 'list'])[0] == 0\n"
         "assert cli(['ledger', '--json'])[0] == 0\n"
+        # Documents: ingest (the embedder loads from its PyPI package), search, ask.
+        f"assert main(['docs', 'add', {str(notes)!r}, '--collection', 'notes']) == 0\n"
+        "assert main(['search', 'harbour master', '--collection', 'notes', '--json']) == 0\n"
+        "assert main(['ask', 'Who is the harbour master?', '--collection', 'notes']) == 0\n"
     )
     done = subprocess.run(
         [

@@ -1,0 +1,56 @@
+"""The Hugging Face token goes into the key store by `carrel models token` and opens gated
+repositories; it is never written to a file of ours."""
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from app.library.errors import GatedRepoError
+from app.workbench import Workbench
+from tests.hubserver import FakeHub
+from tests.library.conftest import SMOL_REPO
+
+TOKEN = "hf_carrelTestToken0000wXyZ"
+PASSPHRASE = "typed by the person"
+
+
+def run(argv: list[str], stdin: str) -> int:
+    old = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        return main(argv)
+    finally:
+        sys.stdin = old
+
+
+def test_token_from_the_vault_opens_a_gated_repo(
+    hub: FakeHub, carrel_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hub.token = TOKEN
+    assert run(["models", "token", "set", "--vault"], f"{PASSPHRASE}\n{TOKEN}\n") == 0
+    assert "…wXyZ" in capsys.readouterr().out
+
+    wb = Workbench.open()
+    try:
+        with pytest.raises(GatedRepoError):  # the vault is locked: no token is sent
+            wb.library.files(SMOL_REPO)
+        wb.vault_passphrase = PASSPHRASE
+        assert wb.hub_token() == TOKEN
+        details, _ = wb.library.files(SMOL_REPO)
+        assert details.id == SMOL_REPO
+    finally:
+        wb.close()
+    for file in carrel_home.rglob("*"):
+        if file.is_file():  # the vault holds it encrypted; nothing holds it in clear
+            assert TOKEN.encode() not in file.read_bytes(), file
+
+    assert run(["models", "token", "clear", "--vault"], f"{PASSPHRASE}\n") == 0
+    wb = Workbench.open()
+    try:
+        wb.vault_passphrase = PASSPHRASE
+        assert wb.hub_token() is None
+    finally:
+        wb.close()
