@@ -4,11 +4,15 @@ For each file: stat → skip if size and mtime match the record (else hash, skip
 content is the same) → load and chunk (refused past `max_chunks` before any embedding) →
 embed in batches → upsert → flush → record. A failure is recorded with its reason and the
 next file goes on; `cancel` is checked between files and between batches.
+
+The first steps (stat, hash, load, chunk) run one file ahead on a `Reader` thread, so
+parsing overlaps with embedding. Each batch is one upsert (dense vectors plus BM25 sparse
+vectors in the same points) and the shard is flushed once per file, where the record is
+committed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -18,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import CarrelError
-from app.rag.chunker import Chunk, Chunker
+from app.rag.chunker import Chunk
 from app.rag.embedder import Embedder
-from app.rag.errors import DocumentTooLargeError
 from app.rag.index import Index, IndexPoint, point_id
-from app.rag.loaders import load, supported
+from app.rag.loaders import supported
+from app.rag.pipeline import Known, Prepared, Reader
 from app.rag.records import FileRecord, Records
 
 EMBED_BATCH = 64
@@ -92,14 +96,6 @@ class IngestReport:
 
 
 ProgressCallback = Callable[[Progress], None]
-
-
-def file_hash(path: Path) -> str:
-    digest = hashlib.blake2b(digest_size=20)
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
@@ -184,28 +180,34 @@ class Ingestor:
                 progress(state)
 
         seen: set[str] = set()
-        for path, _folder in found:
-            if cancel is not None and cancel.is_set():
-                report.cancelled = True
-                break
-            source = str(path)
-            seen.add(source)
-            state.current = source
-            t0 = time.perf_counter()
-            outcome = self._add_file(path, state, tell, cancel)
-            size = _size(path)
-            done_bytes += size
-            if outcome.status != "unchanged":
-                work_bytes += size
-                work_seconds += time.perf_counter() - t0
-            report.files.append(outcome)
-            report.chunks += outcome.chunks
-            report.pages += outcome.pages
-            if outcome.status == "cancelled":
-                report.cancelled = True
-                break
-            state.files_done += 1
-            tell("file")
+        known: dict[str, Known] = {
+            r.source: (r.size, r.mtime_ns, r.hash) for r in self.records.files(self.collection)
+        }
+        reader = Reader([p for p, _ in found], known, self.max_chunks)
+        try:
+            for item in reader:
+                if cancel is not None and cancel.is_set():
+                    report.cancelled = True
+                    break
+                seen.add(item.source)
+                state.current = item.source
+                t0 = time.perf_counter()
+                outcome = self._add_file(item, state, tell, reader, cancel)
+                size = item.stat.st_size if item.stat else 0
+                done_bytes += size
+                if outcome.status != "unchanged":
+                    work_bytes += size
+                    work_seconds += time.perf_counter() - t0
+                report.files.append(outcome)
+                report.chunks += outcome.chunks
+                report.pages += outcome.pages
+                if outcome.status == "cancelled":
+                    report.cancelled = True
+                    break
+                state.files_done += 1
+                tell("file")
+        finally:
+            reader.close()
         if not report.cancelled:
             for record in self.records.files(self.collection):
                 inside = any(_within(record.source, f) for f in folders)
@@ -219,29 +221,25 @@ class Ingestor:
 
     def _add_file(
         self,
-        path: Path,
+        item: Prepared,
         state: Progress,
         tell: Callable[[str], None],
+        reader: Reader,
         cancel: threading.Event | None,
     ) -> FileOutcome:
-        source = str(path)
-        try:
-            stat = path.stat()
-        except OSError as exc:
-            return FileOutcome(source, "failed", f"'{path.name}' cannot be opened: {exc.strerror}.")
-        if not path.is_file():
-            return FileOutcome(source, "failed", f"'{path.name}' is not a regular file.")
-        known = self.records.file(self.collection, source)
-        if known and known.size == stat.st_size and known.mtime_ns == stat.st_mtime_ns:
+        source, path, stat = item.source, item.path, item.stat
+        if item.status == "failed" or stat is None:
+            return FileOutcome(source, "failed", item.reason)
+        if item.status in ("unchanged", "same_content"):
+            known = self.records.file(self.collection, source)
+            if known is None:  # removed by another ingest meanwhile: add it next time
+                return FileOutcome(source, "unchanged")
+            if item.status == "same_content":
+                self.records.touch(self.collection, source, stat.st_mtime_ns)
             return FileOutcome(source, "unchanged", known.reason, known.pages, 0)
-        try:
-            content_hash = file_hash(path)
-        except OSError as exc:
-            return FileOutcome(source, "failed", f"'{path.name}' cannot be read: {exc.strerror}.")
-        if known and known.hash == content_hash:
-            self.records.touch(self.collection, source, stat.st_mtime_ns)
-            return FileOutcome(source, "unchanged", known.reason, known.pages, 0)
+        content_hash = item.content_hash
         tell("start")
+        reader.started()
 
         def record(status: str, reason: str, pages: int, chunks: int) -> FileOutcome:
             self.records.commit(
@@ -253,17 +251,15 @@ class Ingestor:
             self._prune(source, content_hash)
             return FileOutcome(source, status, reason, pages, chunks)
 
-        chunker = Chunker()
-        try:
-            chunks, pages = self._read(path, chunker)
-        except CarrelError as exc:
-            return record("failed", exc.message, 0, 0)
-        except FileNotFoundError:
+        if isinstance(item.error, CarrelError):
+            return record("failed", item.error.message, 0, 0)
+        if isinstance(item.error, FileNotFoundError):
             return record("failed", f"'{path.name}' was deleted while it was being read.", 0, 0)
-        except OSError as exc:
-            return record("failed", f"'{path.name}' cannot be read: {exc.strerror}.", 0, 0)
-        ocr_pages = sorted({p for p, problem in chunker.problems if p and "OCR" in problem})
-        notes = _notes(chunker.problems)
+        if item.error is not None:
+            return record("failed", f"'{path.name}' cannot be read: {item.error.strerror}.", 0, 0)
+        chunks, pages = item.chunks, item.pages
+        ocr_pages = sorted({p for p, problem in item.problems if p and "OCR" in problem})
+        notes = _notes(item.problems)
         if not chunks:
             if ocr_pages:
                 return record("needs_ocr", f"No text layer: {notes}", pages, 0)
@@ -291,23 +287,10 @@ class Ingestor:
             )
             state.chunks += len(part)
             tell("batch")
+        item.chunks = []  # the passages are in the index: let them go before the record
         self.index.flush()
         state.pages += pages
         return record("indexed", notes, pages, len(chunks))
-
-    def _read(self, path: Path, chunker: Chunker) -> tuple[list[Chunk], int]:
-        chunks: list[Chunk] = []
-        pages: set[int] = set()
-        for chunk in chunker.chunks(load(path)):
-            chunks.append(chunk)
-            if chunk.page is not None:
-                pages.update(range(chunk.page, (chunk.page_end or chunk.page) + 1))
-            if len(chunks) > self.max_chunks:
-                raise DocumentTooLargeError(
-                    path, f"more than {self.max_chunks:,} passages, hours of embedding"
-                )
-        pages.update(p for p, _ in chunker.problems if p)
-        return chunks, max(len(pages), 1 if chunks else 0)
 
     def _prune(self, source: str, keep_hash: str) -> None:
         self.index.delete_source(source, keep_hash=keep_hash)

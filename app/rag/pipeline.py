@@ -1,0 +1,162 @@
+"""`Reader`: a thread that stats, hashes, loads and chunks the next file while the
+ingest thread embeds the current one.
+
+Embedding is the slow step (torch releases the GIL while it computes), so reading the
+next file in parallel hides the parsing and chunking time. The reader stays at most one
+file ahead: it reads file n+1 only after the ingest has started file n (`started()`),
+so a file removed while the previous one is being embedded is still seen as removed,
+and memory holds at most two files' passages. Unchanged files (size and mtime, or
+content hash, as recorded) are passed on without being read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import queue
+import stat
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.errors import CarrelError
+from app.rag.chunker import Chunk, Chunker
+from app.rag.errors import DocumentTooLargeError
+from app.rag.loaders import load
+
+# What the reader knows of a file from the record: size, mtime_ns, content hash.
+Known = tuple[int, int, str]
+
+
+@dataclass
+class Prepared:
+    """One file as the reader left it: failed early, unchanged, or read into passages."""
+
+    path: Path
+    stat: os.stat_result | None = None
+    content_hash: str = ""
+    status: str = "read"  # read, failed, unchanged, same_content
+    reason: str = ""  # why it failed before it could be read
+    chunks: list[Chunk] = field(default_factory=list)
+    pages: int = 0
+    problems: list[tuple[int | None, str]] = field(default_factory=list)
+    error: CarrelError | OSError | None = None  # raised while loading or chunking
+
+    @property
+    def source(self) -> str:
+        return str(self.path)
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=20)
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_chunks(
+    path: Path, max_chunks: int, stop: threading.Event | None = None
+) -> tuple[list[Chunk], int, Chunker]:
+    """A file's passages and page count; refuses past `max_chunks` before any embedding.
+    Returns early (with what it has) once `stop` is set."""
+    chunker = Chunker()
+    chunks: list[Chunk] = []
+    pages: set[int] = set()
+    for chunk in chunker.chunks(load(path)):
+        if stop is not None and stop.is_set():
+            break
+        chunks.append(chunk)
+        if chunk.page is not None:
+            pages.update(range(chunk.page, (chunk.page_end or chunk.page) + 1))
+        if len(chunks) > max_chunks:
+            raise DocumentTooLargeError(
+                path, f"more than {max_chunks:,} passages, hours of embedding"
+            )
+    pages.update(p for p, _ in chunker.problems if p)
+    return chunks, max(len(pages), 1 if chunks else 0), chunker
+
+
+class Reader:
+    """Prepares files in order on its own thread; iterate it on the ingest thread."""
+
+    def __init__(self, paths: list[Path], known: dict[str, Known], max_chunks: int) -> None:
+        self._paths = paths
+        self._known = known
+        self._max_chunks = max_chunks
+        self._out: queue.Queue[Prepared | BaseException | None] = queue.Queue()
+        self._go = threading.Semaphore(1)  # the first read needs no go-ahead
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="carrel-ingest-reader")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def __iter__(self) -> Iterator[Prepared]:
+        while True:
+            item = self._out.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def started(self) -> None:
+        """The ingest has begun embedding the last read file: the next may be read."""
+        self._go.release()
+
+    def close(self) -> None:
+        """Stop reading ahead and wait for the thread (between files or between passages)."""
+        self._stop.set()
+        self._go.release()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            for path in self._paths:
+                if self._stop.is_set():
+                    break
+                self._out.put(self._prepare(path))
+        except BaseException as exc:  # handed to the ingest thread, which raises it
+            self._out.put(exc)
+        finally:
+            self._out.put(None)
+
+    def _prepare(self, path: Path) -> Prepared:
+        item = Prepared(path)
+        try:
+            item.stat = path.stat()
+        except FileNotFoundError:
+            return _failed(item, f"'{path.name}' was deleted before it could be read.")
+        except OSError as exc:
+            return _failed(item, f"'{path.name}' cannot be opened: {exc.strerror}.")
+        if not stat.S_ISREG(item.stat.st_mode):
+            return _failed(item, f"'{path.name}' is not a regular file.")
+        known = self._known.get(item.source)
+        if known and known[0] == item.stat.st_size and known[1] == item.stat.st_mtime_ns:
+            item.status = "unchanged"
+            return item
+        try:
+            item.content_hash = file_hash(path)
+        except FileNotFoundError:
+            return _failed(item, f"'{path.name}' was deleted while it was being read.")
+        except OSError as exc:
+            return _failed(item, f"'{path.name}' cannot be read: {exc.strerror}.")
+        if known and known[2] == item.content_hash:
+            item.status = "same_content"
+            return item
+        self._go.acquire()
+        if self._stop.is_set():
+            return _failed(item, "The ingest was cancelled.")
+        try:
+            item.chunks, item.pages, chunker = read_chunks(path, self._max_chunks, self._stop)
+            item.problems = chunker.problems
+        except (CarrelError, OSError) as exc:
+            item.error = exc
+        return item
+
+
+def _failed(item: Prepared, reason: str) -> Prepared:
+    item.status = "failed"
+    item.reason = reason
+    return item

@@ -1,0 +1,192 @@
+"""Peak memory (RSS) of ingesting large text, each case in its own child process.
+
+python -m tests.bench.bench_rag_memory [--mb 500] [--real-mb 2,6] [--log-mb 200]
+
+Embedding 500 MB (~600k passages) with the real model at ~30 passages/s would take
+about six hours here, so the 500 MB case runs the real loaders, chunker, Qdrant Edge index
+(dense + BM25 sparse vectors, payloads) and records with a STAND-IN EMBEDDER (`HashEmbedder`:
+unit vectors from a hash, no model). Two shorter runs with the REAL embedder show whether
+memory grows with the amount ingested. The 200 MB single-line log shows what happens to
+that file and what it costs. Prints one JSON summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+TEXT = Path("/usr/share/debian-reference/debian-reference.en.txt.gz")
+FILE_MB = 10  # the 500 MB folder is made of files this size (~12k passages each)
+
+
+class HashEmbedder:
+    """STAND-IN for the model in memory runs: a deterministic unit vector per text."""
+
+    name = "sentence-transformers/all-MiniLM-L6-v2"
+    dim = 384
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        import numpy as np
+
+        out = []
+        for t in texts:
+            seed = int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "little")
+            v = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+            out.append((v / np.linalg.norm(v)).tolist())
+        return out
+
+
+def _source_text() -> str:
+    import gzip
+
+    return gzip.decompress(TEXT.read_bytes()).decode("utf-8", "replace")
+
+
+def make_folder(folder: Path, total_mb: float, file_mb: float = FILE_MB) -> int:
+    """Text files adding up to `total_mb`, made of the Debian Reference with each copy
+    numbered (so no two passages are the same)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = _source_text()
+    target = int(file_mb * 1e6)
+    written = 0
+    n = 0
+    while written < total_mb * 1e6:
+        size = min(target, int(total_mb * 1e6) - written)
+        with (folder / f"part{n:03}.txt").open("w", encoding="utf-8") as f:
+            done = 0
+            copy = 0
+            while done < size:
+                block = f"\n\nCopy {n}.{copy}\n\n" + base
+                block = block[: size - done]
+                f.write(block)
+                done += len(block.encode("utf-8"))
+                copy += 1
+        written += size
+        n += 1
+    return n
+
+
+def make_log(path: Path, total_mb: float) -> None:
+    """One line, no newline, of log records separated by spaces."""
+    record = "2026-11-02T10:00:00Z host app[123]: request served status=200 bytes=5120 "
+    block = record * (1_000_000 // len(record))
+    with path.open("w", encoding="ascii") as f:
+        for _ in range(int(total_mb)):
+            f.write(block)
+
+
+def child(args: argparse.Namespace) -> None:
+    """Runs in the measured process: ingest `args.child` and print the report."""
+    import threading
+
+    from app.config import Paths
+    from app.rag.embedder import Embedder, SentenceEmbedder
+    from app.rag.service import Documents
+    from app.store import Store
+
+    peak = {"RssAnon": 0, "RssFile": 0}
+    done = threading.Event()
+
+    def sample() -> None:  # the split of resident memory at its largest (kB)
+        while not done.wait(0.2):
+            status = Path("/proc/self/status").read_text()
+            for line in status.splitlines():
+                key = line.split(":")[0]
+                if key in peak:
+                    peak[key] = max(peak[key], int(line.split()[1]))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    embedder: Embedder = HashEmbedder() if args.embedder == "stand-in" else SentenceEmbedder()
+    paths = Paths.under(Path(args.home)).ensure()
+    store = Store(paths.database)
+    docs = Documents(paths, store, embedder)
+    t = time.perf_counter()
+    report = docs.add([Path(args.child)], "mem")
+    seconds = time.perf_counter() - t
+    docs.close()
+    store.close()
+    done.set()
+    print(
+        json.dumps(
+            {
+                "seconds": round(seconds, 1),
+                "peak_anon_mb": round(peak["RssAnon"] / 1024, 1),
+                "peak_file_backed_mb": round(peak["RssFile"] / 1024, 1),
+                "chunks": report.chunks,
+                "indexed": report.count("indexed"),
+                "failed": [f.reason for f in report.files if f.status == "failed"],
+            }
+        )
+    )
+
+
+def run(path: Path, embedder: str, home: Path) -> dict[str, Any]:
+    """Run one case in a child and read its own peak RSS (ru_maxrss, kB) from wait4."""
+    cmd = [sys.executable, "-m", "tests.bench.bench_rag_memory", "--child", str(path)]
+    cmd += ["--embedder", embedder, "--home", str(home)]
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(cmd, stdout=out, cwd=Path(__file__).resolve().parents[2])
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        lines = out.read().strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        raise SystemExit(f"case {path.name} failed with exit code {proc.returncode}")
+    result: dict[str, Any] = json.loads(lines[-1])
+    result["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    result["embedder"] = embedder
+    result["input_mb"] = round(_size(path) / 1e6, 1)
+    return result
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child")
+    parser.add_argument("--embedder", default="stand-in")
+    parser.add_argument("--home")
+    parser.add_argument("--mb", type=float, default=500)
+    parser.add_argument("--real-mb", default="2,6")
+    parser.add_argument("--log-mb", type=float, default=200)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        log = root / "big.log"
+        make_log(log, args.log_mb)
+        out["single_line_log"] = run(log, "stand-in", root / "h-log")
+        log.unlink()
+        for mb in [float(x) for x in args.real_mb.split(",") if x]:
+            folder = root / f"real{mb:g}"
+            make_folder(folder, mb, file_mb=min(FILE_MB, mb))
+            out[f"real_embedder_{mb:g}mb"] = run(folder, "real", root / f"h-real{mb:g}")
+        folder = root / "big"
+        files = make_folder(folder, args.mb)
+        out[f"stand_in_embedder_{args.mb:g}mb"] = run(folder, "stand-in", root / "h-big")
+        out[f"stand_in_embedder_{args.mb:g}mb"]["files"] = files
+    out["limit_mb"] = 2048
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
