@@ -22,6 +22,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """In the child: ask Linux to end it when the test process dies, so a crashed or killed
+    test run leaves no model server behind."""
+    if sys.platform == "linux":
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def wait_ready(port: int, proc: subprocess.Popen[bytes], deadline_s: float = 120.0) -> None:
     """Poll /v1/models until it answers (the process may still be loading the model)."""
     end = time.monotonic() + deadline_s
@@ -76,6 +87,7 @@ class LlamaServer:
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
         out.close()
         wait_ready(self.port, self.proc)
