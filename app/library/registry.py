@@ -176,6 +176,8 @@ class ModelRegistry:
         wanted = name_or_path.casefold()
         for info in models:
             if info.name.casefold() == wanted:
+                if info.header is not None and not info.problem and info.prepare is None:
+                    return info  # the listing read and checked it already (cached by mtime)
                 if info.prepare is not None:
                     info.path = info.prepare()
                     info.prepare = None
