@@ -29,6 +29,7 @@ from app.engine.backend import (
 )
 from app.errors import CarrelError, ContextExceededError, ModelLoadError, ModelTooLargeError
 from app.library.fit import available_ram, memory_need
+from app.library.verdict import FitEstimate, estimate_fit
 from app.library.registry import ModelInfo
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,19 @@ class _Prompt:
     stop: list[str]
     criteria: list[Callable[[Any, Any], bool]]
     dropped_turns: int
+
+
+def choose_gpu_layers(requested: int, fit: FitEstimate | None) -> int:
+    """Layers to offload: the person's number when they set one (>= 0); otherwise every
+    layer when the model fits the GPU (or its free memory is unknown: llama.cpp then
+    decides), the layers that fit when only some do, and none without a GPU (`fit` None)."""
+    if requested >= 0:
+        return requested
+    if fit is None:
+        return 0
+    if fit.vram_free is None or fit.gpu_layers >= fit.layers:
+        return -1
+    return fit.gpu_layers
 
 
 def default_threads() -> int:
@@ -139,10 +153,10 @@ class LlamaBackend:
             free = available_ram()
             if need.total > free:
                 raise ModelTooLargeError(info.name, need.total, free)
-        if opts.gpu_layers >= 0:
-            self.gpu_layers = opts.gpu_layers
-        else:
-            self.gpu_layers = -1 if llama_cpp.llama_supports_gpu_offload() else 0
+        fit = None
+        if opts.gpu_layers < 0 and header is not None and llama_cpp.llama_supports_gpu_offload():
+            fit = estimate_fit(header, info.size, self.n_ctx)
+        self.gpu_layers = choose_gpu_layers(opts.gpu_layers, fit)
         try:
             llm: Any = llama_cpp.Llama(
                 model_path=str(info.path),

@@ -160,3 +160,23 @@ def test_too_large_for_memory(smollm_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr("app.engine.llama.available_ram", lambda: 64 * 1024**2)
     with pytest.raises(ModelTooLargeError, match="GiB is free"):
         LlamaBackend(_info(smollm_path))
+
+
+def test_gpu_layers_follow_the_fit(smollm_path: Path) -> None:
+    from app.engine.llama import choose_gpu_layers
+    from app.library.fit import GpuMemory
+    from app.library.gguf import read_header
+    from app.library.verdict import estimate_fit
+
+    header = read_header(smollm_path)
+    size = smollm_path.stat().st_size
+
+    def fit(vram: int | None):  # type: ignore[no-untyped-def]
+        gpu = None if vram is None else GpuMemory("test GPU", vram, vram)
+        return estimate_fit(header, size, 2048, ram_free=8 * 1024**3, gpu=gpu, detect_gpu=False)
+
+    assert choose_gpu_layers(5, fit(None)) == 5  # the person's choice wins
+    assert choose_gpu_layers(-1, None) == 0  # no GPU offload in this llama.cpp
+    assert choose_gpu_layers(-1, fit(8 * 1024**3)) == -1  # fits: every layer
+    partial = fit(60 * 1024**2)
+    assert 0 < choose_gpu_layers(-1, partial) < partial.layers  # some layers fit
