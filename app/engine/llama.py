@@ -29,8 +29,8 @@ from app.engine.backend import (
 )
 from app.errors import CarrelError, ContextExceededError, ModelLoadError, ModelTooLargeError
 from app.library.fit import available_ram, memory_need
-from app.library.verdict import FitEstimate, estimate_fit
 from app.library.registry import ModelInfo
+from app.library.verdict import FitEstimate, estimate_fit
 
 log = logging.getLogger(__name__)
 
