@@ -130,7 +130,7 @@ class Store:
                 self._db.execute("COMMIT")
             except BaseException as exc:
                 self._db.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.OperationalError):
+                if isinstance(exc, sqlite3.OperationalError) and _is_storage_trouble(exc):
                     raise StorageError(
                         f"Cannot write to the database {self.path}: {exc}. Check free disk "
                         "space and that the data folder is writable."
@@ -284,6 +284,15 @@ class Store:
             "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
         )
         return [_message(r) for r in rows]
+
+
+def _is_storage_trouble(exc: sqlite3.OperationalError) -> bool:
+    """A full or read-only disk, a lock, an unreadable file: things a person can fix. A
+    mistake in our SQL is a bug and must not be dressed up as one of these."""
+    text = str(exc).lower()
+    return any(
+        word in text for word in ("disk", "full", "readonly", "locked", "unable to open", "i/o")
+    )
 
 
 def _conversation(row: sqlite3.Row) -> Conversation:

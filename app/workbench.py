@@ -35,6 +35,13 @@ if TYPE_CHECKING:  # openai takes 0.3 s to import: only when a remote is used
 TITLE_LENGTH = 48
 # The keyring account (service "carrel") that holds a Hugging Face token.
 HUB_TOKEN_ACCOUNT = "huggingface-hub"
+
+
+def index_server_account(collection: str) -> str:
+    """The key-store account of the API key of a collection's Qdrant server."""
+    return f"qdrant-{collection}"
+
+
 NEW_TITLE = "New conversation"
 
 
@@ -107,6 +114,7 @@ class Workbench:
         self.registry = registry
         self.privacy = privacy
         self.documents = documents
+        documents.server_key = lambda name: self.secret(index_server_account(name))
         self.library = library or ModelLibrary(
             paths,
             store,
@@ -138,12 +146,27 @@ class Workbench:
         self.library.close()
         self.store.close()
 
-    def hub_token(self) -> str | None:
-        """The Hugging Face token for gated repositories, from the keyring (never a file)."""
+    def secret(self, account: str) -> str | None:
+        """A token or key from the key store (keyring or unlocked vault), never a file;
+        None when there is none or the store is locked."""
         try:
-            return self.privacy.keys(self.vault_passphrase).get(HUB_TOKEN_ACCOUNT)
+            return self.privacy.keys(self.vault_passphrase).get(account)
         except CarrelError:
             return None
+
+    def hub_token(self) -> str | None:
+        """The Hugging Face token for gated repositories."""
+        return self.secret(HUB_TOKEN_ACCOUNT)
+
+    def use_index_server(self, collection: str, url: str, prefix: str = "carrel_") -> None:
+        """Point a collection at the team's Qdrant server (empty `url`: back on this disk).
+        Refused for a collection marked on-device only: its text must not leave."""
+        if url and collection in self.privacy.policy.on_device_only:
+            raise CarrelError(
+                f"The collection '{collection}' is marked on-device only, so it cannot live on "
+                "a server. Unmark it in Settings → On-device only first."
+            )
+        self.documents.use_server(collection, url, prefix)
 
     def save_settings(self) -> None:
         save_settings(self.paths, self.settings)

@@ -10,6 +10,7 @@ from typing import Any
 from app import netguard
 from app.cli.output import print_json
 from app.config import Paths
+from app.errors import CarrelError
 from app.rag.ingest import Progress
 from app.rag.service import Documents
 from app.store import Store
@@ -24,6 +25,16 @@ def register(commands: Any) -> None:
     add.add_argument("--collection", required=True)
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=run_add)
+
+    server = sub.add_parser(
+        "server", help="keep a collection on a Qdrant server or cluster (a team's), or back here"
+    )
+    server.add_argument("collection")
+    server.add_argument("url", nargs="?", default="", help="e.g. https://qdrant.team:6333")
+    server.add_argument("--prefix", default="carrel_", help="server collection name prefix")
+    server.add_argument("--key", action="store_true", help="read its API key from stdin")
+    server.add_argument("--local", action="store_true", help="back to this machine's disk")
+    server.set_defaults(handler=run_server)
 
     ls = sub.add_parser("list", help="collections, or the files of one")
     ls.add_argument("--collection")
@@ -54,9 +65,20 @@ def register(commands: Any) -> None:
 
 
 def _open() -> tuple[Store, Documents]:
+    from app.privacy.service import Privacy
+    from app.workbench import index_server_account
+
     paths = Paths.default().ensure()
     store = Store(paths.database)
-    return store, Documents(paths, store)
+    privacy = Privacy(paths, store)
+
+    def server_key(name: str) -> str | None:
+        try:
+            return privacy.keys().get(index_server_account(name))
+        except CarrelError:
+            return None
+
+    return store, Documents(paths, store, server_key=server_key)
 
 
 def _progress(p: Progress) -> None:
@@ -94,6 +116,29 @@ def run_add(args: argparse.Namespace) -> int:
     finally:
         docs.close()
         store.close()
+
+
+def run_server(args: argparse.Namespace) -> int:
+    from app.cli.remote import KeySession, read_secret, with_key_session
+    from app.workbench import Workbench, index_server_account
+
+    if not args.local and not args.url:
+        raise CarrelError("Give the server's URL, or --local to keep the collection here.")
+    if args.key:
+
+        def store_key(s: KeySession, _a: argparse.Namespace) -> int:
+            s.keys(False).set(index_server_account(args.collection), read_secret("API key: "))
+            return 0
+
+        with_key_session(args, store_key)
+    wb = Workbench.open()
+    try:
+        wb.use_index_server(args.collection, "" if args.local else args.url, args.prefix)
+    finally:
+        wb.close()
+    where = "this machine" if args.local else args.url
+    print(f"'{args.collection}' now lives on {where}; add its files again to index them there.")
+    return 0
 
 
 def run_list(args: argparse.Namespace) -> int:

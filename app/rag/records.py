@@ -50,7 +50,15 @@ def _docs_v1(db: sqlite3.Connection) -> None:
     )
 
 
-DOCS_MIGRATIONS: list[MigrationStep] = [_docs_v1]
+def _docs_v2(db: sqlite3.Connection) -> None:
+    # A collection may live on a Qdrant server or cluster (a team's) instead of this disk.
+    db.execute("ALTER TABLE doc_collections ADD COLUMN server_url TEXT NOT NULL DEFAULT ''")
+    db.execute(
+        "ALTER TABLE doc_collections ADD COLUMN server_prefix TEXT NOT NULL DEFAULT 'carrel_'"
+    )
+
+
+DOCS_MIGRATIONS: list[MigrationStep] = [_docs_v1, _docs_v2]
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,9 @@ class CollectionRecord:
     name: str
     embedder: str
     dim: int
+    # Empty: the embedded Qdrant Edge shard under the data folder.
+    server_url: str = ""
+    server_prefix: str = "carrel_"
 
 
 class Records:
@@ -100,16 +111,26 @@ class Records:
         rows = self.store.query("SELECT * FROM doc_collections WHERE name = ?", (name,))
         if not rows:
             return None
-        return CollectionRecord(rows[0]["name"], rows[0]["embedder"], rows[0]["dim"])
+        return _collection(rows[0])
 
     def collections(self) -> list[CollectionRecord]:
         rows = self.store.query("SELECT * FROM doc_collections ORDER BY name")
-        return [CollectionRecord(r["name"], r["embedder"], r["dim"]) for r in rows]
+        return [_collection(r) for r in rows]
+
+    def set_server(self, name: str, url: str, prefix: str) -> None:
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE doc_collections SET server_url = ?, server_prefix = ? WHERE name = ?",
+                (url, prefix, name),
+            )
+            # The files are not in the new place yet: the next add indexes them there.
+            db.execute("DELETE FROM doc_files WHERE collection = ?", (name,))
 
     def create_collection(self, name: str, embedder: str, dim: int) -> None:
         with self.store.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO doc_collections VALUES (?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO doc_collections (name, embedder, dim, created_at)"
+                " VALUES (?, ?, ?, ?)",
                 (name, embedder, dim, time.time()),
             )
 
@@ -209,3 +230,9 @@ class Records:
                 "UPDATE doc_files SET mtime_ns = ? WHERE collection = ? AND source = ?",
                 (mtime_ns, collection, source),
             )
+
+
+def _collection(row: sqlite3.Row) -> CollectionRecord:
+    return CollectionRecord(
+        row["name"], row["embedder"], row["dim"], row["server_url"], row["server_prefix"]
+    )

@@ -43,8 +43,11 @@ class Documents:
         embedder: Embedder | None = None,
         *,
         max_chunks: int = MAX_CHUNKS_PER_FILE,
+        server_key: Callable[[str], str | None] | None = None,
     ) -> None:
         self.paths = paths
+        # The API key of a collection's Qdrant server, from the keyring (never a file).
+        self.server_key = server_key
         self.records = Records(store)
         self.embedder: Embedder = embedder or SentenceEmbedder()
         self.max_chunks = max_chunks
@@ -87,10 +90,31 @@ class Documents:
         with self._lock:
             record = self._check(name, create=create)
             if name not in self._indexes:
-                index = EdgeIndex(self.index_root / name, record.dim, name)
+                index = self._open_index(record)
                 self._indexes[name] = index
                 self._ingestor(name, index).reconcile()
             return self._indexes[name]
+
+    def _open_index(self, record: CollectionRecord) -> Index:
+        """The embedded shard, or the team's Qdrant server when the collection names one."""
+        if not record.server_url:
+            return EdgeIndex(self.index_root / record.name, record.dim, record.name)
+        from app.rag.server_index import ServerIndex
+
+        key = self.server_key(record.name) if self.server_key else None
+        return ServerIndex.connect(
+            record.server_url, record.dim, record.name, api_key=key, prefix=record.server_prefix
+        )
+
+    def use_server(self, name: str, url: str, prefix: str = "carrel_") -> None:
+        """Point a collection at a Qdrant server or cluster (empty `url`: back to this
+        disk). Its files are indexed again there on the next add."""
+        with self._lock:
+            self._check(name, create=True)
+            index = self._indexes.pop(name, None)
+            if index is not None:
+                index.close()
+            self.records.set_server(name, url.rstrip("/"), prefix)
 
     def _ingestor(self, name: str, index: Index) -> Ingestor:
         return Ingestor(
@@ -102,7 +126,11 @@ class Documents:
         with self._lock:
             if not _NAME.match(name):
                 raise BadCollectionNameError(name)
+            record = self.records.collection(name)
             index = self._indexes.pop(name, None)
+            if record is not None and record.server_url:
+                # A server collection is dropped on the server too.
+                (index or self._open_index(record)).drop()  # type: ignore[attr-defined]
             if index is not None:
                 index.close()
             self.records.drop_collection(name)
