@@ -89,13 +89,18 @@ class Index(Protocol):
     def close(self) -> None: ...
 
 
+def bm25() -> qe.Bm25:
+    """The keyword (sparse) encoder both indexes use, so their vectors never drift apart."""
+    return qe.Bm25(qe.Bm25Config(language="english"))
+
+
 class EdgeIndex:
     """A collection's shard in Qdrant Edge, in this process. A second process opening the
     same shard is refused by the engine (its WAL is locked): that becomes `IndexBusyError`."""
 
     def __init__(self, folder: Path, dim: int, collection: str = "") -> None:
         self.folder = folder
-        self._bm25 = qe.Bm25(qe.Bm25Config(language="english"))
+        self._bm25 = bm25()
         config = shard_config(dim)
         try:
             if (folder / "edge_config.json").exists() or any(folder.glob("*")):

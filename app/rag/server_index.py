@@ -31,7 +31,17 @@ from app import netguard
 from app.errors import CarrelError
 from app.netguard import EgressRefusedError, NetGuard
 from app.rag.errors import IndexBusyError
-from app.rag.index import DENSE, PREFETCH, RRF_K, RRF_WEIGHTS, SPARSE, Hit, IndexPoint, Mode
+from app.rag.index import (
+    DENSE,
+    PREFETCH,
+    RRF_K,
+    RRF_WEIGHTS,
+    SPARSE,
+    Hit,
+    IndexPoint,
+    Mode,
+    bm25,
+)
 
 DEFAULT_PREFIX = "carrel_"
 TIMEOUT_S = 30
@@ -109,7 +119,7 @@ class ServerIndex:
         self._client = client
         self._host = host
         self._guard = guard if guard is not None or host is None else netguard.install()
-        self._bm25 = qe.Bm25(qe.Bm25Config(language="english"))
+        self._bm25 = bm25()
         try:
             self._ensure_collection()
         except BaseException:
