@@ -79,10 +79,55 @@ def shoot() -> None:
     wait_for(window.reply_finished)
     app.processEvents()
     window.grab().save(str(OUT / "main-markdown.png"))
+    shoot_documents(window)
     shoot_settings(window)
     window.close()
     window.deleteLater()
     app.processEvents()
+
+
+def shoot_documents(window: Any) -> None:
+    """The Documents page after indexing a real manual, a search, a reply that cites its
+    sources, and the Models page."""
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QApplication
+
+    from tests.bench.bench_gui import wait_for
+
+    app = QApplication.instance()
+    assert app is not None
+    notes = OUT.parent.parent / "README.md"  # our own README stands in for a document
+    manual = Path("/usr/share/doc/gutenprint-doc/gutenprint-users-manual.pdf")
+    page = window.documents_page
+    window.tabs.setCurrentWidget(page)
+    wait_for(page.collections_changed, 10)
+    page.create_collection("manuals")
+    wait_for(page.collections_changed, 30)
+    page.select_collection("manuals")
+    page.add_paths([p for p in (manual, notes) if p.exists()], "manuals")
+    wait_for(page.ingest_finished, 600)
+    page.search_box.setText("printer resolution and paper size")
+    page.search()
+    wait_for(page.searched, 60)
+    app.processEvents()
+    window.grab().save(str(OUT / "documents.png"))
+
+    window.tabs.setCurrentIndex(0)
+    window.new_conversation()
+    window.collection_picker.set_selected(["manuals"])
+    window._save_params()
+    window.params.max_tokens.setValue(120)
+    window.prompt.setPlainText("How do I choose the print resolution?")
+    window.send()
+    wait_for(window.reply_finished, 300)
+    app.processEvents()
+    window.grab().save(str(OUT / "main-sources.png"))
+
+    window.tabs.setCurrentWidget(window.models_page)
+    app.processEvents()
+    window.grab().save(str(OUT / "models.png"))
+    window.tabs.setCurrentIndex(0)
 
 
 def shoot_settings(window: Any) -> None:
@@ -157,7 +202,7 @@ def main() -> int:
     finally:
         xvfb.terminate()
         xvfb.wait()
-    print(f"wrote main-*.png, settings.png and consent.png in {OUT}")
+    print(f"wrote main-*.png, documents.png, models.png, settings.png, consent.png in {OUT}")
     return 0
 
 
