@@ -7,12 +7,11 @@ objects to constructors. It never imports Qt; blocking calls (`load_model`, iter
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from app import netguard
+from app import export, netguard
 from app.config import Paths, Settings, load_settings, save_settings
 from app.engine.backend import ChatMessage, Done, Event, Generation, GenerationParams
 from app.engine.llama import LlamaBackend, LoadOptions
@@ -342,40 +341,10 @@ class Workbench:
         )
 
     def export_markdown(self, conversation_id: int) -> str:
-        c = self.store.conversation(conversation_id)
-        out = [f"# {c.title}", ""]
-        if c.system_prompt:
-            out += [f"> System: {c.system_prompt}", ""]
-        for m in self.store.messages(conversation_id):
-            who = (
-                "You" if m.role == "user" else f"Assistant ({m.model})" if m.model else "Assistant"
-            )
-            out += [f"## {who}", "", m.text, ""]
-            if m.stopped:
-                out += ["*(stopped)*", ""]
-        return "\n".join(out)
+        return export.markdown(self.store, conversation_id)
 
     def export_json(self, conversation_id: int) -> dict[str, Any]:
-        c = self.store.conversation(conversation_id)
-        return {
-            "title": c.title,
-            "system_prompt": c.system_prompt,
-            "model": c.model,
-            "params": c.params,
-            "created_at": _iso(c.created_at),
-            "messages": [
-                {
-                    "role": m.role,
-                    "text": m.text,
-                    "model": m.model,
-                    "params": m.params,
-                    "stats": m.stats,
-                    "stopped": m.stopped,
-                    "created_at": _iso(m.created_at),
-                }
-                for m in self.store.messages(conversation_id)
-            ],
-        }
+        return export.as_json(self.store, conversation_id)
 
 
 def _grounded(
@@ -396,7 +365,3 @@ def _grounded(
 def _title_from(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
-
-
-def _iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat()

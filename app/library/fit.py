@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import psutil
 
-from app.library.gguf import GGML_TYPES, GGUFHeader
+from app.library.ggml_types import GGML_TYPES
+from app.library.gguf import GGUFHeader
 
 MIB = 1024**2
 RUNTIME_BASE = 17 * MIB
