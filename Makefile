@@ -8,12 +8,31 @@ OFFLINE := HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 HF_DATASETS_OFFLINE=1 TRA
 
 .PHONY: run test lint bench screenshots clean
 
+# llama.cpp is built from source once per machine and flag set, into a wheel folder keyed
+# by both, because pip's own wheel cache ignores CMAKE_ARGS and would hand back a wheel
+# built for another processor. On x86-64 the build is portable (AVX2/FMA/F16C, no AVX-512
+# or AMX): a native build on an AMX-capable Xeon segfaulted in llama.cpp's AMX kernels on
+# any prompt past a few tokens, and a native wheel can fault on a different processor.
+LLAMA_VERSION := $(shell sed -n 's/.*"llama-cpp-python==\([0-9.]*\)".*/\1/p' pyproject.toml | head -1)
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+else
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=ON
+endif
+LLAMA_KEY := $(shell printf '%s %s' '$(LLAMA_VERSION)' '$(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
+WHEELS := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/carrel/wheels/llama-$(LLAMA_KEY)
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of torch from this machine's disk: a bare `torch` pulls a CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@if ! ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "building llama.cpp ($(LLAMA_VERSION), $(LLAMA_CMAKE_ARGS)): about 10 minutes"; \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel --quiet --no-deps --no-cache-dir \
+			--no-binary llama-cpp-python -w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION); \
+	fi
+	$(BIN)/pip install --quiet --find-links $(WHEELS) -e '.[dev]'
 	touch $@
 
 run: $(STAMP)

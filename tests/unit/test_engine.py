@@ -86,11 +86,14 @@ def test_seed_reproduces_the_reply(smol: LlamaBackend) -> None:
 def test_chat_template_from_gguf_is_applied(smol: LlamaBackend) -> None:
     done = _run(
         smol,
-        [SYSTEM, ChatMessage("user", "What is the capital of France?")],
+        [SYSTEM, ChatMessage("user", "What is the capital city of France?")],
         max_tokens=30,
         temperature=0.0,
     )
     # With its ChatML template SmolLM2 answers; the llama-2 fallback would not say Paris.
+    # (A 135M model's greedy first word can turn on a 0.1 logit: asked "What is the capital
+    # of France?", the portable AVX2 build starts "La femme…" where an AVX-512 one said
+    # "The capital…", so the question is one it answers with a clear lead.)
     assert "Paris" in done.text
     assert done.stats.finish_reason == "stop"
 
