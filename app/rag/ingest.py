@@ -2,8 +2,9 @@
 
 For each file: stat → skip if size and mtime match the record (else hash, skip if the
 content is the same) → load and chunk (refused past `max_chunks` before any embedding) →
-embed in batches → upsert → flush → record. A failure is recorded with its reason and the
-next file goes on; `cancel` is checked between files and between batches.
+embed in batches (sentence by sentence, see `represent`) → upsert → flush → record. A
+failure is recorded with its reason and the next file goes on; `cancel` is checked
+between files and between batches.
 
 The first steps (stat, hash, load, chunk) run one file ahead on a `Reader` thread, so
 parsing overlaps with embedding. Each batch is one upsert (dense vectors plus BM25 sparse
@@ -28,6 +29,7 @@ from app.rag.index import Index, IndexPoint, point_id
 from app.rag.loaders import supported
 from app.rag.pipeline import Known, Prepared, Reader
 from app.rag.records import FileRecord, Records
+from app.rag.represent import embed_chunks
 
 EMBED_BATCH = 64
 MAX_CHUNKS_PER_FILE = 20_000  # ~10 min of embedding on two cores: split bigger files
@@ -273,16 +275,17 @@ class Ingestor:
                 self.records.abandon(self.collection, source, content_hash)
                 return FileOutcome(source, "cancelled", "The ingest was cancelled.")
             part = chunks[i : i + self.batch]
-            vectors = self.embedder.embed([_embed_text(c) for c in part])
+            vectors = embed_chunks(self.embedder, part)
             self.index.upsert(
                 [
                     IndexPoint(
                         point_id(source, content_hash, i + j),
-                        vector,
+                        v.mean,
                         c.text,
                         _payload(source, content_hash, i + j, c),
+                        v.sentences,
                     )
-                    for j, (c, vector) in enumerate(zip(part, vectors, strict=True))
+                    for j, (c, v) in enumerate(zip(part, vectors, strict=True))
                 ]
             )
             state.chunks += len(part)
@@ -304,13 +307,6 @@ class Ingestor:
         self.records.forget(self.collection, source)
         self._prune(source, "")
         return True
-
-
-def _embed_text(chunk: Chunk) -> str:
-    # The heading path gives a passage its context ("2.1 Installing > Requirements").
-    if chunk.heading:
-        return " > ".join(chunk.heading[-2:]) + "\n" + chunk.text
-    return chunk.text
 
 
 def _payload(source: str, content_hash: str, n: int, chunk: Chunk) -> dict[str, Any]:

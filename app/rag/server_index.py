@@ -2,9 +2,11 @@
 
 For a team that has outgrown one machine: the same `Index` interface as `EdgeIndex`, the
 same points (uuid ids, payload plus "text"), the same vectors (a cosine "dense" vector and
-a "bm25" sparse vector with IDF applied by the engine) and the same fusion (weighted RRF
-with k=60). The BM25 sparse vectors are made here by Qdrant Edge's own `Bm25`, in process
-and without any model download, so the server holds exactly what a shard would.
+a "bm25" sparse vector with IDF applied by the engine, and the "sentences" MaxSim
+multivector that re-ranks the dense side's candidates) and the same fusion (weighted RRF
+with k=60). A server collection made before sentence vectors is searched by "dense"
+alone. The BM25 sparse vectors are made here by Qdrant Edge's own `Bm25`, in process and
+without any model download, so the server holds exactly what a shard would.
 
 One server collection per Carrel collection, named `<prefix><collection>`. The server is
 off the machine by nature: every call is made inside `netguard.allow(host)`, so the
@@ -34,8 +36,10 @@ from app.rag.errors import IndexBusyError
 from app.rag.index import (
     DENSE,
     PREFETCH,
+    RESCORE,
     RRF_K,
     RRF_WEIGHTS,
+    SENTENCES,
     SPARSE,
     Hit,
     IndexPoint,
@@ -120,6 +124,7 @@ class ServerIndex:
         self._host = host
         self._guard = guard if guard is not None or host is None else netguard.install()
         self._bm25 = bm25()
+        self.has_sentences = True
         try:
             self._ensure_collection()
         except BaseException:
@@ -198,7 +203,14 @@ class ServerIndex:
                 self._client.create_collection(
                     self.name,
                     vectors_config={
-                        DENSE: models.VectorParams(size=self.dim, distance=models.Distance.COSINE)
+                        DENSE: models.VectorParams(size=self.dim, distance=models.Distance.COSINE),
+                        SENTENCES: models.VectorParams(
+                            size=self.dim,
+                            distance=models.Distance.COSINE,
+                            multivector_config=models.MultiVectorConfig(
+                                comparator=models.MultiVectorComparator.MAX_SIM
+                            ),
+                        ),
                     },
                     sparse_vectors_config={
                         SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)
@@ -224,6 +236,7 @@ class ServerIndex:
         elif dense.size != self.dim:
             detail = f"its vectors have {dense.size} dimensions, not {self.dim}"
         else:
+            self.has_sentences = isinstance(params.vectors, dict) and SENTENCES in params.vectors
             return
         raise ServerCollectionMismatchError(self.collection, self.name, detail)
 
@@ -232,17 +245,17 @@ class ServerIndex:
     def upsert(self, points: list[IndexPoint]) -> None:
         if not points:
             return
-        batch = [
-            models.PointStruct(
-                id=p.id,
-                vector={
-                    DENSE: p.vector,
-                    SPARSE: sparse_vector(self._bm25.embed_document(p.text)),
-                },
-                payload={**p.payload, "text": p.text},
+        batch = []
+        for p in points:
+            vectors: dict[str, Any] = {
+                DENSE: p.vector,
+                SPARSE: sparse_vector(self._bm25.embed_document(p.text)),
+            }
+            if self.has_sentences:
+                vectors[SENTENCES] = p.sentences or [p.vector]
+            batch.append(
+                models.PointStruct(id=p.id, vector=vectors, payload={**p.payload, "text": p.text})
             )
-            for p in points
-        ]
         with self._call():
             self._client.upsert(self.name, points=batch, wait=True)
 
@@ -283,7 +296,10 @@ class ServerIndex:
         args: dict[str, Any]
         if mode == "dense" or (mode == "hybrid" and not terms.indices):
             assert dense is not None
-            args = {"query": dense, "using": DENSE, "query_filter": flt}
+            stage = self._dense_stage(dense, k, flt)
+            args = {"query": stage.query, "using": stage.using, "prefetch": stage.prefetch}
+            if not stage.prefetch:
+                args["query_filter"] = flt
         elif mode == "bm25":
             if not terms.indices:
                 return []  # only stop words: nothing for BM25 to match
@@ -293,7 +309,7 @@ class ServerIndex:
             depth = max(PREFETCH, 3 * k)
             args = {
                 "prefetch": [
-                    models.Prefetch(query=dense, using=DENSE, limit=depth, filter=flt),
+                    self._dense_stage(dense, depth, flt),
                     models.Prefetch(query=sparse, using=SPARSE, limit=depth, filter=flt),
                 ],
                 "query": models.RrfQuery(rrf=models.Rrf(k=RRF_K, weights=list(RRF_WEIGHTS))),
@@ -301,6 +317,15 @@ class ServerIndex:
         with self._call():
             result = self._client.query_points(self.name, limit=k, with_payload=True, **args)
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in result.points]
+
+    def _dense_stage(
+        self, dense: list[float], limit: int, flt: models.Filter | None
+    ) -> models.Prefetch:
+        """The mean vector's top `RESCORE`, re-ranked by best sentence (as `EdgeIndex`)."""
+        if not self.has_sentences:
+            return models.Prefetch(query=dense, using=DENSE, limit=limit, filter=flt)
+        first = models.Prefetch(query=dense, using=DENSE, limit=max(RESCORE, limit), filter=flt)
+        return models.Prefetch(query=[dense], using=SENTENCES, limit=limit, prefetch=first)
 
     def sources(self) -> dict[tuple[str, str], int]:
         """Points per (source, hash), by scrolling the whole collection: for checks."""

@@ -1,0 +1,362 @@
+"""Exact search against HNSW in the embedded shard, by collection size; picks the threshold
+past which `EdgeIndex` builds HNSW in the background (see `app.rag.index`).
+
+python -m tests.bench.bench_rag_hnsw [--sizes 10000,25000,50000,100000,200000] [--queries 100]
+                                     [--efs 64,128,256,512] [--no-embed]
+
+Per size, in one process: random unit 384-d float16 passage vectors, each with
+`SENTENCES_PER_CHUNK` sentence vectors (as tests/bench/bench_rag.py builds them) and BM25 of
+a window of real text (the Debian reference and the Gutenprint manual, when installed; the
+bench's word list otherwise). Queries are three consecutive words of that text, embedded
+by the real model (`--no-embed`: random unit vectors, no embedding time).
+
+- exact: dense top-10 (`exact=True`), hybrid top-10 (`EdgeIndex.search`, exact before any
+  build), and hybrid with the query embedding;
+- during the build (the index's own background build, started by a flush): one query
+  every 0.2 s, as a person typing would send them, embedding included;
+- after: dense top-10 p50/p95 and recall@10 against exact for each ef, and hybrid with
+  the index's default ef (latency, top-10 overlap and same top hit as exact).
+
+Random vectors in 384 dimensions are the hard case for a graph (no low-dimensional
+structure): recall on real embeddings is higher at the same ef, so the ef chosen here is
+conservative. Prints one JSON summary; the load average before and after is in it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import numpy as np
+import qdrant_edge as qe
+
+import app.rag.index as index_module
+from app.rag.chunker import Chunker
+from app.rag.index import DENSE, HNSW_EF, EdgeIndex, IndexPoint
+from app.rag.loaders import load
+from tests.bench.bench_rag import (
+    HTML,
+    PDF,
+    SENTENCES_PER_CHUNK,
+    WORDS,
+    _p95,
+    _sentences,
+    _uuid,
+)
+
+DIM = 384
+TEXT_WORDS = 80  # words of text per passage (the chunker's passages run 150-200)
+
+
+def corpus_words() -> list[str]:
+    """The words of the real manuals, in order; the bench's word list if none is installed."""
+    words: list[str] = []
+    for f in [*HTML, PDF]:
+        if f.exists():
+            for chunk in Chunker().chunks(load(f)):
+                words.extend(re.findall(r"\w+", chunk.text.lower()))
+    return words or WORDS * 1000
+
+
+Vectors = Callable[[np.random.Generator, int], tuple[np.ndarray, list[Any]]]
+
+
+def random_vectors(sentences: int) -> Vectors:
+    """Random unit passage vectors; their sentences scattered around them (bench_rag's)."""
+
+    def make(gen: np.random.Generator, count: int) -> tuple[np.ndarray, list[Any]]:
+        rows = gen.standard_normal((count, DIM), dtype=np.float32)
+        rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+        return rows, [_sentences(gen, v, sentences) if sentences else None for v in rows]
+
+    return make
+
+
+def corpus_vectors(embedded: np.ndarray, sentences: int) -> Vectors:
+    """Passages of `sentences` consecutive real sentence vectors (MiniLM, of the manuals),
+    each nudged by noise of norm ~0.1 so that no two points are the same; the passage
+    vector is their normalised mean, as `app.rag.represent` makes it."""
+    k = max(1, sentences)
+
+    def make(gen: np.random.Generator, count: int) -> tuple[np.ndarray, list[Any]]:
+        starts = gen.integers(0, len(embedded) - k, count)
+        groups = embedded[starts[:, None] + np.arange(k)]
+        groups = groups + 0.005 * gen.standard_normal(groups.shape, dtype=np.float32)
+        groups /= np.linalg.norm(groups, axis=2, keepdims=True)
+        rows = groups.mean(axis=1)
+        rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+        return rows, [g.tolist() if sentences else None for g in groups]
+
+    return make
+
+
+def build(folder: Path, n: int, words: list[str], make: Vectors) -> tuple[EdgeIndex, float]:
+    """`n` points in a new shard that never builds HNSW by itself; returns it and points/s."""
+    rng = random.Random(1)
+    gen = np.random.default_rng(1)
+    index = EdgeIndex(folder, DIM, hnsw_threshold=None)
+    t = time.perf_counter()
+    for start in range(0, n, 1000):
+        stop = min(n, start + 1000)
+        vectors, sentences = make(gen, stop - start)
+        points = []
+        for i in range(start, stop):
+            at = rng.randrange(len(words) - TEXT_WORDS)
+            points.append(
+                IndexPoint(
+                    _uuid(str(i)),
+                    vectors[i - start].tolist(),
+                    " ".join(words[at : at + TEXT_WORDS]),
+                    {"source": f"s{i % 500}", "hash": "h"},
+                    sentences[i - start],
+                )
+            )
+        index.upsert(points)
+    index.flush()
+    return index, n / (time.perf_counter() - t)
+
+
+def corpus_sentences(limit: int) -> list[str]:
+    """The first `limit` sentences of the manuals, in order, as the index embeds them."""
+    from app.rag.represent import sentences
+
+    out: list[str] = []
+    for f in [*HTML, PDF]:
+        if f.exists():
+            for chunk in Chunker().chunks(load(f)):
+                out.extend(sentences(chunk))
+                if len(out) >= limit:
+                    return out[:limit]
+    return out
+
+
+def make_queries(words: list[str], count: int) -> list[str]:
+    rng = random.Random(2)
+    out = []
+    for _ in range(count):
+        at = rng.randrange(len(words) - 3)
+        out.append(" ".join(words[at : at + 3]))
+    return out
+
+
+def dense_top10(index: EdgeIndex, vector: list[float], params: qe.SearchParams) -> list[str]:
+    points = index._shard.query(
+        qe.QueryRequest(limit=10, query=qe.Query.Nearest(vector, using=DENSE), params=params)
+    )
+    return [str(p.id) for p in points]
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    t = time.perf_counter()
+    out = fn()
+    return out, (time.perf_counter() - t) * 1000
+
+
+def stats(ms: list[float], skip: int = 5) -> dict[str, float]:
+    ms = ms[skip:] if len(ms) > 2 * skip else ms
+    return {"p50_ms": round(statistics.median(ms), 2), "p95_ms": _p95(ms) if len(ms) > 1 else ms[0]}
+
+
+def rss_mb() -> dict[str, float]:
+    """This process's resident memory: anonymous (the engine's heap and ours, the model's)
+    and file-backed (mapped shard files, which the kernel can take back)."""
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("RssAnon", "RssFile"):
+            out[key] = round(int(value.split()[0]) / 1024, 1)
+    return out
+
+
+def one_size(
+    home: Path,
+    n: int,
+    words: list[str],
+    texts: list[str],
+    vectors: list[list[float]],
+    embed: Callable[[str], Any] | None,
+    efs: list[int],
+    make: Vectors,
+) -> dict[str, Any]:
+    folder = home / f"n{n}"
+    index, rate = build(folder, n, words, make)
+    out: dict[str, Any] = {"points": n, "upsert_points_per_s": round(rate), "rss_mb": rss_mb()}
+
+    exact_params = qe.SearchParams(exact=True)
+    truth, ms = [], []
+    for v in vectors:
+        ids, t = timed(lambda v=v: dense_top10(index, v, exact_params))
+        truth.append(ids)
+        ms.append(t)
+    out["exact_dense"] = stats(ms)
+
+    hybrid_truth, ms = [], []
+    for v, q in zip(vectors, texts, strict=True):
+        hits, t = timed(lambda v=v, q=q: index.search(v, q, 10))
+        hybrid_truth.append((hits[0].score if hits else 0.0, [h.id for h in hits]))
+        ms.append(t)
+    out["exact_hybrid"] = stats(ms)
+    if embed is not None:
+        ms = []
+        for v, q in zip(vectors, texts, strict=True):
+            _, t = timed(lambda v=v, q=q: (embed(q), index.search(v, q, 10)))
+            ms.append(t)
+        out["exact_hybrid_with_embedding"] = stats(ms)
+
+    # The index's own background build, as a flush past the threshold starts it.
+    index.hnsw_threshold = 1
+    t0 = time.perf_counter()
+    index.flush()
+    during, i = [], 0
+    while not index.wait_indexed(0.2):
+        v, q = vectors[i % len(vectors)], texts[i % len(texts)]
+        _, t = timed(lambda v=v, q=q: (embed(q) if embed else None, index.search(v, q, 10)))
+        during.append(t)
+        i += 1
+    build_s = time.perf_counter() - t0
+    out["build"] = {
+        "wall_s": round(build_s, 1),
+        **{k: round(x, 2) for k, x in index.last_build.items()},
+        "hnsw_points": index.hnsw_points,
+    }
+    assert index.hnsw_points == n, index.hnsw_points
+    label = "hybrid_with_embedding" if embed else "hybrid"
+    if during:
+        out[f"{label}_during_build"] = {
+            **stats(during, skip=0),
+            "max_ms": round(max(during), 1),
+            "queries": len(during),
+        }
+
+    for v in vectors[:3]:  # the swap's reopen leaves cold pages: touch them first
+        index.search(v, "warm up", 10)
+    out["hnsw_dense"] = {}
+    for ef in efs:
+        params = qe.SearchParams(hnsw_ef=ef)
+        ms, recall = [], []
+        for v, want in zip(vectors, truth, strict=True):
+            ids, t = timed(lambda v=v, params=params: dense_top10(index, v, params))
+            ms.append(t)
+            recall.append(len(set(ids) & set(want)) / len(want))
+        out["hnsw_dense"][f"ef{ef}"] = {
+            **stats(ms),
+            "recall_at_10": round(statistics.mean(recall), 3),
+        }
+
+    ms, overlap, top1 = [], [], []
+    for v, q, (score, want) in zip(vectors, texts, hybrid_truth, strict=True):
+        hits, t = timed(lambda v=v, q=q: index.search(v, q, 10))
+        ms.append(t)
+        ids = [h.id for h in hits]
+        overlap.append(len(set(ids) & set(want)) / max(1, len(want)))
+        # RRF ties are common (rank 1 + rank 5 = rank 5 + rank 1): a tie counts as the same
+        top1.append(bool(hits) and (ids[0] == want[0] or abs(hits[0].score - score) < 1e-9))
+    out[f"hnsw_hybrid_ef{HNSW_EF}"] = {
+        **stats(ms),
+        "top10_overlap_with_exact": round(statistics.mean(overlap), 3),
+        "same_top_hit": round(statistics.mean(top1), 3),
+    }
+    if embed is not None:
+        ms = []
+        for v, q in zip(vectors, texts, strict=True):
+            _, t = timed(lambda v=v, q=q: (embed(q), index.search(v, q, 10)))
+            ms.append(t)
+        out[f"hnsw_hybrid_with_embedding_ef{HNSW_EF}"] = stats(ms)
+    out["rss_mb_after"] = rss_mb()
+    index.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    return out
+
+
+def _embed_one(embedder: Any) -> Callable[[str], Any]:
+    def embed(q: str) -> Any:
+        return embedder.embed([q])
+
+    return embed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,25000,50000,100000,200000")
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--efs", default="64,128,256,512")
+    parser.add_argument("--sentences", type=int, default=SENTENCES_PER_CHUNK)
+    parser.add_argument("--no-embed", action="store_true")
+    parser.add_argument(
+        "--vectors",
+        choices=["random", "corpus"],
+        default="random",
+        help="random unit vectors, or passages of real sentence vectors (needs the model)",
+    )
+    parser.add_argument("--corpus-sentences", type=int, default=4000)
+    parser.add_argument("--build-threads", type=int, default=index_module.BUILD_THREADS)
+    args = parser.parse_args()
+    index_module.BUILD_THREADS = args.build_threads  # passed to the build's process
+    sizes = [int(x) for x in args.sizes.split(",")]
+    efs = [int(x) for x in args.efs.split(",")]
+
+    words = corpus_words()
+    texts = make_queries(words, args.queries + 5)  # the first 5 are warm-up
+    embed: Callable[[str], Any] | None = None
+    if args.no_embed:
+        gen = np.random.default_rng(3)
+        rows = gen.standard_normal((len(texts), DIM), dtype=np.float32)
+        rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+        vectors: list[list[float]] = rows.tolist()
+    else:
+        from app.rag.embedder import SentenceEmbedder
+
+        embedder = SentenceEmbedder()
+        embedder.load()
+        embedder.embed(["warm up"])
+        vectors = [embedder.embed([q])[0] for q in texts]
+        embed = _embed_one(embedder)
+    make = random_vectors(args.sentences)
+    if args.vectors == "corpus":
+        assert not args.no_embed, "--vectors corpus embeds the manuals' sentences"
+        t = time.perf_counter()
+        texts_of_corpus = corpus_sentences(args.corpus_sentences)
+        embedded = np.asarray(embedder.embed(texts_of_corpus), dtype=np.float32)
+        make = corpus_vectors(embedded, args.sentences)
+        corpus_s = time.perf_counter() - t
+
+    out: dict[str, Any] = {
+        "load_average_start": os.getloadavg(),
+        "cpus": os.cpu_count(),
+        "queries": args.queries,
+        "sentences_per_point": args.sentences,
+        "build_threads": args.build_threads or os.cpu_count(),
+        "corpus_words": len(words),
+        "vectors": args.vectors,
+        "sizes": [],
+    }
+    if args.vectors == "corpus":
+        out["corpus_sentences_embedded"] = len(embedded)
+        out["corpus_embedding_s"] = round(corpus_s, 1)
+    if embed is not None:
+        ms = [timed(lambda q=q: embed(q))[1] for q in texts]
+        out["query_embedding"] = stats(ms)
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            result = one_size(Path(tmp), n, words, texts, vectors, embed, efs, make)
+            out["sizes"].append(result)
+            print(json.dumps(result), flush=True)  # progress, one line per size
+    out["load_average_end"] = os.getloadavg()
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""A passage is embedded sentence by sentence: the split, the vectors, and the search."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import qdrant_edge as qe
+
+from app.rag.chunker import Chunk
+from app.rag.embedder import SentenceEmbedder
+from app.rag.index import DENSE, SENTENCES, SPARSE, EdgeIndex, IndexPoint, point_id
+from app.rag.represent import MAX_SENTENCES, SENTENCE_CHARS, embed_chunks, sentences
+from app.rag.service import Documents
+
+
+def chunk(text: str, heading: tuple[str, ...] = ()) -> Chunk:
+    return Chunk(text, 1, 1, heading, 0, len(text), len(text.split()))
+
+
+def test_sentences_split_join_short_ones_and_carry_the_heading() -> None:
+    text = (
+        "Gutenprint drives many printers. It was formerly named Gimp-Print. "
+        "Ok. Fine.\nA line of its own that goes on for a while, well past the length at which "
+        "short fragments are joined together into one embedded sentence, and then some more "
+        "words after that."
+    )
+    got = sentences(chunk(text, ("Manual", "Introduction", "History")))
+    assert all(s.startswith("Introduction > History\n") for s in got)
+    bodies = [s.split("\n", 1)[1] for s in got]
+    first = "Gutenprint drives many printers. It was formerly named Gimp-Print. Ok. Fine."
+    assert bodies[0] == first
+    assert bodies[-1].startswith("A line of its own")
+    assert " ".join(bodies).split() == text.split()  # nothing lost, nothing repeated
+    assert len(bodies[0]) <= SENTENCE_CHARS < len(bodies[-1])  # a long one stays whole
+
+
+def test_sentences_are_bounded_and_never_none() -> None:
+    rows = "\n".join(f"row {i}; value {i * 7}" for i in range(200))
+    got = sentences(chunk(rows))
+    assert 1 <= len(got) <= MAX_SENTENCES
+    assert " ".join(got).split() == rows.split()
+    assert sentences(chunk("   ")) == ["   "]
+
+
+def test_vectors_are_the_sentences_and_their_unit_mean(embedder: SentenceEmbedder) -> None:
+    passage = chunk("Tea likes acid soil. The harvest is in spring. Cats sleep a lot.")
+    (v,) = embed_chunks(embedder, [passage])
+    expected = np.asarray(embedder.embed(sentences(passage)), dtype=np.float32)
+    assert np.allclose(np.asarray(v.sentences), expected, atol=1e-5)
+    mean = expected.mean(axis=0)
+    assert np.allclose(np.asarray(v.mean), mean / np.linalg.norm(mean), atol=1e-5)
+    assert abs(float(np.linalg.norm(v.mean)) - 1.0) < 1e-5
+
+
+def test_a_passage_is_found_by_its_one_answering_sentence(
+    documents: Documents, tmp_path: Path
+) -> None:
+    # The answer is one sentence among unrelated ones, in a file that otherwise talks of
+    # something else; the decoy's whole text is closer to the question's topic.
+    answer = tmp_path / "garden.txt"
+    answer.write_text(
+        "The shed roof was re-felted in May. The hose reel moved to the north wall. "
+        "Compost bins are turned every fortnight. "
+        "The lighthouse keeper replaced the lamp with an LED unit in October. "
+        "Slugs were kept off the lettuces with copper tape.\n"
+    )
+    decoy = tmp_path / "lighthouses.txt"
+    decoy.write_text(
+        "Lighthouses stand on headlands and reefs. Their towers are painted in bands so "
+        "sailors can tell them apart by day. Keepers once lived at the foot of the tower.\n"
+    )
+    documents.add([answer, decoy], "c")
+    hits = documents.search("When did the keeper change the light bulb?", "c", 2, mode="dense")
+    assert Path(hits[0].source).name == "garden.txt"
+    assert "October" in hits[0].text
+
+
+def test_a_shard_made_before_sentence_vectors_is_searched_by_its_vector(
+    tmp_path: Path, embedder: SentenceEmbedder
+) -> None:
+    folder = tmp_path / "old"
+    folder.mkdir()
+    old = qe.EdgeShard.create(
+        str(folder),
+        qe.EdgeConfig(
+            vectors={DENSE: qe.EdgeVectorParams(size=384, distance=qe.Distance.Cosine)},
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        ),
+    )
+    old.close()
+    assert SENTENCES not in json.loads((folder / "edge_config.json").read_text())["vectors"]
+    index = EdgeIndex(folder, 384)
+    try:
+        assert not index.has_sentences
+        texts = ["Copper tape keeps slugs off lettuces.", "The lamp is an LED unit."]
+        vectors = embed_chunks(embedder, [chunk(t) for t in texts])
+        index.upsert(
+            [
+                IndexPoint(
+                    point_id("s", "h", i), v.mean, t, {"source": "s", "hash": "h"}, v.sentences
+                )
+                for i, (t, v) in enumerate(zip(texts, vectors, strict=True))
+            ]
+        )
+        index.flush()
+        query = embedder.embed(["what kind of lamp"])[0]
+        for mode in ("dense", "hybrid"):
+            hits = index.search(query, "what kind of lamp", 1, mode=mode)  # type: ignore[arg-type]
+            assert hits[0].payload["text"] == texts[1]
+    finally:
+        index.close()
