@@ -2,9 +2,11 @@
 `python -m tests.screenshots` writes docs/screenshots/main-mid-reply.png,
 docs/screenshots/main-markdown.png, docs/screenshots/settings.png (the Settings dialog with
 a self-hosted endpoint switched on and its key in the encrypted vault),
-main-remote-enabled.png (the status badge says so) and consent.png (what a request
-carries). Needs the Debian packages xvfb, libxcb-icccm4, libxcb-keysyms1, libxcb-cursor0
-and libxkbcommon-x11-0.
+main-remote-enabled.png (the status badge says so), consent.png (what a request
+carries) and viewer.png (the built-in viewer on a cited page of a real manual, the passage
+marked). `python -m tests.screenshots viewer` writes viewer.png alone, with no model. Needs
+the Debian packages xvfb, libxcb-icccm4, libxcb-keysyms1, libxcb-cursor0 and
+libxkbcommon-x11-0.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 DISPLAY = ":99"
+MANUAL = Path("/usr/share/doc/gutenprint-doc/gutenprint-users-manual.pdf")
 
 
 def start_xvfb() -> subprocess.Popen[bytes]:
@@ -80,6 +83,7 @@ def shoot() -> None:
     app.processEvents()
     window.grab().save(str(OUT / "main-markdown.png"))
     shoot_documents(window)
+    shoot_viewer(window)
     shoot_settings(window)
     window.close()
     window.deleteLater()
@@ -89,8 +93,6 @@ def shoot() -> None:
 def shoot_documents(window: Any) -> None:
     """The Documents page after indexing a real manual, a search, a reply that cites its
     sources, and the Models page."""
-    from pathlib import Path
-
     from PySide6.QtWidgets import QApplication
 
     from tests.bench.bench_gui import wait_for
@@ -98,7 +100,7 @@ def shoot_documents(window: Any) -> None:
     app = QApplication.instance()
     assert app is not None
     notes = OUT.parent.parent / "README.md"  # our own README stands in for a document
-    manual = Path("/usr/share/doc/gutenprint-doc/gutenprint-users-manual.pdf")
+    manual = MANUAL
     page = window.documents_page
     window.tabs.setCurrentWidget(page)
     wait_for(page.collections_changed, 10)
@@ -128,6 +130,39 @@ def shoot_documents(window: Any) -> None:
     app.processEvents()
     window.grab().save(str(OUT / "models.png"))
     window.tabs.setCurrentIndex(0)
+
+
+def shoot_viewer(parent: Any = None) -> None:
+    """The built-in viewer on the page of the manual that says how to choose a resolution,
+    the passage the index would cite for it marked (a generated PDF without the manual)."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.rag.chunker import Chunker
+    from app.rag.loaders import load
+    from app.rag.retrieve import Citation
+    from app.ui.viewer import DocumentViewer, viewer_for
+    from tests.rag.pdfwriter import make_pdf
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    manual, words = MANUAL, "general rule of thumb"
+    if not manual.exists():
+        manual = Path(tempfile.mkdtemp()) / "atlas.pdf"
+        filler = [
+            f"Line {i} of the notes on the Atlas, written to fill the page." for i in range(20)
+        ]
+        text = "The Toubkal summit reaches 4167 metres; the climb takes two days from Imlil."
+        manual.write_bytes(make_pdf([filler, [*filler, text, *filler]]))
+        words = "Toubkal summit"
+    chunk = next(c for c in Chunker().chunks(load(manual)) if words in " ".join(c.text.split()))
+    citation = Citation(
+        str(manual), chunk.page, chunk.page_end, "", 1.0, chunk.text, chunk.start, chunk.end
+    )
+    viewer = viewer_for(parent) if parent is not None else DocumentViewer()
+    viewer.resize(900, 1000)
+    viewer.open_citation(citation)
+    app.processEvents()
+    viewer.grab().save(str(OUT / "viewer.png"))
+    viewer.close()
 
 
 def shoot_settings(window: Any) -> None:
@@ -192,17 +227,28 @@ def shoot_consent(window: Any) -> None:
 
 
 def main() -> int:
+    only_viewer = sys.argv[1:] == ["viewer"]
     xvfb = start_xvfb()
     try:
         with tempfile.TemporaryDirectory() as home:
             os.environ.update(
                 DISPLAY=DISPLAY, QT_QPA_PLATFORM="xcb", CARREL_HOME=home, HF_HUB_OFFLINE="1"
             )
-            shoot()
+            if only_viewer:
+                OUT.mkdir(parents=True, exist_ok=True)
+                shoot_viewer()
+            else:
+                shoot()
     finally:
         xvfb.terminate()
         xvfb.wait()
-    print(f"wrote main-*.png, documents.png, models.png, settings.png, consent.png in {OUT}")
+    if only_viewer:
+        print(f"wrote viewer.png in {OUT}")
+    else:
+        print(
+            "wrote main-*.png, documents.png, viewer.png, models.png, settings.png, "
+            f"consent.png in {OUT}"
+        )
     return 0
 
 

@@ -15,9 +15,9 @@ from app.engine.backend import Done
 from app.errors import NoModelLoadedError
 from app.library.registry import ModelInfo
 from app.ui.chat_view import reply_figures
-from app.ui.citations import open_source
 from app.ui.model_panel import describe
 from app.ui.pages.models_views import InstalledRow
+from app.ui.viewer import viewer_for
 from app.ui.window_frame import WindowFrame
 from app.ui.workers import GenerationWorker, TaskWorker, WorkerSet
 from app.workbench import Workbench
@@ -297,9 +297,9 @@ class MainWindow(WindowFrame):
         return list(messages[-1].stats.get("citations") or [])
 
     def open_citation(self, citation: dict[str, object]) -> None:
-        page = citation.get("page")
+        """Show a source under a reply in the built-in viewer, at its page."""
         with self._shown_errors():
-            open_source(str(citation.get("source", "")), page if isinstance(page, int) else None)
+            viewer_for(self).open_citation(citation)
 
     def _on_reply_done(self, done: Done) -> None:
         if self._closed:

@@ -1,16 +1,16 @@
-"""A conversation tied to a collection shows its numbered sources; clicking one opens it."""
+"""A conversation tied to a collection shows its numbered sources; clicking one shows it
+in the built-in viewer with the passage selected."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
 from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import MainWindow
+from app.ui.viewer import viewer_for
 from tests.gui.conftest import send
-from tests.gui.test_documents_page import UrlCatcher
 
 
 def test_sources_listed_and_opened(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
@@ -28,12 +28,12 @@ def test_sources_listed_and_opened(qtbot: QtBot, window: MainWindow, tmp_path: P
     send(qtbot, window, "Who is the harbour master?")
     assert "[1] harbour.md" in window.chat.toPlainText()
 
-    catcher = UrlCatcher()
-    QDesktopServices.setUrlHandler("file", catcher, "open")  # type: ignore[arg-type]
-    try:
-        with qtbot.waitSignal(window.chat.citation_clicked) as clicked:
-            window.chat.anchorClicked.emit(QUrl("cite:0"))
-    finally:
-        QDesktopServices.unsetUrlHandler("file")
+    viewer = viewer_for(window)
+    with (
+        qtbot.waitSignal(viewer.document_shown) as shown,
+        qtbot.waitSignal(window.chat.citation_clicked) as clicked,
+    ):
+        window.chat.anchorClicked.emit(QUrl("cite:0"))
     assert clicked.args[0]["source"] == str(notes.resolve())
-    assert [u.toLocalFile() for u in catcher.urls] == [str(notes.resolve())]
+    assert shown.args == [str(notes.resolve())] and viewer.isVisible()
+    assert "Ingrid Solberg" in viewer.text_view.textCursor().selectedText()

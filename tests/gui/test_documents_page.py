@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QObject, QPointF, Qt, QUrl, Slot
-from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -18,6 +18,7 @@ from app.rag.retrieve import Citation
 from app.ui.citations import CitationNotOpenableError, citation_url
 from app.ui.pages.collection_picker import CollectionPicker
 from app.ui.pages.documents import DocumentsPage
+from app.ui.viewer import viewer_for
 from app.workbench import Workbench
 from tests.rag.pdfwriter import make_pdf
 
@@ -151,18 +152,16 @@ def test_add_by_drop_states_search_open_and_remove(
     assert first.text(1) in ("3", f"{top.page}–3")
     assert first.text(3).startswith(" ".join(top.text.split())[:40])
 
-    catcher = UrlCatcher()
-    # PySide6 wants the slot name as str at run time; its stub says bytes.
-    QDesktopServices.setUrlHandler("file", catcher, "open")  # type: ignore[arg-type]
-    try:
-        with qtbot.waitSignal(page.citation_opened, timeout=TIMEOUT_MS) as opened:
-            page.hits.open_row(0)
-    finally:
-        QDesktopServices.unsetUrlHandler("file")
+    # Opening a hit shows it in the built-in viewer, at its page, the passage marked.
+    viewer = viewer_for(page)
+    with qtbot.waitSignal(page.citation_opened, timeout=TIMEOUT_MS) as opened:
+        page.hits.open_row(0)
     url: QUrl = opened.args[0]
     assert url.isLocalFile() and url.scheme() == "file"
     assert url.toLocalFile() == atlas and url.fragment() == f"page={top.page}"
-    assert [u.toString() for u in catcher.urls] == [url.toString()]
+    assert viewer.isVisible() and viewer.source == atlas
+    assert viewer.page_box.text() == f"Page {top.page} of 3"
+    assert viewer.marks_on_page() and viewer.passage
 
     page.files.select_source(notes)
     with qtbot.waitSignal(page.files_removed, timeout=TIMEOUT_MS) as removed:

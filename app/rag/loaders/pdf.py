@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -29,13 +30,18 @@ OCR_DPI = 300
 # (an A4 page at 300 dpi is 8.7 million).
 OCR_MAX_PIXELS = 40_000_000
 OCR_TIMEOUT_S = 120
+# pdfium is not thread-safe (one library-wide state): every call into it, here and in the
+# built-in viewer, is made holding this lock, and never across a `yield`.
+PDFIUM_LOCK = threading.RLock()
 
 
 def load_pdf(data: BinaryIO, name: str) -> Iterator[Section]:
     """Text of each page; a page that is only an image is read by Tesseract when it is
     installed, and otherwise yields a 'needs OCR' section."""
     try:
-        doc = pypdfium2.PdfDocument(data)
+        with PDFIUM_LOCK:
+            doc = pypdfium2.PdfDocument(data)
+            count = len(doc)
     except pypdfium2.PdfiumError as exc:
         detail = str(exc)
         if "password" in detail.lower():
@@ -51,43 +57,55 @@ def load_pdf(data: BinaryIO, name: str) -> Iterator[Section]:
         ) from exc
     tesseract = shutil.which("tesseract")
     try:
-        for index in range(len(doc)):
-            page = doc[index]
-            try:
-                textpage = page.get_textpage()
-                try:
-                    text = textpage.get_text_range()
-                finally:
-                    textpage.close()
-                text = text.replace("\r\n", "\n").replace("\r", "\n")
-                if text.strip():
-                    for offset, para in paragraphs([text]):
-                        yield Section(para, page=index + 1, start=offset)
-                elif _has_images(page):
-                    text = ocr_page(page, tesseract) if tesseract else ""
-                    if text.strip():
-                        for offset, para in paragraphs([text]):
-                            yield Section(
-                                para, page=index + 1, heading=(OCR_HEADING,), start=offset
-                            )
-                    else:
-                        yield Section("", page=index + 1, problem=NEEDS_OCR)
-            finally:
-                page.close()
+        for index in range(count):
+            with PDFIUM_LOCK:  # one page at a time: never held across a yield
+                text, how, image = _page_text(doc, index, bool(tesseract))
+            if image is not None and tesseract:  # Tesseract runs without the lock
+                text = read_image(image, tesseract)
+                how = "ocr" if text.strip() else "needs_ocr"
+            if how == "needs_ocr":
+                yield Section("", page=index + 1, problem=NEEDS_OCR)
+                continue
+            heading = (OCR_HEADING,) if how == "ocr" else ()
+            for offset, para in paragraphs([text]):
+                yield Section(para, page=index + 1, heading=heading, start=offset)
     except pypdfium2.PdfiumError as exc:
         raise UnreadableDocumentError(
             Path(name), f"a page cannot be read ({exc})", "The file may be damaged."
         ) from exc
     finally:
-        doc.close()
+        with PDFIUM_LOCK:
+            doc.close()
+
+
+def _page_text(
+    doc: pypdfium2.PdfDocument, index: int, ocr: bool
+) -> tuple[str, str, tuple[bytes, int] | None]:
+    """A page's text and how it was found: "text" (its text layer, or "" for a blank page)
+    or "needs_ocr" (only an image); with `ocr`, such a page also comes back rendered for
+    Tesseract (a PGM image and its DPI)."""
+    page = doc[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            text = textpage.get_text_range()
+        finally:
+            textpage.close()
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if text.strip() or not _has_images(page):
+            return text, "text", None
+        return "", "needs_ocr", render_for_ocr(page) if ocr else None
+    finally:
+        page.close()
 
 
 def _has_images(page: pypdfium2.PdfPage) -> bool:
     return any(True for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
 
 
-def ocr_page(page: pypdfium2.PdfPage, tesseract: str) -> str:
-    """The page's text as Tesseract reads it from a greyscale rendering; "" if it fails."""
+def render_for_ocr(page: pypdfium2.PdfPage) -> tuple[bytes, int] | None:
+    """The page in grey at `OCR_DPI` (less for a huge page) as a PGM image, and its DPI;
+    None when it cannot be rendered. Call it holding `PDFIUM_LOCK`."""
     width, height = page.get_size()
     scale = OCR_DPI / 72
     if width * height * scale * scale > OCR_MAX_PIXELS:
@@ -95,14 +113,17 @@ def ocr_page(page: pypdfium2.PdfPage, tesseract: str) -> str:
     try:
         bitmap = page.render(scale=scale, grayscale=True)
     except pypdfium2.PdfiumError:
-        return ""
+        return None
     try:
         image = _pgm(bitmap)
     finally:
         bitmap.close()
-    if image is None:
-        return ""
-    dpi = max(70, round(scale * 72))
+    return (image, max(70, round(scale * 72))) if image is not None else None
+
+
+def read_image(rendered: tuple[bytes, int], tesseract: str) -> str:
+    """Tesseract's reading of a rendered page (see `render_for_ocr`); "" if it fails."""
+    image, dpi = rendered
     # One thread: the machine's cores belong to the embedder and the other work.
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:

@@ -1,5 +1,6 @@
 """`DocumentsPage`: collections, their files and states, adding by dialog or drag-and-drop
-with progress and cancel, removing, and a search whose hits open at their page.
+with progress and cancel, removing, and a search whose hits open at their page in the
+built-in viewer.
 
 Every call that may touch an index or the embedder (create, ingest, remove, drop, search)
 runs in a worker; the GUI thread only reads the small records table.
@@ -28,9 +29,9 @@ from PySide6.QtWidgets import (
 from app.errors import CarrelError
 from app.rag.ingest import FileOutcome, IngestReport, Progress
 from app.rag.retrieve import Citation
-from app.ui.citations import open_citation
 from app.ui.pages import documents_views as views
 from app.ui.pages.ingest_worker import IngestWorker, describe_report
+from app.ui.viewer import viewer_for
 from app.ui.workers import TaskWorker, WorkerSet
 from app.workbench import Workbench
 
@@ -46,7 +47,7 @@ class DocumentsPage(QWidget):
     `ingest_progress(object)` with each `Progress` shown (files, passages, rate, ETA);
     `ingest_finished(object)` with the `IngestReport` (None if the ingest failed);
     `files_removed(list)` with the paths taken out; `searched(list)` with the `Citation`s
-    shown; `citation_opened(object)` with the `QUrl` handed to the desktop.
+    shown; `citation_opened(object)` with the `file:` `QUrl` of a hit shown in the viewer.
     """
 
     error = Signal(str)
@@ -374,8 +375,9 @@ class DocumentsPage(QWidget):
         self.searched.emit(citations)
 
     def open_hit(self, citation: Citation) -> None:
+        """Show a hit in the built-in viewer, at its page with the passage marked."""
         try:
-            url = open_citation(citation)
+            url = viewer_for(self).open_citation(citation)
         except CarrelError as exc:
             self.error.emit(exc.message)
             return
