@@ -1,42 +1,19 @@
 """`DocumentViewer`: a cited document shown inside Carrel, at the cited page, with the cited
 passage marked; the desktop's own viewer is one button away.
 
-PDF pages are rendered with pypdfium2 on the GUI thread (a page at 150 % takes ~10–60 ms)
-and kept per (page, zoom), so paging back and forth renders nothing twice. pdfium is not
-thread-safe, so every call into it holds `PDFIUM_LOCK`, which an ingest's reader thread
-takes one page at a time (Tesseract runs outside it): the viewer waits at most for one
-page's text. Every other
-format is shown as Carrel's loaders read it (`app.rag.loaders.load`), at most
-`MAX_SHOWN_CHARS` of it, with the passage selected. `viewer_for(widget)` gives the one
-viewer of a window, made on first use.
+A PDF's pages are rendered and marked by `app.ui.viewer_pdf`; every other format is shown
+as text as `app.ui.viewer_text` reads it, with the passage selected. `viewer_for(widget)`
+gives the one viewer of a window, made on first use.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-import pypdfium2  # type: ignore[import-untyped]
-import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
 from PySide6.QtCore import QRect, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import (
-    QCloseEvent,
-    QColor,
-    QFont,
-    QImage,
-    QKeySequence,
-    QPainter,
-    QPalette,
-    QPixmap,
-    QResizeEvent,
-    QShortcut,
-    QTextCharFormat,
-    QTextCursor,
-)
+from PySide6.QtGui import QCloseEvent, QKeySequence, QPalette, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -46,77 +23,25 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QStackedWidget,
-    QTextEdit,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.errors import CarrelError
-from app.rag.errors import UnreadableDocumentError
-from app.rag.loaders import Section, load
-from app.rag.loaders.pdf import PDFIUM_LOCK
 from app.rag.retrieve import Citation
-from app.ui.citations import PAGED_SUFFIXES, citation_url, find_passage, open_source
+from app.ui.citations import PAGED_SUFFIXES, citation_url, open_source
+from app.ui.viewer_pdf import PAGE_ERRORS, PdfPages
+from app.ui.viewer_text import Cited, read_text, select_passage, show_text
 
 log = logging.getLogger(__name__)
 
-# A text document is shown up to this many characters (a few MB); the rest is one click away.
-MAX_SHOWN_CHARS = 2_000_000
-MAX_BOLD_HEADINGS = 2_000
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.25, 6.0
-CACHED_PAGES = 8  # rendered pixmaps kept; a 150 % letter page is ~4 MB
 PAGE_MARGIN = 12  # pixels around a page in the scroll area
-MARK_COLOR = QColor(255, 214, 0)  # multiplied onto the page, as a highlighter pen does
 PROBLEM_STYLE = "color: #8a1c12;"
 NOTE_STYLE = "color: #5f6b7a;"
 VIEWER_NAME = "carrelDocumentViewer"
-
-
-@dataclass(frozen=True)
-class Cited:
-    """What a viewer needs of a citation: the file, its page range, the passage and its
-    offsets (`start`/`end` as the chunker gives them: in the page for a paged document, in
-    the whole text otherwise; both 0 when unknown)."""
-
-    source: str
-    page: int | None = None
-    page_end: int | None = None
-    text: str = ""
-    start: int = 0
-    end: int = 0
-    heading: str = ""
-
-    @classmethod
-    def of(cls, citation: Citation | Mapping[str, object]) -> Cited:
-        """From a search hit (`Citation`) or a stored source under a reply (a dict)."""
-        if isinstance(citation, Citation):
-            c = citation
-            return cls(c.source, c.page, c.page_end, c.text, c.start, c.end, c.heading)
-
-        def number(key: str) -> int | None:
-            value = citation.get(key)
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-        return cls(
-            str(citation.get("source") or ""),
-            number("page"),
-            number("page_end"),
-            str(citation.get("text") or ""),
-            number("start") or 0,
-            number("end") or 0,
-            str(citation.get("heading") or ""),
-        )
-
-    @property
-    def where(self) -> str:
-        place = Path(self.source).name
-        if self.page is not None:
-            place += f" p. {self.page}"
-            if self.page_end and self.page_end != self.page:
-                place += f"–{self.page_end}"
-        return f"{place} › {self.heading}" if self.heading else place
 
 
 class DocumentViewer(QDialog):
@@ -143,13 +68,11 @@ class DocumentViewer(QDialog):
         self.setWindowTitle("Document — Carrel")
         self._cited: Cited | None = None
         self._mode: str | None = None
-        self._doc: Any = None  # the open pypdfium2.PdfDocument
+        self._pdf: PdfPages | None = None
         self._index = 0
         self._count = 0
         self._zoom = 1.0  # 1.0 is the page's real size on this screen
         self._fit = True
-        self._cache: OrderedDict[tuple[int, float], tuple[QPixmap, list[QRect]]] = OrderedDict()
-        self._marks: dict[int, list[tuple[float, float, float, float]]] = {}
         self._scroll_to_mark = False
         self.passage = ""  # the text marked, "" when the passage was not found
         self._refit = QTimer(self)  # fitting the width as the window resizes, once it rests
@@ -234,11 +157,11 @@ class DocumentViewer(QDialog):
     @property
     def page_number(self) -> int:
         """The PDF page on screen, 1-based; 0 when no PDF is shown."""
-        return self._index + 1 if self._doc is not None else 0
+        return self._index + 1 if self._pdf is not None else 0
 
     @property
     def page_count(self) -> int:
-        return self._count if self._doc is not None else 0
+        return self._count if self._pdf is not None else 0
 
     @property
     def source(self) -> str:
@@ -288,15 +211,12 @@ class DocumentViewer(QDialog):
     def _release(self) -> None:
         """Close the PDF and drop its pages and the text (on close and before another
         document)."""
-        self._cache.clear()
-        self._marks.clear()
         self.page_label.clear()
         self.text_view.setExtraSelections([])
         self.text_view.clear()
-        if self._doc is not None:
-            doc, self._doc = self._doc, None
-            with PDFIUM_LOCK:
-                doc.close()
+        if self._pdf is not None:
+            pdf, self._pdf = self._pdf, None
+            pdf.close()
         self._count = 0
         self._index = 0
 
@@ -328,26 +248,23 @@ class DocumentViewer(QDialog):
 
     def _open_pdf(self, path: Path, cited: Cited) -> None:
         try:
-            with PDFIUM_LOCK:
-                doc = pypdfium2.PdfDocument(str(path))
-                count = len(doc)
-        except pypdfium2.PdfiumError as exc:
+            pdf = PdfPages.open(path)
+        except CarrelError as exc:
             self._set_mode(None)
-            self._say(_pdf_problem(path, exc).message, problem=True)
+            self._say(exc.message, problem=True)
             return
         except OSError as exc:
             self._set_mode(None)
             self._say(f"'{path.name}' cannot be read: {exc.strerror or exc}.", problem=True)
             return
-        if count == 0:
-            with PDFIUM_LOCK:
-                doc.close()
+        if pdf.count == 0:
+            pdf.close()
             self._set_mode(None)
             self._say(f"'{path.name}' has no pages to show.", problem=True)
             return
-        self._doc, self._count = doc, count
+        self._pdf, self._count = pdf, pdf.count
         index = min(max((cited.page or 1) - 1, 0), self._count - 1)
-        self._find_marks(index, cited)
+        self.passage = pdf.find_marks(index, cited)
         self._scroll_to_mark = True
         self._set_mode("pdf")
         self.page_box.blockSignals(True)
@@ -360,41 +277,9 @@ class DocumentViewer(QDialog):
         if self._show(index):
             self.document_shown.emit(str(path))
 
-    def _find_marks(self, index: int, cited: Cited) -> None:
-        """The boxes of the passage on page `index`, found by its words (and its offset)."""
-        if not cited.text.strip():
-            return
-        with PDFIUM_LOCK:
-            self._find_marks_locked(index, cited)
-
-    def _find_marks_locked(self, index: int, cited: Cited) -> None:
-        try:
-            page = self._doc[index]
-            try:
-                textpage = page.get_textpage()
-                try:
-                    raw = textpage.get_text_range()
-                    at = _raw_offset(raw, cited.start) if cited.end > cited.start else None
-                    span = find_passage(raw, cited.text, at)
-                    if span is None:
-                        return
-                    first = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, span[0])
-                    last = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, span[1] - 1)
-                    if first < 0 or last < first:
-                        return
-                    n = textpage.count_rects(first, last - first + 1)
-                    self._marks[index] = [textpage.get_rect(i) for i in range(n)]
-                    self.passage = " ".join(raw[span[0] : span[1]].split())
-                finally:
-                    textpage.close()
-            finally:
-                page.close()
-        except pypdfium2.PdfiumError as exc:  # no mark is no error
-            log.info("viewer: no mark on page %d of %s: %s", index + 1, cited.source, exc)
-
     def show_page(self, number: int) -> None:
         """Show PDF page `number` (1-based, clamped to the document)."""
-        if self._doc is not None:
+        if self._pdf is not None:
             self._show(min(max(number - 1, 0), self._count - 1))
 
     def next_page(self) -> None:
@@ -405,13 +290,13 @@ class DocumentViewer(QDialog):
 
     def marks_on_page(self) -> list[QRect]:
         """The marked passage's boxes on the page shown, in the page image's pixels."""
-        key = self._key(self._index)
-        return list(self._cache[key][1]) if key in self._cache else []
+        return self._pdf.marks(self._index, self._scale()) if self._pdf is not None else []
 
     def _show(self, index: int) -> bool:
+        assert self._pdf is not None
         try:
-            pixmap, marks = self._pixmap(index)
-        except (pypdfium2.PdfiumError, ValueError) as exc:
+            pixmap, marks = self._pdf.pixmap(index, self._scale(), self.devicePixelRatioF())
+        except PAGE_ERRORS as exc:
             log.info("viewer: page %d of %s: %s", index + 1, self.source, exc)
             self._say(f"Page {index + 1} cannot be shown: the file may be damaged.", True)
             return False
@@ -435,64 +320,10 @@ class DocumentViewer(QDialog):
         self.page_shown.emit(index + 1, self._count)
         return True
 
-    def _key(self, index: int) -> tuple[int, float]:
-        return index, round(self._scale(), 3)
-
     def _scale(self) -> float:
-        """Image pixels per PDF point: the zoom, this screen's DPI and pixel ratio."""
-        return self._zoom * self.logicalDpiX() / 72 * self.devicePixelRatioF()
-
-    def _pixmap(self, index: int) -> tuple[QPixmap, list[QRect]]:
-        """The page as an image with the passage marked, from the cache when it is there."""
-        key = self._key(index)
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        with PDFIUM_LOCK:
-            image, boxes = self._render(index, key[1])
-        if boxes:
-            painter = QPainter(image)
-            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Multiply)
-            for box in boxes:
-                painter.fillRect(box, MARK_COLOR)
-            painter.end()
-        pixmap = QPixmap.fromImage(image)
-        ratio = self.devicePixelRatioF()
-        pixmap.setDevicePixelRatio(ratio)
-        logical = [
-            QRect(
-                round(b.x() / ratio),
-                round(b.y() / ratio),
-                round(b.width() / ratio),
-                round(b.height() / ratio),
-            )
-            for b in boxes
-        ]
-        self._cache[key] = (pixmap, logical)
-        while len(self._cache) > CACHED_PAGES:
-            self._cache.popitem(last=False)
-        return pixmap, logical
-
-    def _render(self, index: int, scale: float) -> tuple[QImage, list[QRect]]:
-        """Page `index` at `scale` and the passage's boxes on it. Holding `PDFIUM_LOCK`."""
-        page = self._doc[index]
-        try:
-            bitmap = page.render(scale=scale)
-            try:
-                image = QImage(
-                    bitmap.buffer,
-                    bitmap.width,
-                    bitmap.height,
-                    bitmap.stride,
-                    QImage.Format.Format_BGR888,
-                ).convertToFormat(QImage.Format.Format_RGB32)  # a copy: the bitmap goes
-                convert = bitmap.get_posconv(page)
-                boxes = [_box(convert, r) for r in self._marks.get(index, [])]
-            finally:
-                bitmap.close()
-        finally:
-            page.close()
-        return image, boxes
+        """Image pixels per PDF point: the zoom, this screen's DPI and pixel ratio (to three
+        places: pages are cached by it)."""
+        return round(self._zoom * self.logicalDpiX() / 72 * self.devicePixelRatioF(), 3)
 
     # zoom ----------------------------------------------------------------------------------
 
@@ -504,7 +335,7 @@ class DocumentViewer(QDialog):
 
     def fit_width(self) -> None:
         """Size the PDF page to the window's width, and keep it so as the window resizes."""
-        if self._doc is None:
+        if self._pdf is None:
             return
         self._fit = True
         self._fit_width_now()
@@ -513,23 +344,20 @@ class DocumentViewer(QDialog):
         if self._mode == "text":
             self.text_view.zoomIn(1 if zoom > self._zoom else -1)
             return
-        if self._doc is None:
+        if self._pdf is None:
             return
         self._fit = False
         self._zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
         self._show(self._index)
 
     def _fit_width_now(self) -> None:
-        if self._doc is not None and self._fit:
+        if self._pdf is not None and self._fit:
             self._zoom = self._width_zoom()
             self._show(self._index)
 
     def _width_zoom(self) -> float:
-        try:
-            with PDFIUM_LOCK:
-                width_pt = float(self._doc.get_page_size(self._index)[0]) or 612.0
-        except pypdfium2.PdfiumError:
-            width_pt = 612.0
+        assert self._pdf is not None
+        width_pt = self._pdf.page_width(self._index)
         bar = self.page_area.verticalScrollBar()  # a page is taller than wide: room for it
         room = self.page_area.viewport().width() - 2 * PAGE_MARGIN
         room -= 0 if bar.isVisible() else bar.sizeHint().width()
@@ -540,14 +368,14 @@ class DocumentViewer(QDialog):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self._doc is not None and self._fit:
+        if self._pdf is not None and self._fit:
             self._refit.start()
 
     # text ----------------------------------------------------------------------------------
 
     def _open_text(self, path: Path, cited: Cited) -> None:
         try:
-            shown = _read_text(path)
+            shown = read_text(path)
         except CarrelError as exc:
             self._set_mode(None)
             self._say(exc.message, problem=True)
@@ -557,15 +385,7 @@ class DocumentViewer(QDialog):
             self._say(f"'{path.name}' cannot be read: {exc.strerror or exc}.", problem=True)
             return
         self._set_mode("text")
-        view = self.text_view
-        view.setPlainText(shown.text)
-        bold = QTextCharFormat()
-        bold.setFontWeight(QFont.Weight.Bold)
-        for a, b in shown.headings[:MAX_BOLD_HEADINGS]:
-            cursor = QTextCursor(view.document())
-            cursor.setPosition(shown.qt(a))
-            cursor.setPosition(shown.qt(b), QTextCursor.MoveMode.KeepAnchor)
-            cursor.mergeCharFormat(bold)
+        show_text(self.text_view, shown)
         if not shown.complete:
             self._say(
                 f"Showing the first {len(shown.text):,} characters of '{path.name}'; "
@@ -574,130 +394,8 @@ class DocumentViewer(QDialog):
         span = shown.find(cited)
         if span is not None:
             self.passage = " ".join(shown.text[span[0] : span[1]].split())
-            self._select(shown, span)
+            select_passage(self.text_view, shown, span)
         self.document_shown.emit(str(path))
-
-    def _select(self, shown: _Shown, span: tuple[int, int]) -> None:
-        """Select and mark the passage, and scroll it into the middle of the view."""
-        view = self.text_view
-        cursor = QTextCursor(view.document())
-        cursor.setPosition(shown.qt(span[1]))
-        cursor.setPosition(shown.qt(span[0]), QTextCursor.MoveMode.KeepAnchor)
-        mark = QTextEdit.ExtraSelection()
-        mark.cursor = cursor
-        mark.format.setBackground(MARK_COLOR)
-        view.setExtraSelections([mark])
-        view.setTextCursor(cursor)
-        view.centerCursor()
-
-
-@dataclass
-class _Shown:
-    """A document's text as shown, and where each section of it came from."""
-
-    text: str
-    spans: list[tuple[int | None, int, int, int]]  # page, offset in source, shown at, length
-    headings: list[tuple[int, int]]
-    complete: bool
-
-    def __post_init__(self) -> None:
-        # Qt counts UTF-16 units: a character past U+FFFF is two of them.
-        self._bmp = not self.text or max(self.text) <= "\uffff"
-
-    def qt(self, index: int) -> int:
-        """A Python index into the text as a Qt position."""
-        return index if self._bmp else len(self.text[:index].encode("utf-16-le")) // 2
-
-    def at(self, page: int | None, offset: int) -> int | None:
-        """Where a (page, offset) of the source is in the shown text, if it is shown."""
-        for p, start, pos, length in self.spans:
-            if p == page and start <= offset <= start + length:
-                return pos + offset - start
-        return None
-
-    def find(self, cited: Cited) -> tuple[int, int] | None:
-        """The passage: by its offsets when they land on its words, else by its words."""
-        at = self.at(cited.page, cited.start) if cited.end > cited.start else None
-        page_start = next((pos for p, _, pos, _ in self.spans if p == cited.page), 0)
-        return find_passage(self.text, cited.text, at, page_start)
-
-
-def _read_text(path: Path) -> _Shown:
-    """The loaders' sections as one text, a heading on a line of its own where it changes,
-    sections a line apart where they were (CSV rows) and a blank line apart otherwise;
-    reading stops at `MAX_SHOWN_CHARS`."""
-    parts: list[str] = []
-    spans: list[tuple[int | None, int, int, int]] = []
-    headings: list[tuple[int, int]] = []
-    pos = 0
-
-    def add(piece: str, joint: str) -> int:
-        nonlocal pos
-        if parts:
-            parts.append(joint)
-            pos += len(joint)
-        parts.append(piece)
-        pos += len(piece)
-        return pos - len(piece)
-
-    heading: tuple[str, ...] = ()
-    ended: tuple[int | None, int] | None = None  # page and offset where the last one ended
-    complete = True
-    sections: Iterator[Section] = load(path)
-    try:
-        for s in sections:
-            if s.problem or not s.text:
-                continue
-            if pos + len(s.text) > MAX_SHOWN_CHARS:
-                complete = False
-                break
-            joint = "\n" if ended == (s.page, s.start - 1) else "\n\n"
-            if s.heading and s.heading != heading:
-                title = s.heading[-1]
-                at = add(title, "\n\n")
-                headings.append((at, at + len(title)))
-            heading = s.heading
-            spans.append((s.page, s.start, add(s.text, joint), len(s.text)))
-            ended = (s.page, s.start + len(s.text))
-    finally:
-        close = getattr(sections, "close", None)
-        if close is not None:
-            close()
-    return _Shown("".join(parts), spans, headings, complete)
-
-
-def _pdf_problem(path: Path, exc: Exception) -> CarrelError:
-    detail = str(exc)
-    log.info("viewer: %s: %s", path, detail)
-    if "password" in detail.lower():
-        return UnreadableDocumentError(
-            path,
-            "it is encrypted with a password",
-            "Open it in the system viewer, which can ask for the password.",
-        )
-    return UnreadableDocumentError(
-        path,
-        "it is not a valid PDF",
-        "The file may be truncated or damaged; copy or download it again.",
-    )
-
-
-def _box(convert: Any, rect: tuple[float, float, float, float]) -> QRect:
-    """A text box in PDF points (left, bottom, right, top) as a rectangle of the image."""
-    left, bottom, right, top = rect
-    x0, y0 = convert.to_bitmap(left, top)
-    x1, y1 = convert.to_bitmap(right, bottom)
-    return QRect(min(x0, x1) - 1, min(y0, y1) - 1, abs(x1 - x0) + 2, abs(y1 - y0) + 2)
-
-
-def _raw_offset(raw: str, offset: int) -> int:
-    """pdfium's index of `offset` in the loader's text of a page, whose CRLFs are LFs."""
-    shift = 0
-    pos = raw.find("\r\n")
-    while pos != -1 and pos - shift < offset:
-        shift += 1
-        pos = raw.find("\r\n", pos + 2)
-    return offset + shift
 
 
 def viewer_for(widget: QWidget) -> DocumentViewer:

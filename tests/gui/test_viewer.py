@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from app.rag.chunker import Chunker
 from app.rag.loaders import load
 from app.rag.retrieve import Citation
-from app.ui import viewer as viewer_module
+from app.ui import viewer_text
 from app.ui.citations import CitationNotOpenableError
 from app.ui.viewer import DocumentViewer, viewer_for
 from tests.gui.conftest import open_window
@@ -184,7 +184,7 @@ def test_markdown_opens_with_the_passage_selected(
 def test_a_big_text_file_is_cut_and_says_so(
     qtbot: QtBot, viewer: DocumentViewer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(viewer_module, "MAX_SHOWN_CHARS", 5_000)
+    monkeypatch.setattr(viewer_text, "MAX_SHOWN_CHARS", 5_000)
     log = tmp_path / "big.txt"
     log.write_text("\n\n".join(f"Entry {i}: the pump ran for {i} minutes." for i in range(2_000)))
     with qtbot.waitSignal(viewer.document_shown):
