@@ -2,11 +2,14 @@
 
 For a team that has outgrown one machine: the same `Index` interface as `EdgeIndex`, the
 same points (uuid ids, payload plus "text"), the same vectors (a cosine "dense" vector and
-a "bm25" sparse vector with IDF applied by the engine, and the "sentences" MaxSim
-multivector that re-ranks the dense side's candidates) and the same fusion (weighted RRF
-with k=60). A server collection made before sentence vectors is searched by "dense"
-alone. The BM25 sparse vectors are made here by Qdrant Edge's own `Bm25`, in process and
-without any model download, so the server holds exactly what a shard would.
+a "bm25" sparse vector with IDF applied by the engine) and the same ranking: the dense
+side's top `RESCORE` re-ranked by their best sentence, fused with BM25 by weighted RRF
+(k=60). On a server the sentence vectors are a native MaxSim multivector ("sentences")
+and the server does the re-ranking and fusion; on this machine they ride in the payload
+(the embedded engine would hold them in RAM). A server collection made before sentence
+vectors is searched by "dense" alone. The BM25 sparse vectors are made here by Qdrant
+Edge's own `Bm25`, in process and without any model download, so the server ranks by
+exactly what a shard would.
 
 One server collection per Carrel collection, named `<prefix><collection>`. The server is
 off the machine by nature: every call is made inside `netguard.allow(host)`, so the

@@ -1,5 +1,5 @@
 """Exact search against HNSW in the embedded shard, by collection size; picks the threshold
-past which `EdgeIndex` builds HNSW in the background (see `app.rag.index`).
+past which `EdgeIndex` builds HNSW in the background (see `app.rag.hnsw`).
 
 python -m tests.bench.bench_rag_hnsw [--sizes 10000,25000,50000,100000,200000] [--queries 100]
                                      [--efs 64,128,256,512] [--no-embed]
@@ -43,9 +43,10 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import numpy as np
 import qdrant_edge as qe
 
-import app.rag.index as index_module
+import app.rag.hnsw as hnsw_module
 from app.rag.chunker import Chunker
-from app.rag.index import DENSE, HNSW_EF, EdgeIndex, IndexPoint
+from app.rag.hnsw import HNSW_EF
+from app.rag.index import DENSE, EdgeIndex, IndexPoint
 from app.rag.loaders import load
 from tests.bench.bench_rag import (
     HTML,
@@ -302,9 +303,9 @@ def main() -> None:
         help="random unit vectors, or passages of real sentence vectors (needs the model)",
     )
     parser.add_argument("--corpus-sentences", type=int, default=4000)
-    parser.add_argument("--build-threads", type=int, default=index_module.BUILD_THREADS)
+    parser.add_argument("--build-threads", type=int, default=hnsw_module.BUILD_THREADS)
     args = parser.parse_args()
-    index_module.BUILD_THREADS = args.build_threads  # passed to the build's process
+    hnsw_module.BUILD_THREADS = args.build_threads  # passed to the build's process
     sizes = [int(x) for x in args.sizes.split(",")]
     efs = [int(x) for x in args.efs.split(",")]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import app.rag.index as index_module
+import app.rag.hnsw as hnsw_module
 from app.rag.index import EdgeIndex, IndexPoint, Mode, point_id
 
 DIM = 64
@@ -28,11 +28,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # a build may finish, so "during the build" is certain, not a race.
 _GATED = """
 import sys, time, pathlib
-from app.rag.index import _build_main
+from app.rag.hnsw import build_main
 gate, deadline = pathlib.Path(sys.argv[1]), time.monotonic() + 60
 while not gate.exists() and time.monotonic() < deadline:
     time.sleep(0.01)
-raise SystemExit(_build_main(sys.argv[2:]))
+raise SystemExit(build_main(sys.argv[2:]))
 """
 
 
@@ -80,7 +80,7 @@ def gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         args = [str(folder), str(dim), str(threshold), "0", str(os.getpid())]
         return [sys.executable, "-c", _GATED, str(path), *args]
 
-    monkeypatch.setattr(index_module, "build_command", gated)
+    monkeypatch.setattr(hnsw_module, "build_command", gated)
     yield path
     path.touch()  # a build left waiting ends
 
@@ -183,7 +183,7 @@ def test_close_during_build_stops_it(tmp_path: Path, gate: Path) -> None:
 
 def test_failed_build_leaves_search_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        index_module, "build_command", lambda *a: [sys.executable, "-c", "raise SystemExit(2)"]
+        hnsw_module, "build_command", lambda *a: [sys.executable, "-c", "raise SystemExit(2)"]
     )
     folder = tmp_path / "kb"
     rows = vectors(2500)
@@ -288,7 +288,7 @@ def _crash_main(folder: Path) -> None:
         ]
     )
     index.flush()
-    build = index._build
+    build = index._builder.build
     assert build is not None
     if not build.optimizing.wait(TIMEOUT):
         raise SystemExit("the build never started")

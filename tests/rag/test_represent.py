@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
-import qdrant_edge as qe
 
 from app.rag.chunker import Chunk
 from app.rag.embedder import SentenceEmbedder
-from app.rag.index import DENSE, SENTENCES, SPARSE, EdgeIndex, IndexPoint, point_id
-from app.rag.represent import MAX_SENTENCES, SENTENCE_CHARS, embed_chunks, sentences
+from app.rag.index import SV, EdgeIndex, IndexPoint, point_id
+from app.rag.represent import (
+    INT8_SCALE,
+    MAX_SENTENCES,
+    SENTENCE_CHARS,
+    best_sentence,
+    embed_chunks,
+    pack,
+    rrf,
+    sentences,
+    unpack,
+)
 from app.rag.service import Documents
 
 
@@ -77,37 +85,56 @@ def test_a_passage_is_found_by_its_one_answering_sentence(
     assert "October" in hits[0].text
 
 
-def test_a_shard_made_before_sentence_vectors_is_searched_by_its_vector(
+def test_packed_sentence_vectors_round_trip_within_int8() -> None:
+    rng = np.random.default_rng(0)
+    rows = rng.standard_normal((7, 384)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    back = unpack(pack(rows.tolist()), 384)
+    assert back.shape == (7, 384)
+    assert float(np.abs(back - rows).max()) <= 0.5 / INT8_SCALE + 1e-6
+    query = rows[3]
+    assert abs(best_sentence(query, pack(rows.tolist())) - 1.0) < 0.01
+
+
+def test_rrf_sums_reciprocal_ranks() -> None:
+    fused = rrf([["a", "b", "c"], ["c", "a"]], 60, (1.0, 1.0))
+    assert [key for key, _ in fused] == ["a", "c", "b"]
+    assert fused[0][1] == 1 / 61 + 1 / 62
+
+
+def test_payload_sentences_rerank_and_never_show(
     tmp_path: Path, embedder: SentenceEmbedder
 ) -> None:
-    folder = tmp_path / "old"
-    folder.mkdir()
-    old = qe.EdgeShard.create(
-        str(folder),
-        qe.EdgeConfig(
-            vectors={DENSE: qe.EdgeVectorParams(size=384, distance=qe.Distance.Cosine)},
-            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
-        ),
-    )
-    old.close()
-    assert SENTENCES not in json.loads((folder / "edge_config.json").read_text())["vectors"]
-    index = EdgeIndex(folder, 384)
+    index = EdgeIndex(tmp_path / "kb", 384)
     try:
-        assert not index.has_sentences
-        texts = ["Copper tape keeps slugs off lettuces.", "The lamp is an LED unit."]
+        texts = [
+            "Copper tape keeps slugs off lettuces. The shed was painted green.",
+            "The lamp is an LED unit. Compost is turned every fortnight.",
+        ]
         vectors = embed_chunks(embedder, [chunk(t) for t in texts])
         index.upsert(
             [
+                IndexPoint(point_id("s", "h", 0), vectors[0].mean, texts[0], {"source": "s"}),
                 IndexPoint(
-                    point_id("s", "h", i), v.mean, t, {"source": "s", "hash": "h"}, v.sentences
-                )
-                for i, (t, v) in enumerate(zip(texts, vectors, strict=True))
+                    point_id("s", "h", 1),
+                    vectors[1].mean,
+                    texts[1],
+                    {"source": "s"},
+                    vectors[1].sentences,
+                ),
             ]
         )
         index.flush()
         query = embedder.embed(["what kind of lamp"])[0]
-        for mode in ("dense", "hybrid"):
-            hits = index.search(query, "what kind of lamp", 1, mode=mode)  # type: ignore[arg-type]
-            assert hits[0].payload["text"] == texts[1]
+        for mode in ("dense", "hybrid", "bm25"):
+            hits = index.search(query, "what kind of lamp", 2, mode=mode)  # type: ignore[arg-type]
+            assert hits[0].payload["text"] == texts[1], mode
+            assert all(SV not in h.payload for h in hits), mode
+        dense = index.search(query, "what kind of lamp", 2, mode="dense")
+        # The point with sentences scores as its best one; the other keeps its mean's cosine.
+        best = float(np.max(np.asarray(vectors[1].sentences) @ np.asarray(query)))
+        assert abs(dense[0].score - best) < 0.01
+        mean = float(np.asarray(vectors[0].mean) @ np.asarray(query))
+        assert abs(dense[1].score - mean) < 0.01
     finally:
         index.close()
