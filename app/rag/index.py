@@ -259,50 +259,59 @@ class EdgeIndex:
         sparse = self._bm25.embed_query(text)
         with self._read_lock:
             if mode == "bm25":
-                return self._ranked(sparse, SPARSE, k, flt)
-            assert dense is not None
-            if mode == "dense" or not sparse.indices:
-                return self._dense_ranked(dense, k, flt)
-            depth = max(PREFETCH, 3 * k)
-            semantic = self._dense_ranked(dense, depth, flt)
-            keyword = self._ranked(sparse, SPARSE, depth, flt)
-        payloads = {h.id: h.payload for h in (*keyword, *semantic)}
-        fused = rrf([[h.id for h in semantic], [h.id for h in keyword]], RRF_K, RRF_WEIGHTS)
-        return [Hit(key, score, payloads[key]) for key, score in fused[:k]]
+                ranked = self._query(sparse, SPARSE, k, flt)
+            elif mode == "dense" or not sparse.indices:
+                assert dense is not None
+                ranked = self._dense_ranked(dense, k, flt)
+            else:
+                assert dense is not None
+                depth = max(PREFETCH, 3 * k)
+                semantic = self._dense_ranked(dense, depth, flt)
+                keyword = self._query(sparse, SPARSE, depth, flt)
+                ranked = rrf([_ids(semantic), _ids(keyword)], RRF_K, RRF_WEIGHTS)[:k]
+            # Payloads for the few shown: the stages read ids (and sentence vectors) only.
+            records = self._shard.retrieve(
+                [key for key, _ in ranked], with_payload=True, with_vector=False
+            )
+        payloads = {str(r.id): dict(r.payload or {}) for r in records}
+        return [Hit(key, score, _shown(payloads[key])) for key, score in ranked if key in payloads]
 
-    def _ranked(self, query: Any, using: str, limit: int, flt: qe.Filter | None) -> list[Hit]:
-        """The engine's top `limit` by one vector, payloads without their sentence vectors."""
-        return [hit for hit, _ in self._query(query, using, limit, flt)]
-
-    def _dense_ranked(self, dense: list[float], limit: int, flt: qe.Filter | None) -> list[Hit]:
+    def _dense_ranked(
+        self, dense: list[float], limit: int, flt: qe.Filter | None
+    ) -> list[tuple[str, float]]:
         """The mean vector's top `RESCORE`, re-ranked by each passage's best sentence."""
         query = np.asarray(dense, dtype=np.float32)
-        rescored = [
-            Hit(hit.id, best_sentence(query, packed), hit.payload) if packed else hit
-            for hit, packed in self._query(dense, DENSE, max(RESCORE, limit), flt)
-        ]
-        rescored.sort(key=lambda h: -h.score)
+        points = self._shard.query(
+            qe.QueryRequest(
+                limit=max(RESCORE, limit),
+                query=qe.Query.Nearest(dense, using=DENSE),
+                filter=flt,
+                params=self._params,
+                with_payload=[SV],
+            )
+        )
+        rescored = []
+        for p in points:
+            packed = (p.payload or {}).get(SV)
+            score = best_sentence(query, packed) if isinstance(packed, str) else float(p.score)
+            rescored.append((str(p.id), score))
+        rescored.sort(key=lambda item: -item[1])
         return rescored[:limit]
 
     def _query(
         self, query: Any, using: str, limit: int, flt: qe.Filter | None
-    ) -> list[tuple[Hit, str | None]]:
+    ) -> list[tuple[str, float]]:
+        """(id, score) of the engine's top `limit` by one vector."""
         points = self._shard.query(
             qe.QueryRequest(
                 limit=limit,
                 query=qe.Query.Nearest(query, using=using),
                 filter=flt,
                 params=self._params,
-                with_payload=True,
+                with_payload=False,
             )
         )
-        out = []
-        for p in points:
-            payload = dict(p.payload or {})
-            packed = payload.pop(SV, None)
-            hit = Hit(str(p.id), float(p.score), payload)
-            out.append((hit, packed if isinstance(packed, str) else None))
-        return out
+        return [(str(p.id), float(p.score)) for p in points]
 
     def sources(self) -> dict[tuple[str, str], int]:
         """Points per (source, hash), by scrolling the whole shard: for checks, not hot paths."""
@@ -343,3 +352,13 @@ class EdgeIndex:
             build.join()  # quick: its process is gone and it only tidies up
         with self._lock, self._read_lock:
             self._shard.close()
+
+
+def _shown(payload: dict[str, Any]) -> dict[str, Any]:
+    """A payload as a `Hit` carries it: without the sentence vectors."""
+    payload.pop(SV, None)
+    return payload
+
+
+def _ids(ranked: list[tuple[str, float]]) -> list[str]:
+    return [key for key, _ in ranked]
