@@ -231,26 +231,32 @@ class Builder:
         index = self._index
         start = time.perf_counter()
         ids = sorted(build.upserted)
-        points: list[qe.Point] = []
-        gone: list[Any] = []
-        for i in range(0, len(ids), 256):
-            chunk: list[Any] = ids[i : i + 256]
-            records = index._shard.retrieve(chunk, with_payload=True, with_vector=True)
-            found = {str(r.id) for r in records}
-            gone.extend(x for x in chunk if x not in found)
-            points.extend(qe.Point(r.id, r.vector or {}, r.payload) for r in records)
-        if points or gone or build.deletes:
+        replayed = 0
+        if ids or build.deletes:
+            # Streamed, 256 points at a time: an ingest that went on during the build may
+            # have written 100k points, which held at once were a 1 GB spike here.
             built = qe.EdgeShard.load(str(build.folder))
             try:
                 for flt in build.deletes:
                     built.update(qe.UpdateOperation.delete_points_by_filter(flt))
-                if gone:
-                    built.update(qe.UpdateOperation.delete_points(gone))
-                for i in range(0, len(points), 256):
-                    built.update(qe.UpdateOperation.upsert_points(points[i : i + 256]))
+                for i in range(0, len(ids), 256):
+                    chunk: list[Any] = ids[i : i + 256]
+                    records = index._shard.retrieve(chunk, with_payload=True, with_vector=True)
+                    found = {str(r.id) for r in records}
+                    gone = [x for x in chunk if x not in found]
+                    if gone:
+                        built.update(qe.UpdateOperation.delete_points(gone))
+                    if records:
+                        built.update(
+                            qe.UpdateOperation.upsert_points(
+                                [qe.Point(r.id, r.vector or {}, r.payload) for r in records]
+                            )
+                        )
+                    replayed += len(chunk)
                 built.flush()
             finally:
                 built.close()
+            release_mapped_pages(build.folder)
         _write_state(build.folder, build.count)
         old = _sibling(index.folder, _OLD)
         shutil.rmtree(old, ignore_errors=True)
@@ -273,7 +279,7 @@ class Builder:
         self.indexed = build.count
         release_mapped_pages(index.folder)
         build.times["swap_s"] = time.perf_counter() - start
-        build.times["replayed_points"] = len(points) + len(gone)
+        build.times["replayed_points"] = replayed
         self.last_build = build.times
         log.info(
             "%s: HNSW index of %d points in place: %s", index.folder.name, build.count, build.times
