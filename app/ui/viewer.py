@@ -32,7 +32,7 @@ from app.errors import CarrelError
 from app.rag.retrieve import Citation
 from app.ui.citations import PAGED_SUFFIXES, citation_url, open_source
 from app.ui.viewer_pdf import PAGE_ERRORS, PdfPages
-from app.ui.viewer_text import Cited, read_text, select_passage, show_text
+from app.ui.viewer_text import Cited, read_text, select_passage, show_text, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +228,11 @@ class DocumentViewer(QDialog):
             log.info("viewer: %s", text)
             self.problem.emit(text)
 
+    def _refuse(self, text: str) -> None:
+        """Show nothing of the document, only why (one line)."""
+        self._set_mode(None)
+        self._say(text, problem=True)
+
     def _set_mode(self, mode: str | None) -> None:
         """'pdf', 'text', or None (nothing to show): which controls apply."""
         self._mode = mode
@@ -249,18 +254,12 @@ class DocumentViewer(QDialog):
     def _open_pdf(self, path: Path, cited: Cited) -> None:
         try:
             pdf = PdfPages.open(path)
-        except CarrelError as exc:
-            self._set_mode(None)
-            self._say(exc.message, problem=True)
-            return
-        except OSError as exc:
-            self._set_mode(None)
-            self._say(f"'{path.name}' cannot be read: {exc.strerror or exc}.", problem=True)
+        except (CarrelError, OSError) as exc:
+            self._refuse(unreadable(path, exc))
             return
         if pdf.count == 0:
             pdf.close()
-            self._set_mode(None)
-            self._say(f"'{path.name}' has no pages to show.", problem=True)
+            self._refuse(f"'{path.name}' has no pages to show.")
             return
         self._pdf, self._count = pdf, pdf.count
         index = min(max((cited.page or 1) - 1, 0), self._count - 1)
@@ -376,13 +375,8 @@ class DocumentViewer(QDialog):
     def _open_text(self, path: Path, cited: Cited) -> None:
         try:
             shown = read_text(path)
-        except CarrelError as exc:
-            self._set_mode(None)
-            self._say(exc.message, problem=True)
-            return
-        except OSError as exc:
-            self._set_mode(None)
-            self._say(f"'{path.name}' cannot be read: {exc.strerror or exc}.", problem=True)
+        except (CarrelError, OSError) as exc:
+            self._refuse(unreadable(path, exc))
             return
         self._set_mode("text")
         show_text(self.text_view, shown)

@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
 
+from app.errors import CarrelError
 from app.rag.loaders import Section, load
 from app.rag.retrieve import Citation
 from app.ui.citations import find_passage
@@ -166,3 +167,10 @@ def select_passage(view: QPlainTextEdit, shown: Shown, span: tuple[int, int]) ->
     view.setExtraSelections([mark])
     view.setTextCursor(cursor)
     view.centerCursor()
+
+
+def unreadable(path: Path, exc: CarrelError | OSError) -> str:
+    """The one line a document that cannot be opened is shown as (PDF or text)."""
+    if isinstance(exc, CarrelError):
+        return exc.message
+    return f"'{path.name}' cannot be read: {exc.strerror or exc}."
