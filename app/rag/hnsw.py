@@ -23,8 +23,9 @@ search is exact and nothing is built.
 `HNSW_EF` is 256: recall@10 against exact of 0.98 at 200k on passages made of real MiniLM
 sentence vectors, 1.3 ms (ef 128: 0.93). On random 384-d vectors, a graph's worst case
 (no structure), recall is much lower at any ef worth having (0.18 at 256, 0.73 at 2048, at
-200k): judge by the real vectors. The sentence multivector gets no graph (m=0): it only
-re-ranks candidates, and a graph on it made the build 23 times as long.
+200k): judge by the real vectors. These figures were taken while sentence vectors were
+still an engine multivector (since moved to the payload); a graph on that multivector made
+the build 23 times as long, so it never had one.
 
 How it is built: `optimize()` holds the GIL for its whole run (a Python thread got no turn
 in 5 s of it), as every shard call does, so on a thread it would freeze the app, GUI
@@ -63,7 +64,7 @@ from typing import Any, Protocol
 
 import qdrant_edge as qe
 
-from app.rag.shard import DENSE, SENTENCES, has_vector, release_mapped_pages, shard_config
+from app.rag.shard import DENSE, release_mapped_pages, shard_config
 
 # A collection whose points outside an HNSW graph reach `HNSW_THRESHOLD` gets one built in
 # the background; below it, search is exact.
@@ -335,25 +336,13 @@ def _write_state(folder: Path, indexed: int) -> None:
     tmp.replace(folder / _STATE)
 
 
-def build_config(
-    folder: Path, dim: int, threshold: int, threads: int = BUILD_THREADS
-) -> qe.EdgeConfig:
-    """What a shard's copy is optimized with: an HNSW graph on the passage vector only (the
-    sentence vectors only re-rank candidates; a graph on them took 23x as long to build),
-    built for every segment; a filtered search that leaves fewer points than a quarter of
-    the threshold scans them instead (the engine's own default caps it at 10 MB)."""
+def build_config(dim: int, threshold: int, threads: int = BUILD_THREADS) -> qe.EdgeConfig:
+    """What a shard's copy is optimized with: an HNSW graph on the passage vector (the
+    sentence vectors ride in the payload and get none), built for every segment; a
+    filtered search that leaves fewer points than a quarter of the threshold scans them
+    instead (the engine's own default caps it at 10 MB)."""
     base = shard_config(dim)
     vectors = {DENSE: base.vectors[DENSE]}
-    if has_vector(folder, SENTENCES):
-        vectors[SENTENCES] = qe.EdgeVectorParams(
-            size=dim,
-            distance=qe.Distance.Cosine,
-            datatype=qe.VectorStorageDatatype.Float16,
-            multivector_config=qe.MultiVectorConfig(qe.MultiVectorComparator.MaxSim),
-            hnsw_config=qe.HnswIndexConfig(
-                m=0, ef_construct=HNSW_EF_CONSTRUCT, full_scan_threshold=1
-            ),
-        )
     full_scan_kb = max(1, min(10_000, threshold // 4 * dim * 4 // 1024))
     return qe.EdgeConfig(
         vectors=vectors,
@@ -389,7 +378,7 @@ def build_main(argv: list[str]) -> int:
         return 3
     if hasattr(os, "nice"):
         os.nice(BUILD_NICE)
-    shard = qe.EdgeShard.load(str(folder), build_config(folder, dim, threshold, threads))
+    shard = qe.EdgeShard.load(str(folder), build_config(dim, threshold, threads))
     try:
         print("optimizing", flush=True)
         shard.optimize()

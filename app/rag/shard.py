@@ -9,7 +9,6 @@ shard without importing each other.
 from __future__ import annotations
 
 import ctypes
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,15 +30,6 @@ def shard_config(dim: int) -> qe.EdgeConfig:
         },
         sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
     )
-
-
-def has_vector(folder: Path, name: str) -> bool:
-    """Whether the shard in `folder` was created with the dense vector `name`."""
-    try:
-        config = json.loads((folder / "edge_config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return name in (config.get("vectors") or {})
 
 
 _MADV_DONTNEED = 4
