@@ -11,7 +11,7 @@ from app import netguard
 from app.cli.output import print_json
 from app.config import Paths
 from app.errors import CarrelError
-from app.rag.ingest import Progress
+from app.rag.outcome import Progress
 from app.rag.service import Documents
 from app.store import Store
 

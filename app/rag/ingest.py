@@ -7,9 +7,11 @@ failure is recorded with its reason and the next file goes on; `cancel` is check
 between files and between batches.
 
 The first steps (stat, hash, load, chunk) run one file ahead on a `Reader` thread, so
-parsing overlaps with embedding. Each batch is one upsert (dense vectors plus BM25 sparse
-vectors in the same points) and the shard is flushed once per file, where the record is
-committed.
+parsing overlaps with embedding. Files are embedded in groups of at least `batch` passages:
+a big file is a group of its own, while small files are gathered so a folder of notes costs
+one model call and one flush per `batch` passages rather than per file. Each batch is one
+upsert (dense vectors plus BM25 sparse vectors in the same points); the shard is flushed
+once per group, and then the group's files are recorded.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,77 +29,24 @@ from app.rag.chunker import Chunk
 from app.rag.embedder import Embedder
 from app.rag.index import Index, IndexPoint, point_id
 from app.rag.loaders import supported
+from app.rag.outcome import FileOutcome, IngestReport, Progress, ProgressCallback
 from app.rag.pipeline import Known, Prepared, Reader
 from app.rag.records import FileRecord, Records
 from app.rag.represent import embed_chunks
 
+__all__ = [
+    "EMBED_BATCH",
+    "MAX_CHUNKS_PER_FILE",
+    "FileOutcome",
+    "IngestReport",
+    "Ingestor",
+    "Progress",
+    "ProgressCallback",
+    "walk",
+]
+
 EMBED_BATCH = 64
 MAX_CHUNKS_PER_FILE = 20_000  # ~10 min of embedding on two cores: split bigger files
-
-
-@dataclass
-class Progress:
-    """Where an ingest stands; `rate` is chunks per second, `eta_s` None until known."""
-
-    files_done: int = 0
-    files_total: int = 0
-    pages: int = 0
-    chunks: int = 0
-    current: str = ""
-    rate: float = 0.0
-    eta_s: float | None = None
-    event: str = ""
-
-
-@dataclass
-class FileOutcome:
-    """What happened to one file in an ingest."""
-
-    source: str
-    status: str  # indexed, unchanged, failed, needs_ocr, removed, cancelled
-    reason: str = ""
-    pages: int = 0
-    chunks: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "status": self.status,
-            "reason": self.reason,
-            "pages": self.pages,
-            "chunks": self.chunks,
-        }
-
-
-@dataclass
-class IngestReport:
-    """The outcome of `Ingestor.add`: one entry per file seen, plus totals."""
-
-    files: list[FileOutcome] = field(default_factory=list)
-    chunks: int = 0
-    pages: int = 0
-    seconds: float = 0.0
-    cancelled: bool = False
-
-    def count(self, status: str) -> int:
-        return sum(1 for f in self.files if f.status == status)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "files": [f.as_dict() for f in self.files],
-            "indexed": self.count("indexed"),
-            "unchanged": self.count("unchanged"),
-            "failed": self.count("failed"),
-            "needs_ocr": self.count("needs_ocr"),
-            "removed": self.count("removed"),
-            "chunks": self.chunks,
-            "pages": self.pages,
-            "seconds": round(self.seconds, 3),
-            "cancelled": self.cancelled,
-        }
-
-
-ProgressCallback = Callable[[Progress], None]
 
 
 def walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
@@ -185,6 +134,31 @@ class Ingestor:
         known: dict[str, Known] = {
             r.source: (r.size, r.mtime_ns, r.hash) for r in self.records.files(self.collection)
         }
+        group: list[_Pending] = []  # read files waiting to be embedded together
+
+        def finish(outcome: FileOutcome, slot: int, size: int, seconds: float) -> None:
+            nonlocal done_bytes, work_bytes, work_seconds
+            done_bytes += size
+            if outcome.status != "unchanged":
+                work_bytes += size
+                work_seconds += seconds
+            report.files[slot] = outcome
+            report.chunks += outcome.chunks
+            report.pages += outcome.pages
+            if outcome.status == "cancelled":
+                report.cancelled = True
+                return
+            state.files_done += 1
+            tell("file")
+
+        def run_group() -> None:
+            t0 = time.perf_counter()
+            outcomes = self._index_group(group, state, tell, cancel)
+            share = (time.perf_counter() - t0) / len(group)
+            for pending, outcome in zip(group, outcomes, strict=True):
+                finish(outcome, pending.slot, pending.size, pending.seconds + share)
+            group.clear()
+
         reader = Reader([p for p, _ in found], known, self.max_chunks)
         try:
             for item in reader:
@@ -194,22 +168,34 @@ class Ingestor:
                 seen.add(item.source)
                 state.current = item.source
                 t0 = time.perf_counter()
-                outcome = self._add_file(item, state, tell, reader, cancel)
+                slot = len(report.files)
+                report.files.append(
+                    FileOutcome(item.source, "cancelled", "The ingest was cancelled.")
+                )
+                settled = self._settle(item, tell, reader)
                 size = item.stat.st_size if item.stat else 0
-                done_bytes += size
-                if outcome.status != "unchanged":
-                    work_bytes += size
-                    work_seconds += time.perf_counter() - t0
-                report.files.append(outcome)
-                report.chunks += outcome.chunks
-                report.pages += outcome.pages
-                if outcome.status == "cancelled":
-                    report.cancelled = True
+                if isinstance(settled, FileOutcome):
+                    finish(settled, slot, size, time.perf_counter() - t0)
+                else:
+                    # Small files are embedded together (one model call and one flush for
+                    # many); a file that would take the group past `batch` passages waits
+                    # for the group before it to be recorded first.
+                    if (
+                        group
+                        and sum(len(p.item.chunks) for p in group) + len(item.chunks) > self.batch
+                    ):
+                        run_group()
+                    group.append(_Pending(item, slot, size, time.perf_counter() - t0, *settled))
+                    if sum(len(p.item.chunks) for p in group) >= self.batch:
+                        run_group()
+                if report.cancelled:
                     break
-                state.files_done += 1
-                tell("file")
+            if group and not report.cancelled:
+                run_group()
         finally:
             reader.close()
+        if group:  # cancelled before its group was embedded (an error leaves it to reconcile)
+            self._abandon(group)
         if not report.cancelled:
             for record in self.records.files(self.collection):
                 inside = any(_within(record.source, f) for f in folders)
@@ -221,14 +207,11 @@ class Ingestor:
         tell("done")
         return report
 
-    def _add_file(
-        self,
-        item: Prepared,
-        state: Progress,
-        tell: Callable[[str], None],
-        reader: Reader,
-        cancel: threading.Event | None,
-    ) -> FileOutcome:
+    def _settle(
+        self, item: Prepared, tell: Callable[[str], None], reader: Reader
+    ) -> FileOutcome | tuple[str, int]:
+        """The outcome of a file that needs no embedding, or (notes, pages) of one taken
+        in to be embedded (its add begun in the record)."""
         source, path, stat = item.source, item.path, item.stat
         if item.status == "failed" or stat is None:
             return FileOutcome(source, "failed", item.reason)
@@ -239,61 +222,99 @@ class Ingestor:
             if item.status == "same_content":
                 self.records.touch(self.collection, source, stat.st_mtime_ns)
             return FileOutcome(source, "unchanged", known.reason, known.pages, 0)
-        content_hash = item.content_hash
         tell("start")
         reader.started()
 
-        def record(status: str, reason: str, pages: int, chunks: int) -> FileOutcome:
-            self.records.commit(
-                FileRecord(
-                    self.collection, source, content_hash, stat.st_size, stat.st_mtime_ns,
-                    status, reason, pages, chunks, time.time(),
-                )
-            )  # fmt: skip
-            self._prune(source, content_hash)
-            return FileOutcome(source, status, reason, pages, chunks)
+        def record(status: str, reason: str, pages: int) -> FileOutcome:
+            self._commit([(item, status, reason, pages)])
+            return FileOutcome(source, status, reason, pages, 0)
 
         if isinstance(item.error, CarrelError):
-            return record("failed", item.error.message, 0, 0)
+            return record("failed", item.error.message, 0)
         if isinstance(item.error, FileNotFoundError):
-            return record("failed", f"'{path.name}' was deleted while it was being read.", 0, 0)
+            return record("failed", f"'{path.name}' was deleted while it was being read.", 0)
         if item.error is not None:
-            return record("failed", f"'{path.name}' cannot be read: {item.error.strerror}.", 0, 0)
-        chunks, pages = item.chunks, item.pages
-        ocr_pages = sorted({p for p, problem in item.problems if p and "OCR" in problem})
+            return record("failed", f"'{path.name}' cannot be read: {item.error.strerror}.", 0)
         notes = _notes(item.problems)
-        if not chunks:
-            if ocr_pages:
-                return record("needs_ocr", f"No text layer: {notes}", pages, 0)
-            reason = notes or f"'{path.name}' holds no text."
-            return record("failed", reason, pages, 0)
-        self.records.begin(self.collection, source, content_hash)
-        for i in range(0, len(chunks), self.batch):
+        if not item.chunks:
+            if any(p and "OCR" in problem for p, problem in item.problems):
+                return record("needs_ocr", f"No text layer: {notes}", item.pages)
+            return record("failed", notes or f"'{path.name}' holds no text.", item.pages)
+        self.records.begin(self.collection, source, item.content_hash)
+        return notes, item.pages
+
+    def _index_group(
+        self,
+        group: list[_Pending],
+        state: Progress,
+        tell: Callable[[str], None],
+        cancel: threading.Event | None,
+    ) -> list[FileOutcome]:
+        """Embed and upsert the passages of `group` in batches that run across its files,
+        flush once, then record every file as indexed."""
+        passages = [(p.item, n, c) for p in group for n, c in enumerate(p.item.chunks)]
+        for i in range(0, len(passages), self.batch):
             if cancel is not None and cancel.is_set():
-                self.index.delete_version(source, content_hash)
-                self.index.flush()
-                self.records.abandon(self.collection, source, content_hash)
-                return FileOutcome(source, "cancelled", "The ingest was cancelled.")
-            part = chunks[i : i + self.batch]
-            vectors = embed_chunks(self.embedder, part)
+                self._abandon(group)
+                return [FileOutcome(p.item.source, "cancelled", "The ingest was cancelled.")
+                        for p in group]  # fmt: skip
+            part = passages[i : i + self.batch]
+            state.current = part[-1][0].source
+            vectors = embed_chunks(self.embedder, [c for _, _, c in part])
             self.index.upsert(
                 [
                     IndexPoint(
-                        point_id(source, content_hash, i + j),
+                        point_id(item.source, item.content_hash, n),
                         v.mean,
                         c.text,
-                        _payload(source, content_hash, i + j, c),
+                        _payload(item.source, item.content_hash, n, c),
                         v.sentences,
                     )
-                    for j, (c, v) in enumerate(zip(part, vectors, strict=True))
+                    for (item, n, c), v in zip(part, vectors, strict=True)
                 ]
             )
             state.chunks += len(part)
             tell("batch")
-        item.chunks = []  # the passages are in the index: let them go before the record
+        del passages
+        counts = [len(p.item.chunks) for p in group]
+        for p in group:
+            p.item.chunks = []  # the passages are in the index: let them go before the record
         self.index.flush()
-        state.pages += pages
-        return record("indexed", notes, pages, len(chunks))
+        state.pages += sum(p.pages for p in group)
+        self._commit([(p.item, "indexed", p.notes, p.pages) for p in group], counts)
+        return [
+            FileOutcome(p.item.source, "indexed", p.notes, p.pages, n)
+            for p, n in zip(group, counts, strict=True)
+        ]
+
+    def _commit(
+        self, done: list[tuple[Prepared, str, str, int]], counts: list[int] | None = None
+    ) -> None:
+        """Record files as settled, then drop their other versions from the index (one
+        flush for all)."""
+        for j, (item, status, reason, pages) in enumerate(done):
+            stat = item.stat
+            assert stat is not None
+            self.records.commit(
+                FileRecord(
+                    self.collection, item.source, item.content_hash, stat.st_size,
+                    stat.st_mtime_ns, status, reason, pages, counts[j] if counts else 0,
+                    time.time(),
+                )
+            )  # fmt: skip
+        for item, *_ in done:
+            self.index.delete_source(item.source, keep_hash=item.content_hash)
+        self.index.flush()
+        for item, *_ in done:
+            self.records.done_pruning(self.collection, item.source, item.content_hash)
+
+    def _abandon(self, group: list[_Pending]) -> None:
+        """Take back the adds of a group that will not be finished."""
+        for p in group:
+            self.index.delete_version(p.item.source, p.item.content_hash)
+        self.index.flush()
+        for p in group:
+            self.records.abandon(self.collection, p.item.source, p.item.content_hash)
 
     def _prune(self, source: str, keep_hash: str) -> None:
         self.index.delete_source(source, keep_hash=keep_hash)
@@ -307,6 +328,19 @@ class Ingestor:
         self.records.forget(self.collection, source)
         self._prune(source, "")
         return True
+
+
+@dataclass
+class _Pending:
+    """A read file taken in to be embedded with the next group: where its outcome goes in
+    the report, its size, the seconds spent on it so far, its notes and pages."""
+
+    item: Prepared
+    slot: int
+    size: int
+    seconds: float
+    notes: str
+    pages: int
 
 
 def _payload(source: str, content_hash: str, n: int, chunk: Chunk) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Document benchmarks: ingest overhead vs the raw embedder, re-ingest, search latency.
+"""Document benchmarks: ingest overhead vs the raw embedder (a corpus of manuals, and a
+folder of small notes), re-ingest, search latency.
 
 python -m tests.bench.bench_rag   (needs apt packages gutenprint-doc, debian-reference-en)
 Prints one JSON summary. Ratios are against references measured in the same run.
@@ -123,6 +124,52 @@ def reingest(home: Path, embedder: SentenceEmbedder, n: int = 1000) -> dict[str,
     return {"files": n, "first_ingest_s": round(first, 2), "unchanged_reingest_s": round(again, 3)}
 
 
+def small_files(
+    home: Path, embedder: SentenceEmbedder, n: int = 500, rounds: int = 3
+) -> dict[str, Any]:
+    """A folder of `n` notes of one to six sentences (one passage each): full ingest
+    against the raw embedder on the same sentences in the same groups of `EMBED_BATCH`
+    passages, alternating, `rounds` times (median)."""
+    rng = random.Random(2)
+    folder = home / "notes"
+    folder.mkdir()
+    for i in range(n):
+        text = " ".join(
+            f"Note {i}.{k}: the {rng.choice(WORDS)} needs a {rng.choice(WORDS)} check."
+            for k in range(rng.randint(1, 6))
+        )
+        (folder / f"n{i:04}.txt").write_text(text)
+    chunks = [c for f in sorted(folder.iterdir()) for c in Chunker().chunks(load(f))]
+    groups = [
+        [s for c in chunks[i : i + EMBED_BATCH] for s in sentences(c)]
+        for i in range(0, len(chunks), EMBED_BATCH)
+    ]
+    paths = Paths.under(home / "c").ensure()
+    store = Store(paths.database)
+    docs = Documents(paths, store, embedder)
+    raw_s, full_s = [], []
+    for r in range(rounds):
+        t = time.perf_counter()
+        for group in groups:
+            embedder.embed(group)
+        raw_s.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        report = docs.add([folder], f"notes{r}")
+        full_s.append(time.perf_counter() - t)
+        assert report.count("indexed") == n
+    docs.close()
+    store.close()
+    ratios = [a / b for a, b in zip(raw_s, full_s, strict=True)]
+    return {
+        "files": n,
+        "chunks": len(chunks),
+        "sentences_embedded": sum(len(g) for g in groups),
+        "ingest_files_per_s": round(n / statistics.median(full_s), 1),
+        "ratio_rounds": [round(x, 3) for x in ratios],
+        "ratio_vs_raw_embedder": round(statistics.median(ratios), 3),
+    }
+
+
 def search_latency(home: Path, embedder: SentenceEmbedder, n: int = 100_000) -> dict[str, Any]:
     import numpy as np
 
@@ -222,6 +269,7 @@ def main() -> None:
         home = Path(tmp)
         out["search"] = search_latency(home, embedder)
         out["reingest"] = reingest(home, embedder)
+        out["small_files"] = small_files(home, embedder)
         if PDF.exists():
             out["ingest"] = ingest_overhead(home, embedder)
     out["load_average_end"] = os.getloadavg()

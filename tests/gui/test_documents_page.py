@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.rag.embedder import SentenceEmbedder
-from app.rag.ingest import IngestReport, Progress
+from app.rag.outcome import IngestReport, Progress
 from app.rag.retrieve import Citation
 from app.ui.citations import CitationNotOpenableError, citation_url
 from app.ui.pages.collection_picker import CollectionPicker

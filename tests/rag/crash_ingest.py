@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from app.config import Paths
-from app.rag.ingest import Progress
+from app.rag.outcome import Progress
 from app.rag.service import Documents
 from app.store import Store
 

@@ -12,7 +12,7 @@ from app.config import Paths
 from app.rag.embedder import SentenceEmbedder
 from app.rag.errors import CollectionNotFoundError, EmbedderMismatchError
 from app.rag.index import EdgeIndex
-from app.rag.ingest import Progress
+from app.rag.outcome import Progress
 from app.rag.service import Documents
 from app.store import Store
 from tests.rag.conftest import REAL_HTML, make_zip_bomb
@@ -124,6 +124,43 @@ def test_file_deleted_while_ingesting_and_cancel(documents: Documents, tmp_path:
     assert cancelled.cancelled
     agree(documents, "g")  # the old d0 is intact, nothing of the new one
     assert "Body 0" in documents.search("Body 0", "g", k=1, mode="bm25")[0].text
+
+
+def test_small_files_are_embedded_together(
+    documents: Documents, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for i in range(20):
+        (folder / f"n{i:02}.txt").write_text(f"Note {i} is about bird {i}.")
+    (folder / "n05.bin.txt").write_bytes(os.urandom(512))  # fails among them, alone
+    calls: list[int] = []
+    embed = documents.embedder.embed
+    monkeypatch.setattr(documents.embedder, "embed", lambda t: calls.append(len(t)) or embed(t))
+    documents.batch = 8
+    report = documents.add([folder], "notes")
+    assert report.count("indexed") == 20 and report.count("failed") == 1
+    # In the folder's order, the failure where it was met, not after its group.
+    assert [Path(f.source).name for f in report.files] == sorted(p.name for p in folder.iterdir())
+    assert len(calls) == 3  # 8 + 8 + 4 passages, not 20 calls
+    agree(documents, "notes")
+    assert documents.search("bird 13", "notes", k=1, mode="bm25")[0].source.endswith("n13.txt")
+
+    # Cancelled after the first group: that group is in whole, the rest keeps its old version.
+    before = {Path(f.source).name: f.hash for f in documents.records.files("notes")}
+    for i in range(20):
+        (folder / f"n{i:02}.txt").write_text(f"Note {i} now tells of fish {i}.")
+    cancel = threading.Event()
+
+    def stop_on_batch(p: Progress) -> None:
+        if p.event == "batch":
+            cancel.set()
+
+    cancelled = documents.add([folder], "notes", progress=stop_on_batch, cancel=cancel)
+    assert cancelled.cancelled and cancelled.count("indexed") == 8
+    agree(documents, "notes")
+    after = {Path(f.source).name: f.hash for f in documents.records.files("notes")}
+    assert sorted(n for n in after if after[n] != before[n]) == [f"n{i:02}.txt" for i in range(8)]
 
 
 def test_embedder_change_asks_for_reindex(

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import CarrelError
-from app.rag.ingest import FileOutcome, IngestReport, Progress
+from app.rag.outcome import FileOutcome, IngestReport, Progress
 from app.rag.retrieve import Citation
 from app.ui.pages import documents_views as views
 from app.ui.pages.ingest_worker import IngestWorker, describe_report

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.rag.ingest import FileOutcome, Progress
+from app.rag.outcome import FileOutcome, Progress
 from app.rag.records import CollectionRecord, FileRecord
 from app.rag.retrieve import Citation
 from app.ui.pages.ingest_worker import describe_progress

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 
-from app.rag.ingest import IngestReport, Progress
+from app.rag.outcome import IngestReport, Progress
 from app.rag.service import Documents
 from app.ui.workers import Worker
 
