@@ -129,13 +129,24 @@ def best_sentence(query: np.ndarray, packed: str) -> float:
     return float((unpack(packed, query.shape[0]) @ query).max())
 
 
-def rrf(
-    rankings: Sequence[Sequence[str]], k: int, weights: Sequence[float]
+def fuse(
+    rankings: Sequence[Sequence[tuple[str, float]]], weights: Sequence[float]
 ) -> list[tuple[str, float]]:
-    """Reciprocal rank fusion of ranked id lists: sum of weight / (k + rank), rank from 1;
-    the best first, ties in order of first appearance."""
-    scores: dict[str, float] = {}
+    """Convex combination of (id, score) rankings: each ranking's scores are scaled to
+    [0, 1] over its own candidates (min-max; all equal count as 1), an id missing from a
+    ranking gets 0 there, and the scaled scores are summed with `weights`. The best first,
+    ties in order of first appearance.
+
+    Unlike reciprocal rank fusion this keeps how far apart the scores are, so a passage
+    the dense side ranks far ahead is not pulled below ones both sides rank middling (Bruch
+    et al., "An Analysis of Fusion Functions for Hybrid Retrieval", ACM TOIS 2023)."""
+    fused: dict[str, float] = {}
     for ranking, weight in zip(rankings, weights, strict=True):
-        for rank, key in enumerate(ranking, 1):
-            scores[key] = scores.get(key, 0.0) + weight / (k + rank)
-    return sorted(scores.items(), key=lambda item: -item[1])
+        if not ranking:
+            continue
+        values = [score for _, score in ranking]
+        low, high = min(values), max(values)
+        for key, score in ranking:
+            scaled = (score - low) / (high - low) if high > low else 1.0
+            fused[key] = fused.get(key, 0.0) + weight * scaled
+    return sorted(fused.items(), key=lambda item: -item[1])

@@ -50,7 +50,7 @@ class Citation:
 
 
 class Retriever:
-    """Embeds the query and asks the index; `mode` picks hybrid (RRF), dense or BM25."""
+    """Embeds the query and asks the index; `mode` picks hybrid (both fused), dense or BM25."""
 
     def __init__(self, index: Index, embedder: Embedder) -> None:
         self.index = index

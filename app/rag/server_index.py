@@ -3,9 +3,10 @@
 For a team that has outgrown one machine: the same `Index` interface as `EdgeIndex`, the
 same points (uuid ids, payload plus "text"), the same vectors (a cosine "dense" vector and
 a "bm25" sparse vector with IDF applied by the engine) and the same ranking: the dense
-side's top `RESCORE` re-ranked by their best sentence, fused with BM25 by weighted RRF
-(k=60). On a server the sentence vectors are a native MaxSim multivector ("sentences")
-and the server does the re-ranking and fusion; on this machine they ride in the payload
+side's top `RESCORE` re-ranked by their best sentence, fused with BM25 by the same convex
+combination (`represent.fuse`, here, on the two rankings the server returns in one batch).
+On a server the sentence vectors are a native MaxSim multivector ("sentences") and the
+server does the re-ranking; on this machine they ride in the payload
 (the embedded engine would hold them in RAM). A server collection made before sentence
 vectors is searched by "dense" alone. The BM25 sparse vectors are made here by Qdrant
 Edge's own `Bm25`, in process and without any model download, so the server ranks by
@@ -38,10 +39,9 @@ from app.netguard import EgressRefusedError, NetGuard
 from app.rag.errors import IndexBusyError
 from app.rag.index import (
     DENSE,
+    FUSION_WEIGHTS,
     PREFETCH,
     RESCORE,
-    RRF_K,
-    RRF_WEIGHTS,
     SENTENCES,
     SPARSE,
     Hit,
@@ -49,6 +49,7 @@ from app.rag.index import (
     Mode,
     bm25,
 )
+from app.rag.represent import fuse
 
 DEFAULT_PREFIX = "carrel_"
 TIMEOUT_S = 30
@@ -309,17 +310,36 @@ class ServerIndex:
             args = {"query": sparse, "using": SPARSE, "query_filter": flt}
         else:
             assert dense is not None
-            depth = max(PREFETCH, 3 * k)
-            args = {
-                "prefetch": [
-                    self._dense_stage(dense, depth, flt),
-                    models.Prefetch(query=sparse, using=SPARSE, limit=depth, filter=flt),
-                ],
-                "query": models.RrfQuery(rrf=models.Rrf(k=RRF_K, weights=list(RRF_WEIGHTS))),
-            }
+            return self._hybrid(dense, sparse, k, flt)
         with self._call():
             result = self._client.query_points(self.name, limit=k, with_payload=True, **args)
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in result.points]
+
+    def _hybrid(
+        self, dense: list[float], sparse: models.SparseVector, k: int, flt: models.Filter | None
+    ) -> list[Hit]:
+        """Both rankings in one batch, fused here as `EdgeIndex` fuses them; then the
+        payloads of the shown `k`."""
+        depth = max(PREFETCH, 3 * k)
+        stage = self._dense_stage(dense, depth, flt)
+        semantic = models.QueryRequest(
+            query=stage.query,
+            using=stage.using,
+            prefetch=stage.prefetch,
+            filter=None if stage.prefetch else flt,
+            limit=depth,
+        )
+        keyword = models.QueryRequest(query=sparse, using=SPARSE, filter=flt, limit=depth)
+        with self._call():
+            results = self._client.query_batch_points(self.name, [semantic, keyword])
+        rankings = [[(str(p.id), float(p.score)) for p in r.points] for r in results]
+        ranked = fuse(rankings, FUSION_WEIGHTS)[:k]
+        if not ranked:
+            return []
+        with self._call():
+            records = self._client.retrieve(self.name, [key for key, _ in ranked])
+        payloads = {str(r.id): dict(r.payload or {}) for r in records}
+        return [Hit(key, score, payloads[key]) for key, score in ranked if key in payloads]
 
     def _dense_stage(
         self, dense: list[float], limit: int, flt: models.Filter | None

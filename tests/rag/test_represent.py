@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from app.rag.chunker import Chunk
 from app.rag.embedder import SentenceEmbedder
@@ -15,8 +16,8 @@ from app.rag.represent import (
     SENTENCE_CHARS,
     best_sentence,
     embed_chunks,
+    fuse,
     pack,
-    rrf,
     sentences,
     unpack,
 )
@@ -96,10 +97,16 @@ def test_packed_sentence_vectors_round_trip_within_int8() -> None:
     assert abs(best_sentence(query, pack(rows.tolist())) - 1.0) < 0.01
 
 
-def test_rrf_sums_reciprocal_ranks() -> None:
-    fused = rrf([["a", "b", "c"], ["c", "a"]], 60, (1.0, 1.0))
-    assert [key for key, _ in fused] == ["a", "c", "b"]
-    assert fused[0][1] == 1 / 61 + 1 / 62
+def test_fuse_combines_scaled_scores() -> None:
+    dense = [("a", 0.9), ("b", 0.5), ("c", 0.4)]  # scaled 1, 0.2, 0
+    keyword = [("c", 12.0), ("d", 10.0), ("a", 2.0)]  # scaled 1, 0.8, 0
+    fused = dict(fuse([dense, keyword], (0.6, 0.4)))
+    assert fused == pytest.approx({"a": 0.6, "b": 0.12, "c": 0.4, "d": 0.32})
+    # A passage far ahead on one side is not pulled below one both sides rank middling,
+    # as reciprocal rank fusion would do (a: 1st and 3rd; c: 3rd and 1st tie there).
+    assert [key for key, _ in fuse([dense, keyword], (0.6, 0.4))] == ["a", "c", "d", "b"]
+    # All-equal scores count as 1; an empty ranking adds nothing; ties keep first appearance.
+    assert fuse([[("x", 3.0), ("y", 3.0)], []], (0.6, 0.4)) == [("x", 0.6), ("y", 0.6)]
 
 
 def test_payload_sentences_rerank_and_never_show(
