@@ -29,7 +29,9 @@ the build 23 times as long, so it never had one.
 
 How it is built: `optimize()` holds the GIL for its whole run (a Python thread got no turn
 in 5 s of it), as every shard call does, so on a thread it would freeze the app, GUI
-included. A flush past the threshold therefore copies the shard (under the write lock;
+included. A flush past the threshold (or the end of an ingest, which holds builds back
+with `EdgeIndex.bulk`: building while it writes meant rebuilding and replaying again and
+again, with both processes' memory at once) therefore copies the shard (under the write lock;
 searches go on) and a child process, niced, optimizes the copy; writes made meanwhile are
 noted and replayed onto it; then it takes the shard's place by two renames, and searches
 pause for the close and the load (0.9 s at 100k, 1.5 s at 200k). Meanwhile searches with
@@ -77,6 +79,8 @@ HNSW_EF_CONSTRUCT = 100
 # app leaves idle.
 BUILD_THREADS = 0
 BUILD_NICE = 10
+# Points replayed onto a built copy between hand-backs of the mapped pages.
+REPLAY_RELEASE = 4096
 # The frozen app's first argument when it is started as the build's process.
 FROZEN_FLAG = "--carrel-hnsw-build"
 # Beside `<collection>/` in the index folder; names start with a dot, collections cannot.
@@ -237,6 +241,7 @@ class Builder:
             # Streamed, 256 points at a time: an ingest that went on during the build may
             # have written 100k points, which held at once were a 1 GB spike here.
             built = qe.EdgeShard.load(str(build.folder))
+            release_mapped_pages(build.folder)
             try:
                 for flt in build.deletes:
                     built.update(qe.UpdateOperation.delete_points_by_filter(flt))
@@ -254,6 +259,11 @@ class Builder:
                             )
                         )
                     replayed += len(chunk)
+                    if replayed % REPLAY_RELEASE < 256:
+                        # Reading and writing touch both shards' mapped pages: hand them
+                        # back as we go, or a long replay holds gigabytes of them.
+                        release_mapped_pages(build.folder)
+                        release_mapped_pages(index.folder)
                 built.flush()
             finally:
                 built.close()

@@ -110,6 +110,17 @@ class Ingestor:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> IngestReport:
+        """Add files and folders (see the module's docstring); an HNSW build the collection
+        needs starts when this ends, not while it writes."""
+        with self.index.bulk():
+            return self._add(paths, progress, cancel)
+
+    def _add(
+        self,
+        paths: Iterable[Path],
+        progress: ProgressCallback | None,
+        cancel: threading.Event | None,
+    ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         found = [(p.expanduser().resolve(), folder) for p, folder in walk(paths)]

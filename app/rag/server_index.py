@@ -377,6 +377,10 @@ class ServerIndex:
     def flush(self) -> None:
         """Nothing to do: every write waits for the server to apply it (`wait=True`)."""
 
+    def bulk(self) -> AbstractContextManager[None]:
+        """Nothing to hold back: the server builds its own indexes."""
+        return nullcontext()
+
     def close(self) -> None:
         with self._allow():
             self._client.close()

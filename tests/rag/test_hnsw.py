@@ -96,6 +96,26 @@ def test_small_collection_stays_exact(tmp_path: Path) -> None:
     assert hnsw_segments(folder) == 0
 
 
+def test_no_build_starts_during_bulk_writes(tmp_path: Path, gate: Path) -> None:
+    index = EdgeIndex(tmp_path / "kb", DIM, hnsw_threshold=THRESHOLD)
+    try:
+        with index.bulk():  # what an ingest holds while it writes
+            with index.bulk():  # nested: the outer one decides
+                index.upsert(points(vectors(THRESHOLD + 10)))
+                index.flush()
+            assert not index.indexing
+            index.upsert(points(vectors(10, seed=2), start=THRESHOLD + 10))
+            index.flush()
+            assert not index.indexing
+        assert index.indexing  # the writes ended past the threshold: the build starts
+        gate.touch()
+        assert index.wait_indexed(TIMEOUT)
+        assert index.hnsw_points == THRESHOLD + 20
+        assert index.last_build.get("replayed_points", 0) == 0  # nothing written meanwhile
+    finally:
+        index.close()
+
+
 def test_build_in_background_then_search_by_hnsw(tmp_path: Path, gate: Path) -> None:
     folder = tmp_path / "kb"
     rows = vectors(3000)
