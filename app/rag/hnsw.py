@@ -9,8 +9,8 @@ passage vector, built in the background. tests/bench/bench_rag_hnsw.py, two shar
     exact hybrid               1.3    3.1    7.9     20     34
     exact hybrid + embedding    15     18     32     27     40 (45 with real vectors)
     HNSW build, s                5     13     32     75    269 (random vectors)
-    HNSW build, s                       3            14     35 (real sentence vectors)
-    HNSW hybrid + embedding                       15-17  18-26 (real sentence vectors)
+    HNSW build, s                       3            15     38 (real sentence vectors)
+    HNSW hybrid + embedding                          21     25 (real sentence vectors)
 
 Exact search costs ~0.12 ms more per 1,000 points past 50k and meets the 50 ms budget (the
 query embedding is ~12 ms of it) up to ~250k. `HNSW_THRESHOLD` is 100k rather than 250k
@@ -20,12 +20,11 @@ takes them in; so the exact share of a search never costs more than at 100k (~15
 leaving half the budget for the graph's segments and a busy machine. Below the threshold a
 search is exact and nothing is built.
 
-`HNSW_EF` is 256: recall@10 against exact of 0.98 at 200k on passages made of real MiniLM
-sentence vectors, 1.3 ms (ef 128: 0.93). On random 384-d vectors, a graph's worst case
+`HNSW_EF` is 256: recall@10 against exact of 0.99 at 200k on passages made of real MiniLM
+sentence vectors, 2.1 ms p95 (ef 128: 0.94). On random 384-d vectors, a graph's worst case
 (no structure), recall is much lower at any ef worth having (0.18 at 256, 0.73 at 2048, at
-200k): judge by the real vectors. These figures were taken while sentence vectors were
-still an engine multivector (since moved to the payload); a graph on that multivector made
-the build 23 times as long, so it never had one.
+200k): judge by the real vectors. A graph on the sentence vectors (back when they were an
+engine multivector) made the build 23 times as long, so they never had one.
 
 How it is built: `optimize()` holds the GIL for its whole run (a Python thread got no turn
 in 5 s of it), as every shard call does, so on a thread it would freeze the app, GUI
@@ -34,12 +33,14 @@ with `EdgeIndex.bulk`: building while it writes meant rebuilding and replaying a
 again, with both processes' memory at once) therefore copies the shard (under the write lock;
 searches go on) and a child process, niced, optimizes the copy; writes made meanwhile are
 noted and replayed onto it; then it takes the shard's place by two renames, and searches
-pause for the close and the load (0.9 s at 100k, 1.5 s at 200k). Meanwhile searches with
-their embedding run 1.3-1.5x slower (p95 43-65 ms at 100k, 60-97 ms at 200k), though the
-build is niced; one build thread instead of two changed neither that nor the build time
-(real vectors). A kill at any point leaves a shard that loads: the next open deletes a copy
-left behind, undoes a swap cut between its renames, and starts the build again; `close()`
-stops a build. The copy costs the disk space of the shard while the build runs.
+pause for the close and the load (0.3 s at 100k, 0.6 s at 200k, 4.2 s at 775k).
+Meanwhile searches with their embedding run 2-3x slower (p95 70 ms at 100k, 80 ms at
+200k), though the build is niced; one build thread instead of two changed neither that
+nor the build time (real vectors). A kill at any point leaves a shard that loads: the next
+open deletes a copy left behind, undoes a swap cut between its renames, and starts the
+build again; `close()` stops a build. The copy costs the disk space of the shard while
+the build runs, and the build's process holds the pages of both the copy and the segment
+it writes (page cache; 11.4 GB mapped at 775k passages, 1.6 GB anonymous).
 
 The child is `python -m app.rag.hnsw <args>`; a frozen app (PyInstaller), which has no
 `-m`, runs itself with `FROZEN_FLAG` first, and its entry point (`app/__main__.py`) calls
