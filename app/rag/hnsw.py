@@ -17,26 +17,22 @@ query embedding is ~12 ms of it) up to ~250k. `HNSW_THRESHOLD` is 100k rather th
 because it also bounds the part that stays exact: points added after a build sit in the
 appendable segment, searched exactly, until they reach the threshold and the next build
 takes them in; so the exact share of a search never costs more than at 100k (~15 ms),
-leaving half the budget for the graph's segments and a busy machine. Below the threshold a
-search is exact and nothing is built.
+leaving half the budget for the graph's segments and a busy machine.
 
 `HNSW_EF` is 256: recall@10 against exact of 0.99 at 200k on passages made of real MiniLM
-sentence vectors, 2.1 ms p95 (ef 128: 0.94). On random 384-d vectors, a graph's worst case
-(no structure), recall is much lower at any ef worth having (0.18 at 256, 0.73 at 2048, at
-200k): judge by the real vectors. A graph on the sentence vectors (back when they were an
-engine multivector) made the build 23 times as long, so they never had one.
+sentence vectors, 2.1 ms p95 (ef 128: 0.94); random 384-d vectors, a graph's worst case,
+would need far more (0.18 at 256, 0.73 at 2048). A graph on the sentence vectors made the
+build 23 times as long, so they never had one.
 
 How it is built: `optimize()` holds the GIL for its whole run (a Python thread got no turn
 in 5 s of it), as every shard call does, so on a thread it would freeze the app, GUI
-included. A flush past the threshold (or the end of an ingest, which holds builds back
-with `EdgeIndex.bulk`: building while it writes meant rebuilding and replaying again and
-again, with both processes' memory at once) therefore copies the shard (under the write lock;
-searches go on) and a child process, niced, optimizes the copy; writes made meanwhile are
-noted and replayed onto it; then it takes the shard's place by two renames, and searches
-pause for the close and the load (0.3 s at 100k, 0.6 s at 200k, 4.2 s at 775k).
-Meanwhile searches with their embedding run 2-3x slower (p95 70 ms at 100k, 80 ms at
-200k), though the build is niced; one build thread instead of two changed neither that
-nor the build time (real vectors). A kill at any point leaves a shard that loads: the next
+included. A flush past the threshold (outside an ingest: see `EdgeIndex.bulk`) therefore
+copies the shard (under the write lock; searches go on) and a niced child process
+optimizes the copy; writes made meanwhile are noted and replayed onto it; then it takes
+the shard's place by two renames, and searches pause for the close and the load (0.3 s at
+100k, 0.6 s at 200k, 4.2 s at 775k). Meanwhile searches with their embedding run 2-3x
+slower (p95 70 ms at 100k, 80 ms at 200k); one build thread instead of two changed
+neither that nor the build time. A kill at any point leaves a shard that loads: the next
 open deletes a copy left behind, undoes a swap cut between its renames, and starts the
 build again; `close()` stops a build. The copy costs the disk space of the shard while
 the build runs, and the build's process holds the pages of both the copy and the segment
