@@ -65,17 +65,18 @@ import qdrant_edge as qe
 
 from app.rag.shard import DENSE, release_mapped_pages, shard_config
 
-# A collection whose points outside an HNSW graph reach `HNSW_THRESHOLD` gets one built in
-# the background; below it, search is exact.
+# Points outside an HNSW graph past which one is built in the background (below: exact).
 HNSW_THRESHOLD = 100_000
 # ef of an HNSW search (the engine uses at least the stage's limit): recall@10 >= 0.95.
 HNSW_EF = 256
 HNSW_M = 16
 HNSW_EF_CONSTRUCT = 100
-# Threads of the build (0: one per core) and the niceness of its process: it takes what the
-# app leaves idle.
+# Threads of the build (0: one per core) and the niceness of its process.
 BUILD_THREADS = 0
 BUILD_NICE = 10
+# Segments a build may leave before merging: a later build indexes only the new points
+# (the default, ~one per core, rewrote every graph: 17.6 s instead of 10.2 s at 30k + 30k).
+MAX_SEGMENTS = 32
 # Points replayed onto a built copy between hand-backs of the mapped pages.
 REPLAY_RELEASE = 4096
 # The frozen app's first argument when it is started as the build's process.
@@ -256,9 +257,7 @@ class Builder:
                             )
                         )
                     replayed += len(chunk)
-                    if replayed % REPLAY_RELEASE < 256:
-                        # Reading and writing touch both shards' mapped pages: hand them
-                        # back as we go, or a long replay holds gigabytes of them.
+                    if replayed % REPLAY_RELEASE < 256:  # or a long replay holds GBs of pages
                         release_mapped_pages(build.folder)
                         release_mapped_pages(index.folder)
                 built.flush()
@@ -344,10 +343,9 @@ def _write_state(folder: Path, indexed: int) -> None:
 
 
 def build_config(dim: int, threshold: int, threads: int = BUILD_THREADS) -> qe.EdgeConfig:
-    """What a shard's copy is optimized with: an HNSW graph on the passage vector (the
-    sentence vectors ride in the payload and get none), built for every segment; a
-    filtered search that leaves fewer points than a quarter of the threshold scans them
-    instead (the engine's own default caps it at 10 MB)."""
+    """What a shard's copy is optimized with: an HNSW graph on the passage vector, built
+    for every new segment; a filtered search that leaves fewer points than a quarter of the
+    threshold scans them instead (the engine's own default caps it at 10 MB)."""
     base = shard_config(dim)
     vectors = {DENSE: base.vectors[DENSE]}
     full_scan_kb = max(1, min(10_000, threshold // 4 * dim * 4 // 1024))
@@ -360,7 +358,9 @@ def build_config(dim: int, threshold: int, threads: int = BUILD_THREADS) -> qe.E
             full_scan_threshold=full_scan_kb,
             max_indexing_threads=threads,
         ),
-        optimizers=qe.EdgeOptimizersConfig(indexing_threshold=full_scan_kb),
+        optimizers=qe.EdgeOptimizersConfig(
+            indexing_threshold=full_scan_kb, default_segment_number=MAX_SEGMENTS
+        ),
     )
 
 

@@ -68,6 +68,15 @@ def hnsw_segments(folder: Path) -> int:
     return n
 
 
+def graph_segments(folder: Path) -> set[str]:
+    """Names of the segments whose passage vector has an HNSW graph."""
+    return {
+        meta.parent.name
+        for meta in (folder / "segments").glob("*/segment.json")
+        if json.loads(meta.read_text())["config"]["vector_data"]["dense"]["index"]["type"] == "hnsw"
+    }
+
+
 def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.parent.glob(f".{folder.name}.*"))
 
@@ -173,6 +182,26 @@ def test_build_in_background_then_search_by_hnsw(tmp_path: Path, gate: Path) -> 
         assert top(again, rows[42]) == points(rows[42:43], 42)[0].id
     finally:
         again.close()
+
+
+def test_second_build_keeps_the_first_graph(tmp_path: Path, gate: Path) -> None:
+    folder = tmp_path / "kb"
+    gate.touch()
+    index = EdgeIndex(folder, DIM, hnsw_threshold=THRESHOLD)
+    try:
+        index.upsert(points(vectors(THRESHOLD)))
+        index.flush()
+        assert index.wait_indexed(TIMEOUT)
+        first = graph_segments(folder)
+        assert len(first) == 1
+        index.upsert(points(vectors(THRESHOLD, seed=2), THRESHOLD))
+        index.flush()
+        assert index.wait_indexed(TIMEOUT)
+        assert index.hnsw_points == 2 * THRESHOLD
+        # The first graph's segment is still there: only the new points were indexed.
+        assert first < graph_segments(folder) and len(graph_segments(folder)) == 2
+    finally:
+        index.close()
 
 
 def test_close_during_build_stops_it(tmp_path: Path, gate: Path) -> None:
