@@ -75,7 +75,7 @@ HNSW_EF_CONSTRUCT = 100
 BUILD_THREADS = 0
 BUILD_NICE = 10
 # Segments a build may leave before merging: a later build indexes only the new points
-# (the default, ~one per core, rewrote every graph: 17.6 s instead of 10.2 s at 30k + 30k).
+# (the default, ~one per core, rebuilt every graph: 24.9 s, not 10.0 s; bench_rag_hnsw_again).
 MAX_SEGMENTS = 32
 # Points replayed onto a built copy between hand-backs of the mapped pages.
 REPLAY_RELEASE = 4096
