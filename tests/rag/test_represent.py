@@ -102,8 +102,8 @@ def test_fuse_combines_scaled_scores() -> None:
     keyword = [("c", 12.0), ("d", 10.0), ("a", 2.0)]  # scaled 1, 0.8, 0
     fused = dict(fuse([dense, keyword], (0.6, 0.4)))
     assert fused == pytest.approx({"a": 0.6, "b": 0.12, "c": 0.4, "d": 0.32})
-    # A passage far ahead on one side is not pulled below one both sides rank middling,
-    # as reciprocal rank fusion would do (a: 1st and 3rd; c: 3rd and 1st tie there).
+    # Ranks alone (RRF) would tie a and c (1st and 3rd each); scaled scores and weights
+    # order them, and d (0.8 of BM25's best) passes b (0.2 of dense's best).
     assert [key for key, _ in fuse([dense, keyword], (0.6, 0.4))] == ["a", "c", "d", "b"]
     # All-equal scores count as 1; an empty ranking adds nothing; ties keep first appearance.
     assert fuse([[("x", 3.0), ("y", 3.0)], []], (0.6, 0.4)) == [("x", 0.6), ("y", 0.6)]
