@@ -2,7 +2,8 @@
 passage marked; the desktop's own viewer is one button away.
 
 A PDF's pages are rendered and marked by `app.ui.viewer_pdf`; every other format is shown
-as text as `app.ui.viewer_text` reads it, with the passage selected. `viewer_for(widget)`
+as text as `app.ui.viewer_text` reads it, with the passage selected; the controls are
+`app.ui.viewer_bar`. `viewer_for(widget)`
 gives the one viewer of a window, made on first use.
 """
 
@@ -16,14 +17,10 @@ from PySide6.QtCore import QRect, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QPalette, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
-    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QScrollArea,
-    QSpinBox,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +28,7 @@ from PySide6.QtWidgets import (
 from app.errors import CarrelError
 from app.rag.retrieve import Citation
 from app.ui.citations import PAGED_SUFFIXES, citation_url, open_source
+from app.ui.viewer_bar import ViewerBar
 from app.ui.viewer_pdf import PAGE_ERRORS, PdfPages
 from app.ui.viewer_text import Cited, read_text, select_passage, show_text, unreadable
 
@@ -85,32 +83,10 @@ class DocumentViewer(QDialog):
     def _build(self) -> None:
         self.where = QLabel(self)
         self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.prev_button = QPushButton("◀ Previous", self)
-        self.next_button = QPushButton("Next ▶", self)
-        self.page_box = QSpinBox(self)
-        self.page_box.setPrefix("Page ")
-        self.page_box.setKeyboardTracking(False)
-        self.zoom_out_button = QToolButton(self)
-        self.zoom_out_button.setText("−")
-        self.zoom_out_button.setToolTip("Zoom out (Ctrl+-)")
-        self.zoom_label = QLabel(self)
-        self.zoom_in_button = QToolButton(self)
-        self.zoom_in_button.setText("+")
-        self.zoom_in_button.setToolTip("Zoom in (Ctrl+=)")
-        self.fit_button = QToolButton(self)
-        self.fit_button.setText("Fit width")
-        self.fit_button.setToolTip("Fit the page to the window's width (Ctrl+0)")
-        self.system_button = QPushButton("Open in system viewer", self)
-        bar = QHBoxLayout()
-        controls: list[QWidget | None] = [self.prev_button, self.page_box, self.next_button, None]
-        controls += [self.zoom_out_button, self.zoom_label, self.zoom_in_button, self.fit_button]
-        for w in controls:
-            if w is None:
-                bar.addSpacing(12)
-            else:
-                bar.addWidget(w)
-        bar.addStretch(1)
-        bar.addWidget(self.system_button)
+        self.bar = ViewerBar(self)
+        bar = self.bar
+        self.prev_button, self.next_button = bar.prev_button, bar.next_button
+        self.page_box, self.system_button = bar.page_box, bar.system_button
         self.note = QLabel(self)
         self.note.setWordWrap(True)
         self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -128,16 +104,16 @@ class DocumentViewer(QDialog):
         self.stack.addWidget(self.text_view)
         layout = QVBoxLayout(self)
         layout.addWidget(self.where)
-        layout.addLayout(bar)
+        layout.addWidget(bar)
         layout.addWidget(self.note)
         layout.addWidget(self.stack, 1)
 
         self.prev_button.clicked.connect(self.previous_page)
         self.next_button.clicked.connect(self.next_page)
         self.page_box.valueChanged.connect(self.show_page)
-        self.zoom_in_button.clicked.connect(self.zoom_in)
-        self.zoom_out_button.clicked.connect(self.zoom_out)
-        self.fit_button.clicked.connect(self.fit_width)
+        bar.zoom_in_button.clicked.connect(self.zoom_in)
+        bar.zoom_out_button.clicked.connect(self.zoom_out)
+        bar.fit_button.clicked.connect(self.fit_width)
         self.system_button.clicked.connect(self.open_in_system_viewer)
         self._page_keys = [
             QShortcut(QKeySequence(Qt.Key.Key_PageDown), self, self.next_page),
@@ -237,17 +213,12 @@ class DocumentViewer(QDialog):
         """'pdf', 'text', or None (nothing to show): which controls apply."""
         self._mode = mode
         pdf = mode == "pdf"
-        for w in (self.prev_button, self.next_button, self.page_box, self.fit_button):
-            w.setVisible(pdf)
-        self.zoom_label.setVisible(pdf)
-        for w in (self.zoom_in_button, self.zoom_out_button):
-            w.setVisible(mode is not None)
+        self.bar.set_mode(mode, self._cited is not None)
         for key in self._page_keys:
             key.setEnabled(pdf)  # in text, PgUp / PgDn scroll
         self.stack.setVisible(mode is not None)
         if mode is not None:
             self.stack.setCurrentWidget(self.page_area if pdf else self.text_view)
-        self.system_button.setEnabled(self._cited is not None)
 
     # PDF -----------------------------------------------------------------------------------
 
@@ -266,10 +237,7 @@ class DocumentViewer(QDialog):
         self.passage = pdf.find_marks(index, cited)
         self._scroll_to_mark = True
         self._set_mode("pdf")
-        self.page_box.blockSignals(True)
-        self.page_box.setRange(1, self._count)
-        self.page_box.setSuffix(f" of {self._count}")
-        self.page_box.blockSignals(False)
+        self.bar.set_count(self._count)
         self._fit = True
         self._index = index
         self._zoom = self._width_zoom()
@@ -303,12 +271,7 @@ class DocumentViewer(QDialog):
         self.page_label.setPixmap(pixmap)
         size = pixmap.deviceIndependentSize().toSize()
         self.page_label.resize(size.width() + 2 * PAGE_MARGIN, size.height() + 2 * PAGE_MARGIN)
-        self.page_box.blockSignals(True)
-        self.page_box.setValue(index + 1)
-        self.page_box.blockSignals(False)
-        self.prev_button.setEnabled(index > 0)
-        self.next_button.setEnabled(index < self._count - 1)
-        self.zoom_label.setText(f"{round(self._zoom * 100)} %")
+        self.bar.show_position(index, self._count, self._zoom)
         bar = self.page_area.verticalScrollBar()
         if self._scroll_to_mark:  # the cited page, opened: its passage a quarter down
             self._scroll_to_mark = False
