@@ -1,6 +1,7 @@
 """`ModelsPage`: the model library in three tabs — Installed (info, verify, remove,
 import, quantize), Catalog (the curated list, offline), Hugging Face (search, a
-repository's quant files with fit badges, downloads with progress, pause, resume, cancel).
+repository's quant files with fit badges, downloads with progress, pause, resume, cancel;
+its widgets and slots are `app.ui.pages.models_hub.HubTab`).
 
 Every call that may touch the network, the hub or the disk runs in a worker; downloads run
 on the library's own queue thread and report here through signals.
@@ -8,46 +9,34 @@ on the library's own queue thread and report here through signals.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from app.library.download import CANCELLED, DONE, FAILED, DownloadJob
 from app.library.hub import RepoDetails
-from app.library.service import ModelLibrary, QuantChoice
+from app.library.service import ModelLibrary
 from app.library.verdict import estimate_fit
 from app.ui.pages import models_views as views
 from app.ui.pages.models_dialogs import ImportDialog, QuantizeDialog
+from app.ui.pages.models_hub import HubTab, JobBridge
 from app.ui.workers import TaskWorker, Worker, WorkerSet
 from app.workbench import Workbench
 
-PROGRESS_EVERY = 0.1  # seconds between progress signals of one download
 
-
-class _JobBridge(QObject):
-    """Carries a download job's changes from the queue's thread to the GUI thread."""
-
-    changed = Signal(object)
-
-
-class ModelsPage(QWidget):
+class ModelsPage(HubTab, QWidget):
     """The Models page over `workbench.library`.
 
     Signals: `error(str)` with a message for the window's error bar; `online(bool)` when
@@ -86,7 +75,7 @@ class ModelsPage(QWidget):
         self.log_file = log_file or workbench.paths.logs_dir / "carrel.log"
         self.n_ctx = 4096
         self._workers = WorkerSet(self)
-        self._bridge = _JobBridge(self)
+        self._bridge = JobBridge(self)
         self._bridge.changed.connect(self._on_job_changed)
         self._last_emit: dict[int, float] = {}
         self._rows: list[views.InstalledRow] = []
@@ -106,7 +95,7 @@ class ModelsPage(QWidget):
         self.tabs.addTab(self._build_installed(), "Installed")
         self.catalog_table = views.CatalogTable(self)
         self.tabs.addTab(self.catalog_table, "Catalog")
-        self.tabs.addTab(self._build_hub(), "Hugging Face")
+        self.tabs.addTab(self._build_hub(self), "Hugging Face")
         self.online_label = QLabel("Offline", self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
@@ -150,39 +139,6 @@ class ModelsPage(QWidget):
         layout = QVBoxLayout(box)
         layout.addLayout(row)
         layout.addWidget(splitter)
-        return box
-
-    def _build_hub(self) -> QWidget:
-        box = QWidget(self)
-        self.search_box = QLineEdit(box)
-        self.search_box.setPlaceholderText("Search GGUF models on Hugging Face…")
-        self.search_box.returnPressed.connect(self.search)
-        self.sort_box = QComboBox(box)
-        self.sort_box.addItems(["downloads", "likes", "recent"])
-        (self.search_button,) = self._buttons(("Search", self.search))
-        self.repo_table = views.RepoTable(box)
-        self.repo_table.cellDoubleClicked.connect(lambda r, _c: self._open_row(r))
-        self.repo_table.itemSelectionChanged.connect(
-            lambda: self._open_row(self.repo_table.currentRow())
-        )
-        self.repo_label = QLabel("Pick a repository to see its files.", box)
-        self.repo_label.setWordWrap(True)
-        self.quant_table = views.QuantTable(box)
-        self.quant_table.download_clicked.connect(self.download)
-        self.download_list = views.DownloadList(box)
-        scroll = QScrollArea(box)
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.download_list)
-        row = QHBoxLayout()
-        for w in (self.search_box, QLabel("Sort by", box), self.sort_box, self.search_button):
-            row.addWidget(w)
-        layout = QVBoxLayout(box)
-        layout.addLayout(row)
-        layout.addWidget(self.repo_table, 2)
-        layout.addWidget(self.repo_label)
-        layout.addWidget(self.quant_table, 2)
-        layout.addWidget(QLabel("Downloads", box))
-        layout.addWidget(scroll, 1)
         return box
 
     # workers -----------------------------------------------------------------------------
@@ -348,82 +304,6 @@ class ModelsPage(QWidget):
     def _on_catalog(self, entries: list[Any]) -> None:
         self.catalog_table.show_entries(entries)
         self.catalog_listed.emit(entries)
-
-    # hub ---------------------------------------------------------------------------------
-
-    def search(self) -> None:
-        query, sort = self.search_box.text().strip(), self.sort_box.currentText()
-        library = self.library
-        self._run(lambda: library.search(query, sort), self._on_searched)
-
-    def _on_searched(self, repos: list[Any]) -> None:
-        self.repo_table.blockSignals(True)
-        self.repo_table.show_repos(repos)
-        self.repo_table.blockSignals(False)
-        self.repo_label.setText(
-            f"{len(repos)} repositories." if repos else "No GGUF repositories match."
-        )
-        self.searched.emit(repos)
-
-    def _open_row(self, row: int) -> None:
-        item = self.repo_table.item(row, 0) if row >= 0 else None
-        if item is not None:
-            self.open_repo(item.text())
-
-    def open_repo(self, repo: str) -> None:
-        self.repo_label.setText(f"Reading {repo} and its header…")
-        library, n_ctx = self.library, self.n_ctx
-        self._run(lambda: library.files(repo, n_ctx), self._on_files)
-
-    def _on_files(self, value: tuple[RepoDetails, list[QuantChoice]]) -> None:
-        details, choices = value
-        self.repo = details
-        gated = "gated: accept its licence and add a token" if details.gated else "open access"
-        self.repo_label.setText(
-            f"{details.id} @ {details.revision[:12]} · licence: {details.license or 'unknown'}"
-            f" · {gated} · fit at {self.n_ctx:,} context"
-        )
-        self.quant_table.show_choices(choices)
-        self.files_listed.emit(details)
-
-    def download(self, filename: str) -> None:
-        if self.repo is None:
-            self.error.emit("Open a repository first.")
-            return
-        repo, library = self.repo.id, self.library
-        self._run(lambda: library.prepare_download(repo, filename), self._queue_download)
-
-    def _queue_download(self, job: DownloadJob) -> None:
-        row = self.download_list.add(job)
-        row.pause_clicked.connect(lambda j: j.pause())
-        row.resume_clicked.connect(self.library.downloads.resume)
-        row.cancel_clicked.connect(lambda j: j.cancel())
-        job.listeners.append(self._job_listener)
-        self.download_added.emit(job)
-        self.library.downloads.add(job)
-
-    def _job_listener(self, job: DownloadJob) -> None:
-        """Called on the download thread: forward state changes and ~10 progress/s."""
-        now = time.monotonic()
-        key = id(job)
-        if job.state == "running" and now - self._last_emit.get(key, 0.0) < PROGRESS_EVERY:
-            return
-        self._last_emit[key] = now
-        self._bridge.changed.emit(job)
-
-    def _on_job_changed(self, job: DownloadJob) -> None:
-        row = self.download_list.row(job)
-        if row is not None:
-            row.update_from(job)
-        self.download_progress.emit(job)
-        over = job.state in (DONE, FAILED, CANCELLED) and job.wait(0)
-        if over and id(job) not in self._finished:
-            self._finished.add(id(job))
-            if job.state == FAILED and job.error is not None:
-                self.error.emit(str(job.error))
-            if job.state == DONE:
-                self.refresh_installed()
-            self.download_finished.emit(job)
 
     # shutdown ----------------------------------------------------------------------------
 
