@@ -13,11 +13,11 @@ passage vector, built in the background. tests/bench/bench_rag_hnsw.py, two shar
     HNSW hybrid + embedding                          21     25 (real sentence vectors)
 
 Exact search costs ~0.12 ms more per 1,000 points past 50k and meets the 50 ms budget (the
-query embedding is ~12 ms of it) up to ~250k. `HNSW_THRESHOLD` is 100k rather than 250k
-because it also bounds the part that stays exact: points added after a build sit in the
-appendable segment, searched exactly, until they reach the threshold and the next build
-takes them in; so the exact share of a search never costs more than at 100k (~15 ms),
-leaving half the budget for the graph's segments and a busy machine.
+query embedding is ~12 ms of it) up to ~250k. `HNSW_THRESHOLD` is 50k, well below, as it
+also bounds the exact part (points added since a build are searched exactly until they
+reach it: never more than ~3-8 ms) and each build's memory: an ingest builds in steps of
+it (`EdgeIndex.bulk`), and a build's process grows with the points it indexes (1.14 GB for
+50k, 2.35 GB for 100k, sentence vectors in the payload; `app.rag.sentences`: not now).
 
 `HNSW_EF` is 256: recall@10 against exact of 0.99 at 200k on passages made of real MiniLM
 sentence vectors, 2.1 ms p95 (ef 128: 0.94); random 384-d vectors, a graph's worst case,
@@ -26,21 +26,20 @@ build 23 times as long, so they never had one.
 
 How it is built: `optimize()` holds the GIL for its whole run (a Python thread got no turn
 in 5 s of it), as every shard call does, so on a thread it would freeze the app, GUI
-included. A flush past the threshold (outside an ingest: see `EdgeIndex.bulk`) therefore
-copies the shard (under the write lock; searches go on) and a niced child process
-optimizes the copy; writes made meanwhile are noted and replayed onto it; then it takes
+included. A flush past the threshold therefore copies the shard (under the write lock;
+searches go on) and a niced child process optimizes the copy; writes made meanwhile (none
+in an ingest, which waits for the build) are noted and replayed onto it; then it takes
 the shard's place by two renames, and searches pause for the close and the load (0.3 s at
-100k, 0.6 s at 200k, 4.2 s at 775k). Meanwhile searches with their embedding run 2-3x
-slower (p95 70 ms at 100k, 80 ms at 200k); one build thread instead of two changed
-neither that nor the build time. A kill at any point leaves a shard that loads: the next
-open deletes a copy left behind, undoes a swap cut between its renames, and starts the
-build again; `close()` stops a build. The copy costs the disk space of the shard while
-the build runs, and the build's process holds the pages of both the copy and the segment
-it writes (page cache; 11.4 GB mapped at 775k passages, 1.6 GB anonymous).
+100k, 0.6 s at 200k). Meanwhile searches with their embedding run 2-3x slower (p95 70 ms
+at 100k, 80 ms at 200k; one build thread, not two, changed neither). A kill at any point
+leaves a shard that loads: the next open deletes a copy left behind, undoes a swap cut
+between its renames, and starts the build again; `close()` stops a build. The copy costs
+the shard's disk space while the build runs, and the build's process holds the pages of
+the copy's new points and of the segment it writes until `optimize()` returns (mapped
+page cache, two thirds of its RSS): one build of all 775k passages took 13 GB that way.
 
-The child is `python -m app.rag.hnsw <args>`; a frozen app (PyInstaller), which has no
-`-m`, runs itself with `FROZEN_FLAG` first, and its entry point (`app/__main__.py`) calls
-`build_main`.
+The child is `python -m app.rag.hnsw <args>`; a frozen app (no `-m`) runs itself with
+`FROZEN_FLAG` first, and its entry point (`app/__main__.py`) calls `build_main`.
 """
 
 from __future__ import annotations
@@ -66,7 +65,7 @@ import qdrant_edge as qe
 from app.rag.shard import DENSE, release_mapped_pages, shard_config
 
 # Points outside an HNSW graph past which one is built in the background (below: exact).
-HNSW_THRESHOLD = 100_000
+HNSW_THRESHOLD = 50_000
 # ef of an HNSW search (the engine uses at least the stage's limit): recall@10 >= 0.95.
 HNSW_EF = 256
 HNSW_M = 16
@@ -386,6 +385,7 @@ def build_main(argv: list[str]) -> int:
     if hasattr(os, "nice"):
         os.nice(BUILD_NICE)
     shard = qe.EdgeShard.load(str(folder), build_config(dim, threshold, threads))
+    release_mapped_pages(folder)  # the load read in every segment; a build reads only new ones
     try:
         print("optimizing", flush=True)
         shard.optimize()

@@ -2,12 +2,14 @@
 
 One shard per collection under `<data_dir>/index/<collection>/`: a dense vector ("dense",
 cosine: the mean of the passage's sentence vectors) and a BM25 sparse vector ("bm25", IDF
-applied by the engine); the sentence vectors ride in the payload (`SV`, int8; see
-`app.rag.represent` for why not in the engine). The dense ranking is two stages: the top
+applied by the engine); the sentence vectors are kept beside the shard (`SentenceStore`,
+int8; see `app.rag.sentences` and `app.rag.represent` for why not in the engine, nor in its
+payload any more). The dense ranking is two stages: the top
 `RESCORE` by the mean vector, re-ranked by their best sentence (MaxSim, here in numpy); it
 is fused with the BM25 ranking by a convex combination of their scaled scores
 (`represent.fuse`, weights `FUSION_WEIGHTS`). A point without sentence
-vectors (a shard made before them) keeps its mean vector's score.
+vectors (a shard made before them) keeps its mean vector's score; one made while they
+rode in the payload (`SV`, base64) is still read from there.
 
 Dense vectors are stored as float16 (half the disk and page cache of float32; MiniLM's unit
 vectors lose nothing measurable in ranking). The engine maps its segment and WAL files into
@@ -44,6 +46,7 @@ from app.rag.hnsw import (
     undo_interrupted_swap,
 )
 from app.rag.represent import best_sentence, fuse, pack
+from app.rag.sentences import SentenceStore, store_path
 from app.rag.shard import (
     DENSE,
     SENTENCES,
@@ -76,7 +79,8 @@ __all__ = [
 Mode = Literal["hybrid", "dense", "bm25"]
 # Candidates of the mean vector re-ranked by their sentences (100 matched MaxSim over all).
 RESCORE = 100
-# The payload key of a point's sentence vectors (`represent.pack`); never shown in a `Hit`.
+# The payload key of a point's sentence vectors in shards made before `SentenceStore`
+# (`represent.pack`, base64); never shown in a `Hit`.
 SV = "sv"
 # Weights of the dense and the BM25 scores in the fusion. Chosen on the development set
 # (tests/rag/dev: other manuals, other questions) among RRF and convex combinations named
@@ -188,6 +192,7 @@ class EdgeIndex:
                 raise IndexBusyError(collection or folder.name) from exc
             raise
         release_mapped_pages(folder)  # loading reads every segment file in
+        self._sentences = SentenceStore(store_path(folder))
         remove_stale_builds(folder)  # the shard is ours now: no other process builds it
         self._builder = Builder(self)
         with self._lock:
@@ -210,6 +215,11 @@ class EdgeIndex:
         and the swap (searches wait for the copy and the swap)."""
         return dict(self._builder.last_build)
 
+    @property
+    def sentences(self) -> SentenceStore:
+        """Where the passages' sentence vectors are kept."""
+        return self._sentences
+
     def wait_indexed(self, timeout: float | None = None) -> bool:
         """Wait until no build runs; False if `timeout` seconds passed first."""
         return self._builder.wait(timeout)
@@ -217,14 +227,15 @@ class EdgeIndex:
     def upsert(self, points: list[IndexPoint]) -> None:
         if not points:
             return
-        batch = []
+        batch, rows = [], []
         for p in points:
             vectors: dict[str, Any] = {DENSE: p.vector, SPARSE: self._bm25.embed_document(p.text)}
-            payload = {**p.payload, "text": p.text}
+            batch.append(qe.Point(p.id, vectors, {**p.payload, "text": p.text}))
             if p.sentences:
-                payload[SV] = pack(p.sentences)
-            batch.append(qe.Point(p.id, vectors, payload))
+                source, version = str(p.payload.get("source", "")), str(p.payload.get("hash", ""))
+                rows.append((p.id, source, version, pack(p.sentences)))
         with self._lock:
+            self._sentences.put(rows)
             self._shard.update(qe.UpdateOperation.upsert_points(batch))
             self._builder.note_upserted(p.id for p in points)
 
@@ -234,7 +245,9 @@ class EdgeIndex:
         must_not: list[Any] = []
         if keep_hash is not None:
             must_not.append(qe.FieldCondition("hash", match=qe.MatchValue(keep_hash)))
-        self._delete(qe.Filter(must=must, must_not=must_not))
+        with self._lock:
+            self._sentences.delete(source, keep_hash=keep_hash)
+            self._delete(qe.Filter(must=must, must_not=must_not))
 
     def delete_version(self, source: str, content_hash: str) -> None:
         """The points of one version of a file (an interrupted add)."""
@@ -242,7 +255,9 @@ class EdgeIndex:
             qe.FieldCondition("source", match=qe.MatchValue(source)),
             qe.FieldCondition("hash", match=qe.MatchValue(content_hash)),
         ]
-        self._delete(qe.Filter(must=must))
+        with self._lock:
+            self._sentences.delete_version(source, content_hash)
+            self._delete(qe.Filter(must=must))
 
     def _delete(self, flt: qe.Filter) -> None:
         with self._lock:
@@ -296,10 +311,11 @@ class EdgeIndex:
                 with_payload=[SV],
             )
         )
+        stored = self._sentences.get([str(p.id) for p in points])
         rescored = []
         for p in points:
-            packed = (p.payload or {}).get(SV)
-            score = best_sentence(query, packed) if isinstance(packed, str) else float(p.score)
+            packed = stored.get(str(p.id)) or (p.payload or {}).get(SV)
+            score = best_sentence(query, packed) if packed else float(p.score)
             rescored.append((str(p.id), score))
         rescored.sort(key=lambda item: -item[1])
         return rescored[:limit]
@@ -340,20 +356,25 @@ class EdgeIndex:
             return int(self._shard.count(qe.CountRequest()))
 
     def flush(self) -> None:
-        """Make the writes durable; past the threshold (and outside `bulk`), start
-        building HNSW."""
+        """Make the writes durable; past the threshold, start building HNSW: in the
+        background, or inside `bulk` waiting for the build to end."""
         with self._lock:
+            self._sentences.commit()  # first: a point the shard has durably has its row
             self._shard.flush()
             release_mapped_pages(self.folder)
-            if not self._bulk:
-                self._builder.maybe_start()
+            self._builder.maybe_start()
+            started = self._bulk > 0 and self._builder.build is not None
+        if started:  # outside the lock: the build's swap takes it
+            self._builder.wait()
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """A run of writes (an ingest): the HNSW build waits until it ends, then starts if
-        the threshold was passed. Building while an ingest goes on means rebuilding again
-        and again, replaying what was written meanwhile, and the two processes' memory at
-        once (the ingest of 500 MB of text peaked at 7.9 GB that way)."""
+        """A run of writes (an ingest): a flush that starts an HNSW build waits for it, so
+        a long ingest builds in steps of the threshold, each indexing only the points
+        since the last (`MAX_SEGMENTS`), with nothing written meanwhile to replay. A build
+        the ingest did not wait for had to replay every point written while it ran, and
+        its process and the ingest grew at once (500 MB of text peaked at 7.9 GB that
+        way); one build after the whole ingest instead took 13 GB in its own process."""
         with self._lock:
             self._bulk += 1
         try:
@@ -376,6 +397,7 @@ class EdgeIndex:
             build.join()  # quick: its process is gone and it only tidies up
         with self._lock, self._read_lock:
             self._shard.close()
+            self._sentences.close()
 
 
 def _shown(payload: dict[str, Any]) -> dict[str, Any]:

@@ -6,8 +6,8 @@ the rest of the passage. So each passage is embedded sentence by sentence (short
 joined up to `SENTENCE_CHARS`), and the index keeps:
 
 - the sentences' vectors, compared by MaxSim (a passage scores as its best sentence), used
-  to re-rank the first stage's candidates; on this machine they ride in the payload (see
-  `pack`), on a Qdrant server as a native MaxSim multivector;
+  to re-rank the first stage's candidates; on this machine they are kept beside the shard
+  (`app.rag.sentences`, packed by `pack`), on a Qdrant server as a native MaxSim multivector;
 - their normalised mean, as the passage's single vector for the first stage: as cheap to
   search as before, and no extra embedding.
 
@@ -103,28 +103,30 @@ def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk]) -> list[Vectors]:
     return out
 
 
-# Sentence vectors ride in the point's payload as int8 (components x 127), base64: 2.7 KB
-# for 7 sentences. Kept as a multivector in the engine they cost ~5 KB of RAM per point
-# (the appendable segment holds them in memory: 540 MB at 100k, and every reopen reads
-# them in); in the payload they stay in mapped files, and a search reads only those of its
-# `RESCORE` candidates. int8 moves a cosine by ~0.002 (at most 0.08), below the gaps
-# that rank: the evaluation set scores the same (BENCHMARKS.md).
+# Sentence vectors are stored as int8 (components x 127): 2.7 KB for 7 sentences, in the
+# collection's `SentenceStore` beside its shard (`app.rag.sentences`; shards made before it
+# hold them in the payload as base64, which `unpack` still reads). Kept as a multivector in
+# the engine they cost ~5 KB of RAM per point (the appendable segment holds them in memory:
+# 540 MB at 100k, and every reopen reads them in); a search reads only those of its
+# `RESCORE` candidates. int8 moves a cosine by ~0.002 (at most 0.08), below the gaps that
+# rank: the evaluation set scores the same (BENCHMARKS.md).
 INT8_SCALE = 127.0
 
 
-def pack(vectors: list[list[float]]) -> str:
-    """Unit vectors as the payload string `unpack` reads back (int8, base64)."""
+def pack(vectors: list[list[float]]) -> bytes:
+    """Unit vectors as the bytes `unpack` reads back (int8)."""
     matrix = np.clip(np.rint(np.asarray(vectors, dtype=np.float32) * INT8_SCALE), -127, 127)
-    return base64.b64encode(matrix.astype(np.int8).tobytes()).decode("ascii")
+    return bytes(matrix.astype(np.int8).tobytes())
 
 
-def unpack(packed: str, dim: int) -> np.ndarray:
-    """The (sentences x dim) float32 matrix of a `pack`ed string."""
-    raw = np.frombuffer(base64.b64decode(packed), dtype=np.int8)
-    return raw.reshape(-1, dim).astype(np.float32) / INT8_SCALE
+def unpack(packed: bytes | str, dim: int) -> np.ndarray:
+    """The (sentences x dim) float32 matrix of `pack`ed bytes (or, from a payload, of their
+    base64)."""
+    raw = base64.b64decode(packed) if isinstance(packed, str) else packed
+    return np.frombuffer(raw, dtype=np.int8).reshape(-1, dim).astype(np.float32) / INT8_SCALE
 
 
-def best_sentence(query: np.ndarray, packed: str) -> float:
+def best_sentence(query: np.ndarray, packed: bytes | str) -> float:
     """MaxSim: the cosine of the query (a unit vector) with the passage's best sentence."""
     return float((unpack(packed, query.shape[0]) @ query).max())
 

@@ -28,6 +28,7 @@ from app.rag.ingest import (
 )
 from app.rag.records import CollectionRecord, FileRecord, Records
 from app.rag.retrieve import Citation, Retriever
+from app.rag.sentences import remove_store
 from app.store import Store
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -122,7 +123,8 @@ class Documents:
         )
 
     def drop(self, name: str) -> None:
-        """Delete a collection: its record and its shard folder (quick at any size)."""
+        """Delete a collection: its record, its shard folder and its sentence vectors
+        (quick at any size)."""
         with self._lock:
             if not _NAME.match(name):
                 raise BadCollectionNameError(name)
@@ -135,6 +137,7 @@ class Documents:
                 index.close()
             self.records.drop_collection(name)
             shutil.rmtree(self.index_root / name, ignore_errors=True)
+            remove_store(self.index_root / name)
 
     # files ------------------------------------------------------------------------------
 

@@ -78,7 +78,7 @@ def graph_segments(folder: Path) -> set[str]:
 
 
 def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.parent.glob(f".{folder.name}.*"))
+    return sorted(p.name for p in folder.parent.glob(f".{folder.name}.hnsw*"))
 
 
 @pytest.fixture
@@ -105,22 +105,31 @@ def test_small_collection_stays_exact(tmp_path: Path) -> None:
     assert hnsw_segments(folder) == 0
 
 
-def test_no_build_starts_during_bulk_writes(tmp_path: Path, gate: Path) -> None:
-    index = EdgeIndex(tmp_path / "kb", DIM, hnsw_threshold=THRESHOLD)
+def test_bulk_writes_build_in_steps(tmp_path: Path) -> None:
+    """Inside `bulk` (what an ingest holds), a flush past the threshold returns once the
+    build is in place: nothing was written meanwhile to replay, and the next build takes
+    only the points added since."""
+    folder = tmp_path / "kb"
+    index = EdgeIndex(folder, DIM, hnsw_threshold=THRESHOLD)
     try:
-        with index.bulk():  # what an ingest holds while it writes
-            with index.bulk():  # nested: the outer one decides
+        with index.bulk():
+            with index.bulk():  # nested: the same
                 index.upsert(points(vectors(THRESHOLD + 10)))
                 index.flush()
             assert not index.indexing
-            index.upsert(points(vectors(10, seed=2), start=THRESHOLD + 10))
+            assert index.hnsw_points == THRESHOLD + 10
+            assert index.last_build["replayed_points"] == 0
+            first = graph_segments(folder)
+            index.upsert(points(vectors(THRESHOLD, seed=2), start=THRESHOLD + 10))
             index.flush()
+            assert index.hnsw_points == 2 * THRESHOLD + 10
+            assert first < graph_segments(folder)  # the first graph kept, a second beside it
+            index.upsert(points(vectors(10, seed=3), start=2 * THRESHOLD + 10))
+            index.flush()  # below the threshold: stays exact
             assert not index.indexing
-        assert index.indexing  # the writes ended past the threshold: the build starts
-        gate.touch()
-        assert index.wait_indexed(TIMEOUT)
-        assert index.hnsw_points == THRESHOLD + 20
-        assert index.last_build.get("replayed_points", 0) == 0  # nothing written meanwhile
+        assert not index.indexing
+        assert index.hnsw_points == 2 * THRESHOLD + 10
+        assert index.count() == 2 * THRESHOLD + 20
     finally:
         index.close()
 

@@ -20,12 +20,14 @@ from tests.rag.pdfwriter import make_pdf
 
 
 def agree(docs: Documents, collection: str) -> None:
-    """The index holds exactly the recorded chunks of the recorded version of each file."""
+    """The index (and its sentence store) hold exactly the recorded chunks of the recorded
+    version of each file."""
     index = docs.index(collection)
     assert isinstance(index, EdgeIndex)
     in_index = index.sources()
     recorded = {(f.source, f.hash): f.chunks for f in docs.records.files(collection) if f.chunks}
     assert in_index == recorded
+    assert index.sentences.sources() == recorded  # and every chunk's sentence vectors
 
 
 def test_corpus_and_bad_inputs(documents: Documents, corpus: Path) -> None:
@@ -92,6 +94,7 @@ def test_reingest_change_delete_and_remove(documents: Documents, tmp_path: Path)
     documents.drop("c")
     with pytest.raises(CollectionNotFoundError):
         documents.files("c")
+    assert sorted(p.name for p in documents.index_root.iterdir()) == []  # shard and store gone
 
 
 def test_file_deleted_while_ingesting_and_cancel(documents: Documents, tmp_path: Path) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import numpy as np
 import pytest
+import qdrant_edge as qe
 
 from app.rag.chunker import Chunk
 from app.rag.embedder import SentenceEmbedder
-from app.rag.index import SV, EdgeIndex, IndexPoint, point_id
+from app.rag.index import DENSE, SV, EdgeIndex, IndexPoint, point_id
 from app.rag.represent import (
     INT8_SCALE,
     MAX_SENTENCES,
@@ -109,9 +111,7 @@ def test_fuse_combines_scaled_scores() -> None:
     assert fuse([[("x", 3.0), ("y", 3.0)], []], (0.6, 0.4)) == [("x", 0.6), ("y", 0.6)]
 
 
-def test_payload_sentences_rerank_and_never_show(
-    tmp_path: Path, embedder: SentenceEmbedder
-) -> None:
+def test_sentences_rerank_and_never_show(tmp_path: Path, embedder: SentenceEmbedder) -> None:
     index = EdgeIndex(tmp_path / "kb", 384)
     try:
         texts = [
@@ -143,5 +143,37 @@ def test_payload_sentences_rerank_and_never_show(
         assert abs(dense[0].score - best) < 0.01
         mean = float(np.asarray(vectors[0].mean) @ np.asarray(query))
         assert abs(dense[1].score - mean) < 0.01
+        # They are kept beside the shard, not in its payload (which a build rewrites).
+        assert index.sentences.sources() == {("s", ""): 1}
+        raw = index._shard.retrieve([point_id("s", "h", 1)], with_payload=True, with_vector=False)
+        assert SV not in (raw[0].payload or {})
     finally:
         index.close()
+
+
+def test_sentences_in_an_older_shards_payload_still_rerank(
+    tmp_path: Path, embedder: SentenceEmbedder
+) -> None:
+    """A shard written while the sentence vectors rode in the payload (base64) reads them."""
+    folder = tmp_path / "kb"
+    text = "The lamp is an LED unit. Compost is turned every fortnight."
+    vectors = embed_chunks(embedder, [chunk(text)])[0]
+    index = EdgeIndex(folder, 384)
+    payload = {"source": "s", "hash": "h", "text": text, SV: pack_base64(vectors.sentences)}
+    point = qe.Point(point_id("s", "h", 0), {DENSE: vectors.mean}, payload)
+    index._shard.update(qe.UpdateOperation.upsert_points([point]))
+    index.flush()
+    index.close()
+    again = EdgeIndex(folder, 384)
+    try:
+        query = embedder.embed(["what kind of lamp"])[0]
+        hit = again.search(query, "", 1, mode="dense")[0]
+        best = float(np.max(np.asarray(vectors.sentences) @ np.asarray(query)))
+        assert abs(hit.score - best) < 0.01
+        assert SV not in hit.payload
+    finally:
+        again.close()
+
+
+def pack_base64(rows: list[list[float]]) -> str:
+    return base64.b64encode(pack(rows)).decode("ascii")
