@@ -110,7 +110,8 @@ def child(args: argparse.Namespace) -> None:
     peak = {"RssAnon": 0, "RssFile": 0}
     build_peak = {"RssAnon": 0, "RssFile": 0}  # the HNSW builds' processes
     combined = {"kb": 0}  # this process and its build's, at the same moment
-    builds: set[str] = set()
+    # Per build process: its own high-water mark and this process's largest RSS meanwhile.
+    builds: dict[str, dict[str, int]] = {}
     done = threading.Event()
 
     def read(status: Path, into: dict[str, int]) -> int:
@@ -124,15 +125,19 @@ def child(args: argparse.Namespace) -> None:
             if key in into:
                 into[key] = max(into[key], int(line.split()[1]))
             rss += int(line.split()[1]) if key in ("RssAnon", "RssFile", "RssShmem") else 0
+            if key == "VmHWM":
+                into["hwm"] = max(into.get("hwm", 0), int(line.split()[1]))
         return rss
 
     def sample() -> None:  # the split of resident memory at its largest (kB)
         while not done.wait(0.2):
-            total = read(Path("/proc/self/status"), peak)
+            own = total = read(Path("/proc/self/status"), peak)
             for children in Path("/proc/self/task").glob("*/children"):
                 for pid in children.read_text().split():
-                    builds.add(pid)
+                    mark = builds.setdefault(pid, {"parent": 0})
+                    mark["parent"] = max(mark["parent"], own)
                     total += read(Path(f"/proc/{pid}/status"), build_peak)
+                    read(Path(f"/proc/{pid}/status"), mark)
             combined["kb"] = max(combined["kb"], total)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -176,6 +181,12 @@ def child(args: argparse.Namespace) -> None:
                 "hnsw_points": getattr(index, "hnsw_points", 0),
                 "build_processes": len(builds),
                 "combined_peak_rss_mb": round(combined["kb"] / 1024, 1),
+                # An upper bound: each build's high-water mark plus this process's largest
+                # RSS while it ran (the two need not coincide; sampling can miss a spike).
+                "combined_bound_mb": round(
+                    max((m["parent"] + m.get("hwm", 0) for m in builds.values()), default=0) / 1024,
+                    1,
+                ),
                 "search_peak_file_backed_mb": round(peak["RssFile"] / 1024, 1),
                 "peak_rss_through_build_mb": round(after_build_kb / 1024, 1),
                 "build_process_peak_rss_mb": round(build_peak_kb / 1024, 1),
