@@ -2,14 +2,12 @@
 
 One shard per collection under `<data_dir>/index/<collection>/`: a dense vector ("dense",
 cosine: the mean of the passage's sentence vectors) and a BM25 sparse vector ("bm25", IDF
-applied by the engine); the sentence vectors are kept beside the shard (`SentenceStore`,
-int8; see `app.rag.sentences` and `app.rag.represent` for why not in the engine, nor in its
-payload any more). The dense ranking is two stages: the top
-`RESCORE` by the mean vector, re-ranked by their best sentence (MaxSim, here in numpy); it
-is fused with the BM25 ranking by a convex combination of their scaled scores
-(`represent.fuse`, weights `FUSION_WEIGHTS`). A point without sentence
-vectors (a shard made before them) keeps its mean vector's score; one made while they
-rode in the payload (`SV`, base64) is still read from there.
+applied by the engine); the sentence vectors are kept beside it (`SentenceStore`, int8; see
+`app.rag.sentences` and `app.rag.represent` for why neither in the engine nor its payload).
+The dense ranking is two stages: the top `RESCORE` by the mean vector, re-ranked by their
+best sentence (MaxSim, in numpy); it is fused with the BM25 ranking by a convex combination
+of their scaled scores (`represent.fuse`, `FUSION_WEIGHTS`). A point without sentence
+vectors keeps its mean vector's score; older shards' payload vectors (`SV`) are read.
 
 Dense vectors are stored as float16 (half the disk and page cache of float32; MiniLM's unit
 vectors lose nothing measurable in ranking). The engine maps its segment and WAL files into
@@ -187,7 +185,11 @@ class EdgeIndex:
                 raise IndexBusyError(collection or folder.name) from exc
             raise
         release_mapped_pages(folder)  # loading reads every segment file in
-        self._sentences = SentenceStore(store_path(folder))
+        try:
+            self.sentences = SentenceStore(store_path(folder))  # the passages' sentence vectors
+        except BaseException:
+            self._shard.close()
+            raise
         remove_stale_builds(folder)  # the shard is ours now: no other process builds it
         self._builder = Builder(self)
         with self._lock:
@@ -210,11 +212,6 @@ class EdgeIndex:
         and the swap (searches wait for the copy and the swap)."""
         return dict(self._builder.last_build)
 
-    @property
-    def sentences(self) -> SentenceStore:
-        """Where the passages' sentence vectors are kept."""
-        return self._sentences
-
     def wait_indexed(self, timeout: float | None = None) -> bool:
         """Wait until no build runs; False if `timeout` seconds passed first."""
         return self._builder.wait(timeout)
@@ -230,7 +227,7 @@ class EdgeIndex:
                 source, version = str(p.payload.get("source", "")), str(p.payload.get("hash", ""))
                 rows.append((p.id, source, version, pack(p.sentences)))
         with self._lock:
-            self._sentences.put(rows)
+            self.sentences.put(rows)
             self._shard.update(qe.UpdateOperation.upsert_points(batch))
             self._builder.note_upserted(p.id for p in points)
 
@@ -241,7 +238,7 @@ class EdgeIndex:
         if keep_hash is not None:
             must_not.append(qe.FieldCondition("hash", match=qe.MatchValue(keep_hash)))
         with self._lock:
-            self._sentences.delete(source, keep_hash=keep_hash)
+            self.sentences.delete(source, keep_hash=keep_hash)
             self._delete(qe.Filter(must=must, must_not=must_not))
 
     def delete_version(self, source: str, content_hash: str) -> None:
@@ -251,13 +248,12 @@ class EdgeIndex:
             qe.FieldCondition("hash", match=qe.MatchValue(content_hash)),
         ]
         with self._lock:
-            self._sentences.delete_version(source, content_hash)
+            self.sentences.delete_version(source, content_hash)
             self._delete(qe.Filter(must=must))
 
-    def _delete(self, flt: qe.Filter) -> None:
-        with self._lock:
-            self._shard.update(qe.UpdateOperation.delete_points_by_filter(flt))
-            self._builder.note_deleted(flt)
+    def _delete(self, flt: qe.Filter) -> None:  # with the write lock held
+        self._shard.update(qe.UpdateOperation.delete_points_by_filter(flt))
+        self._builder.note_deleted(flt)
 
     def search(
         self,
@@ -306,7 +302,7 @@ class EdgeIndex:
                 with_payload=[SV],
             )
         )
-        stored = self._sentences.get([str(p.id) for p in points])
+        stored = self.sentences.get([str(p.id) for p in points])
         rescored = []
         for p in points:
             packed = stored.get(str(p.id)) or (p.payload or {}).get(SV)
@@ -354,7 +350,7 @@ class EdgeIndex:
         """Make the writes durable; past the threshold, start building HNSW: in the
         background, or inside `bulk` waiting for the build to end."""
         with self._lock:
-            self._sentences.commit()  # first: a point the shard has durably has its row
+            self.sentences.commit()  # first: a point the shard has durably has its row
             self._shard.flush()
             release_mapped_pages(self.folder)
             self._builder.maybe_start()
@@ -391,7 +387,7 @@ class EdgeIndex:
             build.join()  # quick: its process is gone and it only tidies up
         with self._lock, self._read_lock:
             self._shard.close()
-            self._sentences.close()
+            self.sentences.close()
 
 
 def _shown(payload: dict[str, Any]) -> dict[str, Any]:

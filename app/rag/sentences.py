@@ -18,12 +18,14 @@ leftover of a delete cut short is never read: rows are looked up by the ids a se
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
-from collections.abc import Iterable
 from pathlib import Path
 
 _SUFFIX = ".sentences.sqlite"
+
+log = logging.getLogger(__name__)
 
 
 def store_path(folder: Path) -> Path:
@@ -48,20 +50,36 @@ class SentenceStore:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        # A rowid table: its leaves hold a 2.7 KB row whole, where a WITHOUT ROWID one sends
-        # it to overflow pages (100 lookups from 100k rows: 0.5 ms here, 2.2 ms that way).
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS sentences (id TEXT NOT NULL UNIQUE,"
-            " source TEXT NOT NULL, hash TEXT NOT NULL, data BLOB NOT NULL)"
-        )
-        self._db.execute("CREATE INDEX IF NOT EXISTS by_source ON sentences (source, hash)")
+        try:
+            self._db = self._connect()
+        except sqlite3.DatabaseError:
+            # A damaged store loses only the re-ranking: its passages keep their mean
+            # vector's score until their files are indexed again. Kept aside, not deleted.
+            log.warning(
+                "%s is damaged: moved aside; until the collection is indexed again its"
+                " passages are ranked by their passage vector alone",
+                path,
+            )
+            for extra in ("", "-wal", "-shm"):
+                old = path.with_name(path.name + extra)
+                if old.exists():
+                    old.replace(path.with_name(f"{path.name}.damaged{extra}"))
+            self._db = self._connect()
         self._open = False  # a write transaction is open, to be committed by `commit`
 
-    def put(self, rows: Iterable[tuple[str, str, str, bytes]]) -> None:
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            _prepare(db)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def put(self, rows: list[tuple[str, str, str, bytes]]) -> None:
         """(point id, source, hash, packed int8 vectors) rows; a known id is replaced."""
+        if not rows:
+            return
         with self._lock:
             self._begin()
             self._db.executemany("INSERT OR REPLACE INTO sentences VALUES (?, ?, ?, ?)", rows)
@@ -117,3 +135,15 @@ class SentenceStore:
         if not self._open:
             self._db.execute("BEGIN IMMEDIATE")
             self._open = True
+
+
+def _prepare(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    # A rowid table: its leaves hold a 2.7 KB row whole, where a WITHOUT ROWID one sends it
+    # to overflow pages (100 lookups from 100k rows: 0.5 ms here, 2.2 ms that way).
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS sentences (id TEXT NOT NULL UNIQUE,"
+        " source TEXT NOT NULL, hash TEXT NOT NULL, data BLOB NOT NULL)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS by_source ON sentences (source, hash)")

@@ -304,7 +304,7 @@ def one_size(
     shutil.rmtree(folder, ignore_errors=True)
     if steps > 1:
         out["in_steps"] = in_steps(home / f"s{n}", n, n // steps, words, make, texts, vectors)
-        out["in_steps"]["recall_at_10"] = recall(out["in_steps"].pop("ids"), truth)
+        out["in_steps"]["recall_at_10"] = mean_recall(out["in_steps"].pop("ids"), truth)
         if embed is not None:
             out["in_steps"]["hybrid_with_embedding"] = stepped_hybrid(
                 home / f"s{n}", texts, vectors, embed
@@ -364,7 +364,7 @@ def stepped_hybrid(
     return {"all_after_reopen": stats(ms, skip=0), "after_the_first_5": stats(ms)}
 
 
-def recall(found: list[list[str]], truth: list[list[str]]) -> float:
+def mean_recall(found: list[list[str]], truth: list[list[str]]) -> float:
     return round(
         statistics.mean(len(set(f) & set(w)) / len(w) for f, w in zip(found, truth, strict=True)), 3
     )

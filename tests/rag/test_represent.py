@@ -23,6 +23,7 @@ from app.rag.represent import (
     sentences,
     unpack,
 )
+from app.rag.sentences import store_path
 from app.rag.service import Documents
 
 
@@ -177,3 +178,28 @@ def test_sentences_in_an_older_shards_payload_still_rerank(
 
 def pack_base64(rows: list[list[float]]) -> str:
     return base64.b64encode(pack(rows)).decode("ascii")
+
+
+def test_a_damaged_sentence_store_is_set_aside(tmp_path: Path, embedder: SentenceEmbedder) -> None:
+    """A store that is not a database any more costs the re-ranking, not the collection."""
+    folder = tmp_path / "kb"
+    text = "The lamp is an LED unit. Compost is turned every fortnight."
+    vectors = embed_chunks(embedder, [chunk(text)])[0]
+    index = EdgeIndex(folder, 384)
+    index.upsert(
+        [IndexPoint(point_id("s", "h", 0), vectors.mean, text, {"source": "s"}, vectors.sentences)]
+    )
+    index.flush()
+    index.close()
+    store = store_path(folder)
+    store.write_bytes(b"not a database" * 100)
+    again = EdgeIndex(folder, 384)
+    try:
+        query = embedder.embed(["what kind of lamp"])[0]
+        hit = again.search(query, "lamp", 1, mode="dense")[0]
+        assert hit.payload["text"] == text
+        assert abs(hit.score - float(np.asarray(vectors.mean) @ np.asarray(query))) < 0.01
+        assert store.with_name(store.name + ".damaged").read_bytes().startswith(b"not a")
+        assert again.sentences.sources() == {}
+    finally:
+        again.close()
