@@ -29,7 +29,7 @@ between its renames, and starts the build again; `close()` stops a build. The co
 the shard's disk space while the build runs, and the build's process holds the pages of
 the copy's new points and of the segment it writes until `optimize()` returns (mapped
 page cache): one build of all 775k passages of 500 MB of text took 13 GB; in the ingest's
-steps of 50k the largest took 582 MB (BENCHMARKS.md, Memory).
+steps of 50k the largest took 593 MB (BENCHMARKS.md, Memory).
 
 The child is `python -m app.rag.hnsw <args>`; a frozen app (no `-m`) runs itself with
 `FROZEN_FLAG` first, and its entry point (`app/__main__.py`) calls `build_main`.

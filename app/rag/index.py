@@ -16,8 +16,8 @@ process's RSS (2.1 GB of 2.9 GB at 775k points); after each flush the pages of t
 are handed back (`release_mapped_pages`), the data stays in the files and the page cache,
 and pages come back on the next access. What stays is the engine's anonymous memory: ~0.9
 KB a point in the appendable segment (in-RAM BM25 index, id tracker, payload indexes), which
-holds only the points since the last HNSW build, less in built (cold) segments: 353 MB at
-775k points. Our Python side peaks at ~70 MB per ingest (tracemalloc).
+holds only the points since the last HNSW build, less in built (cold) segments; the whole
+ingest process peaked at 437 MB anonymous at 775k points (our Python side: ~70 MB).
 
 Search is exact until a collection is large, then by an HNSW graph on the passage vector,
 built in the background by a child process: `app.rag.hnsw`, with the figures and reasons.
