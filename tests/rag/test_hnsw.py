@@ -180,6 +180,10 @@ def test_build_in_background_then_search_by_hnsw(tmp_path: Path, gate: Path) -> 
     assert top(index, extra[11]) == points(extra[11:12], 3011)[0].id  # written during it
     assert top(index, moved) == points(rows[5:6], 5)[0].id  # rewritten during it
     assert all(h.payload["source"] != "s3" for h in index.search(rows[13].tolist(), "", 50))
+    # A file filter on the graph: only that file's points, the nearest of them first.
+    hits = index.search(rows[42].tolist(), "", 10, sources=["s2"], mode="dense")
+    assert hits[0].id == points(rows[42:43], 42)[0].id
+    assert len(hits) == 10 and {h.payload["source"] for h in hits} == {"s2"}
     assert top(index, rows[7], "token7", mode="hybrid") == points(rows[7:8], 7)[0].id
     index.close()
 
