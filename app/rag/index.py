@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,7 +132,7 @@ class Index(Protocol):
 
     def flush(self) -> None: ...
 
-    def bulk(self) -> AbstractContextManager[None]: ...
+    def bulk(self, waiting: Callable[[], None] | None = None) -> AbstractContextManager[None]: ...
 
     def close(self) -> None: ...
 
@@ -167,7 +167,8 @@ class EdgeIndex:
         self._lock = threading.RLock()
         self._read_lock = threading.RLock()
         self._closed = False
-        self._bulk = 0  # writers inside `bulk()`: no HNSW build starts while any is
+        self._bulk = 0  # writers inside `bulk()`: their flushes wait for a build
+        self._waiting: Callable[[], None] = lambda: None  # a `bulk` writer's, told of a wait
         config = shard_config(dim)
         undo_interrupted_swap(folder)
         try:
@@ -356,22 +357,25 @@ class EdgeIndex:
             self._builder.maybe_start()
             started = self._bulk > 0 and self._builder.build is not None
         if started:  # outside the lock: the build's swap takes it
+            self._waiting()
             self._builder.wait()
 
     @contextmanager
-    def bulk(self) -> Iterator[None]:
+    def bulk(self, waiting: Callable[[], None] | None = None) -> Iterator[None]:
         """A run of writes (an ingest): a flush that starts an HNSW build waits for it, so
         a long ingest builds in steps of the threshold, each indexing only the points
         since the last (`MAX_SEGMENTS`), with nothing written meanwhile to replay. Builds
         that ran beside the ingest (500 MB of text: 7.9 GB) or one after it (13 GB in its
-        process) took far more memory."""
+        process) took far more memory. `waiting` is called as such a wait begins."""
         with self._lock:
             self._bulk += 1
+            before, self._waiting = self._waiting, waiting or self._waiting
         try:
             yield
         finally:
             with self._lock:
                 self._bulk -= 1
+                self._waiting = before
                 if not self._bulk and not self._closed:
                     self._builder.maybe_start()
 

@@ -82,6 +82,7 @@ class Ingestor:
         self.embedder = embedder
         self.max_chunks = max_chunks
         self.batch = batch
+        self._indexing: Callable[[], None] = lambda: None  # tells of a wait for a build
 
     # recovery ---------------------------------------------------------------------------
 
@@ -110,9 +111,10 @@ class Ingestor:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> IngestReport:
-        """Add files and folders (see the module's docstring); an HNSW build the collection
-        needs starts when this ends, not while it writes."""
-        with self.index.bulk():
+        """Add files and folders (see the module's docstring). Past the HNSW threshold the
+        index builds its graph in steps meanwhile, and this waits for each (`Index.bulk`):
+        progress says so with the event "indexing"."""
+        with self.index.bulk(lambda: self._indexing()):
             return self._add(paths, progress, cancel)
 
     def _add(
@@ -140,6 +142,8 @@ class Ingestor:
                 state.eta_s = (total_bytes - done_bytes) * work_seconds / work_bytes
             if progress is not None:
                 progress(state)
+
+        self._indexing = lambda: tell("indexing")
 
         seen: set[str] = set()
         known: dict[str, Known] = {

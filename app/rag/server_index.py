@@ -24,7 +24,7 @@ calls in process; the tests use it, the app does not (it is slow past a few thou
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 from urllib.parse import urlsplit
@@ -377,8 +377,8 @@ class ServerIndex:
     def flush(self) -> None:
         """Nothing to do: every write waits for the server to apply it (`wait=True`)."""
 
-    def bulk(self) -> AbstractContextManager[None]:
-        """Nothing to hold back: the server builds its own indexes."""
+    def bulk(self, waiting: Callable[[], None] | None = None) -> AbstractContextManager[None]:
+        """Nothing to wait for: the server builds its own indexes."""
         return nullcontext()
 
     def close(self) -> None:

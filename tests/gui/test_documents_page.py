@@ -18,6 +18,7 @@ from app.rag.retrieve import Citation
 from app.ui.citations import CitationNotOpenableError, citation_url
 from app.ui.pages.collection_picker import CollectionPicker
 from app.ui.pages.documents import DocumentsPage
+from app.ui.pages.ingest_worker import describe_progress
 from app.ui.viewer import viewer_for
 from app.workbench import Workbench
 from tests.rag.pdfwriter import make_pdf
@@ -257,3 +258,12 @@ def test_errors_go_to_the_error_signal(qtbot: QtBot, page: DocumentsPage, tmp_pa
     for source in ("https://example.com/a.pdf", "relative/a.pdf", ""):
         with pytest.raises(CitationNotOpenableError):
             citation_url(source, 1)
+
+
+def test_progress_line_says_when_the_search_index_is_built() -> None:
+    """An ingest that waits for an HNSW step says so instead of showing a stalled file."""
+    waiting = Progress(files_done=3, files_total=10, current="/d/a.pdf", event="indexing")
+    assert describe_progress(waiting).endswith("building the search index")
+    assert "a.pdf" not in describe_progress(waiting)
+    working = Progress(files_done=3, files_total=10, current="/d/a.pdf", event="batch")
+    assert describe_progress(working).endswith("a.pdf")

@@ -112,11 +112,13 @@ def test_bulk_writes_build_in_steps(tmp_path: Path) -> None:
     folder = tmp_path / "kb"
     index = EdgeIndex(folder, DIM, hnsw_threshold=THRESHOLD)
     try:
-        with index.bulk():
-            with index.bulk():  # nested: the same
+        waits: list[bool] = []  # told, as each wait begins, whether a build runs
+        with index.bulk(lambda: waits.append(index.indexing)):
+            with index.bulk():  # nested: the same, the outer writer still told
                 index.upsert(points(vectors(THRESHOLD + 10)))
                 index.flush()
             assert not index.indexing
+            assert waits == [True]
             assert index.hnsw_points == THRESHOLD + 10
             assert index.last_build["replayed_points"] == 0
             first = graph_segments(folder)
@@ -127,6 +129,7 @@ def test_bulk_writes_build_in_steps(tmp_path: Path) -> None:
             index.upsert(points(vectors(10, seed=3), start=2 * THRESHOLD + 10))
             index.flush()  # below the threshold: stays exact
             assert not index.indexing
+            assert waits == [True, True]
         assert not index.indexing
         assert index.hnsw_points == 2 * THRESHOLD + 10
         assert index.count() == 2 * THRESHOLD + 20

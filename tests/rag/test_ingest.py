@@ -198,3 +198,24 @@ def test_reopen_and_search_real_document(carrel_home: Path, embedder: SentenceEm
     agree(docs, "ref")
     docs.close()
     store.close()
+
+
+def test_a_large_ingest_builds_hnsw_in_steps_and_says_so(
+    documents: Documents, tmp_path: Path
+) -> None:
+    folder = tmp_path / "big"
+    folder.mkdir()
+    for f in range(2):
+        paragraphs = [f"File {f} paragraph {i} on herons and kestrels. " * 30 for i in range(40)]
+        (folder / f"f{f}.txt").write_text("\n\n".join(paragraphs))
+    index = documents.index("steps", create=True)
+    assert isinstance(index, EdgeIndex)
+    index.hnsw_threshold = 20  # a step every 20 passages instead of 50k
+    events: list[str] = []  # the ingest reuses one Progress: keep each event as it comes
+    report = documents.add([folder], "steps", progress=lambda p: events.append(p.event))
+    assert report.count("indexed") == 2
+    assert "indexing" in events
+    assert not index.indexing  # each step was waited for: none left running
+    assert index.hnsw_points >= 20
+    agree(documents, "steps")
+    assert "heron" in documents.search("herons", "steps", k=1)[0].text

@@ -69,7 +69,9 @@ def describe_progress(p: Progress) -> str:
         parts.append(f"{p.rate:.1f} chunks/s")
     if p.eta_s is not None and p.event != "done":
         parts.append(f"ETA {_duration(p.eta_s)}")
-    if p.current and p.event not in ("done", ""):
+    if p.event == "indexing":
+        parts.append("building the search index")
+    elif p.current and p.event not in ("done", ""):
         parts.append(Path(p.current).name)
     return " · ".join(parts)
 
