@@ -61,6 +61,7 @@ from tests.bench.bench_rag import (
     _sentences,
     _uuid,
 )
+from tests.bench.bench_rag_hnsw_again import graphs
 
 DIM = 384
 TEXT_WORDS = 80  # words of text per passage (the chunker's passages run 150-200)
@@ -182,6 +183,14 @@ def dense_top10(index: EdgeIndex, vector: list[float], params: qe.SearchParams) 
     return [str(p.id) for p in points]
 
 
+def dense_runs(
+    index: EdgeIndex, vectors: list[list[float]], params: qe.SearchParams
+) -> tuple[list[list[str]], list[float]]:
+    """Each vector's dense top-10 ids, and each search's milliseconds."""
+    runs = [timed(lambda v=v: dense_top10(index, v, params)) for v in vectors]
+    return [ids for ids, _ in runs], [ms for _, ms in runs]
+
+
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     t = time.perf_counter()
     out = fn()
@@ -219,12 +228,7 @@ def one_size(
     index, rate = build(folder, n, words, make)
     out: dict[str, Any] = {"points": n, "upsert_points_per_s": round(rate), "rss_mb": rss_mb()}
 
-    exact_params = qe.SearchParams(exact=True)
-    truth, ms = [], []
-    for v in vectors:
-        ids, t = timed(lambda v=v: dense_top10(index, v, exact_params))
-        truth.append(ids)
-        ms.append(t)
+    truth, ms = dense_runs(index, vectors, qe.SearchParams(exact=True))
     out["exact_dense"] = stats(ms)
 
     hybrid_truth, ms = [], []
@@ -269,16 +273,8 @@ def one_size(
         index.search(v, "warm up", 10)
     out["hnsw_dense"] = {}
     for ef in efs:
-        params = qe.SearchParams(hnsw_ef=ef)
-        ms, recall = [], []
-        for v, want in zip(vectors, truth, strict=True):
-            ids, t = timed(lambda v=v, params=params: dense_top10(index, v, params))
-            ms.append(t)
-            recall.append(len(set(ids) & set(want)) / len(want))
-        out["hnsw_dense"][f"ef{ef}"] = {
-            **stats(ms),
-            "recall_at_10": round(statistics.mean(recall), 3),
-        }
+        found, ms = dense_runs(index, vectors, qe.SearchParams(hnsw_ef=ef))
+        out["hnsw_dense"][f"ef{ef}"] = {**stats(ms), "recall_at_10": mean_recall(found, truth)}
 
     ms, overlap, top1 = [], [], []
     for v, q, (score, want) in zip(vectors, texts, hybrid_truth, strict=True):
@@ -328,12 +324,7 @@ def in_steps(
     wall = time.perf_counter() - t
     for v in vectors[:3]:
         index.search(v, "warm up", 10)
-    params = qe.SearchParams(hnsw_ef=HNSW_EF)
-    ids, ms = [], []
-    for v in vectors:
-        found, t_ms = timed(lambda v=v: dense_top10(index, v, params))
-        ids.append(found)
-        ms.append(t_ms)
+    ids, ms = dense_runs(index, vectors, qe.SearchParams(hnsw_ef=HNSW_EF))
     hybrid = [
         timed(lambda v=v, q=q: index.search(v, q, 10))[1]
         for v, q in zip(vectors, texts, strict=True)
@@ -342,7 +333,7 @@ def in_steps(
         "step": step,
         "ingest_and_builds_s": round(wall, 1),
         "hnsw_points": index.hnsw_points,
-        "graph_segments": _graphs(folder),
+        "graph_segments": graphs(folder),
         f"dense_ef{HNSW_EF}": stats(ms),
         f"hybrid_ef{HNSW_EF}": stats(hybrid),
         "ids": ids,
@@ -367,13 +358,6 @@ def stepped_hybrid(
 def mean_recall(found: list[list[str]], truth: list[list[str]]) -> float:
     return round(
         statistics.mean(len(set(f) & set(w)) / len(w) for f, w in zip(found, truth, strict=True)), 3
-    )
-
-
-def _graphs(folder: Path) -> int:
-    return sum(
-        json.loads(m.read_text())["config"]["vector_data"]["dense"]["index"]["type"] == "hnsw"
-        for m in (folder / "segments").glob("*/segment.json")
     )
 
 
