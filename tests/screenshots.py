@@ -141,7 +141,7 @@ def shoot_viewer(parent: Any = None) -> None:
     from app.rag.loaders import load
     from app.rag.retrieve import Citation
     from app.ui.viewer import DocumentViewer, viewer_for
-    from tests.rag.pdfwriter import make_pdf
+    from tests.support.files import make_pdf
 
     app = QApplication.instance() or QApplication(sys.argv)
     manual, words = MANUAL, "general rule of thumb"

@@ -18,8 +18,9 @@ from app.privacy.ledger import Ledger
 from app.privacy.policy import PrivacyPolicy
 from app.store import Store
 from tests.conftest import GUARD
-from tests.privacy.conftest import API_KEY, Answers, endpoint_for, gate_with
-from tests.privacy.servers import RecordingProxy, free_port
+from tests.support.consent import Answers, endpoint_for, gate_with
+from tests.support.servers import REMOTE_API_KEY as API_KEY
+from tests.support.servers import RecordingProxy, free_port
 
 pytestmark = pytest.mark.slow
 

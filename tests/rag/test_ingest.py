@@ -15,8 +15,7 @@ from app.rag.index import EdgeIndex
 from app.rag.outcome import Progress
 from app.rag.service import Documents
 from app.store import Store
-from tests.rag.conftest import REAL_HTML, make_zip_bomb
-from tests.rag.pdfwriter import make_pdf
+from tests.support.files import REAL_HTML, make_pdf, make_zip_bomb
 
 
 def agree(docs: Documents, collection: str) -> None:

@@ -13,8 +13,7 @@ from app.rag.chunker import Chunker
 from app.rag.errors import DocumentTooLargeError, UnreadableDocumentError
 from app.rag.loaders import load
 from app.rag.loaders.text import load_text
-from tests.rag.conftest import REAL_HTML, REAL_PDF, make_zip_bomb
-from tests.rag.pdfwriter import make_pdf
+from tests.support.files import REAL_HTML, REAL_PDF, make_pdf, make_zip_bomb
 
 
 def texts(path: Path) -> str:

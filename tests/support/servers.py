@@ -1,4 +1,4 @@
-"""Real servers on loopback for the privacy tests: llama-cpp-python's OpenAI-compatible
+"""Real servers on loopback for the remote tests: llama-cpp-python's OpenAI-compatible
 server, and a recording proxy in front of it that keeps every request body it received."""
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+# The key the session's llama-cpp-python server expects (tests/conftest.py starts it).
+REMOTE_API_KEY = "sk-carrel-test-Zq81-SECRET-7c3d"
 HOP_HEADERS = {"connection", "transfer-encoding", "keep-alive", "content-length"}
 
 

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from app.library.download import DONE
 from app.ui.pages.models import ModelsPage
 from app.workbench import Workbench
-from tests.hubserver import FakeHub
+from tests.support.hub import FakeHub
 
 TIMEOUT_MS = 60_000
 REPO = "carrel-gui/Tiny-Smol-GGUF"

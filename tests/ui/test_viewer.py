@@ -18,9 +18,9 @@ from app.rag.retrieve import Citation
 from app.ui import viewer_text
 from app.ui.citations import CitationNotOpenableError
 from app.ui.viewer import DocumentViewer, viewer_for
-from tests.gui.conftest import open_window
-from tests.gui.test_documents_page import UrlCatcher
-from tests.rag.pdfwriter import make_pdf
+from tests.support.files import make_pdf
+from tests.ui.conftest import open_window
+from tests.ui.test_documents_page import UrlCatcher
 
 # Bringing an open viewer to the front asks the window system, which offscreen cannot.
 pytestmark = pytest.mark.qt_log_ignore(

@@ -21,6 +21,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+# The repositories the shared `hub` fixture (tests/support/fixtures.py) serves.
+SMOL_REPO = "carrel-test/SmolLM2-135M-Instruct-GGUF"
+SMOL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+GEMMA_REPO = "carrel-test/gemma-3-270m-it-GGUF"
+GEMMA_FILE = "gemma-3-270m-Q4_K_M.gguf"
+
 
 @dataclass
 class FakeRepo:

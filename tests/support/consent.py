@@ -1,27 +1,11 @@
-"""Fixtures of the privacy tests: a real OpenAI-compatible server and a recording proxy."""
+"""The person at the consent dialog, scripted (`Answers`), and a gate over a real ledger."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from app.privacy.gate import Consent, EgressGate, Preview
 from app.privacy.ledger import Ledger
 from app.privacy.policy import EndpointKind, PrivacyPolicy, RemoteEndpoint
 from app.store import Store
-from tests.conftest import REMOTE_API_KEY
-
-# The key the session's server (tests/conftest.py) expects.
-API_KEY = REMOTE_API_KEY
-
-
-@pytest.fixture
-def store(carrel_home: Path) -> Iterator[Store]:
-    s = Store(carrel_home / "data" / "carrel.sqlite3")
-    yield s
-    s.close()
 
 
 class Answers:

@@ -18,7 +18,7 @@ from app.privacy.policy import EndpointKind, load_policy, policy_file
 from app.ui.main_window import MainWindow
 from app.ui.pages.endpoints import KEY, ON
 from app.ui.pages.settings import SettingsDialog
-from tests.gui.conftest import PASSPHRASE, REMOTE_KEY, TIMEOUT_MS, open_window
+from tests.ui.conftest import PASSPHRASE, REMOTE_KEY, TIMEOUT_MS, open_window
 
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 

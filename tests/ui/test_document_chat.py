@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import MainWindow
 from app.ui.viewer import viewer_for
-from tests.gui.conftest import send
+from tests.ui.conftest import send
 
 
 def test_sources_listed_and_opened(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from app.ui.pages.documents import DocumentsPage
 from app.ui.pages.ingest_worker import describe_progress
 from app.ui.viewer import viewer_for
 from app.workbench import Workbench
-from tests.rag.pdfwriter import make_pdf
+from tests.support.files import make_pdf
 
 TIMEOUT_MS = 60_000
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from app.ui import launch
 from app.ui.main_window import MainWindow
-from tests.gui.conftest import TIMEOUT_MS, open_window, send
+from tests.ui.conftest import TIMEOUT_MS, open_window, send
 
 # The offscreen platform cannot pass size hints to a window manager and says so each time
 # a layout changes the window's minimum size; that is the platform, not the app.

@@ -15,9 +15,9 @@ from app.privacy.keys import Keys
 from app.privacy.policy import EndpointKind
 from app.ui.consent import ConsentDialog
 from app.ui.main_window import MainWindow
-from tests.gui.conftest import PASSPHRASE, REMOTE_KEY, TIMEOUT_MS, completions, open_window
-from tests.gui.test_settings import close_settings, open_settings, pick_route
-from tests.privacy.servers import RecordingProxy
+from tests.support.servers import RecordingProxy
+from tests.ui.conftest import PASSPHRASE, REMOTE_KEY, TIMEOUT_MS, completions, open_window
+from tests.ui.test_settings import close_settings, open_settings, pick_route
 
 pytestmark = [
     pytest.mark.qt_log_ignore("does not support propagateSizeHints"),
