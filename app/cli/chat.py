@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from app import netguard
 from app.cli.output import print_json
-from app.engine.backend import ChatMessage, Done, Token
+from app.engine.backend import Done, Token
+from app.prompt import ChatMessage
 from app.workbench import Workbench
 
 
@@ -25,7 +25,6 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    netguard.install()
     wb = Workbench.open()
     try:
         model = args.model or wb.settings.model.default

@@ -19,18 +19,12 @@ from typing import Any
 
 import psutil
 
-from app.engine.backend import (
-    ChatMessage,
-    Done,
-    Generation,
-    GenerationParams,
-    GenerationStats,
-    Token,
-)
+from app.engine.backend import Done, Generation, GenerationParams, GenerationStats, Token
 from app.errors import CarrelError, ContextExceededError, ModelLoadError, ModelTooLargeError
 from app.library.fit import available_ram, memory_need
 from app.library.registry import ModelInfo
 from app.library.verdict import FitEstimate, estimate_fit
+from app.prompt import ChatMessage
 
 log = logging.getLogger(__name__)
 

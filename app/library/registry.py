@@ -38,6 +38,11 @@ class ModelInfo:
     # Packaged models that must be assembled into the models folder before loading.
     prepare: Callable[[], Path] | None = field(default=None, repr=False, compare=False)
 
+    def describe(self) -> str:
+        """'Q4_1 · 94 MB · context 8,192 · licence apache-2.0'."""
+        text = f"{self.quant} · {self.size / 1e6:.0f} MB · context {self.context_length:,}"
+        return text + (f" · licence {self.license}" if self.license else "")
+
     def as_dict(self) -> dict[str, object]:
         return {
             "name": self.name,

@@ -1,4 +1,4 @@
-"""`Documents`: the document side of the Workbench — collections, ingest, search, answers.
+"""`Documents`: the document side of the Workbench — collections, ingest, search.
 
 The Workbench holds one; the CLI and the Documents page use it through the Workbench. It
 keeps each opened collection's index open (Qdrant Edge allows one process per shard) until
@@ -13,29 +13,32 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from app.citation import Citation
 from app.config import Paths
-from app.engine.backend import ChatMessage, Generation
-from app.rag.answer import ANSWER_SOURCES, Answer, answer
+from app.netguard import NetGuard
 from app.rag.embedder import Embedder, SentenceEmbedder
 from app.rag.errors import BadCollectionNameError, CollectionNotFoundError, EmbedderMismatchError
-from app.rag.index import EdgeIndex, Index, Mode
+from app.rag.index import Index, Mode
 from app.rag.ingest import (
     EMBED_BATCH,
     MAX_CHUNKS_PER_FILE,
     Ingestor,
+    IngestProgress,
     IngestReport,
     ProgressCallback,
 )
-from app.rag.records import CollectionRecord, FileRecord, Records
-from app.rag.retrieve import Citation, Retriever
+from app.rag.lease import ShardLease, Waiting
+from app.rag.records import CollectionRecord, CollectionSummary, DocumentRecords, FileRecord
+from app.rag.retrieve import Retriever
 from app.rag.sentences import remove_store
+from app.rag.shared_index import SharedIndex
 from app.store import Store
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 class Documents:
-    """Collections of documents on this machine: add, list, remove, search, ask."""
+    """Collections of documents on this machine: add, list, remove, search."""
 
     def __init__(
         self,
@@ -45,11 +48,14 @@ class Documents:
         *,
         max_chunks: int = MAX_CHUNKS_PER_FILE,
         server_key: Callable[[str], str | None] | None = None,
+        guard: NetGuard | None = None,
     ) -> None:
         self.paths = paths
+        # Opens the way to a collection's Qdrant server while a call to it runs.
+        self.guard = guard
         # The API key of a collection's Qdrant server, from the keyring (never a file).
         self.server_key = server_key
-        self.records = Records(store)
+        self.records = DocumentRecords(store)
         self.embedder: Embedder = embedder or SentenceEmbedder()
         self.max_chunks = max_chunks
         # Chunks embedded and upserted per step; cancel is checked between steps.
@@ -72,6 +78,10 @@ class Documents:
     def collections(self) -> list[CollectionRecord]:
         return self.records.collections()
 
+    def summaries(self) -> list[CollectionSummary]:
+        """Every collection with its file and passage counts (one query)."""
+        return self.records.summaries()
+
     def _check(self, name: str, *, create: bool) -> CollectionRecord:
         if not _NAME.match(name):
             raise BadCollectionNameError(name)
@@ -86,25 +96,36 @@ class Documents:
             raise EmbedderMismatchError(name, record.embedder, self.embedder.name)
         return record
 
-    def index(self, name: str, *, create: bool = False) -> Index:
-        """The collection's open index, after finishing any work a crash interrupted."""
+    def index(self, name: str, *, create: bool = False, waiting: Waiting | None = None) -> Index:
+        """The collection's open index, after finishing any work a crash interrupted.
+        While another Carrel process has the collection, this waits for it, telling
+        `waiting` for whom about once a second."""
         with self._lock:
             record = self._check(name, create=create)
             if name not in self._indexes:
-                index = self._open_index(record)
+                index = self._open_index(record, waiting)
                 self._indexes[name] = index
                 self._ingestor(name, index).reconcile()
-            return self._indexes[name]
+            index = self._indexes[name]
+            if waiting is not None and isinstance(index, SharedIndex):
+                index.waiting = waiting
+            return index
 
-    def _open_index(self, record: CollectionRecord) -> Index:
+    def _open_index(self, record: CollectionRecord, waiting: Waiting | None = None) -> Index:
         """The embedded shard, or the team's Qdrant server when the collection names one."""
         if not record.server_url:
-            return EdgeIndex(self.index_root / record.name, record.dim, record.name)
+            folder = self.index_root / record.name
+            return SharedIndex(folder, record.dim, record.name, waiting=waiting)
         from app.rag.server_index import ServerIndex
 
         key = self.server_key(record.name) if self.server_key else None
         return ServerIndex.connect(
-            record.server_url, record.dim, record.name, api_key=key, prefix=record.server_prefix
+            record.server_url,
+            record.dim,
+            record.name,
+            api_key=key,
+            prefix=record.server_prefix,
+            guard=self.guard,
         )
 
     def use_server(self, name: str, url: str, prefix: str = "carrel_") -> None:
@@ -136,8 +157,13 @@ class Documents:
             if index is not None:
                 index.close()
             self.records.drop_collection(name)
-            shutil.rmtree(self.index_root / name, ignore_errors=True)
-            remove_store(self.index_root / name)
+            lease = ShardLease(self.index_root, name)  # no other process has the files open
+            lease.acquire()
+            try:
+                shutil.rmtree(self.index_root / name, ignore_errors=True)
+                remove_store(self.index_root / name)
+            finally:
+                lease.release()
 
     # files ------------------------------------------------------------------------------
 
@@ -148,7 +174,19 @@ class Documents:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> IngestReport:
-        index = self.index(collection, create=True)
+        """Index files and folders into a collection (see `Ingestor.add`). A wait for
+        another Carrel process comes as progress with the event "waiting"."""
+
+        def waiting(line: str) -> None:
+            if progress is not None:
+                progress(IngestProgress(event="waiting", note=line))
+
+        if not _NAME.match(collection):
+            raise BadCollectionNameError(collection)
+        # The model loads now (seconds), before the collection is taken from a process
+        # that may be waiting for it (measured: a search waited 13 s without this).
+        self.embedder.embed([collection])
+        index = self.index(collection, create=True, waiting=waiting)
         return self._ingestor(collection, index).add(list(paths), progress, cancel)
 
     def files(self, collection: str | None = None) -> list[FileRecord]:
@@ -179,17 +217,13 @@ class Documents:
         k: int = 10,
         files: list[str] | None = None,
         mode: Mode = "hybrid",
+        waiting: Waiting | None = None,
     ) -> list[Citation]:
+        """The best `k` passages for `query` (see `index` for `waiting`). The query is
+        embedded first: loading the model takes seconds, which are not spent holding a
+        collection another process may be waiting for."""
         sources = [str(Path(f).expanduser().resolve()) for f in files] if files else None
-        retriever = Retriever(self.index(collection), self.embedder)
-        return retriever.search(query, k, sources=sources, mode=mode)
-
-    def ask(
-        self,
-        question: str,
-        collection: str,
-        complete: Callable[[list[ChatMessage]], Generation],
-        k: int = ANSWER_SOURCES,
-    ) -> Answer:
-        """Search, then have the model answer from the numbered passages."""
-        return answer(question, self.search(question, collection, k), complete)
+        dense = None if mode == "bm25" else self.embedder.embed([query])[0]
+        index = self.index(collection, waiting=waiting)
+        retriever = Retriever(index, self.embedder, collection)
+        return retriever.search(query, k, sources=sources, mode=mode, dense=dense)

@@ -11,12 +11,12 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
 
+from app.citation import Citation
 from app.engine.backend import Done
 from app.errors import NoModelLoadedError
+from app.library.listings import InstalledModel
 from app.library.registry import ModelInfo
 from app.ui.chat_view import reply_figures
-from app.ui.model_panel import describe
-from app.ui.pages.models_views import InstalledRow
 from app.ui.viewer import viewer_for
 from app.ui.window_frame import WindowFrame
 from app.ui.workers import GenerationWorker, TaskWorker, WorkerSet
@@ -109,7 +109,7 @@ class MainWindow(WindowFrame):
         self._sync_model_combo()
         self.models_listed.emit(models)
 
-    def _on_library_changed(self, rows: list[InstalledRow]) -> None:
+    def _on_library_changed(self, rows: list[InstalledModel]) -> None:
         if not self._closed:
             self.model_panel.set_models([row.info for row in rows])
             self._sync_model_combo()
@@ -148,7 +148,7 @@ class MainWindow(WindowFrame):
         loaded = self.wb.loaded_model
         if loaded is not None:
             self.status.model.setText(f"Model: {loaded.name}")
-            self.model_panel.info.setText(describe(loaded))
+            self.model_panel.info.setText(loaded.describe())
         else:
             self.status.model.setText("No model loaded")
             self.model_panel.info.setText("Pick a model to load it.")
@@ -287,16 +287,7 @@ class MainWindow(WindowFrame):
         if self._generation is not None:
             self._generation.cancel()
 
-    def _stored_citations(self) -> list[dict[str, object]]:
-        """The sources the reply just stored was given (a document-tied conversation)."""
-        if self._current is None:
-            return []
-        messages = self.wb.store.messages(self._current)
-        if not messages or messages[-1].role != "assistant":
-            return []
-        return list(messages[-1].stats.get("citations") or [])
-
-    def open_citation(self, citation: dict[str, object]) -> None:
+    def open_citation(self, citation: Citation) -> None:
         """Show a source under a reply in the built-in viewer, at its page."""
         with self._shown_errors():
             viewer_for(self).open_citation(citation)
@@ -306,7 +297,7 @@ class MainWindow(WindowFrame):
             return
         stats = done.stats
         figures = reply_figures(stats.as_dict())
-        citations = self._stored_citations()
+        citations = self._generation.citations if self._generation is not None else []
         self.chat.end_reply(done.text, figures, stats.stopped, stats.badge, citations)
         if stats.tokens_per_s > 0:
             self.status.set_speed(stats.tokens_per_s)

@@ -45,7 +45,7 @@ class WindowFrame(QMainWindow):
         self._painted = False
         self._settings: SettingsDialog | None = None
         self.consent = ConsentBridge(self)
-        workbench.privacy.gate.consent = self.consent
+        workbench.privacy.ask_with(self.consent)
         self.setWindowTitle("Carrel")
         self.resize(1180, 760)
         self._build()
@@ -209,7 +209,7 @@ class WindowFrame(QMainWindow):
         """Refuse any consent question still open (no worker is left waiting on it) and
         let go of the gate and the Settings dialog's workers."""
         self.consent.shutdown()
-        if self.wb.privacy.gate.consent is self.consent:
-            self.wb.privacy.gate.consent = None
+        if self.wb.privacy.consent is self.consent:
+            self.wb.privacy.ask_with(None)
         if self._settings is not None:
             self._settings.page.shutdown()

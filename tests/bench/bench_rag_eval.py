@@ -29,12 +29,12 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+from app.citation import Citation
 from app.config import Paths
 from app.rag.embedder import DEFAULT_DIM, DEFAULT_MODEL, SentenceEmbedder
 from app.rag.errors import EmbedderUnavailableError
 from app.rag.index import PREFETCH, SPARSE, EdgeIndex, Mode
 from app.rag.represent import fuse
-from app.rag.retrieve import Citation
 from app.rag.service import Documents
 from app.store import Store
 

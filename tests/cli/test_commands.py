@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.runners import carrel
+from tests.support.runners import carrel, cli, start_carrel
 
 
 def test_models_list_json() -> None:
@@ -72,3 +72,29 @@ def test_no_display_says_so_in_one_line() -> None:
     assert r.returncode == 2
     assert "no display" in r.stderr and "carrel chat" in r.stderr
     assert r.stderr.count("\n") == 1
+
+
+def test_an_unexpected_error_is_one_line_and_its_traceback_is_logged(
+    monkeypatch: pytest.MonkeyPatch, carrel_home: Path
+) -> None:
+    def broken(_args: object) -> int:
+        raise KeyError("catalog")  # a bug: no CarrelError says what to do about it
+
+    monkeypatch.setattr("app.cli.models.catalog", broken)
+    code, out, err = cli("models", "catalog")
+    log = carrel_home / "logs" / "carrel.log"
+    assert code == 1 and out == ""
+    assert err == f"carrel: Unexpected error (KeyError: 'catalog') — details in {log}\n"
+    logged = log.read_text(encoding="utf-8")
+    assert "Traceback" in logged and "KeyError: 'catalog'" in logged
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    """`carrel models catalog --json | head`: the pipe closes before the output is written."""
+    child = start_carrel("models", "catalog", "--json")
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()
+    err = child.stderr.read()
+    child.stderr.close()
+    assert child.wait(timeout=120) == 141
+    assert err == ""

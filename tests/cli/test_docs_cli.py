@@ -11,9 +11,10 @@ from tests.support.runners import cli
 
 
 def run(*argv: str) -> tuple[int, object]:
-    """(exit status, the printed JSON) of `carrel ARGV --json`."""
+    """(exit status, the printed JSON) of `carrel ARGV --json`; the error line when
+    nothing was printed."""
     code, out, err = cli(*argv)
-    return code, json.loads(out) if code == 0 else err
+    return code, json.loads(out) if out.strip() else err
 
 
 @pytest.mark.slow
@@ -49,3 +50,25 @@ def test_unknown_collection_is_one_line_and_status_1() -> None:
     code, err = run("docs", "list", "--collection", "nope", "--json")
     assert code == 1 and isinstance(err, str)
     assert err.startswith("carrel: No collection called 'nope'") and err.count("\n") == 1
+
+
+def test_add_says_not_found_and_fails_when_a_file_failed(tmp_path: Path) -> None:
+    good = tmp_path / "good.md"
+    good.write_text("# Kites\n\nA kite flies on a string.\n")
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    never = tmp_path / "never-made.pdf"
+    code, report = run("docs", "add", str(good), str(never), "--collection", "k", "--json")
+    assert code == 1 and isinstance(report, dict)  # a file failed: the status says so
+    by_name = {Path(f["source"]).name: f for f in report["files"]}
+    assert by_name["never-made.pdf"]["status"] == "failed"
+    assert by_name["never-made.pdf"]["reason"] == f"'{never}' not found."
+    assert by_name["good.md"]["status"] == "indexed"
+    # A failed file stays failed until it indexes: added again, it is read again.
+    run("docs", "add", str(empty), "--collection", "k", "--json")
+    code, again = run("docs", "add", str(empty), "--collection", "k", "--json")
+    assert code == 1 and isinstance(again, dict)
+    assert (again["failed"], again["unchanged"]) == (1, 0)
+    empty.write_text("Now it holds a line about kites.")
+    code, fixed = run("docs", "add", str(empty), "--collection", "k", "--json")
+    assert code == 0 and isinstance(fixed, dict) and fixed["indexed"] == 1

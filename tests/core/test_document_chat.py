@@ -1,11 +1,18 @@
 """A conversation tied to a collection answers from its passages and keeps the citations."""
 
+import json
 from pathlib import Path
 
 import pytest
 
 from app.engine.backend import Done
+from app.privacy.gate import Consent
+from app.privacy.keys import Keys
+from app.privacy.policy import EndpointKind
 from app.workbench import Workbench
+from tests.support.consent import Answers
+from tests.support.servers import REMOTE_API_KEY as API_KEY
+from tests.support.servers import RecordingProxy
 
 pytestmark = pytest.mark.slow
 
@@ -41,3 +48,41 @@ def test_plain_conversation_has_no_citations(workbench: Workbench) -> None:
     c = workbench.new_conversation()
     list(workbench.reply(c.id, "Hi", {"max_tokens": 4}))
     assert "citations" not in workbench.store.messages(c.id)[-1].stats
+
+
+def test_a_routed_request_carries_each_passage_once(
+    workbench: Workbench, tmp_path: Path, proxy: RecordingProxy
+) -> None:
+    """Remote first, tied to a collection: the request the endpoint receives holds each
+    retrieved passage exactly once (it held them twice: numbered in the question and
+    again in the system message)."""
+    notes = tmp_path / "harbour.md"
+    notes.write_text(
+        "# Harbour rules\n\nThe harbour master is Ingrid Solberg.\n\n"
+        "# Fuel\n\nDiesel is sold on the north pier only, from six until noon.\n"
+    )
+    workbench.documents.add([notes], "harbour")
+    privacy = workbench.privacy
+    privacy.add_endpoint("team", proxy.base_url, "smollm2", EndpointKind.SELF_HOSTED)
+    privacy.use_vault(True)
+    Keys.vault(Path(privacy.vault_path), "typed").set("team", API_KEY)
+    workbench.vault_passphrase = "typed"
+    privacy.set_enabled("team", True)
+    answers = Answers(Consent.ONCE)
+    privacy.ask_with(answers)
+    c = workbench.new_conversation()
+    params = {"collections": ["harbour"], "route": "remote-first", "remote": "team"}
+    workbench.store.update_conversation(c.id, params=params)
+
+    reply = workbench.reply(c.id, "Who is the harbour master?", {"max_tokens": 8, "seed": 1})
+    done = list(reply)[-1]
+    assert isinstance(done, Done) and done.stats.badge == "self-hosted"
+    [request] = [r for r in proxy.received if r.path.endswith("/chat/completions")]
+    sent = "\n".join(m["content"] for m in json.loads(request.body)["messages"])
+    assert reply.citations
+    for passage in reply.citations:
+        assert sent.count(passage.text) == 1, passage.text
+    # The person saw the same parts that left.
+    [preview] = answers.previews
+    labels = [p.label for p in preview.parts if p.label.startswith("passage")]
+    assert labels == [f"passage {c.n} · harbour" for c in reply.citations]

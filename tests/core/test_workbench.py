@@ -7,7 +7,13 @@ import pytest
 
 from app.engine.backend import Done, Token
 from app.errors import NoModelLoadedError, NotAGGUFError
+from app.privacy.errors import RemoteFailedError
+from app.privacy.gate import Consent
+from app.privacy.policy import EndpointKind
 from app.workbench import Workbench
+from tests.support.consent import Answers
+from tests.support.servers import REMOTE_API_KEY as API_KEY
+from tests.support.servers import RecordingProxy
 
 pytestmark = pytest.mark.slow
 
@@ -79,3 +85,21 @@ def test_failed_load_keeps_previous_model(workbench: Workbench, tmp_path: Path) 
     assert workbench.loaded_model is not None
     c = workbench.new_conversation()
     assert isinstance(list(workbench.reply(c.id, "Hi", {"max_tokens": 4}))[-1], Done)
+
+
+def test_a_new_key_is_used_by_the_next_reply(workbench: Workbench, proxy: RecordingProxy) -> None:
+    """The Workbench hears of a key change from the privacy service and builds the remote
+    again; no face has to tell it to forget anything."""
+    privacy = workbench.privacy
+    privacy.add_endpoint("team", proxy.base_url, "smollm2", EndpointKind.SELF_HOSTED)
+    privacy.set_enabled("team", True)
+    keys = privacy.unlock_vault("typed")
+    privacy.set_key("team", "sk-wrong-key-0000", keys)
+    privacy.ask_with(Answers(Consent.CONVERSATION))
+    c = workbench.new_conversation()
+    workbench.store.update_conversation(c.id, params={"route": "remote-first"})
+    with pytest.raises(RemoteFailedError, match="HTTP 401"):
+        list(workbench.reply(c.id, "Hello?", {"max_tokens": 4}, ask_remote=True))
+    privacy.set_key("team", API_KEY, keys)
+    done = list(workbench.reply(c.id, "Hello again?", {"max_tokens": 4}, ask_remote=True))[-1]
+    assert isinstance(done, Done) and done.stats.badge == "self-hosted"

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from app.engine.backend import ChatMessage, Done, GenerationParams, Token
+from app.engine.backend import Done, GenerationParams, Token
 from app.engine.llama import LlamaBackend, LoadOptions
 from app.errors import ContextExceededError, ModelLoadError, ModelTooLargeError
 from app.library.registry import ModelRegistry
+from app.prompt import ChatMessage
 
 pytestmark = pytest.mark.slow
 

@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from app.config import Paths
-from app.engine.backend import ChatMessage, Done, GenerationParams
-from app.engine.router import Route
+from app.engine.backend import Done, GenerationParams
+from app.engine.remote import RemoteBackend
+from app.engine.router import Route, Router
 from app.privacy.gate import Consent
 from app.privacy.service import Privacy
+from app.prompt import ChatMessage, Prompt
 from app.store import Store
 from tests.support import runners
 from tests.support.consent import Answers
@@ -114,14 +116,15 @@ def test_the_key_appears_nowhere_after_a_full_session(
     try:
         store = Store(carrel_home / "data" / "carrel.sqlite3")
         privacy = Privacy(Paths.default(), store, consent=Answers(Consent.CONVERSATION))
-        remote = privacy.remote("team", privacy.keys(PASSPHRASE))
-        router = privacy.router(None, Route.REMOTE_FIRST, remote)
+        endpoint = privacy.policy.endpoint("team")
+        remote = RemoteBackend(endpoint, privacy.gate, privacy.keys(PASSPHRASE).get("team"))
+        router = Router(None, remote, Route.REMOTE_FIRST)
         conv = store.create_conversation("keys")
         for question in ("Say hello to ada@example.org.", "And goodbye."):
             store.add_message(conv.id, "user", question)
             history = [ChatMessage("user", m.text) for m in store.messages(conv.id)]
             gen = router.stream(
-                history, GenerationParams(max_tokens=8, seed=1), conversation_id=conv.id
+                Prompt(history), GenerationParams(max_tokens=8, seed=1), conversation_id=conv.id
             )
             done = next(e for e in gen if isinstance(e, Done))
             assert gen.answered_by is not None and gen.answered_by.badge == "self-hosted"

@@ -12,7 +12,7 @@ from app.config import Paths
 from app.rag.embedder import SentenceEmbedder
 from app.rag.errors import CollectionNotFoundError, EmbedderMismatchError
 from app.rag.index import EdgeIndex
-from app.rag.outcome import Progress
+from app.rag.outcome import IngestProgress
 from app.rag.service import Documents
 from app.store import Store
 from tests.support.files import REAL_HTML, make_pdf, make_zip_bomb
@@ -37,7 +37,7 @@ def test_corpus_and_bad_inputs(documents: Documents, corpus: Path) -> None:
     (corpus / "blob.txt").write_bytes(os.urandom(2048))
     (corpus / "scan.pdf").write_bytes(make_pdf([None, None]))
     make_zip_bomb(corpus / "bomb.docx")
-    events: list[Progress] = []
+    events: list[IngestProgress] = []
     report = documents.add([corpus], "kb", progress=lambda p: events.append(p))
     by_name = {Path(f.source).name: f for f in report.files}
     assert {n for n, f in by_name.items() if f.status == "indexed"} == {
@@ -102,7 +102,7 @@ def test_file_deleted_while_ingesting_and_cancel(documents: Documents, tmp_path:
     for i in range(4):
         (folder / f"d{i}.md").write_text(f"# Doc {i}\n\nBody {i} " + "word " * 300)
 
-    def on_progress(p: Progress) -> None:
+    def on_progress(p: IngestProgress) -> None:
         # d1 goes while d0 is being embedded: the reader, one file ahead, must not have
         # read it yet.
         if p.event == "start" and p.current.endswith("d0.md"):
@@ -117,7 +117,7 @@ def test_file_deleted_while_ingesting_and_cancel(documents: Documents, tmp_path:
     cancel = threading.Event()
     (folder / "d0.md").write_text("# Changed\n\n" + "other " * 500)
 
-    def stop_on_batch(p: Progress) -> None:
+    def stop_on_batch(p: IngestProgress) -> None:
         if p.event == "batch":
             cancel.set()
 
@@ -154,7 +154,7 @@ def test_small_files_are_embedded_together(
         (folder / f"n{i:02}.txt").write_text(f"Note {i} now tells of fish {i}.")
     cancel = threading.Event()
 
-    def stop_on_batch(p: Progress) -> None:
+    def stop_on_batch(p: IngestProgress) -> None:
         if p.event == "batch":
             cancel.set()
 
@@ -210,7 +210,7 @@ def test_a_large_ingest_builds_hnsw_in_steps_and_says_so(
     index = documents.index("steps", create=True)
     assert isinstance(index, EdgeIndex)
     index.hnsw_threshold = 20  # a step every 20 passages instead of 50k
-    events: list[str] = []  # the ingest reuses one Progress: keep each event as it comes
+    events: list[str] = []  # the ingest reuses one progress object: keep each event
     report = documents.add([folder], "steps", progress=lambda p: events.append(p.event))
     assert report.count("indexed") == 2
     assert "indexing" in events

@@ -12,13 +12,12 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from app.citation import Citation
 from app.rag.embedder import SentenceEmbedder
-from app.rag.outcome import IngestReport, Progress
-from app.rag.retrieve import Citation
+from app.rag.outcome import IngestProgress, IngestReport
 from app.ui.citations import CitationNotOpenableError, citation_url
 from app.ui.pages.collection_picker import CollectionPicker
 from app.ui.pages.documents import DocumentsPage
-from app.ui.pages.ingest_worker import describe_progress
 from app.ui.viewer import viewer_for
 from app.workbench import Workbench
 from tests.support.files import make_pdf
@@ -136,11 +135,13 @@ def test_add_by_drop_states_search_open_and_remove(
     assert current is not None and current.text() == "atlas  (4 files)"
     assert "indexed" in page.ingest_bar.label.text()
 
-    # Adding the same folder again skips what has not changed.
+    # Adding the same folder again skips what has not changed; what failed is tried
+    # again, and stays failed until it indexes.
     with qtbot.waitSignal(page.ingest_finished, timeout=TIMEOUT_MS) as again:
         page.add_paths([folder])
-    assert again.args[0].count("unchanged") == 4
+    assert again.args[0].count("unchanged") == 3 and again.args[0].count("failed") == 1
     assert page.files.rows()[atlas][0] == "skipped (unchanged)"
+    assert page.files.rows()[broken][0] == "failed"
 
     with qtbot.waitSignal(page.searched, timeout=TIMEOUT_MS) as searched:
         page.search("How high is the Toubkal summit?")
@@ -187,7 +188,7 @@ def test_cancel_leaves_no_file_half_indexed(
     wb.documents.batch = 2  # many small steps, so cancel lands between batches
     create(qtbot, page, "long")
 
-    def embedding(p: Progress) -> bool:
+    def embedding(p: IngestProgress) -> bool:
         return p.event == "batch" and p.chunks > 0
 
     with qtbot.waitSignal(page.ingest_progress, timeout=TIMEOUT_MS, check_params_cb=embedding):
@@ -251,19 +252,10 @@ def test_errors_go_to_the_error_signal(qtbot: QtBot, page: DocumentsPage, tmp_pa
         page.create_collection("no/slashes")
     assert "cannot be a collection name" in bad_name.args[0]
 
-    gone = Citation(str(tmp_path / "moved.pdf"), 2, 2, "", 1.0, "text")
+    gone = Citation(str(tmp_path / "moved.pdf"), 2, 2, text="text")
     with qtbot.waitSignal(page.error, timeout=TIMEOUT_MS) as moved:
         page.open_hit(gone)
     assert "no longer there" in moved.args[0]
     for source in ("https://example.com/a.pdf", "relative/a.pdf", ""):
         with pytest.raises(CitationNotOpenableError):
             citation_url(source, 1)
-
-
-def test_progress_line_says_when_the_search_index_is_built() -> None:
-    """An ingest that waits for an HNSW step says so instead of showing a stalled file."""
-    waiting = Progress(files_done=3, files_total=10, current="/d/a.pdf", event="indexing")
-    assert describe_progress(waiting).endswith("building the search index")
-    assert "a.pdf" not in describe_progress(waiting)
-    working = Progress(files_done=3, files_total=10, current="/d/a.pdf", event="batch")
-    assert describe_progress(working).endswith("a.pdf")

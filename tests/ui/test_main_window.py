@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from app.logs import LogFile
 from app.ui import launch
 from app.ui.main_window import MainWindow
 from tests.ui.conftest import TIMEOUT_MS, open_window, send
@@ -179,7 +180,8 @@ def test_export_markdown_and_json(qtbot: QtBot, window: MainWindow, tmp_path: Pa
 def test_unexpected_exception_is_logged_and_shown(
     qtbot: QtBot, window: MainWindow, carrel_home: Path
 ) -> None:
-    log_file = launch.install_logging(window.wb.paths.logs_dir)
+    logs = LogFile(window.wb.paths.logs_dir)
+    log_file = logs.path
     saved = sys.excepthook
     try:
         launch.install_excepthook(window, log_file)
@@ -192,8 +194,10 @@ def test_unexpected_exception_is_logged_and_shown(
         import threading
 
         threading.excepthook = threading.__excepthook__
-        launch.remove_logging()
-    assert window.error_bar.message == f"Unexpected error — details in {log_file}"
+        logs.close()
+    assert window.error_bar.message == (
+        f"Unexpected error (ValueError: boom) — details in {log_file}"
+    )
     logged = log_file.read_text(encoding="utf-8")
     assert "Traceback" in logged and "ValueError: boom" in logged
     logging.getLogger().handlers  # noqa: B018 (the handler is gone)

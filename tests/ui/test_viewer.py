@@ -12,9 +12,9 @@ from PySide6.QtCore import QRect, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QImage
 from pytestqt.qtbot import QtBot
 
+from app.citation import Citation
 from app.rag.chunker import Chunker
 from app.rag.loaders import load
-from app.rag.retrieve import Citation
 from app.ui import viewer_text
 from app.ui.citations import CitationNotOpenableError
 from app.ui.viewer import DocumentViewer, viewer_for
@@ -47,7 +47,12 @@ def cite(path: Path, words: str) -> Citation:
     for chunk in Chunker().chunks(load(path)):
         if words in " ".join(chunk.text.split()):
             return Citation(
-                str(path), chunk.page, chunk.page_end, "", 1.0, chunk.text, chunk.start, chunk.end
+                str(path),
+                chunk.page,
+                chunk.page_end,
+                text=chunk.text,
+                start=chunk.start,
+                end=chunk.end,
             )
     raise AssertionError(f"no passage holds {words!r}")
 
@@ -143,7 +148,7 @@ def test_pdf_opens_at_the_cited_page_with_its_passage_marked(
     other = tmp_path / "short.pdf"
     other.write_bytes(make_pdf([["Only page.", *lines("one page")]]))
     with qtbot.waitSignal(viewer.page_shown) as shown_other:
-        viewer.open_citation({"source": str(other), "page": 1, "text": "Only page."})
+        viewer.open_citation(Citation(str(other), page=1, text="Only page."))
     assert shown_other.args == [1, 1] and viewer.page_box.text() == "Page 1 of 1"
     assert viewer.passage == "Only page."
     viewer.close()
@@ -173,11 +178,10 @@ def test_markdown_opens_with_the_passage_selected(
     assert "Staff" in view.toPlainText()  # headings are shown where they begin
     assert not viewer.page_box.isVisible() and not viewer.note.isVisible()  # no pages
 
-    # A source under a chat reply carries no offsets: its words find it.
+    # A source stored before offsets were kept carries none: its words find it.
+    old = {"source": str(notes), "page": None, "text": "A mooring costs 40 kroner a night."}
     with qtbot.waitSignal(viewer.document_shown):
-        viewer.open_citation(
-            {"source": str(notes), "page": None, "text": "A mooring costs 40 kroner a night."}
-        )
+        viewer.open_citation(Citation.from_record(old))
     assert view.textCursor().selectedText() == "A mooring costs 40 kroner a night."
 
 
@@ -208,7 +212,7 @@ def test_a_passage_not_on_the_page_opens_the_page_unmarked(
 ) -> None:
     pdf = atlas(tmp_path / "atlas.pdf")
     with qtbot.assertNotEmitted(viewer.problem), qtbot.waitSignal(viewer.page_shown) as shown:
-        viewer.open_citation({"source": str(pdf), "page": 2, "text": "Words that are nowhere."})
+        viewer.open_citation(Citation(str(pdf), page=2, text="Words that are nowhere."))
     assert shown.args == [2, 5] and viewer.marks_on_page() == [] and viewer.passage == ""
     assert not viewer.note.isVisible()
 
@@ -221,9 +225,9 @@ def test_a_gone_file_is_refused_and_the_viewer_keeps_what_it_shows(
         viewer.open_citation(cite(pdf, "Toubkal summit"))
     gone = tmp_path / "moved.md"
     with pytest.raises(CitationNotOpenableError, match="no longer there"):
-        viewer.open_citation({"source": str(gone), "page": None, "text": "anything"})
+        viewer.open_citation(Citation(str(gone), page=None, text="anything"))
     with pytest.raises(CitationNotOpenableError, match="not a file on this machine"):
-        viewer.open_citation({"source": "https://example.com/a.pdf", "page": 1})
+        viewer.open_citation(Citation("https://example.com/a.pdf", page=1))
     assert viewer.page_box.text() == "Page 3 of 5"
 
 
@@ -241,7 +245,7 @@ def test_an_unreadable_pdf_is_one_clear_line(
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(data)
     with qtbot.waitSignal(viewer.problem) as problem:
-        viewer.open_citation({"source": str(pdf), "page": 2, "text": "Secret page."})
+        viewer.open_citation(Citation(str(pdf), page=2, text="Secret page."))
     message = problem.args[0]
     assert message.startswith("'report.pdf' cannot be read") and says in message
     assert "\n" not in message and "Traceback" not in message
@@ -273,8 +277,9 @@ def test_a_source_under_a_reply_opens_in_the_windows_viewer(
 ) -> None:
     """The chat's source link, with no model needed: the reply is one the store gave back."""
     pdf = atlas(tmp_path / "atlas.pdf")
-    source = cite(pdf, "Toubkal summit").as_dict()  # what a stored reply keeps
-    gone = {"source": str(tmp_path / "moved.pdf"), "page": 2, "text": "anything"}
+    stored = cite(pdf, "Toubkal summit").numbered(1).to_record()  # what a stored reply keeps
+    source = Citation.from_record(stored)
+    gone = Citation(str(tmp_path / "moved.pdf"), 2, text="anything", n=2)
     window = open_window(qtbot, load=False)
     try:
         window.chat.add_reply("Toubkal is 4167 m high [1].", citations=[source, gone])
@@ -303,7 +308,7 @@ def test_offsets_pick_the_cited_one_of_two_same_passages(
     assert len(chunks) == 2
     winter = chunks[1]
     citation = Citation(
-        str(notes), None, None, "Winter", 1.0, winter.text, winter.start, winter.end
+        str(notes), heading="Winter", text=winter.text, start=winter.start, end=winter.end
     )
     with qtbot.waitSignal(viewer.document_shown):
         viewer.open_citation(citation)
@@ -313,7 +318,7 @@ def test_offsets_pick_the_cited_one_of_two_same_passages(
     assert cursor.selectionStart() == shown.rindex(rule) > shown.index(rule)
     # Without offsets, the first one is the best guess.
     with qtbot.waitSignal(viewer.document_shown):
-        viewer.open_citation({"source": str(notes), "text": rule})
+        viewer.open_citation(Citation(str(notes), text=rule))
     assert viewer.text_view.textCursor().selectionStart() == shown.index(rule)
 
 
@@ -325,11 +330,11 @@ def test_a_pdf_passage_is_marked_where_its_offset_says(
     pdf.write_bytes(make_pdf([["The tide rises twice a day at the harbour mouth."] * 45]))
     second = list(Chunker().chunks(load(pdf)))[1]
     assert second.page == 1 and second.start > 0
-    citation = Citation(str(pdf), 1, 1, "", 1.0, second.text, second.start, second.end)
+    citation = Citation(str(pdf), 1, 1, text=second.text, start=second.start, end=second.end)
     with qtbot.waitSignal(viewer.page_shown):
         viewer.open_citation(citation)
     by_offset = viewer.marks_on_page()[0].top()
     with qtbot.waitSignal(viewer.page_shown):
-        viewer.open_citation({"source": str(pdf), "page": 1, "text": second.text})
+        viewer.open_citation(Citation(str(pdf), page=1, text=second.text))
     by_words = viewer.marks_on_page()[0].top()  # the first place its words fit
     assert by_offset > by_words
