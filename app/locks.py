@@ -36,7 +36,7 @@ class FileLock:
 
     def try_acquire(self, holder: Mapping[str, str] | None = None) -> bool:
         """Take the lock if it is free; `holder` (what it is for) is written, with the
-        process id, for the others."""
+        process id, for the others (None: what the last holder wrote stays)."""
         if self._fd is not None:
             return True
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,7 +45,8 @@ class FileLock:
             os.close(fd)
             return False
         self._fd = fd
-        self.describe(holder or {})
+        if holder is not None:
+            self.describe(holder)
         return True
 
     def acquire(

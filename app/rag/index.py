@@ -328,7 +328,9 @@ class EdgeIndex:
                 if not self._bulk and not self._closed:
                     self._builder.maybe_start()
 
-    def offer_turn(self, waiting: Callable[[str], None] | None = None) -> None:
+    def offer_turn(
+        self, waiting: Callable[[str], None] | None = None, *, mid_add: bool = False
+    ) -> None:
         """No write is half done: a shard shared between processes may change hands now
         (`app.rag.shared_index`); this one is this process's alone."""
 

@@ -75,6 +75,7 @@ class Ingestor:
         self.batch = batch
         self._indexing: Callable[[], None] = lambda: None  # tells of a wait for a build
         self._settled = (0, 0)  # files settled (recorded) of those found, for a full disk
+        self._waiting: Callable[[str], None] | None = None  # tells of a wait for a turn
 
     # recovery ---------------------------------------------------------------------------
 
@@ -152,6 +153,8 @@ class Ingestor:
         def waiting(line: str) -> None:
             state.note = line
             tell("waiting")
+
+        self._waiting = waiting
 
         seen: set[str] = set()
         # A file that failed is read again, whatever its size and date: it stays failed
@@ -305,6 +308,7 @@ class Ingestor:
             )
             state.chunks += len(part)
             tell("batch")
+            self.index.offer_turn(self._waiting, mid_add=True)  # to a reader only
         del passages
         counts = [len(p.item.chunks) for p in group]
         for p in group:

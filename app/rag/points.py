@@ -67,10 +67,12 @@ class Index(Protocol):
 
     def bulk(self, waiting: Callable[[], None] | None = None) -> AbstractContextManager[None]: ...
 
-    def offer_turn(self, waiting: Callable[[str], None] | None = None) -> None:
-        """Called between two steps of a run of writes, when none is half done: another
-        process waiting for the collection may have it now (`waiting` is told while this
-        one waits to have it back)."""
+    def offer_turn(
+        self, waiting: Callable[[str], None] | None = None, *, mid_add: bool = False
+    ) -> None:
+        """Called between two groups of an add (nothing half written), or after a batch of
+        one (`mid_add`, for a process that only reads): another process waiting for the
+        collection may have it now (`waiting` is told while this one waits for it back)."""
 
     def close(self) -> None: ...
 

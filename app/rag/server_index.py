@@ -380,7 +380,9 @@ class ServerIndex:
         """Nothing to wait for: the server builds its own indexes."""
         return nullcontext()
 
-    def offer_turn(self, waiting: Callable[[str], None] | None = None) -> None:
+    def offer_turn(
+        self, waiting: Callable[[str], None] | None = None, *, mid_add: bool = False
+    ) -> None:
         """Nothing to hand over: the server serves every process at once."""
 
     def close(self) -> None:

@@ -96,26 +96,37 @@ class Documents:
             raise EmbedderMismatchError(name, record.embedder, self.embedder.name)
         return record
 
-    def index(self, name: str, *, create: bool = False, waiting: Waiting | None = None) -> Index:
+    def index(
+        self,
+        name: str,
+        *,
+        create: bool = False,
+        waiting: Waiting | None = None,
+        reading: bool = False,
+    ) -> Index:
         """The collection's open index, after finishing any work a crash interrupted.
-        While another Carrel process has the collection, this waits for it, telling
-        `waiting` for whom about once a second."""
+        While another Carrel process has the collection, this waits for it (as a process
+        that only reads, with `reading`), telling `waiting` for whom once a second."""
         with self._lock:
             record = self._check(name, create=create)
             if name not in self._indexes:
-                index = self._open_index(record, waiting)
+                index = self._open_index(record, waiting, reading)
                 self._indexes[name] = index
-                self._ingestor(name, index).reconcile()
+                if not (isinstance(index, SharedIndex) and index.others_waiting()):
+                    # Pending work of a process waiting for its turn is not a crash's.
+                    self._ingestor(name, index).reconcile()
             index = self._indexes[name]
             if waiting is not None and isinstance(index, SharedIndex):
                 index.waiting = waiting
             return index
 
-    def _open_index(self, record: CollectionRecord, waiting: Waiting | None = None) -> Index:
+    def _open_index(
+        self, record: CollectionRecord, waiting: Waiting | None = None, reading: bool = False
+    ) -> Index:
         """The embedded shard, or the team's Qdrant server when the collection names one."""
         if not record.server_url:
             folder = self.index_root / record.name
-            return SharedIndex(folder, record.dim, record.name, waiting=waiting)
+            return SharedIndex(folder, record.dim, record.name, waiting=waiting, reading=reading)
         from app.rag.server_index import ServerIndex
 
         key = self.server_key(record.name) if self.server_key else None
@@ -185,7 +196,9 @@ class Documents:
             raise BadCollectionNameError(collection)
         # The model loads now (seconds), before the collection is taken from a process
         # that may be waiting for it (measured: a search waited 13 s without this).
-        self.embedder.embed([collection])
+        load = getattr(self.embedder, "load", None)
+        if callable(load):
+            load()
         index = self.index(collection, create=True, waiting=waiting)
         return self._ingestor(collection, index).add(list(paths), progress, cancel)
 
@@ -224,6 +237,6 @@ class Documents:
         collection another process may be waiting for."""
         sources = [str(Path(f).expanduser().resolve()) for f in files] if files else None
         dense = None if mode == "bm25" else self.embedder.embed([query])[0]
-        index = self.index(collection, waiting=waiting)
+        index = self.index(collection, waiting=waiting, reading=True)
         retriever = Retriever(index, self.embedder, collection)
         return retriever.search(query, k, sources=sources, mode=mode, dense=dense)

@@ -3,12 +3,13 @@ of one machine (two windows, a window and a shell) and kept off a full disk.
 
 Sharing. Only the process holding the collection's lease (`app.rag.lease`) touches its
 files. Another process that wants the collection waits, saying for whom, instead of being
-refused; the holder hands the shard over as soon as it can: at once when it is idle (a
-watcher thread sees the waiter), and during an ingest between two groups of files, when no
-write is half done (`offer_turn`, called by the ingest), taking it back afterwards. The
-waiter then reads the last committed state (every group is flushed before a turn is
-offered), or writes its own files between the holder's groups. A wait lasts about one
-group of the holder's ingest (BENCHMARKS.md, Issue 14).
+refused; the holder hands the shard over as soon as it can (`offer_turn`, called by the
+ingest), taking it back afterwards: at once when it is idle (a watcher thread sees the
+waiter); during an ingest, to a process that only reads after any batch of passages (it
+sees the files recorded so far and the first passages of the one being added), to one
+that writes between two groups of files, when no add is half done. A search's wait is
+then about one batch of the ingest, a second add's about one group (BENCHMARKS.md, Issue
+14).
 
 Disk. Before the engine opens or grows the shard, the free space it may need is checked
 (`app.disk`: the sparse vector chunks it fills in plus `WRITE_MARGIN` for a write), so a
@@ -52,15 +53,17 @@ class SharedIndex(EdgeIndex):
         collection: str,
         *,
         waiting: Waiting | None = None,
+        reading: bool = False,
         **options: Any,
     ) -> None:
+        """`reading`: this first opening only reads (see the module)."""
         self.waiting = waiting
         self._lease = ShardLease(folder.parent, collection)
         self._turn = threading.Condition()  # guards `_users` and `_aside`
         self._users = 0  # calls under way in this process
         self._aside = False  # the files are closed and the lease is another's
         self._stop = threading.Event()
-        self._lease.acquire(waiting)
+        self._lease.acquire(waiting, reading=reading)
         try:
             super().__init__(folder, dim, collection, **options)
         except BaseException:
@@ -81,12 +84,22 @@ class SharedIndex(EdgeIndex):
         need = disk.holes(self.folder, CHUNKS) + WRITE_MARGIN + points * 8_000
         disk.require(self.folder.parent, need)
 
+    def others_waiting(self) -> bool:
+        """Whether another process waits for the collection (it may be in the middle of an
+        add: what its records say is pending is not to be undone)."""
+        return self._lease.wanted()
+
     @contextmanager
-    def _using(self) -> Iterator[None]:
-        """One call on the shard: taken back first if it was handed over."""
+    def _using(self, *, reading: bool = False) -> Iterator[None]:
+        """One call on the shard: taken back first if it was handed over, and taken again
+        as a writer for a write if it was had as a reader in another's add."""
         with self._turn:
+            if not self._aside and not reading and self._lease.mid_add:
+                self._close_files()
+                self._lease.release()
+                self._aside = True
             if self._aside:
-                self._lease.acquire(self.waiting)
+                self._lease.acquire(self.waiting, reading=reading)
                 try:
                     self._open_files(create=False)
                 except BaseException:
@@ -108,10 +121,13 @@ class SharedIndex(EdgeIndex):
 
     # handing over ----------------------------------------------------------------------
 
-    def offer_turn(self, waiting: Callable[[str], None] | None = None) -> None:
-        """Between two groups of an ingest (nothing half written): if another process
-        waits for the collection, let it have it, then take it back."""
-        if not self._lease.wanted():
+    def offer_turn(
+        self, waiting: Callable[[str], None] | None = None, *, mid_add: bool = False
+    ) -> None:
+        """If another process waits for the collection, let it have it, then take it back:
+        between two groups of an ingest (nothing half written), or, `mid_add`, after a
+        batch of an add, to a process that only reads."""
+        if not self._lease.wanted(readers_only=mid_add):
             return
         with self._turn:
             while self._users:
@@ -119,7 +135,7 @@ class SharedIndex(EdgeIndex):
             if self._aside or self.indexing:
                 return
             self._close_files()
-            self._lease.hand_over(waiting or self.waiting)
+            self._lease.hand_over(waiting or self.waiting, mid_add=mid_add)
             self._open_files(create=False)
 
     def _watch(self) -> None:
@@ -158,15 +174,15 @@ class SharedIndex(EdgeIndex):
         sources: list[str] | None = None,
         mode: Mode = "hybrid",
     ) -> list[Hit]:
-        with self._using():
+        with self._using(reading=True):
             return super().search(dense, text, k, sources, mode)
 
     def sources(self) -> dict[tuple[str, str], int]:
-        with self._using():
+        with self._using(reading=True):
             return super().sources()
 
     def count(self) -> int:
-        with self._using():
+        with self._using(reading=True):
             return super().count()
 
     def flush(self) -> None:

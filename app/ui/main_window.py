@@ -92,7 +92,9 @@ class MainWindow(WindowFrame):
     # start-up ----------------------------------------------------------------------------
 
     def start(self, load_default: bool = True) -> None:
-        """List the models and load the default one, both off the GUI thread."""
+        """List the models and load the default one, both off the GUI thread; the message
+        box has the keyboard focus."""
+        self.prompt.setFocus()
         lister = TaskWorker(self.wb.models, self.log_file)
         lister.result.connect(self._on_models_listed)
         lister.failed.connect(self.show_error)

@@ -53,17 +53,21 @@ def test_a_cancelled_wait_leaves_the_other_download_alone(
     """Stopping the waiting one (Ctrl-C) neither deletes nor touches the first's part."""
     hub.throttle = THROTTLE
     env = {"CARREL_HOME": str(carrel_home), "HF_ENDPOINT": hub.url}
-    first = start_carrel("models", "download", SMOL_REPO, SMOL_FILE, env=env)
-    wait_until(lambda: hub.bytes_served(SMOL_FILE) > 0)
     part = carrel_home / "models" / f"{SMOL_FILE}.part"
-    with start_carrel("models", "download", SMOL_REPO, SMOL_FILE, env=env) as second:
-        err2 = Output(second.stderr)  # type: ignore[arg-type]
-        assert err2.wait_for("another Carrel process is downloading"), err2.text
-        second.send_signal(signal.SIGINT)
-        assert second.wait(timeout=120) == 130
-        err2.rest()
-    assert part.exists()  # still the first's, still growing
-    hub.throttle = None
-    first.communicate(timeout=300)
+    with start_carrel("models", "download", SMOL_REPO, SMOL_FILE, env=env) as first:
+        try:
+            wait_until(lambda: hub.bytes_served(SMOL_FILE) > 0)
+            with start_carrel("models", "download", SMOL_REPO, SMOL_FILE, env=env) as second:
+                err2 = Output(second.stderr)  # type: ignore[arg-type]
+                assert err2.wait_for("another Carrel process is downloading"), err2.text
+                second.send_signal(signal.SIGINT)
+                assert second.wait(timeout=120) == 130
+                err2.rest()
+            assert part.exists()  # still the first's, still growing
+            hub.throttle = None
+            first.communicate(timeout=300)
+        finally:
+            if first.poll() is None:
+                first.kill()
     assert first.returncode == 0
     assert (carrel_home / "models" / SMOL_FILE).read_bytes() == smollm_path.read_bytes()

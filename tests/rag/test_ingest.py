@@ -93,7 +93,10 @@ def test_reingest_change_delete_and_remove(documents: Documents, tmp_path: Path)
     documents.drop("c")
     with pytest.raises(CollectionNotFoundError):
         documents.files("c")
-    assert sorted(p.name for p in documents.index_root.iterdir()) == []  # shard and store gone
+    # Shard and store gone; the collection's lock file stays (another process may be
+    # waiting on it: deleting it would let two processes think they hold the collection).
+    left = sorted(p.name for p in documents.index_root.iterdir())
+    assert left == [".lock-c"]
 
 
 def test_file_deleted_while_ingesting_and_cancel(documents: Documents, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -36,7 +37,9 @@ def carrel(
 
 
 def start_carrel(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    """`python -m app ARGS` started, not waited for (stdout and stderr piped)."""
+    """`python -m app ARGS` started, not waited for (stdout and stderr piped). Ctrl-C
+    (SIGINT) reaches it as it would from a terminal, even when the test run itself was
+    started in the background, which ignores it."""
     return subprocess.Popen(
         [sys.executable, "-m", "app", *args],
         stdout=subprocess.PIPE,
@@ -44,6 +47,7 @@ def start_carrel(*args: str, env: dict[str, str] | None = None) -> subprocess.Po
         text=True,
         cwd=ROOT,
         env={**os.environ, **(env or {})},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.logs import LogFile
@@ -203,3 +204,10 @@ def test_unexpected_exception_is_logged_and_shown(
     logging.getLogger().handlers  # noqa: B018 (the handler is gone)
     done = send(qtbot, window, "Still there?")
     assert done is not None
+
+
+def test_the_message_box_has_the_focus_at_start(qtbot: QtBot, carrel_home: Path) -> None:
+    window = open_window(qtbot, load=False)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.prompt)
+    window.close()
