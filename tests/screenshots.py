@@ -155,7 +155,7 @@ def shoot_viewer(parent: Any = None) -> None:
         words = "Toubkal summit"
     chunk = next(c for c in Chunker().chunks(load(manual)) if words in " ".join(c.text.split()))
     citation = Citation(
-        str(manual), chunk.page, chunk.page_end, "", 1.0, chunk.text, chunk.start, chunk.end
+        str(manual), chunk.page, chunk.page_end, text=chunk.text, start=chunk.start, end=chunk.end
     )
     viewer = viewer_for(parent) if parent is not None else DocumentViewer()
     viewer.resize(900, 1000)

@@ -129,7 +129,7 @@ def fusion_candidates(
 
     def cite(key: str) -> Citation:
         p = payloads[key]
-        return Citation(str(p["source"]), p.get("page"), p.get("page_end"), "", 0.0, "")
+        return Citation(str(p["source"]), p.get("page"), p.get("page_end"))
 
     def rrf(k: int, weights: tuple[float, float]) -> Fusion:
         def fused(semantic: Ranking, keyword: Ranking) -> list[str]:
