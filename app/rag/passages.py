@@ -1,0 +1,72 @@
+"""How a passage becomes dense vectors in one pass of the model ("late" representation).
+
+`represent` embeds every sentence of a passage on its own and takes their mean as the
+passage vector. Each sentence is then a short sequence of its own, with its own special
+tokens and the heading line repeated in front of it, so a passage costs the model ~1.3x
+its own length in tokens and ~7 calls' worth of per-sequence work. Here the passage
+(heading line and text) goes through the model once: its vector is the usual mean of all
+its tokens, and each sentence's vector is the mean of that sentence's tokens out of the
+same pass ("late chunking", Günther et al. 2024): the tokens have seen the whole passage,
+so a sentence keeps its context. The index stores and uses them exactly as before (the
+first stage on the passage vector, re-ranked by the best sentence).
+
+A passage longer than the model's limit (256 word pieces for MiniLM) loses its tail in
+the single pass; the sentences cut off are embedded on their own, as `represent` does.
+Embedders without `embed_spans` (a GGUF model run by llama.cpp) get one vector per
+passage and no sentence vectors.
+
+Which representation a collection was built with is recorded with it
+(`REPRESENTATIONS`); searches read either the same way, so older collections keep working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from app.rag.chunker import Chunk
+from app.rag.embedder import Embedder
+from app.rag.represent import Vectors, embed_chunks, heading_line, sentence_spans
+
+# "sentences": every sentence embedded on its own (until issue 16); "late": one pass per
+# passage, sentences pooled from it; "passage": one vector per passage, no sentences.
+REPRESENTATIONS = ("late", "sentences", "passage")
+DEFAULT_REPRESENTATION = "late"
+
+
+def embed(embedder: Embedder, chunks: Sequence[Chunk], how: str) -> list[Vectors]:
+    """The dense vectors of `chunks` as representation `how` makes them."""
+    if how == "sentences":
+        return embed_chunks(embedder, chunks)
+    spans_of: Any = getattr(embedder, "embed_spans", None)
+    if how == "passage" or spans_of is None:
+        texts = [heading_line(c) + c.text for c in chunks]
+        return [Vectors(v, []) for v in embedder.embed(texts)]
+    return _late(embedder, spans_of, chunks)
+
+
+def _late(embedder: Embedder, spans_of: Any, chunks: Sequence[Chunk]) -> list[Vectors]:
+    texts, spans = [], []
+    for c in chunks:
+        head = heading_line(c)
+        texts.append(head + c.text)
+        spans.append([(a + len(head), b + len(head)) for a, b in sentence_spans(c.text)])
+    results = spans_of(texts, spans)
+    # Sentences past the model's limit: embedded on their own, all in one call.
+    missing = [
+        (i, j, heading_line(c) + texts[i][a:b])
+        for i, c in enumerate(chunks)
+        for j, (a, b) in enumerate(spans[i])
+        if results[i][1][j] is None
+    ]
+    extra = embedder.embed([text for _, _, text in missing]) if missing else []
+    filled: dict[tuple[int, int], list[float]] = {
+        (i, j): v for (i, j, _), v in zip(missing, extra, strict=True)
+    }
+    out = []
+    for i, (whole, parts) in enumerate(results):
+        rows = [p.tolist() if p is not None else filled[(i, j)] for j, p in enumerate(parts)]
+        out.append(Vectors(np.asarray(whole, dtype=np.float32).tolist(), rows))
+    return out
