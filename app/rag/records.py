@@ -150,6 +150,16 @@ class Records:
                 (name, embedder, dim, time.time(), representation, revision),
             )
 
+    def set_embedder(
+        self, name: str, embedder: str, dim: int, revision: str, representation: str
+    ) -> None:
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE doc_collections SET embedder = ?, dim = ?, revision = ?,"
+                " representation = ? WHERE name = ?",
+                (embedder, dim, revision, representation, name),
+            )
+
     def set_reranker(self, name: str, reranker: str) -> None:
         with self.store.transaction() as db:
             db.execute("UPDATE doc_collections SET reranker = ? WHERE name = ?", (reranker, name))
