@@ -112,6 +112,8 @@ class Documents:
     def embedder_of(self, name: str) -> Embedder:
         """The embedder collection `name` was indexed with (its queries need the same)."""
         record = self._check(name, create=False)
+        if record.embedder == self.embedder.name and record.dim == self.embedder.dim:
+            return self.embedder
         try:
             embedder = self.models.embedder(record.embedder)
         except EmbedderUnavailableError as exc:
