@@ -149,12 +149,19 @@ def save_tiny_cross_encoder(folder: Path, seed: int = 0) -> Path:
 
 def bert_to_gguf(folder: Path, out: Path, pooling: str = "mean") -> Path:
     """Write the BERT in transformers `folder` as an f32 GGUF with `pooling` (mean, cls,
-    or rank for a model with a classification head)."""
+    or rank; a model without a classification head gets a random one for rank, which
+    makes a reranker of the right size and cost but no judgement, for benchmarks)."""
     import gguf
+    import numpy as np
     from safetensors.numpy import load_file
 
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     tensors = load_file(str(folder / "model.safetensors"))
+    if pooling == "rank" and not any("classifier" in name for name in tensors):
+        rng = np.random.default_rng(0)
+        width = int(config["hidden_size"])
+        tensors["classifier.weight"] = rng.normal(0, 0.02, (1, width)).astype(np.float32)
+        tensors["classifier.bias"] = np.zeros(1, dtype=np.float32)
     blocks = int(config["num_hidden_layers"])
     names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.BERT, blocks)
     writer = gguf.GGUFWriter(str(out), "bert")
