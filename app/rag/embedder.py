@@ -115,7 +115,9 @@ class SentenceEmbedder:
             return None
         from app.config import Paths
 
-        cache = self._cache or Paths.default().cache_dir
+        # A shared place for converted models (the test suite's, across CARREL_HOMEs).
+        shared = os.environ.get("CARREL_OPENVINO_CACHE")
+        cache = Path(shared) if shared else self._cache or Paths.default().cache_dir
         try:
             return runtime.OpenVinoEncoder(modules[0], folder, cache)
         except Exception:  # a model OpenVINO cannot convert stays on torch, with the reason
