@@ -240,8 +240,10 @@ class SentenceEmbedder:
             if self._encoder is not None and len(texts) > SMALL_CALL:
                 hidden = self._encoder.hidden({k: v.numpy() for k, v in encoded.items()})
             else:
+                network = transformer.auto_model
+                on = {k: v.to(network.device) for k, v in encoded.items()}  # the GPU, if any
                 with _intra_op_threads(threads), torch.inference_mode():
-                    hidden = transformer.auto_model(**encoded).last_hidden_state.float().numpy()
+                    hidden = network(**on).last_hidden_state.float().cpu().numpy()
             yield part, hidden, mask, spans
 
 
