@@ -1,9 +1,21 @@
-"""How a passage becomes dense vectors in one pass of the model ("late" representation).
+"""How a passage becomes dense vectors: one pass of the model per passage.
+
+Shipped: "passage", one vector per passage (heading line and text), no sentence vectors.
+Also kept, to compare and for collections made with them: "late" (below) and
+"sentences" (`represent`, every sentence on its own: Carrel's way before issue 16).
+Chosen on the second development set by the rule named before it was run (the faster of
+the candidates within 0.01 MRR@10 and one question of hit@5 of "sentences"): there both
+candidates scored above "sentences" (hybrid hit@5 0.947 against 0.908, MRR@10 0.824 and
+0.832 against 0.810) and "passage" took 0.93x the CPU time of "late" (0.67x of
+"sentences"). Figures, and the first development set's, in BENCHMARKS.md (issue 16).
+
+The "late" representation:
 
 `represent` embeds every sentence of a passage on its own and takes their mean as the
 passage vector. Each sentence is then a short sequence of its own, with its own special
-tokens and the heading line repeated in front of it, so a passage costs the model ~1.3x
-its own length in tokens and ~7 calls' worth of per-sequence work. Here the passage
+tokens and the heading line repeated in front of it: about as many word pieces in all as
+the passage (1.05x on the New Maintainers' Guide), but ~7 sequences where one would do,
+each with the model's per-sequence work. Here the passage
 (heading line and text) goes through the model once: its vector is the usual mean of all
 its tokens, and each sentence's vector is the mean of that sentence's tokens out of the
 same pass ("late chunking", Günther et al. 2024): the tokens have seen the whole passage,
@@ -30,10 +42,10 @@ from app.rag.chunker import Chunk
 from app.rag.embedder import Embedder
 from app.rag.represent import Vectors, embed_chunks, heading_line, sentence_spans
 
-# "sentences": every sentence embedded on its own (until issue 16); "late": one pass per
-# passage, sentences pooled from it; "passage": one vector per passage, no sentences.
-REPRESENTATIONS = ("late", "sentences", "passage")
-DEFAULT_REPRESENTATION = "late"
+# "passage": one vector per passage, no sentences (shipped); "late": one pass per
+# passage, sentences pooled from it; "sentences": every sentence on its own (until issue 16).
+REPRESENTATIONS = ("passage", "late", "sentences")
+DEFAULT_REPRESENTATION = "passage"
 
 
 def embed(embedder: Embedder, chunks: Sequence[Chunk], how: str) -> list[Vectors]:

@@ -138,10 +138,8 @@ def test_small_files_are_embedded_together(
         (folder / f"n{i:02}.txt").write_text(f"Note {i} is about bird {i}.")
     (folder / "n05.bin.txt").write_bytes(os.urandom(512))  # fails among them, alone
     calls: list[int] = []
-    embed = documents.embedder.embed_spans  # type: ignore[attr-defined]
-    monkeypatch.setattr(
-        documents.embedder, "embed_spans", lambda t, s: calls.append(len(t)) or embed(t, s)
-    )
+    embed = documents.embedder.embed
+    monkeypatch.setattr(documents.embedder, "embed", lambda t: calls.append(len(t)) or embed(t))
     documents.batch = 8
     report = documents.add([folder], "notes")
     assert report.count("indexed") == 20 and report.count("failed") == 1
