@@ -3,12 +3,15 @@ sentence pooled from the same pass, and sentences past the model's limit embedde
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from app.rag.chunker import Chunk
 from app.rag.embedder import SentenceEmbedder
-from app.rag.passages import embed
+from app.rag.passages import DEFAULT_REPRESENTATION, embed
 from app.rag.represent import heading_line, sentence_spans, sentences
+from app.rag.service import Documents
 
 
 def chunk(text: str) -> Chunk:
@@ -41,3 +44,22 @@ def test_sentences_past_the_limit_are_embedded_alone(embedder: SentenceEmbedder)
     assert len(v.sentences) == len(sentence_spans(text))
     norms = [float(np.linalg.norm(s)) for s in v.sentences]
     assert all(abs(n - 1) < 1e-3 for n in norms)  # every one, the cut-off ones too
+
+
+def test_a_collection_keeps_the_representation_it_was_made_with(
+    documents: Documents, tmp_path: Path
+) -> None:
+    from tests.rag.test_ingest import agree
+
+    (tmp_path / "a.txt").write_text("Herons nest in colonies. They eat fish.")
+    (tmp_path / "b.txt").write_text("Kestrels hover over verges. They eat voles.")
+    documents.representation = "sentences"  # a collection made before issue 16
+    documents.add([tmp_path / "a.txt"], "old")
+    documents.representation = DEFAULT_REPRESENTATION
+    documents.add([tmp_path / "b.txt"], "old")  # still embedded sentence by sentence
+    documents.add([tmp_path / "b.txt"], "new")
+    record = documents.records.collection("old")
+    assert record is not None and record.representation == "sentences"
+    agree(documents, "old")  # both files have their sentence vectors
+    agree(documents, "new")  # one vector per passage, none
+    assert documents.search("What do kestrels eat?", "old", k=1)[0].text.startswith("Kestrels")
