@@ -50,7 +50,7 @@ class SentenceEmbedder:
     sentence-transformers model; on the GPU when torch sees one. Thread-safe.
 
     `runtime`: "auto" runs batches on OpenVINO when it is installed, there is no GPU and
-    the model pools by mean or CLS (`app.rag.runtime`: same vectors, ~3x faster here),
+    the model pools by mean or CLS (`app.rag.runtime`: same vectors, faster under load),
     else on torch; "torch" or "openvino" force one. Queries (a few texts) always run on
     torch with one thread (see above). `cache_dir` keeps the converted model."""
 

@@ -7,7 +7,9 @@ Chosen on the second development set by the rule named before it was run (the fa
 the candidates within 0.01 MRR@10 and one question of hit@5 of "sentences"): there both
 candidates scored above "sentences" (hybrid hit@5 0.947 against 0.908, MRR@10 0.824 and
 0.832 against 0.810) and "passage" took 0.93x the CPU time of "late" (0.67x of
-"sentences"). Figures, and the first development set's, in BENCHMARKS.md (issue 16).
+"sentences"). Reported on the first development set it lost 2 questions of hit@5 and
+0.033 MRR@10 against "sentences", where "late" lost none: figures in BENCHMARKS.md
+(issue 16); the independent set should decide between the two.
 
 The "late" representation:
 

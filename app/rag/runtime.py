@@ -5,7 +5,9 @@ other jobs; 160 passages, batch 32, three interleaved rounds, same run): OpenVIN
 took 0.30x torch's time, onnxruntime fp32 0.53x, onnxruntime int8 0.42x (lowest cosine to
 torch's vectors 0.72 on these passages), OpenVINO on that int8 model 0.68x. OpenVINO fp32
 gives the same vectors as torch (lowest cosine 0.9999999 over 64 passages), so it changes
-speed and nothing else; the int8 models were not taken.
+speed and nothing else; the int8 models were not taken. Those times are wall clock on a
+loaded machine, where OpenVINO's thread pool copes far better than torch's OpenMP
+barriers; by CPU time the two are about even (issue 16 in BENCHMARKS.md).
 
 The model is converted from the weights on disk (`openvino.convert_model` of the torch
 module; no download, no `optimum`) on first use, ~20 s here, and kept as OpenVINO IR in
