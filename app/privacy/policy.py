@@ -74,6 +74,10 @@ class PrivacyPolicy:
     )
     # "auto" uses the system keyring; "vault" the passphrase-locked file.
     key_store: str = "auto"
+    # The country whose national phone format the person writes ("": from the locale).
+    phone_region: str = ""
+    # An imported named-entity pipeline folder ("": names are not detected).
+    names_model: str = ""
 
     def endpoint(self, name: str) -> RemoteEndpoint:
         for e in self.endpoints:
