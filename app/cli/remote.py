@@ -16,6 +16,7 @@ from app.config import Paths
 from app.errors import CarrelError
 from app.privacy.errors import KeyringUnavailableError
 from app.privacy.keys import Keys
+from app.privacy.ledger import summary
 from app.privacy.policy import EndpointKind
 from app.privacy.service import Privacy
 from app.store import Store
@@ -225,18 +226,16 @@ def _ledger(args: argparse.Namespace) -> int:
             sys.stdout.write(ledger.export_csv())
             return 0
         entries = ledger.entries()
-        if not entries:
-            print("Nothing has left this device.")
         for e in entries:
             d = e.as_dict()
-            what = (
-                f"sent {e.bytes:,} B sha256 {e.sha256[:12]}… {e.redactions} redacted, "
-                f"consent {e.consent}"
-                if e.outcome == "sent"
-                else f"refused ({e.reason})"
-            )
-            conv = f" conversation {e.conversation_id}" if e.conversation_id is not None else ""
-            print(f"{d['at']}  {e.host} ({e.kind}) {e.model}{conv}: {what}")
+            what = e.describe_outcome()
+            if e.bytes:
+                what += f": {e.bytes:,} B sha256 {e.sha256[:12]}… {e.redactions} redacted"
+            if e.carried:
+                what += f": {e.carried}"
+            conv = f" «{e.describe_conversation()}»" if e.conversation_id is not None else ""
+            print(f"{d['at']}  {e.host} ({e.kind}) {e.model}{conv}, consent {e.consent}: {what}")
+        print(summary(entries))
         return 0
 
     return with_key_session(args, body)

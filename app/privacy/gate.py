@@ -21,7 +21,7 @@ from typing import Protocol
 from app.engine.backend import ChatMessage
 from app.netguard import NetGuard
 from app.privacy.errors import ConsentRefusedError, OnDeviceOnlyError, RemoteDisabledError
-from app.privacy.ledger import Ledger, LedgerEntry
+from app.privacy.ledger import Ledger, LedgerEntry, Outcome
 from app.privacy.policy import OnDeviceOnlyAction, PrivacyPolicy, RemoteEndpoint
 from app.privacy.redact import Redaction, RedactionMap, Redactor
 
@@ -239,7 +239,8 @@ class EgressGate:
         )
 
     def record_sent(self, clearance: Clearance, body: bytes) -> LedgerEntry:
-        """Write the ledger row for the exact bytes about to leave; call it before sending."""
+        """Write the ledger row for the exact bytes about to leave; call it before sending,
+        and `ledger.settle` it with what became of the request."""
         e = clearance.endpoint
         entry = self.ledger.record(
             endpoint=e.name,
@@ -251,6 +252,7 @@ class EgressGate:
             redactions=clearance.mapping.hits,
             conversation_id=clearance.conversation_id,
             consent=str(clearance.consent),
+            outcome=Outcome.SENDING,
         )
         clearance.sent.append(entry)
         return entry
