@@ -120,6 +120,9 @@ class PhoneRecognizer:
                     found = plus
             for start, end in found:
                 s, e = lo + start, lo + end
+                # "(+47 55 12 34 56)": the sentence's brackets are not the number's.
+                if text[s] == "(" and ")" not in text[s:e]:
+                    s += 1
                 if _not_a_phone(text, s, e):
                     continue
                 yield Span(s, e, "PHONE")
