@@ -8,6 +8,9 @@ import re
 
 import pytest
 
+from app.engine.backend import ChatMessage
+from app.privacy.gate import EgressGate, Passage
+from app.privacy.policy import EndpointKind, PrivacyPolicy, RemoteEndpoint
 from app.privacy.redact import RedactionMap, Redactor, Restorer
 from tests.privacy import pii_set
 from tests.privacy.pii_score import KINDS, score
@@ -120,7 +123,7 @@ def test_phone_numbers_for_the_region() -> None:
     assert any("country code" in n for n in r.notices)
 
 
-def test_no_fragment_of_a_recognised_value_is_left() -> None:
+def test_the_consent_preview_shows_no_fragment_of_a_recognised_value() -> None:
     values = [
         "BE68 5390 0754 7034",
         "o'brien@example.ie",
@@ -130,11 +133,15 @@ def test_no_fragment_of_a_recognised_value_is_left() -> None:
         "+49 (0)30 1234567",
     ]
     text = " / ".join(f"{v} BIC GKCCBEBB" for v in values)
-    out = redact(text)
-    for v in values:
-        for fragment in re.findall(r"[0-9A-Za-z']{3,}", v):
-            if fragment not in ("BIC", "eth0", "ffff"):
-                assert fragment not in out, (fragment, out)
+    gate = EgressGate(PrivacyPolicy(phone_region="DE"), ledger=None)  # type: ignore[arg-type]
+    endpoint = RemoteEndpoint("v", "https://x.example/v1", "m", EndpointKind.THIRD_PARTY, True)
+    preview = gate.preview(endpoint, [ChatMessage("user", text)], [Passage(text, "notes")])
+    shown = [s.text for s in preview.sections] + [m.content for m in preview.messages]
+    for out in [redact(text), *shown]:
+        for v in values:
+            for fragment in re.findall(r"[0-9A-Za-z']{3,}", v):
+                if fragment not in ("BIC", "eth0", "ffff"):
+                    assert fragment not in out, (fragment, out)
 
 
 def test_restoring_leaves_placeholders_that_were_already_there() -> None:
