@@ -112,15 +112,18 @@ class RemoteBackend:
             self._settle(clearance, Outcome.SENT, "stopped by you" if gen.cancelled else "")
             gen.put(done)
         except CarrelError as exc:
+            self._settle(clearance, self._failed(), exc.message)
             gen.put(exc)
         except Exception as exc:
-            failure = self._failure(exc)
-            wrote = bool(getattr(self._local, "wrote", False))
-            outcome = Outcome.FAILED_SENT if wrote else Outcome.FAILED_UNSENT
-            self._settle(clearance, outcome, self._detail(exc))
-            gen.put(failure)
+            self._settle(clearance, self._failed(), self._detail(exc))
+            gen.put(self._failure(exc))
         finally:
             gen.close()
+
+    def _failed(self) -> Outcome:
+        """Failed before or after the request's first byte left (httpcore's trace)."""
+        wrote = bool(getattr(self._local, "wrote", False))
+        return Outcome.FAILED_SENT if wrote else Outcome.FAILED_UNSENT
 
     def _settle(self, clearance: Clearance | None, outcome: Outcome, reason: str) -> None:
         if clearance is not None and clearance.sent:
