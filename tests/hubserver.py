@@ -61,6 +61,7 @@ class FakeHub:
         self.stalled = threading.Event()
         self.served: dict[str, int] = {}  # path in repo → body bytes sent
         self.requests: list[tuple[str, str, str]] = []  # (method, path, Range header)
+        self.targets: list[str] = []  # every request's path with its query, as received
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -179,6 +180,7 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             query = parse_qs(url.query)
             with hub._lock:
                 hub.requests.append((self.command, path, self.headers.get("Range", "")))
+                hub.targets.append(self.path)
             if hub.token is not None and self.headers.get("Authorization") != f"Bearer {hub.token}":
                 self._error(401, "Access to this model is restricted.")
                 return

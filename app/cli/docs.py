@@ -127,7 +127,9 @@ def run_server(args: argparse.Namespace) -> int:
     if args.key:
 
         def store_key(s: KeySession, _a: argparse.Namespace) -> int:
-            s.keys(False).set(index_server_account(args.collection), read_secret("API key: "))
+            s.keys(False, create=True).set(
+                index_server_account(args.collection), read_secret("API key: ")
+            )
             return 0
 
         with_key_session(args, store_key)

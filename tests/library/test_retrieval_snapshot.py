@@ -38,7 +38,7 @@ def st_hub(model_folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake
 
 def test_snapshot_is_verified_and_loads_offline(st_hub: FakeHub, carrel_home: Path) -> None:
     paths = Paths.default().ensure()
-    client = HubClient(st_hub.url, allow=GUARD.allow)
+    client = HubClient(st_hub.url, allow=GUARD.allow, offline=False)  # the person went online
     folder = snapshot(client, paths.models_dir, REPO, free_space=lambda: 1 << 40)
     assert folder == snapshot_folder(paths.models_dir, REPO)
     assert (folder / "1_Pooling" / "config.json").is_file()  # subfolders too
@@ -58,7 +58,7 @@ def test_snapshot_is_verified_and_loads_offline(st_hub: FakeHub, carrel_home: Pa
 def test_a_corrupt_file_keeps_the_model_out(st_hub: FakeHub, carrel_home: Path) -> None:
     paths = Paths.default().ensure()
     st_hub.corrupt["model.safetensors"] = 100
-    client = HubClient(st_hub.url, allow=GUARD.allow)
+    client = HubClient(st_hub.url, allow=GUARD.allow, offline=False)  # the person went online
     with pytest.raises(HashMismatchError):
         snapshot(client, paths.models_dir, REPO, free_space=lambda: 1 << 40)
     assert not snapshot_folder(paths.models_dir, REPO).exists()
