@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from app import __version__
-from app.cli import chat, docs, models, redact, remote
+from app.cli import chat, docs, models, redact, remote, retrieval
 from app.errors import CarrelError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     docs.register(commands)
     remote.register(commands)
     redact.register(commands)
+    retrieval.register(commands)
     return parser
 
 

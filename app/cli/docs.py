@@ -200,7 +200,8 @@ def run_search(args: argparse.Namespace) -> int:
             return 0
         for n, h in enumerate(hits, start=1):
             snippet = " ".join(h.text.split())[:200]
-            print(f"[{n}] {h.where}  ({h.score:.3f})\n    {snippet}")
+            rerank = f", reranker {h.rerank:.3f}" if h.rerank is not None else ""
+            print(f"[{n}] {h.where}  ({h.score:.3f}{rerank})\n    {snippet}")
         return 0
     finally:
         docs.close()

@@ -273,6 +273,33 @@ class HubClient:
             files=group_files(files),
         )
 
+    def snapshot_files(
+        self, repo: str, revision: str | None = None
+    ) -> tuple[str, str, list[tuple[RemoteFile, str]]]:
+        """Every file of a repository, for a snapshot: (commit, licence, [(file with size
+        and LFS SHA-256, git blob id)]); a file kept outside LFS has no SHA-256 from the
+        hub and is checked by its git blob id instead."""
+        at = f" at {revision}" if revision else ""
+        with self.online(f"file list of {repo}{at} (a retrieval model's snapshot)", repo):
+            try:
+                info = self._api().model_info(repo, revision=revision, files_metadata=True)
+            except Exception as exc:
+                raise self._translate(exc, f"repository '{repo}'", repo) from exc
+        card = info.card_data
+        license_ = str(getattr(card, "license", None) or "") if card is not None else ""
+        files = [
+            (
+                RemoteFile(
+                    s.rfilename,
+                    int(s.lfs.size if s.lfs else (s.size or 0)),
+                    s.lfs.sha256 if s.lfs else "",
+                ),
+                str(s.blob_id or ""),
+            )
+            for s in info.siblings or []
+        ]
+        return info.sha or revision or "main", license_, files
+
     def resolve_url(self, repo: str, revision: str, path: str) -> str:
         return f"{self.endpoint}/{repo}/resolve/{quote(revision, safe='')}/{quote(path)}"
 
