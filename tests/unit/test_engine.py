@@ -160,7 +160,7 @@ def test_llama_cpp_refusal_is_a_load_error(tmp_path: Path, smollm_path: Path) ->
 
 def test_too_large_for_memory(smollm_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A machine with 64 MiB free, simulated where the backend asks the OS.
-    monkeypatch.setattr("app.engine.llama.available_ram", lambda: 64 * 1024**2)
+    monkeypatch.setattr("app.engine.loading.available_ram", lambda: 64 * 1024**2)
     with pytest.raises(ModelTooLargeError, match="GiB is free"):
         LlamaBackend(_info(smollm_path))
 
