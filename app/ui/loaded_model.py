@@ -1,0 +1,45 @@
+"""What the main window shows and keeps about how the loaded model is loaded: where it runs
+(llama.cpp's own report, in the status bar and the model panel) and the load options kept
+for the model or for one conversation (its params' "load" entry)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.library.load_options import LoadOptions
+from app.ui.model_panel import ModelPanel
+from app.ui.widgets import StatusBar
+from app.workbench import Workbench
+
+
+def show_placement(wb: Workbench, status: StatusBar, panel: ModelPanel) -> None:
+    """Where the model runs in the status bar and the panel; its options in the controls."""
+    placement, backend = wb.placement, wb.backend
+    status.set_runs_on(
+        placement.describe() if placement else "",
+        placement.where_layers_went() if placement else "",
+    )
+    panel.show_placement(placement)
+    panel.controls.set_model(
+        backend.info if backend else None, backend.options if backend else None
+    )
+
+
+def conversation_load(wb: Workbench, conversation_id: int | None) -> dict[str, Any] | None:
+    """A conversation's own load options (None: the model's own apply)."""
+    if conversation_id is None:
+        return None
+    load = wb.store.conversation(conversation_id).params.get("load")
+    return dict(load) if isinstance(load, dict) else None
+
+
+def keep_load_options(
+    wb: Workbench, model: str, conversation_id: int | None, scope: str, options: LoadOptions
+) -> None:
+    """Keep `options` for the model in the library ("model") or for the conversation only
+    ("conversation")."""
+    if scope == "conversation" and conversation_id is not None:
+        params = {**wb.store.conversation(conversation_id).params, "load": options.kept()}
+        wb.store.update_conversation(conversation_id, params=params)
+    else:
+        wb.library.save_load_options(model, options)
