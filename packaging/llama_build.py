@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import llama_detect as detect  # noqa: E402
+import llama_detect as detect
 
 ROOT = Path(__file__).resolve().parent.parent
 # The CPU build unpacked beside the chosen one: tests that compare the two import it from
@@ -70,15 +70,18 @@ def find_wheel(folder: Path, version: str) -> Path | None:
 
 # what a failed build was missing ----------------------------------------------------------
 
+# Causes a person can act on, most specific first. CMake's "-- Could NOT find X" status
+# lines are for optional parts (NCCL, ccache); only an error's own "Could NOT find" counts.
 _MISSING = [
-    (re.compile(r"Could NOT find (\S+)"), "CMake could not find {0}"),
-    (re.compile(r'provided by "([^"]+)"'), "CMake could not find the {0} package"),
-    (re.compile(r"links to target \"?(CUDA::\w+)"), "the CUDA toolkit has no {0}"),
+    (re.compile(r"links to:\s+(CUDA::\w+)\s+but the target was not found"),
+     "the CUDA toolkit has no {0}"),
+    (re.compile(r"['‘`](\w+)['’`] is not a member of ['‘`]vk['’`]"),
+     "vk::{0} is missing: the Vulkan headers are too old"),
     (re.compile(r"fatal error: (\S+?):? No such file"), "the header {0} is missing"),
-    (re.compile(r"['‘`](\w+)['’`] is not a member of ['‘`]vk['’`]"), "vk::{0} is missing: the Vulkan headers are too old"),
+    (re.compile(r"^(?!\s*-- ).*Could NOT find (\S+)", re.MULTILINE), "CMake could not find {0}"),
+    (re.compile(r'provided by "([^"]+)"'), "CMake could not find the {0} package"),
     (re.compile(r"No CMAKE_CUDA_COMPILER could be found"), "no CUDA compiler (nvcc)"),
-    (re.compile(r"glslc.*not found|Could not find glslc", re.I), "glslc"),
-]
+]  # fmt: skip
 
 
 def what_was_missing(log: str) -> str:
@@ -111,6 +114,7 @@ def locked(folder: Path) -> Iterator[None]:
 def pip_build(choice: detect.Choice, pip: str, version: str, out: Path, log: Path) -> Path:
     """`pip wheel` from the source release with the choice's CMake arguments."""
     env = {**os.environ, **choice.env, "CMAKE_ARGS": choice.cmake_args}
+    before = _child_cpu_seconds()
     with tempfile.TemporaryDirectory(dir=out) as tmp, log.open("w") as handle:
         cmd = [pip, "wheel", "-v", "--no-deps", "--no-cache-dir", "--no-binary",
                "llama-cpp-python", "-w", tmp, f"llama-cpp-python=={version}"]  # fmt: skip
@@ -120,7 +124,18 @@ def pip_build(choice: detect.Choice, pip: str, version: str, out: Path, log: Pat
         built = find_wheel(Path(tmp), version)
         if code != 0 or built is None:
             raise BuildFailed(what_was_missing(log.read_text(errors="replace")), log)
+        # Processor time as well as wall time: the machine may be shared while it builds.
+        handle.write(f"cpu_seconds={_child_cpu_seconds() - before:.0f}\n")
         return Path(shutil.move(str(built), out / built.name))
+
+
+def _child_cpu_seconds() -> float:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 Builder = Callable[[detect.Choice, str, Path, Path], Path]
@@ -149,15 +164,23 @@ def ensure_wheel(
                 wheel = build(choice, version, folder, folder / "build.log")
             except BuildFailed as exc:
                 if choice.backend == "cpu":
-                    raise SystemExit(f"llama.cpp: the CPU build failed: {exc.missing} (log: {exc.log})") from exc
+                    raise SystemExit(
+                        f"llama.cpp: the CPU build failed: {exc.missing} (log: {exc.log})"
+                    ) from exc
                 failed.write_text(exc.missing + "\n")
                 say(
                     f"llama.cpp: the {choice.label} build failed: {exc.missing} (log: {exc.log}); "
                     "building for the CPU instead."
                 )
                 return ensure_wheel(cpu_of(choice), version, build, cache)
+            log = folder / "build.log"
+            text = log.read_text(errors="replace") if log.is_file() else ""
+            cpu = re.search(r"cpu_seconds=(\d+)", text)
             record = {"backend": choice.backend, "cmake_args": choice.cmake_args,
-                      "seconds": round(time.time() - started), "built_at": time.time()}  # fmt: skip
+                      "seconds": round(time.time() - started),
+                      "cpu_seconds": int(cpu.group(1)) if cpu else None,
+                      "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+                      "built_at": time.time()}  # fmt: skip
             (folder / "build.json").write_text(json.dumps(record, indent=1) + "\n")
         return choice, wheel
 

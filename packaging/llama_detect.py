@@ -21,7 +21,6 @@ Why these checks, beyond the tools the issue names:
 from __future__ import annotations
 
 import ctypes.util
-import glob
 import hashlib
 import os
 import platform
@@ -122,10 +121,7 @@ class Choice:
 
 
 def cpu_args(probe: Probe) -> str:
-    if probe.x86:
-        args = PORTABLE_X86
-    else:
-        args = "-DGGML_NATIVE=ON"
+    args = PORTABLE_X86 if probe.x86 else "-DGGML_NATIVE=ON"
     if probe.system == "Darwin":  # llama.cpp turns Metal on by default on every Mac
         args += " -DGGML_METAL=OFF"
     return args
@@ -253,7 +249,9 @@ def choose(probe: Probe, override: str | None = None) -> Choice:
 
 
 _VERSION = re.compile(r"#define\s+VK_HEADER_VERSION\s+(\d+)")
-_COMPLETE = re.compile(r"#define\s+VK_HEADER_VERSION_COMPLETE\s+VK_MAKE_API_VERSION\(\s*\d+\s*,\s*(\d+)\s*,\s*(\d+)")
+_COMPLETE = re.compile(
+    r"#define\s+VK_HEADER_VERSION_COMPLETE\s+VK_MAKE_API_VERSION\(\s*\d+\s*,\s*(\d+)\s*,\s*(\d+)"
+)
 
 
 def read_vulkan_headers(include: Path, private: bool = False) -> VulkanHeaders | None:
@@ -270,10 +268,14 @@ def read_vulkan_headers(include: Path, private: bool = False) -> VulkanHeaders |
 
 
 def _spirv_beside(root: Path) -> str | None:
-    for pattern in ("share/cmake/SPIRV-Headers", "lib/cmake/SPIRV-Headers", "lib/*/cmake/SPIRV-Headers"):
-        for folder in sorted(glob.glob(str(root / pattern))):
-            if (Path(folder) / "SPIRV-HeadersConfig.cmake").is_file():
-                return folder
+    for pattern in (
+        "share/cmake/SPIRV-Headers",
+        "lib/cmake/SPIRV-Headers",
+        "lib/*/cmake/SPIRV-Headers",
+    ):
+        for folder in sorted(root.glob(pattern)) if root.is_dir() else []:
+            if (folder / "SPIRV-HeadersConfig.cmake").is_file():
+                return str(folder)
     return None
 
 
@@ -284,7 +286,11 @@ def _roots(system: str) -> list[tuple[Path, bool]]:
     if sdk:
         roots.append((Path(sdk), False))
     if system != "Windows":
-        roots += [(Path("/usr"), False), (Path("/usr/local"), False), (Path("/opt/homebrew"), False)]
+        roots += [
+            (Path("/usr"), False),
+            (Path("/usr/local"), False),
+            (Path("/opt/homebrew"), False),
+        ]
     return roots
 
 
@@ -293,7 +299,13 @@ def _vulkan_loader(system: str) -> bool:
     if system == "Windows":
         return bool(sdk) and Path(sdk, "Lib", "vulkan-1.lib").is_file()
     names = ["libvulkan.so", "libvulkan.dylib"]
-    folders = ["/usr/lib", "/usr/lib64", "/usr/local/lib", "/opt/homebrew/lib", *glob.glob("/usr/lib/*-linux-gnu")]
+    folders = [
+        "/usr/lib",
+        "/usr/lib64",
+        "/usr/local/lib",
+        "/opt/homebrew/lib",
+        *map(str, Path("/usr/lib").glob("*-linux-gnu")),
+    ]
     if sdk:
         folders.append(str(Path(sdk, "lib")))
     return any(Path(f, n).exists() for f in folders for n in names)
@@ -313,10 +325,13 @@ def _cuda(nvcc: str | None) -> tuple[bool, bool]:
         tops = [home, Path(os.environ.get("CUDA_PATH", home))]
         cublas = any(
             (top / "include" / "cublas_v2.h").is_file()
-            or glob.glob(str(top / "targets" / "*" / "include" / "cublas_v2.h"))
+            or any(top.glob("targets/*/include/cublas_v2.h"))
             for top in tops
         )
-    driver = ctypes.util.find_library("cuda") is not None or ctypes.util.find_library("nvcuda") is not None
+    driver = (
+        ctypes.util.find_library("cuda") is not None
+        or ctypes.util.find_library("nvcuda") is not None
+    )
     return cublas, driver
 
 

@@ -25,10 +25,12 @@ log = logging.getLogger("llama.cpp")
 # still maps them one off, so its callback is replaced, not wrapped.
 CONT = 5
 _RECENT = 400
+_FIRST = 200
 
 _lock = threading.Lock()
 _captures: list[list[str]] = []
 _recent: collections.deque[str] = collections.deque(maxlen=_RECENT)
+_first: list[str] = []
 _partial: list[str] = []
 _callback: Any = None
 
@@ -44,6 +46,8 @@ def _on_log(level: int, text: bytes, _user_data: Any) -> None:
         _partial[:] = [rest] if rest else []
         for line in lines:
             _recent.append(line)
+            if len(_first) < _FIRST:
+                _first.append(line)
             for capture in _captures:
                 capture.append(line)
     for line in lines:
@@ -72,11 +76,18 @@ def capture() -> Iterator[list[str]]:
     try:
         yield lines
     finally:
-        with _lock:
-            _captures.remove(lines)
+        with _lock:  # by identity: two captures may hold equal lines
+            _captures[:] = [c for c in _captures if c is not lines]
 
 
 def recent() -> list[str]:
     """The last few hundred lines llama.cpp logged in this process."""
     with _lock:
         return list(_recent)
+
+
+def first() -> list[str]:
+    """The first lines logged after `install()`: what the backends said while starting
+    ("ggml_vulkan: No devices found.")."""
+    with _lock:
+        return list(_first)

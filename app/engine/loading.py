@@ -100,10 +100,10 @@ def open_model(info: ModelInfo, opts: LoadOptions, n_ctx: int) -> tuple[Any, Pla
             except (ValueError, RuntimeError, OSError) as exc:
                 cause = out_of_device_memory(lines)
                 if n_gpu != 0 and cause:
-                    asked = "every" if n_gpu == ALL_LAYERS else str(n_gpu)
+                    count = layers + 1 if n_gpu == ALL_LAYERS else n_gpu
                     notes.append(
-                        f"{asked} layer{'s' if n_gpu != 1 else ''} did not fit in "
-                        f"{gpu.name if gpu else 'the GPU'}'s memory (llama.cpp: {cause})"
+                        f"{count} layer{'s' if count != 1 else ''} did not fit on "
+                        f"{gpu.name if gpu else 'the GPU'} (llama.cpp: {cause})."
                     )
                     fell_back = True
                     continue
@@ -129,6 +129,10 @@ def _llama(llama_cpp: Any, info: ModelInfo, opts: LoadOptions, n_ctx: int, n_gpu
         n_threads=threads,
         n_threads_batch=threads,
         n_gpu_layers=n_gpu,
+        # With no layers on a GPU, llama.cpp would still send large prompt batches to it
+        # (and allocate a compute buffer there); a CPU load, asked for or fallen back to
+        # after the GPU ran out of memory, must not touch the GPU at all.
+        op_offload=n_gpu != 0,
         n_batch=batch,
         n_ubatch=batch,
         flash_attn=opts.uses_flash_attn,

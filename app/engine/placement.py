@@ -49,7 +49,7 @@ class Placement:
     def where_layers_went(self) -> str:
         """One sentence on the split, for fallback messages."""
         if not self.on_gpu:
-            return f"all {self.layers} layers run on the CPU" if self.layers else "runs on the CPU"
+            return f"all {self.layers} layers on the CPU" if self.layers else "the CPU"
         rest = self.layers - self.offloaded
         cpu = f", {rest} on the CPU" if rest > 0 else ""
         return f"{self.offloaded} of {self.layers} layers on {self.device}{cpu}"
@@ -87,6 +87,8 @@ def parse_placement(
             buffers[key] = buffers.get(key, 0.0) + float(match.group(3))
     gpu_names = {d.name: d for d in report.gpus}
     used = [name for name in gpu_names if any(k.split()[0] == name for k in buffers)]
+    if not offloaded:  # a compute buffer alone (prompt batches sent over) is not placement
+        used = []
     device = gpu_names[used[0]] if used else None
     return Placement(
         build=report.build,

@@ -36,10 +36,19 @@ def conversation_load(wb: Workbench, conversation_id: int | None) -> dict[str, A
 def keep_load_options(
     wb: Workbench, model: str, conversation_id: int | None, scope: str, options: LoadOptions
 ) -> None:
-    """Keep `options` for the model in the library ("model") or for the conversation only
-    ("conversation")."""
-    if scope == "conversation" and conversation_id is not None:
-        params = {**wb.store.conversation(conversation_id).params, "load": options.kept()}
-        wb.store.update_conversation(conversation_id, params=params)
+    """Keep `options` for the conversation only ("conversation": just where they differ
+    from the model's own, so later changes to the model's still reach it), or for the
+    model in the library ("model"; the current conversation's own options are dropped, so
+    what was applied is what it loads with)."""
+    conversation = wb.store.conversation(conversation_id) if conversation_id is not None else None
+    params = dict(conversation.params) if conversation is not None else {}
+    if scope == "conversation":
+        own = wb.load_options(model).kept()
+        params["load"] = {k: v for k, v in options.kept().items() if own[k] != v}
     else:
         wb.library.save_load_options(model, options)
+        params.pop("load", None)
+    if conversation_id is not None:
+        if not params.get("load"):
+            params.pop("load", None)
+        wb.store.update_conversation(conversation_id, params=params)

@@ -14,18 +14,17 @@ from app.engine.placement import out_of_device_memory, parse_placement
 from app.library.load_options import LoadOptions
 from app.library.registry import ModelRegistry
 
-# What a Vulkan build logged loading SmolLM2 onto lavapipe (this machine, 2026-12-05).
+# What the Vulkan build logged loading SmolLM2 (512 context) onto lavapipe, this machine.
 VULKAN_LINES = [
-    "load_tensors: offloading output layer to GPU",
-    "load_tensors: offloading 29 repeating layers to GPU",
     "load_tensors: offloaded 31/31 layers to GPU",
+    "load_tensors:   CPU_Mapped model buffer size =    28.69 MiB",
     "load_tensors:      Vulkan0 model buffer size =    92.10 MiB",
-    "load_tensors:  CPU_Mapped model buffer size =    20.25 MiB",
-    "llama_kv_cache:    Vulkan0 KV buffer size =    45.00 MiB",
-    "sched_reserve:    Vulkan0 compute buffer size =   100.25 MiB",
-    "sched_reserve: Vulkan_Host compute buffer size =     5.13 MiB",
+    "llama_context: Vulkan_Host  output buffer size =     0.19 MiB",
+    "llama_kv_cache:    Vulkan0 KV buffer size =    11.25 MiB",
+    "sched_reserve:    Vulkan0 compute buffer size =    98.25 MiB",
+    "sched_reserve: Vulkan_Host compute buffer size =     4.01 MiB",
 ]
-LLVMPIPE = Device("Vulkan0", "llvmpipe (LLVM 15.0.6, 256 bits)", "igpu", "Vulkan", 2**31, 2**31)
+LLVMPIPE = Device("Vulkan0", "llvmpipe (LLVM 15.0.6, 256 bits)", "gpu", "Vulkan", 2**31, 2**31)
 CPU = Device("CPU", "AMD EPYC", "cpu", "CPU", 2**34, 2**34)
 
 
@@ -46,15 +45,15 @@ def test_placement_is_read_from_llama_cpp_s_report() -> None:
     placement = parse_placement(VULKAN_LINES, _report(LLVMPIPE, CPU), layers=30)
     assert placement.describe() == "Vulkan · 31/31 layers on llvmpipe"
     assert placement.buffers["Vulkan0 model"] == 92.10
-    assert placement.buffers["Vulkan0 KV"] == 45.0
+    assert placement.buffers["Vulkan0 KV"] == 11.25
     assert placement.where_layers_went() == "31 of 31 layers on llvmpipe"
     # The same build with no device listed: whatever was asked, it is the CPU.
-    cpu_only = parse_placement(VULKAN_LINES[3:], _report(CPU), layers=30)
+    cpu_only = parse_placement(VULKAN_LINES[1:], _report(CPU), layers=30)
     assert cpu_only.describe() == "CPU" and not cpu_only.on_gpu
 
 
 def test_a_partial_placement_says_how_many_layers_went_where() -> None:
-    lines = ["load_tensors: offloaded 15/31 layers to GPU", *VULKAN_LINES[3:4]]
+    lines = ["load_tensors: offloaded 15/31 layers to GPU", *VULKAN_LINES[1:3]]
     placement = parse_placement(lines, _report(LLVMPIPE, CPU), layers=30)
     assert placement.describe() == "Vulkan · 15/31 layers on llvmpipe"
     assert placement.where_layers_went() == "15 of 31 layers on llvmpipe, 16 on the CPU"

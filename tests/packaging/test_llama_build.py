@@ -34,11 +34,25 @@ OLD_HEADERS_LOG = """\
 'LayerSettingEXT' is not a member of 'vk'
  5214 |     std::vector<vk::LayerSettingEXT> settings = {
 """
-# CMake's configure step with CARREL_GPU-forced CUDA on this machine (nvcc, no cuBLAS).
+# CARREL_GPU=cuda's build on this machine (pip's nvcc, no cuBLAS), CMake's own words: the
+# optional NCCL's "Could NOT find" must not be taken for the cause.
 NO_CUBLAS_LOG = """\
--- Found CUDAToolkit: /usr/local/cuda-13.0/targets/x86_64-linux/include (found version "13.0.88")
-CMake Error at vendor/llama.cpp/ggml/src/ggml-cuda/CMakeLists.txt:178 (target_link_libraries):
-  Target "ggml-cuda" links to target "CUDA::cublas" but the target was not found.
+  -- Unable to find cublas_v2.h in either "/usr/local/cuda-13.0/include" or "/usr/math_libs/include"
+  -- Found CUDAToolkit: /usr/local/cuda-13.0/include (found version "13.0.88")
+  -- Could NOT find NCCL (missing: NCCL_LIBRARY NCCL_INCLUDE_DIR)
+  -- Warning: NCCL not found, performance for multiple CUDA GPUs will be suboptimal
+  CMake Error at vendor/llama.cpp/ggml/src/ggml-cuda/CMakeLists.txt:178 (target_link_libraries):
+    Target "ggml-cuda" links to:
+
+      CUDA::cublas
+
+    but the target was not found.  Possible reasons include:
+"""
+# A required find_package that failed (CMake 3.25 here, `find_package(Vulkan COMPONENTS
+# glslc REQUIRED)` with no loader library found): an error, not a "-- " status line.
+NO_LOADER_LOG = """\
+CMake Error at /usr/share/cmake-3.25/Modules/FindPackageHandleStandardArgs.cmake:230 (message):
+  Could NOT find Vulkan (missing: Vulkan_LIBRARY) (found version "1.3.239")
 """
 
 
@@ -64,9 +78,7 @@ def test_what_was_missing_reads_real_failures() -> None:
         "vk::LayerSettingEXT is missing: the Vulkan headers are too old"
     )
     assert build.what_was_missing(NO_CUBLAS_LOG) == "the CUDA toolkit has no CUDA::cublas"
-    assert build.what_was_missing("-- Could NOT find Vulkan (missing: glslc)\n").startswith(
-        "CMake could not find Vulkan"
-    )
+    assert build.what_was_missing(NO_LOADER_LOG) == "CMake could not find Vulkan"
     assert build.what_was_missing("nothing useful\n") == "the build stopped; see its log"
 
 
