@@ -68,6 +68,8 @@ class LlamaBackend:
             tuple[list[ChatMessage], GenerationParams, Generation] | None
         ] = queue.SimpleQueue()
         self._loaded = threading.Event()
+        self._settled = threading.Event()  # cleared while reloading after a lost GPU
+        self._settled.set()
         self._load_error: list[BaseException] = []
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=f"llama:{info.name}", daemon=True)
@@ -86,6 +88,11 @@ class LlamaBackend:
         generation = Generation()
         self._requests.put((list(messages), params, generation))
         return generation
+
+    def wait_settled(self, timeout: float | None = None) -> bool:
+        """Block until no reload after a lost GPU is under way (for a worker thread that
+        then shows where the model runs now); False on timeout."""
+        return self._settled.wait(timeout)
 
     def close(self) -> None:
         """Free the model; waits for the reply in progress, cancels nothing already queued."""
@@ -119,6 +126,7 @@ class LlamaBackend:
                 generation.close()  # the reader hears at once, not after the reload
                 if lost:
                     llm, broken = self._reload_on_cpu(llm, lost)
+                    self._settled.set()
         finally:
             if llm is not None:
                 llm.close()
@@ -137,6 +145,7 @@ class LlamaBackend:
             # that is the device (llama.cpp returns -3 when the backend's compute failed).
             if self.placement.on_gpu and "llama_decode returned" in str(exc):
                 device = self.placement.device or self.placement.device_name
+                self._settled.clear()  # before the reader hears: `wait_settled` then waits
                 gen.put(DeviceLostError(device, str(exc)))
                 return str(exc)
             log.exception("Generation failed")

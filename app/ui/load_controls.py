@@ -27,7 +27,7 @@ from app.library.load_options import (
     context_choices,
 )
 from app.library.registry import ModelInfo
-from app.library.verdict import FitEstimate, estimate_fit
+from app.library.verdict import CPU_ONLY, FULL_GPU, PARTIAL, FitEstimate, estimate_fit
 
 GIB = 1024**3
 QUANTIZED_KV_TIP = "llama.cpp needs flash attention for a quantized KV cache, so it is on."
@@ -69,6 +69,8 @@ class LoadControls(QWidget):
         self.batch.addItems([str(b) for b in BATCH_SIZES])
         self.fit_label = QLabel("", self)
         self.fit_label.setWordWrap(True)
+        # Wrapped text gets no height of its own in a crowded panel: keep room for 2 lines.
+        self.fit_label.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 8)
         self.apply_model = QPushButton("Use for this model", self)
         self.apply_conversation = QPushButton("This conversation only", self)
         self._layout()
@@ -191,5 +193,24 @@ class LoadControls(QWidget):
             return
         self.context_label.setText(f"{self._contexts[self.context.value()]:,}")
         fit = self.estimate()
-        self.fit_label.setText(fit.describe() if fit else "")
+        self.fit_label.setText(summary(fit) if fit else "")
+        self.fit_label.setToolTip(fit.describe() if fit else "")
         self.estimated.emit(fit)
+
+
+def summary(fit: FitEstimate) -> str:
+    """The verdict in a line or two for the narrow panel (the whole estimate is its tooltip):
+    device memory for a GPU verdict, RAM otherwise."""
+    cache = f", {fit.kv_type} KV cache" if fit.kv_type != "f16" else ""
+    at = f"at {fit.n_ctx:,} context{cache}"
+    on_device = (fit.weights + fit.kv_cache + fit.compute) / GIB
+    vram = (fit.vram_free or 0) / GIB
+    if fit.verdict == FULL_GPU:
+        return f"Fits on {fit.device}: ~{on_device:.2f} of {vram:.1f} GiB free, {at}"
+    if fit.verdict == PARTIAL:
+        layers = f"{fit.gpu_layers} of {fit.layers} layers"
+        return f"{layers} fit on {fit.device} ({vram:.1f} GiB free), {at}"
+    ram = f"~{fit.total / GIB:.2f} of {fit.ram_free / GIB:.1f} GiB RAM free"
+    if fit.verdict == CPU_ONLY:
+        return f"On the CPU: {ram}, {at}"
+    return f"Won't fit: {ram}, {at}. Lower the context or pick a smaller quant."

@@ -25,6 +25,15 @@ def show_placement(wb: Workbench, status: StatusBar, panel: ModelPanel) -> None:
     )
 
 
+def show_options(wb: Workbench, panel: ModelPanel, conversation_id: int | None) -> None:
+    """The options the loaded model would load with in this conversation, in the controls
+    (they take effect, by a reload, when the conversation's next reply starts)."""
+    backend = wb.backend
+    if backend is not None:
+        options = wb.load_options(backend.info.name, conversation_load(wb, conversation_id))
+        panel.controls.set_model(backend.info, options)
+
+
 def conversation_load(wb: Workbench, conversation_id: int | None) -> dict[str, Any] | None:
     """A conversation's own load options (None: the model's own apply)."""
     if conversation_id is None:

@@ -209,10 +209,7 @@ class MainWindow(WindowFrame):
                 self.params.set_values(self.wb.params_for(c.params), c.system_prompt)
                 self.route.set_values(c.params)
                 self.collection_picker.set_selected(list(c.params.get("collections") or []))
-            backend = self.wb.backend
-            if backend is not None:  # the options this conversation would load with
-                options = self.wb.load_options(backend.info.name, self._conversation_load())
-                self.model_panel.controls.set_model(backend.info, options)
+            loaded_model.show_options(self.wb, self.model_panel, self._current)
         self._update_actions()
 
     @property
@@ -344,6 +341,15 @@ class MainWindow(WindowFrame):
             return
         self.show_error(message)
         self._open_conversation(self._current)  # show what the store holds
+        backend = self.wb.backend
+        if backend is not None:  # a lost GPU: show where the model runs once it is reloaded
+            settled = TaskWorker(lambda: backend.wait_settled(600), self.log_file)
+            settled.result.connect(self._on_settled)
+            self._workers.start(settled)
+
+    def _on_settled(self, _ok: bool) -> None:
+        if not self._closed:
+            self._show_placement()
 
     def _on_generation_finished(self) -> None:
         if self._closed:

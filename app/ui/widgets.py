@@ -209,6 +209,7 @@ class StatusBar(QStatusBar):
         super().__init__(parent)
         self.model = QLabel("No model loaded", self)
         self.runs_on = QLabel("", self)
+        self.runs_on.setContentsMargins(12, 0, 12, 0)
         self.speed = QLabel("", self)
         self.busy_label = QLabel("", self)
         self.busy_bar = QProgressBar(self)

@@ -56,6 +56,7 @@ def test_the_fit_line_follows_the_controls(qtbot: QtBot, loaded_window: MainWind
     fit = moved.args[0]
     assert isinstance(fit, FitEstimate) and fit.n_ctx == 8192
     assert controls.context_label.text() == "8,192" and "8,192 context" in controls.fit_label.text()
+    assert controls.fit_label.toolTip() == fit.describe()
     assert controls.fit_label.text() != small
     with qtbot.waitSignal(controls.estimated, timeout=TIMEOUT_MS) as cached:
         controls.kv_type.setCurrentText("q4_0")
