@@ -263,9 +263,9 @@ class Workbench:
         if backend is None and remote is None:
             raise NoModelLoadedError
         params = self.params_for({**conversation.params, **(overrides or {})})
+        self.store.add_message(conversation_id, "user", text)  # kept even if a reload fails
         if backend is not None:
             backend = self._loaded_as(backend, conversation.params.get("load"))
-        self.store.add_message(conversation_id, "user", text)
         if conversation.title == NEW_TITLE:
             self.store.update_conversation(conversation_id, title=_title_from(text))
         if backend is not None:
