@@ -181,5 +181,5 @@ def test_gpu_layers_follow_the_fit(smollm_path: Path) -> None:
     assert choose_gpu_layers(5, fit(None)) == 5  # the person's choice wins
     assert choose_gpu_layers(-1, None) == 0  # no GPU offload in this llama.cpp
     assert choose_gpu_layers(-1, fit(8 * 1024**3)) == -1  # fits: every layer
-    partial = fit(60 * 1024**2)
+    partial = fit(150 * 1024**2)  # beside a ~100 MiB compute buffer, some layers fit
     assert 0 < choose_gpu_layers(-1, partial) < partial.layers  # some layers fit
