@@ -18,6 +18,7 @@ from app import export, netguard
 from app.citation import Citation
 from app.config import Paths, Settings, changed, load_settings, save_settings
 from app.engine.backend import Generation, GenerationParams
+from app.engine.devices import SystemReport, system_report
 from app.engine.llama import LlamaBackend
 from app.engine.placement import Placement
 from app.engine.router import Route, RoutedGeneration, Router
@@ -166,6 +167,12 @@ class Workbench:
         """Where the loaded model runs, as llama.cpp reported it (None: nothing loaded)."""
         backend = self._backend
         return backend.placement if backend is not None else None
+
+    @staticmethod
+    def system_report() -> SystemReport:
+        """The llama.cpp build here, the devices ggml lists with their memory, the CPU
+        features and threads (`carrel system`, the Models page); asks ggml: seconds."""
+        return system_report()
 
     def load_options(self, name: str, overrides: dict[str, Any] | None = None) -> LoadOptions:
         """How `name` loads: the settings' defaults, then the library's options for the

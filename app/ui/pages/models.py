@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.devices import SystemReport, system_report
+from app.engine.devices import SystemReport
 from app.library.hub import RepoDetails
 from app.library.listings import INFO_KEYS, InstalledModel
 from app.library.records import ModelRecord
@@ -175,7 +175,7 @@ class ModelsPage(HubTab, QWidget):
     # this machine (llama.cpp's build and the devices ggml lists) -------------------------
 
     def refresh_system(self) -> None:
-        self._run(system_report, self._on_system)
+        self._run(self.wb.system_report, self._on_system)
 
     def _on_system(self, report: SystemReport) -> None:
         self.system_label.setText(report.describe())
