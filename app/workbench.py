@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from app import export, netguard
+from app.bundle import Bundles
 from app.config import Paths, Settings, load_settings, save_settings
 from app.engine.backend import ChatMessage, Done, Event, Generation, GenerationParams
 from app.engine.llama import LlamaBackend, LoadOptions
@@ -169,6 +170,10 @@ class Workbench:
 
     def save_settings(self) -> None:
         save_settings(self.paths, self.settings)
+
+    def bundles(self) -> Bundles:
+        """Air-gap bundles of this library's models and collections (`app.bundle`)."""
+        return Bundles(self.library, self.documents)
 
     # models ----------------------------------------------------------------------------
 

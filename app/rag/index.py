@@ -379,6 +379,15 @@ class EdgeIndex:
                 if not self._bulk and not self._closed:
                     self._builder.maybe_start()
 
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Writes made durable, then held off (and a build's swap with them) for the block:
+        meanwhile the shard folder and the sentence store's files are a consistent copy."""
+        with self._lock:
+            self.sentences.commit()
+            self._shard.flush()
+            yield
+
     def close(self) -> None:
         """Close the shard; a build still running is stopped and thrown away (it works on a
         copy, so nothing of the shard is lost; the next open starts it again)."""
