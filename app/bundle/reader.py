@@ -107,7 +107,7 @@ def _extract(
         reader = HashingReader(raw, ticker)
         try:
             # A stream: closed with the file it reads.
-            tar = tarfile.open(fileobj=reader, mode="r|")  # type: ignore[call-overload]  # noqa: SIM115
+            tar = tarfile.open(fileobj=reader, mode="r|", bufsize=CHUNK)  # type: ignore[call-overload]  # noqa: SIM115
             for member in tar:
                 if member.isdir():
                     continue
@@ -131,7 +131,8 @@ def _extract(
             if not current and not staged.files and not small:
                 raise NotABundleError(archive, f"not a tar archive: {exc}") from exc
             raise BundleTruncatedError(archive, current or "between two files") from exc
-    staged.sha256 = reader.sha256.hexdigest()
+        finally:
+            staged.sha256 = reader.sha256.hexdigest()  # the helper thread ends either way
     return small, written
 
 

@@ -55,7 +55,7 @@ class BundleWriter:
         self._hashed = HashingWriter(self._file)
         # Closed by `finish` or `abort`.
         self._tar = tarfile.open(  # type: ignore[call-overload]  # noqa: SIM115
-            fileobj=self._hashed, mode="w|", format=tarfile.PAX_FORMAT
+            fileobj=self._hashed, mode="w|", format=tarfile.PAX_FORMAT, bufsize=CHUNK
         )
         self._tar.copybufsize = CHUNK
         self._now = int(time.time())
@@ -131,6 +131,7 @@ class BundleWriter:
             self._tar.close()
         with contextlib.suppress(OSError):
             self._file.close()
+        self._hashed.sha256.close()
         self.part.unlink(missing_ok=True)
 
 
