@@ -107,7 +107,7 @@ def _extract(
         reader = HashingReader(raw, ticker)
         try:
             # A stream: closed with the file it reads.
-            tar = tarfile.open(fileobj=reader, mode="r|", bufsize=CHUNK)  # type: ignore[call-overload]  # noqa: SIM115
+            tar = tarfile.open(fileobj=reader, mode="r:")  # type: ignore[call-overload]  # noqa: SIM115
             for member in tar:
                 if member.isdir():
                     continue
@@ -127,6 +127,7 @@ def _extract(
                 ticker.at(rel)
                 written[rel] = _write(source, target, member, archive, rel)
             current = ""
+            reader.drain()
         except (tarfile.ReadError, EOFError) as exc:
             if not current and not staged.files and not small:
                 raise NotABundleError(archive, f"not a tar archive: {exc}") from exc

@@ -188,15 +188,37 @@ class HashingWriter:
 
 
 class HashingReader:
-    """The archive's file as it is read: counted (for progress) and hashed."""
+    """The archive's file as it is read: counted (for progress) and hashed. It only goes
+    forward: a seek ahead reads (and hashes) what it passes, so tarfile may use it as a
+    seekable file (its data is then read straight into the caller's buffer, not through
+    tarfile's stream buffer) and the archive's hash still sees every byte once, in order."""
 
     def __init__(self, f: BinaryIO, ticker: Ticker) -> None:
         self._f = f
         self._ticker = ticker
+        self._pos = 0
         self.sha256 = BackgroundHash()
 
     def read(self, n: int = -1) -> bytes:
         data = self._f.read(n)
+        self._pos += len(data)
         self.sha256.update(data)
         self._ticker.add(len(data))
         return data
+
+    def tell(self) -> int:
+        return self._pos
+
+    def drain(self) -> None:
+        """Read to the end (tar's closing zero blocks), so the hash covers the whole file."""
+        while self.read(CHUNK):
+            pass
+
+    def seek(self, pos: int, whence: int = os.SEEK_SET) -> int:
+        target = pos if whence == os.SEEK_SET else self._pos + pos
+        if whence not in (os.SEEK_SET, os.SEEK_CUR) or target < self._pos:
+            raise OSError("a bundle is read from start to end only")
+        while self._pos < target:
+            if not self.read(min(CHUNK, target - self._pos)):
+                break  # past the end: the next read finds nothing, as a file's would
+        return self._pos

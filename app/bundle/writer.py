@@ -17,6 +17,7 @@ import shutil
 import tarfile
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 from app.bundle.errors import BundleError, BundleSpaceError
 from app.bundle.manifest import (
@@ -53,12 +54,22 @@ class BundleWriter:
         out.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.part.open("wb")
         self._hashed = HashingWriter(self._file)
-        # Closed by `finish` or `abort`.
-        self._tar = tarfile.open(  # type: ignore[call-overload]  # noqa: SIM115
-            fileobj=self._hashed, mode="w|", format=tarfile.PAX_FORMAT, bufsize=CHUNK
-        )
-        self._tar.copybufsize = CHUNK
         self._now = int(time.time())
+
+    def _member(self, info: tarfile.TarInfo, source: BinaryIO) -> None:
+        """A tar member as tarfile lays it out (pax header, data, zeros to 512 bytes),
+        written straight to the archive: tarfile's own stream copies its buffer over and
+        over (see `app.bundle.stream.CHUNK`)."""
+        self._hashed.write(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
+        left = info.size
+        while left:
+            data = source.read(min(CHUNK, left))
+            if not data:
+                raise OSError("unexpected end of data")
+            self._hashed.write(data)
+            left -= len(data)
+        if info.size % tarfile.BLOCKSIZE:
+            self._hashed.write(tarfile.NUL * (tarfile.BLOCKSIZE - info.size % tarfile.BLOCKSIZE))
 
     def add_file(self, member: str, path: Path, *, sparse: bool = False) -> FileEntry:
         """Add a file (only its data ranges when `sparse`) as `member` (under `ROOT`)."""
@@ -77,7 +88,7 @@ class BundleWriter:
             }
         reader = RangeReader(path, extents, self.ticker)
         try:
-            self._tar.addfile(info, reader)
+            self._member(info, reader)  # type: ignore[arg-type]
         except OSError as exc:
             if "unexpected end of data" in str(exc):
                 raise BundleError(
@@ -100,7 +111,7 @@ class BundleWriter:
         """Add a small file made here (a collection's records)."""
         info = tarfile.TarInfo(f"{ROOT}/{member}")
         info.size, info.mtime, info.mode = len(data), self._now, 0o644
-        self._tar.addfile(info, io.BytesIO(data))
+        self._member(info, io.BytesIO(data))
         entry = FileEntry(member, len(data), hashlib.sha256(data).hexdigest())
         self.entries.append(entry)
         return entry
@@ -115,7 +126,10 @@ class BundleWriter:
         data = manifest.to_json()
         self.add_bytes(MANIFEST, data)
         self.add_bytes(MANIFEST_SUM, (hashlib.sha256(data).hexdigest() + "\n").encode())
-        self._tar.close()
+        # The end of a tar: two zero blocks, then zeros to a whole record, as tar writes it.
+        end = self._hashed.size + 2 * tarfile.BLOCKSIZE
+        padding = -end % tarfile.RECORDSIZE
+        self._hashed.write(tarfile.NUL * (2 * tarfile.BLOCKSIZE + padding))
         self._file.flush()
         with contextlib.suppress(OSError):
             os.fsync(self._file.fileno())
@@ -127,8 +141,6 @@ class BundleWriter:
 
     def abort(self) -> None:
         """Throw the half-written archive away."""
-        with contextlib.suppress(Exception):
-            self._tar.close()
         with contextlib.suppress(OSError):
             self._file.close()
         self._hashed.sha256.close()

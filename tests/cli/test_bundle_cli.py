@@ -44,6 +44,10 @@ def test_export_then_import_with_flags(
     assert main(["bundle", "import", str(out), "--replace", "--json"]) == 0
     assert placed.read_bytes() == original
 
-    out.write_bytes(out.read_bytes()[:-4096])
+    whole = out.read_bytes()
+    out.write_bytes(whole[: len(whole) // 2])
     assert main(["bundle", "import", str(out)]) == 1
-    assert "cut short" in capsys.readouterr().err
+    assert f"cut short (inside models/{quantized.name}.gguf)" in capsys.readouterr().err
+    out.write_bytes(whole[:-4096])  # only tar's closing zeros lost: its .sha256 tells
+    assert main(["bundle", "import", str(out)]) == 1
+    assert "its .sha256 file says" in capsys.readouterr().err
