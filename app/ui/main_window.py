@@ -91,7 +91,7 @@ class MainWindow(WindowFrame):
         )
         self.collection_picker.changed.connect(lambda _names: self._save_params())
         self.self_check_action.triggered.connect(
-            lambda: open_self_check(self, self._workers, self.log_file)
+            lambda: open_self_check(self, self.wb.paths, self._workers, self.log_file)
         )
         self.bundle_export_action.triggered.connect(
             lambda: bundle_dialogs.open_export(self.wb, self, self._workers, self.log_file)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.config import Paths
 from app.selfcheck import CheckResult, SelfCheck
 from app.ui.workers import Worker, WorkerSet
 
@@ -34,15 +35,16 @@ class SelfCheckWorker(Worker):
 
     checked = Signal(object)
 
-    def __init__(self, log_file: Path | None = None) -> None:
+    def __init__(self, paths: Paths, log_file: Path | None = None) -> None:
         super().__init__(log_file)
+        self._paths = paths
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
         self._cancel.set()
 
     def work(self) -> list[CheckResult]:
-        return SelfCheck().run(self.checked.emit, self._cancel)
+        return SelfCheck(self._paths).run(self.checked.emit, self._cancel)
 
 
 class SelfCheckDialog(QDialog):
@@ -53,8 +55,11 @@ class SelfCheckDialog(QDialog):
 
     completed = Signal(bool)
 
-    def __init__(self, parent: QWidget, workers: WorkerSet, log_file: Path | None) -> None:
+    def __init__(
+        self, parent: QWidget, paths: Paths, workers: WorkerSet, log_file: Path | None
+    ) -> None:
         super().__init__(parent)
+        self._paths = paths
         self.setWindowTitle("Self-check — Carrel")
         self.resize(760, 330)
         self._workers = workers
@@ -80,7 +85,7 @@ class SelfCheckDialog(QDialog):
         return self._worker is not None
 
     def start(self) -> SelfCheckWorker:
-        worker = SelfCheckWorker(self._log_file)
+        worker = SelfCheckWorker(self._paths, self._log_file)
         worker.checked.connect(self._on_checked)
         worker.result.connect(self._on_done)
         worker.failed.connect(self._on_failed)
@@ -122,9 +127,12 @@ class SelfCheckDialog(QDialog):
         super().closeEvent(event)
 
 
-def open_self_check(parent: QWidget, workers: WorkerSet, log_file: Path | None) -> SelfCheckDialog:
-    """Show the dialog (window-modal) and start the checks."""
-    dialog = SelfCheckDialog(parent, workers, log_file)
+def open_self_check(
+    parent: QWidget, paths: Paths, workers: WorkerSet, log_file: Path | None
+) -> SelfCheckDialog:
+    """Show the dialog (window-modal) and start the checks; its throw-away home is made
+    under `paths` (the window's), so it never touches the person's collections."""
+    dialog = SelfCheckDialog(parent, paths, workers, log_file)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
     dialog.open()
