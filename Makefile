@@ -42,6 +42,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet $(PIP_SOURCE) --find-links $(WHEELS) -e '.[dev]'
 	touch $@
 
+# Offline, as everywhere Carrel runs from this repository: the Models page's Hugging Face
+# tab says it is switched off instead of trying. To browse the hub, start `.venv/bin/carrel`
+# without HF_HUB_OFFLINE (each hub request is then an entry in the egress ledger).
 run: $(STAMP)
 	$(OFFLINE) $(BIN)/carrel
 

@@ -29,6 +29,43 @@ log = logging.getLogger(__name__)
 APP_NAME = "Carrel"
 HOME_ENV = "CARREL_HOME"
 
+# Carrel's folders and files hold conversations, the ledger, the person's redaction terms
+# and their logs: only they may read them, whatever the umask (which left them 0755/0644).
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+def _chmod(path: Path, mode: int) -> None:
+    if os.name != "nt":  # Windows keeps per-user folders private by their ACLs
+        path.chmod(mode)
+
+
+def private_dir(folder: Path) -> Path:
+    """Create `folder` (and missing parents) and make it readable by its owner only."""
+    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    _chmod(folder, PRIVATE_DIR)
+    return folder
+
+
+def private_file(file: Path) -> Path:
+    """Create `file` empty if it is missing, and make it readable by its owner only."""
+    os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE))
+    _chmod(file, PRIVATE_FILE)
+    return file
+
+
+def write_private(file: Path, text: str) -> None:
+    """Write `file` atomically (a crash leaves the old file or the new, never half), created
+    readable by its owner only."""
+    file.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    tmp = file.with_name(file.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    _chmod(tmp, PRIVATE_FILE)
+    tmp.replace(file)
+
 
 @dataclass(frozen=True)
 class Paths:
@@ -75,6 +112,8 @@ class Paths:
         return self.data_dir / "carrel.sqlite3"
 
     def ensure(self) -> Paths:
+        """Create Carrel's folders, each readable by the person only (the index and the
+        key vault live under `data_dir`, the logs under `logs_dir`)."""
         for folder in (
             self.config_dir,
             self.data_dir,
@@ -82,7 +121,7 @@ class Paths:
             self.logs_dir,
             self.cache_dir,
         ):
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)
         return self
 
 
@@ -206,8 +245,4 @@ def load_settings(paths: Paths) -> Settings:
 
 def save_settings(paths: Paths, settings: Settings) -> None:
     """Write the settings atomically: a crash leaves the old file or the new, never half."""
-    file = paths.settings_file
-    file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_suffix(".toml.tmp")
-    tmp.write_text(tomli_w.dumps(dataclasses.asdict(settings)), encoding="utf-8")
-    tmp.replace(file)
+    write_private(paths.settings_file, tomli_w.dumps(dataclasses.asdict(settings)))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.config import PRIVATE_DIR, private_file
 from app.errors import ConversationNotFoundError, StorageError
 
 MigrationStep = Callable[[sqlite3.Connection], None]
@@ -98,13 +99,19 @@ class Store:
     """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
         try:
+            # Conversations and the ledger: readable by the person only. SQLite gives its
+            # -wal and -shm files the database file's permissions.
+            path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+            private_file(path)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
+            for side in ("-wal", "-shm"):  # left by an older Carrel with the umask's mode
+                if path.with_name(path.name + side).exists():
+                    private_file(path.with_name(path.name + side))
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute(
@@ -112,7 +119,7 @@ class Store:
                 " component TEXT NOT NULL, version INTEGER NOT NULL, applied_at REAL NOT NULL,"
                 " PRIMARY KEY (component, version))"
             )
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"Cannot open the database {path}: {exc}.") from exc
         self.migrate("chat", CHAT_MIGRATIONS)
 

@@ -119,7 +119,7 @@ class Workbench:
             paths,
             store,
             registry,
-            hub=HubClient(token=self.hub_token, allow=netguard.install().allow),
+            hub=HubClient(token=self.hub_token, allow=netguard.install().allow, log=privacy.ledger),
         )
         # Typed by the person for the encrypted key vault; kept in memory only.
         self.vault_passphrase: str | None = None

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from app import __version__
-from app.cli import bundle, chat, docs, models, remote, selfcheck
+from app.cli import bundle, chat, docs, models, redact, remote, retrieval, selfcheck
 from app.errors import CarrelError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     models.register(commands)
     docs.register(commands)
     remote.register(commands)
+    redact.register(commands)
+    retrieval.register(commands)
     bundle.register(commands)
     selfcheck.register(commands)
     return parser

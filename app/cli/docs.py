@@ -127,7 +127,9 @@ def run_server(args: argparse.Namespace) -> int:
     if args.key:
 
         def store_key(s: KeySession, _a: argparse.Namespace) -> int:
-            s.keys(False).set(index_server_account(args.collection), read_secret("API key: "))
+            s.keys(False, create=True).set(
+                index_server_account(args.collection), read_secret("API key: ")
+            )
             return 0
 
         with_key_session(args, store_key)
@@ -198,7 +200,8 @@ def run_search(args: argparse.Namespace) -> int:
             return 0
         for n, h in enumerate(hits, start=1):
             snippet = " ".join(h.text.split())[:200]
-            print(f"[{n}] {h.where}  ({h.score:.3f})\n    {snippet}")
+            rerank = f", reranker {h.rerank:.3f}" if h.rerank is not None else ""
+            print(f"[{n}] {h.where}  ({h.score:.3f}{rerank})\n    {snippet}")
         return 0
     finally:
         docs.close()

@@ -78,7 +78,7 @@ def token(args: argparse.Namespace) -> int:
     from app.workbench import HUB_TOKEN_ACCOUNT
 
     def body(s: KeySession, a: argparse.Namespace) -> int:
-        keys = s.keys(a.vault)
+        keys = s.keys(a.vault, create=a.action == "set")
         if a.action == "clear":
             gone = keys.clear(HUB_TOKEN_ACCOUNT)
             print("Deleted the Hugging Face token." if gone else "There was no token.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from pathlib import Path
 from typing import Any
 
 from app.cli.output import print_json
@@ -16,6 +17,7 @@ from app.config import Paths
 from app.errors import CarrelError
 from app.privacy.errors import KeyringUnavailableError
 from app.privacy.keys import Keys
+from app.privacy.ledger import summary
 from app.privacy.policy import EndpointKind
 from app.privacy.service import Privacy
 from app.store import Store
@@ -89,13 +91,32 @@ class KeySession:
         self.store = Store(self.paths.database)
         self.privacy = Privacy(self.paths, self.store)
 
-    def keys(self, vault: bool) -> Keys:
-        if vault and self.privacy.policy.key_store != "vault":
+    def uses_vault(self, vault: bool) -> bool:
+        return vault or self.privacy.policy.key_store == "vault"
+
+    def vault_exists(self) -> bool:
+        return Path(self.privacy.vault_path).exists()
+
+    def keys(self, vault: bool, *, create: bool = False) -> Keys:
+        """The key store; the vault asks for its passphrase (twice when `create` makes a new
+        one). The policy switches to the vault only once it opened."""
+        if not self.uses_vault(vault):
+            return self.privacy.keys()
+        new = not self.vault_exists()
+        if new and not create:
+            raise CarrelError(
+                "There is no key vault yet, so it holds no key. "
+                "'carrel remote set-key NAME --vault' creates one."
+            )
+        passphrase = read_secret("New vault passphrase: " if new else "Vault passphrase: ")
+        if not passphrase:
+            raise CarrelError("An empty passphrase cannot lock the vault; nothing was changed.")
+        if new and read_secret("Repeat the new passphrase: ") != passphrase:
+            raise CarrelError("The two passphrases differ; no vault was created.")
+        keys = Keys.vault(Path(self.privacy.vault_path), passphrase)
+        if self.privacy.policy.key_store != "vault":
             self.privacy.use_vault(True)
-        passphrase = None
-        if self.privacy.policy.key_store == "vault":
-            passphrase = read_secret("Vault passphrase: ")
-        return self.privacy.keys(passphrase)
+        return keys
 
     def close(self) -> None:
         self.store.close()
@@ -127,16 +148,19 @@ def _list(args: argparse.Namespace) -> int:
     def body(s: KeySession, a: argparse.Namespace) -> int:
         hints: dict[str, str] = {}
         keys: Keys | None = None
-        if s.privacy.policy.key_store != "vault" or a.vault:
+        locked = "(key store locked)"
+        if s.uses_vault(a.vault) and not s.vault_exists():
+            locked = "(no key vault yet)"  # listing never creates one
+        elif s.privacy.policy.key_store != "vault" or a.vault:
             try:
                 keys = s.keys(a.vault)
             except KeyringUnavailableError:
                 keys = None
         for e in s.privacy.endpoints():
             try:
-                hints[e.name] = keys.hint(e.name) if keys is not None else "(key store locked)"
+                hints[e.name] = keys.hint(e.name) if keys is not None else locked
             except CarrelError:
-                hints[e.name] = "(key store locked)"
+                hints[e.name] = locked
         rows = [
             {
                 "name": e.name,
@@ -167,10 +191,12 @@ def _list(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     def body(s: KeySession, a: argparse.Namespace) -> int:
         e = s.privacy.remove_endpoint(a.name)
-        try:
-            cleared = s.keys(a.vault).clear(e.name)
-        except KeyringUnavailableError:
-            cleared = False
+        cleared = False
+        if not (s.uses_vault(a.vault) and not s.vault_exists()):  # no vault: no key to clear
+            try:
+                cleared = s.keys(a.vault).clear(e.name)
+            except KeyringUnavailableError:
+                cleared = False
         print(f"Removed {e.name}" + (" and its key." if cleared else "."))
         return 0
 
@@ -192,7 +218,7 @@ def _enable(args: argparse.Namespace) -> int:
 def _set_key(args: argparse.Namespace) -> int:
     def body(s: KeySession, a: argparse.Namespace) -> int:
         s.privacy.policy.endpoint(a.name)  # a typo fails before any prompt
-        keys = s.keys(a.vault)
+        keys = s.keys(a.vault, create=True)
         key = read_secret(f"API key for {a.name}: ")
         if not key.strip():
             raise CarrelError("The key was empty; nothing was stored.")
@@ -225,18 +251,16 @@ def _ledger(args: argparse.Namespace) -> int:
             sys.stdout.write(ledger.export_csv())
             return 0
         entries = ledger.entries()
-        if not entries:
-            print("Nothing has left this device.")
         for e in entries:
             d = e.as_dict()
-            what = (
-                f"sent {e.bytes:,} B sha256 {e.sha256[:12]}… {e.redactions} redacted, "
-                f"consent {e.consent}"
-                if e.outcome == "sent"
-                else f"refused ({e.reason})"
-            )
-            conv = f" conversation {e.conversation_id}" if e.conversation_id is not None else ""
-            print(f"{d['at']}  {e.host} ({e.kind}) {e.model}{conv}: {what}")
+            what = e.describe_outcome()
+            if e.bytes:
+                what += f": {e.bytes:,} B sha256 {e.sha256[:12]}… {e.redactions} redacted"
+            if e.carried:
+                what += f": {e.carried}"
+            conv = f" «{e.describe_conversation()}»" if e.conversation_id is not None else ""
+            print(f"{d['at']}  {e.host} ({e.kind}) {e.model}{conv}, consent {e.consent}: {what}")
+        print(summary(entries))
         return 0
 
     return with_key_session(args, body)

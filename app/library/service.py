@@ -26,6 +26,7 @@ from app.library.quantize import FULL_PRECISION, Quantization, level_name, requa
 from app.library.quants import QuantFile
 from app.library.records import ModelRecord, PendingDownload, Records
 from app.library.registry import ModelInfo, ModelRegistry
+from app.library.retrieval import SnapshotProgress, snapshot
 from app.library.sideload import companions, gguf_files, place, sha256_file
 from app.library.verdict import FitEstimate, estimate_fit
 from app.store import Store
@@ -120,6 +121,20 @@ class ModelLibrary:
         q = details.file(filename)
         header, transferred = self.hub.remote_header(repo, details.revision, q.first.path)
         return estimate_fit(header, q.size, n_ctx), transferred
+
+    def snapshot(
+        self, repo: str, revision: str | None = None, progress: SnapshotProgress | None = None
+    ) -> Path:
+        """A sentence-transformers embedder or reranker from the hub, every file verified,
+        into the library (`app.library.retrieval`); blocks: run it in a worker."""
+        return snapshot(
+            self.hub,
+            self.models_dir,
+            repo,
+            free_space=self.free_space,
+            revision=revision,
+            progress=progress,
+        )
 
     # downloads ----------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from typing import Protocol
 from app.engine.backend import ChatMessage
 from app.netguard import NetGuard
 from app.privacy.errors import ConsentRefusedError, OnDeviceOnlyError, RemoteDisabledError
-from app.privacy.ledger import Ledger, LedgerEntry
+from app.privacy.ledger import Ledger, LedgerEntry, Outcome
 from app.privacy.policy import OnDeviceOnlyAction, PrivacyPolicy, RemoteEndpoint
 from app.privacy.redact import Redaction, RedactionMap, Redactor
 
@@ -88,6 +88,8 @@ class Preview:
     redactions: list[Redaction]
     messages: list[ChatMessage]
     conversation_id: int | None = None
+    # What redaction does not look for ("names are not detected…"), said before consent.
+    notices: list[str] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -109,6 +111,7 @@ class Preview:
             lines += [f"  {r.placeholder} ← {r.original}" for r in self.redactions]
         else:
             lines.append("Nothing was redacted.")
+        lines += [f"Note: {n}" for n in self.notices]
         return "\n".join(lines)
 
 
@@ -163,8 +166,7 @@ class EgressGate:
         conversation_id: int | None = None,
     ) -> Preview:
         """Redact and lay out what the request would carry; asks nothing, sends nothing."""
-        p = self.policy
-        redactor = Redactor(p.redact_terms, p.redact_patterns, p.redact_kinds)
+        redactor = Redactor.for_policy(self.policy)
         return self._preview(
             endpoint, messages, passages, conversation_id, redactor, RedactionMap()
         )
@@ -186,8 +188,7 @@ class EgressGate:
             reason = "on-device-only collection: " + ", ".join(sorted(set(private)))
             self._refuse(endpoint, conversation_id, "policy", reason)
             raise OnDeviceOnlyError(private, run_locally=local)
-        p = self.policy
-        redactor = Redactor(p.redact_terms, p.redact_patterns, p.redact_kinds)
+        redactor = Redactor.for_policy(self.policy)
         mapping = RedactionMap()
         preview = self._preview(endpoint, messages, passages, conversation_id, redactor, mapping)
         key = (conversation_id, endpoint.name) if conversation_id is not None else None
@@ -217,6 +218,7 @@ class EgressGate:
     ) -> Preview:
         sections: list[Section] = []
         redacted: list[ChatMessage] = []
+        mapping.reserve([m.content for m in messages] + [x.text for x in passages])
         for i, m in enumerate(messages):
             text = redactor.redact(m.content, mapping)
             label = "system prompt" if m.role == "system" and i == 0 else m.role
@@ -228,11 +230,17 @@ class EgressGate:
             sections.append(Section(f"passage {i} · {passage.collection}", text))
             clean.append(Passage(text, passage.collection))
         return Preview(
-            endpoint, sections, mapping.redactions, compose(redacted, clean), conversation_id
+            endpoint,
+            sections,
+            mapping.redactions,
+            compose(redacted, clean),
+            conversation_id,
+            redactor.notices,
         )
 
     def record_sent(self, clearance: Clearance, body: bytes) -> LedgerEntry:
-        """Write the ledger row for the exact bytes about to leave; call it before sending."""
+        """Write the ledger row for the exact bytes about to leave; call it before sending,
+        and `ledger.settle` it with what became of the request."""
         e = clearance.endpoint
         entry = self.ledger.record(
             endpoint=e.name,
@@ -244,6 +252,7 @@ class EgressGate:
             redactions=clearance.mapping.hits,
             conversation_id=clearance.conversation_id,
             consent=str(clearance.consent),
+            outcome=Outcome.SENDING,
         )
         clearance.sent.append(entry)
         return entry

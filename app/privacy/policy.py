@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import tomli_w
 
-from app.config import Paths
+from app.config import Paths, write_private
 from app.errors import SettingsError
 from app.privacy.errors import EndpointExistsError, EndpointNotFoundError, InvalidEndpointError
 
@@ -74,6 +74,10 @@ class PrivacyPolicy:
     )
     # "auto" uses the system keyring; "vault" the passphrase-locked file.
     key_store: str = "auto"
+    # The country whose national phone format the person writes ("": from the locale).
+    phone_region: str = ""
+    # An imported named-entity pipeline folder ("": names are not detected).
+    names_model: str = ""
 
     def endpoint(self, name: str) -> RemoteEndpoint:
         for e in self.endpoints:
@@ -100,6 +104,13 @@ def validate(endpoint: RemoteEndpoint) -> None:
         raise InvalidEndpointError(
             f"'{endpoint.base_url}' is not an http(s) URL; give the server's base URL, "
             "for example https://api.example.com/v1."
+        )
+    if parts.password is not None:
+        # privacy.toml holds no secret: a password in the URL would be written there.
+        raise InvalidEndpointError(
+            "The URL has a password in it (user:password@…), and Carrel writes no secret into "
+            "its settings. Give the URL without it and store the key in the key store "
+            "('carrel remote set-key NAME', or Set key in Settings)."
         )
     if not endpoint.name.strip() or not endpoint.model.strip():
         raise InvalidEndpointError("A remote endpoint needs a name and a model.")
@@ -131,12 +142,9 @@ def load_policy(paths: Paths) -> PrivacyPolicy:
 
 
 def save_policy(paths: Paths, policy: PrivacyPolicy) -> None:
-    """Write atomically: a crash leaves the old file or the new, never half."""
-    file = policy_file(paths)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = file.with_suffix(".toml.tmp")
-    tmp.write_text(tomli_w.dumps(_to_dict(policy)), encoding="utf-8")
-    tmp.replace(file)
+    """Write atomically (a crash leaves the old file or the new, never half), readable by
+    the person only: it holds their own redaction terms."""
+    write_private(policy_file(paths), tomli_w.dumps(_to_dict(policy)))
 
 
 def _to_dict(policy: PrivacyPolicy) -> dict[str, Any]:

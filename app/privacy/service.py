@@ -3,13 +3,14 @@ endpoints, keys, the gate and the ledger."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.config import Paths
 from app.engine.backend import Backend
 from app.engine.router import Route, Router
 from app.netguard import NetGuard
-from app.privacy.errors import VaultLockedError
+from app.privacy.errors import InvalidEndpointError, VaultLockedError
 from app.privacy.gate import ConsentCallback, EgressGate
 from app.privacy.keys import VAULT_NAME, Keys
 from app.privacy.ledger import Ledger
@@ -20,6 +21,9 @@ from app.privacy.policy import (
     load_policy,
     save_policy,
 )
+from app.privacy.recognize import names
+from app.privacy.recognize.phone import region_known
+from app.privacy.redact import Redactor
 from app.store import Store
 
 if TYPE_CHECKING:  # openai takes 0.3 s to import: only when a remote is used
@@ -43,6 +47,45 @@ class Privacy:
 
     def save(self) -> None:
         save_policy(self.paths, self.policy)
+
+    # redaction ---------------------------------------------------------------------------
+
+    def redactor(self, region: str | None = None) -> Redactor:
+        """Redaction as the settings say (what a remote endpoint would receive); `region`
+        overrides the phone region for this redactor only."""
+        p = self.policy
+        if region is None:
+            return Redactor.for_policy(p)
+        names_model = Path(p.names_model) if p.names_model else None
+        return Redactor(
+            p.redact_terms,
+            p.redact_patterns,
+            p.redact_kinds,
+            region=region.upper(),
+            names_model=names_model,
+        )
+
+    def set_phone_region(self, region: str) -> None:
+        """The country whose national phone format the person writes ("" = the locale's)."""
+        region = region.strip().upper()
+        if region and not region_known(region):
+            raise InvalidEndpointError(
+                f"'{region}' is not a region libphonenumber knows; give a two-letter country "
+                "code such as DE, FR or US."
+            )
+        self.policy.phone_region = region
+        self.save()
+
+    def import_names_model(self, folder: Path) -> Path:
+        """Copy a named-entity pipeline from disk into Carrel's data folder and use it."""
+        target = names.import_model(folder, self.paths.data_dir / "names")
+        self.policy.names_model = str(target)
+        self.save()
+        return target
+
+    def forget_names_model(self) -> None:
+        self.policy.names_model = ""
+        self.save()
 
     # keys ------------------------------------------------------------------------------
 

@@ -30,9 +30,9 @@ from app.rag.embedder import Embedder
 from app.rag.index import Index, IndexPoint, point_id
 from app.rag.loaders import supported
 from app.rag.outcome import FileOutcome, IngestReport, Progress, ProgressCallback
+from app.rag.passages import DEFAULT_REPRESENTATION, embed
 from app.rag.pipeline import Known, Prepared, Reader
 from app.rag.records import FileRecord, Records
-from app.rag.represent import embed_chunks
 
 __all__ = [
     "EMBED_BATCH",
@@ -75,8 +75,10 @@ class Ingestor:
         *,
         max_chunks: int = MAX_CHUNKS_PER_FILE,
         batch: int = EMBED_BATCH,
+        representation: str = DEFAULT_REPRESENTATION,
     ) -> None:
         self.collection = collection
+        self.representation = representation
         self.index = index
         self.records = records
         self.embedder = embedder
@@ -275,7 +277,7 @@ class Ingestor:
                         for p in group]  # fmt: skip
             part = passages[i : i + self.batch]
             state.current = part[-1][0].source
-            vectors = embed_chunks(self.embedder, [c for _, _, c in part])
+            vectors = embed(self.embedder, [c for _, _, c in part], self.representation)
             self.index.upsert(
                 [
                     IndexPoint(
@@ -283,7 +285,7 @@ class Ingestor:
                         v.mean,
                         c.text,
                         _payload(item.source, item.content_hash, n, c),
-                        v.sentences,
+                        v.sentences or None,
                     )
                     for (item, n, c), v in zip(part, vectors, strict=True)
                 ]

@@ -22,9 +22,11 @@ class Citation:
     text: str
     start: int = 0
     end: int = 0
+    # The reranker's score, when the collection has one (`score` stays the fusion's).
+    rerank: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "source": self.source,
             "page": self.page,
             "page_end": self.page_end,
@@ -32,6 +34,9 @@ class Citation:
             "score": round(self.score, 6),
             "text": self.text,
         }
+        if self.rerank is not None:
+            out["rerank_score"] = round(self.rerank, 6)
+        return out
 
     @property
     def where(self) -> str:

@@ -15,9 +15,17 @@ from pathlib import Path
 
 from app.config import Paths
 from app.engine.backend import ChatMessage, Generation
+from app.errors import CarrelError
+from app.rag import reembed
 from app.rag.answer import ANSWER_SOURCES, Answer, answer
 from app.rag.embedder import Embedder, SentenceEmbedder
-from app.rag.errors import BadCollectionNameError, CollectionNotFoundError, EmbedderMismatchError
+from app.rag.errors import (
+    BadCollectionNameError,
+    CollectionNotFoundError,
+    EmbedderMismatchError,
+    EmbedderUnavailableError,
+    ReembeddingError,
+)
 from app.rag.index import EdgeIndex, Index, Mode
 from app.rag.ingest import (
     EMBED_BATCH,
@@ -26,7 +34,10 @@ from app.rag.ingest import (
     IngestReport,
     ProgressCallback,
 )
+from app.rag.models import RetrievalModels
+from app.rag.passages import DEFAULT_REPRESENTATION
 from app.rag.records import CollectionRecord, FileRecord, Records
+from app.rag.rerank import DEPTH, rerank
 from app.rag.retrieve import Citation, Retriever
 from app.rag.sentences import remove_store
 from app.store import Store
@@ -50,10 +61,16 @@ class Documents:
         # The API key of a collection's Qdrant server, from the keyring (never a file).
         self.server_key = server_key
         self.records = Records(store)
-        self.embedder: Embedder = embedder or SentenceEmbedder()
+        self.embedder: Embedder = embedder or SentenceEmbedder(cache_dir=paths.cache_dir)
         self.max_chunks = max_chunks
         # Chunks embedded and upserted per step; cancel is checked between steps.
         self.batch = EMBED_BATCH
+        # How new collections embed their passages (`app.rag.passages`); each collection
+        # keeps the one it was made with.
+        self.representation = DEFAULT_REPRESENTATION
+        # The embedders and rerankers collections may name (the default one included).
+        self.models = RetrievalModels(paths.models_dir, self.embedder, paths.cache_dir)
+        self._reembedding: set[str] = set()
         self._indexes: dict[str, Index] = {}
         self._lock = threading.RLock()
 
@@ -66,31 +83,55 @@ class Documents:
             for index in self._indexes.values():
                 index.close()
             self._indexes.clear()
+            self.models.close()
 
     # collections ------------------------------------------------------------------------
 
     def collections(self) -> list[CollectionRecord]:
         return self.records.collections()
 
-    def _check(self, name: str, *, create: bool) -> CollectionRecord:
+    def _check(self, name: str, *, create: bool, embedder: str | None = None) -> CollectionRecord:
         if not _NAME.match(name):
             raise BadCollectionNameError(name)
         record = self.records.collection(name)
         if record is None:
             if not create:
                 raise CollectionNotFoundError(name, [c.name for c in self.collections()])
-            self.records.create_collection(name, self.embedder.name, self.embedder.dim)
+            chosen = self.models.embedder(embedder) if embedder else self.embedder
+            self.records.create_collection(
+                name,
+                chosen.name,
+                chosen.dim,
+                self.representation,
+                str(getattr(chosen, "revision", "")),
+            )
             record = self.records.collection(name)
             assert record is not None
-        if record.embedder != self.embedder.name or record.dim != self.embedder.dim:
-            raise EmbedderMismatchError(name, record.embedder, self.embedder.name)
         return record
 
-    def index(self, name: str, *, create: bool = False) -> Index:
-        """The collection's open index, after finishing any work a crash interrupted."""
+    def embedder_of(self, name: str) -> Embedder:
+        """The embedder collection `name` was indexed with (its queries need the same)."""
+        record = self._check(name, create=False)
+        if record.embedder == self.embedder.name and record.dim == self.embedder.dim:
+            return self.embedder
+        try:
+            embedder = self.models.embedder(record.embedder)
+        except EmbedderUnavailableError as exc:
+            raise EmbedderMismatchError(name, record.embedder, exc.message) from exc
+        if embedder.dim != record.dim:
+            reason = f"it makes {embedder.dim}-dimensional vectors, the index {record.dim}"
+            raise EmbedderMismatchError(name, record.embedder, reason)
+        return embedder
+
+    def index(self, name: str, *, create: bool = False, embedder: str | None = None) -> Index:
+        """The collection's open index, after finishing any work a crash interrupted
+        (a new collection is made with `embedder`, by default the default one)."""
         with self._lock:
-            record = self._check(name, create=create)
+            record = self._check(name, create=create, embedder=embedder)
             if name not in self._indexes:
+                if not record.server_url:  # a re-embed's swap cut short by a crash
+                    reembed.recover(self.index_root / name, self.records, name)
+                    record = self._check(name, create=False)
                 index = self._open_index(record)
                 self._indexes[name] = index
                 self._ingestor(name, index).reconcile()
@@ -118,8 +159,15 @@ class Documents:
             self.records.set_server(name, url.rstrip("/"), prefix)
 
     def _ingestor(self, name: str, index: Index) -> Ingestor:
+        record = self.records.collection(name)
         return Ingestor(
-            name, index, self.records, self.embedder, max_chunks=self.max_chunks, batch=self.batch
+            name,
+            index,
+            self.records,
+            self.embedder_of(name),
+            max_chunks=self.max_chunks,
+            batch=self.batch,
+            representation=record.representation if record else self.representation,
         )
 
     def drop(self, name: str) -> None:
@@ -136,8 +184,10 @@ class Documents:
             if index is not None:
                 index.close()
             self.records.drop_collection(name)
-            shutil.rmtree(self.index_root / name, ignore_errors=True)
-            remove_store(self.index_root / name)
+            folder = self.index_root / name
+            for each in (folder, reembed.staging(folder), reembed.retired(folder)):
+                shutil.rmtree(each, ignore_errors=True)
+                remove_store(each)
 
     # files ------------------------------------------------------------------------------
 
@@ -148,6 +198,8 @@ class Documents:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> IngestReport:
+        if collection in self._reembedding:
+            raise ReembeddingError(collection)
         index = self.index(collection, create=True)
         return self._ingestor(collection, index).add(list(paths), progress, cancel)
 
@@ -158,6 +210,8 @@ class Documents:
 
     def remove(self, path: Path | str, collection: str) -> bool:
         """Take one file (or every file under a folder) out of a collection."""
+        if collection in self._reembedding:
+            raise ReembeddingError(collection)
         index = self.index(collection)
         target = Path(path).expanduser().resolve()
         ingestor = self._ingestor(collection, index)
@@ -180,9 +234,67 @@ class Documents:
         files: list[str] | None = None,
         mode: Mode = "hybrid",
     ) -> list[Citation]:
+        """The best `k` passages; with the collection's reranker, the fused top `DEPTH`
+        re-scored by it (each hit then carries both scores)."""
         sources = [str(Path(f).expanduser().resolve()) for f in files] if files else None
-        retriever = Retriever(self.index(collection), self.embedder)
-        return retriever.search(query, k, sources=sources, mode=mode)
+        index = self.index(collection)
+        record = self._check(collection, create=False)
+        reranker = self.models.reranker(record.reranker) if record.reranker else None
+        retriever = Retriever(index, self.embedder_of(collection))
+        found = retriever.search(query, max(k, DEPTH) if reranker else k, sources, mode)
+        return rerank(reranker, query, found, k) if reranker else found
+
+    # models -----------------------------------------------------------------------------
+
+    def set_reranker(self, collection: str, name: str) -> None:
+        """Have `collection`'s searches re-scored by reranker `name` ("" for none)."""
+        self._check(collection, create=False)
+        if name:
+            self.models.reranker(name)  # refuses a model that is not installed
+        self.records.set_reranker(collection, name)
+
+    def change_embedder(
+        self,
+        collection: str,
+        name: str,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> bool:
+        """Re-embed `collection` with embedder `name` (`app.rag.reembed`); searches go on
+        with the old embedder until the new index is complete and swapped in. Blocks (run
+        it in a worker); False if cancelled."""
+        with self._lock:
+            record = self._check(collection, create=False)
+            if record.server_url:
+                raise CarrelError(
+                    f"'{collection}' lives on a Qdrant server; move it back here first"
+                    " (carrel docs server NAME --local) to change its embedder."
+                )
+            if collection in self._reembedding:
+                raise ReembeddingError(collection)
+            new = self.models.embedder(name)
+            index = self.index(collection)
+            assert isinstance(index, EdgeIndex)
+            self._reembedding.add(collection)
+        folder = self.index_root / collection
+        try:
+            if not reembed.build(index, folder, new, progress, cancel, self.representation):
+                return False
+            meta = {
+                "embedder": new.name,
+                "dim": new.dim,
+                "revision": str(getattr(new, "revision", "")),
+                "representation": self.representation,
+            }
+            reembed.mark_ready(folder, meta)
+            with self._lock:
+                old = self._indexes.pop(collection, None)
+                if old is not None:
+                    old.close()
+                self.index(collection)  # swaps the new shard in, then opens it
+            return True
+        finally:
+            self._reembedding.discard(collection)
 
     def ask(
         self,

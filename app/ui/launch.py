@@ -3,6 +3,7 @@ unexpected exceptions, the main window, and the default model loading in a worke
 
 from __future__ import annotations
 
+import io
 import logging
 import sys
 import threading
@@ -15,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from app.config import private_dir, private_file
 from app.errors import CarrelError
 from app.resources import icon_files
 from app.ui.main_window import MainWindow
@@ -26,14 +28,23 @@ LOG_NAME = "carrel.log"
 _handler: logging.Handler | None = None
 
 
+class PrivateLogHandler(RotatingFileHandler):
+    """A rotating log file readable by the person only, the new file after each rotation
+    too (tracebacks may quote their documents)."""
+
+    def _open(self) -> io.TextIOWrapper:
+        private_file(Path(self.baseFilename))
+        return super()._open()
+
+
 def install_logging(logs_dir: Path) -> Path:
     """Log to `carrel.log` in the log folder (rotated at 1 MB); returns the file's path."""
     global _handler
-    logs_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(logs_dir)
     path = logs_dir / LOG_NAME
     root = logging.getLogger()
     remove_logging()
-    _handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    _handler = PrivateLogHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
     _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(_handler)
     if root.level == logging.NOTSET or root.level > logging.INFO:

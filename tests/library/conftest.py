@@ -34,6 +34,9 @@ def hub(smollm_path: Path, gemma_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     )
     server.start()
     monkeypatch.setenv("HF_ENDPOINT", server.url)
+    # The suite runs with HF_HUB_OFFLINE=1, which Carrel honours by never asking the hub;
+    # these tests browse the stand-in on purpose.
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     yield server
     server.stop()
 

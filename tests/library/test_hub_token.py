@@ -30,7 +30,8 @@ def test_token_from_the_vault_opens_a_gated_repo(
     hub: FakeHub, carrel_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     hub.token = TOKEN
-    assert run(["models", "token", "set", "--vault"], f"{PASSPHRASE}\n{TOKEN}\n") == 0
+    stdin = f"{PASSPHRASE}\n{PASSPHRASE}\n{TOKEN}\n"  # a new vault asks twice
+    assert run(["models", "token", "set", "--vault"], stdin) == 0
     assert "…wXyZ" in capsys.readouterr().out
 
     wb = Workbench.open()
