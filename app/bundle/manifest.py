@@ -112,6 +112,10 @@ class CollectionEntry:
     files: list[str]
     # The shard's folders (relative to it), empty ones included: the engine expects them.
     dirs: list[str] = field(default_factory=list)
+    # How passages were embedded, and the reranker its searches use ("" none). Bundles made
+    # before collections had them carry neither: those collections embedded sentences.
+    representation: str = "sentences"
+    reranker: str = ""
 
 
 @dataclass

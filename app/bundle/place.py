@@ -142,7 +142,14 @@ def place_collection(
     raw = json.loads((base / RECORDS).read_text(encoding="utf-8"))
     meta = raw["collection"]
     files = CollectionFiles(
-        record=CollectionRecord(entry.name, str(meta["embedder"]), int(meta["dim"])),
+        record=CollectionRecord(
+            entry.name,
+            str(meta["embedder"]),
+            int(meta["dim"]),
+            representation=str(meta.get("representation", "sentences")),
+            revision=str(meta.get("revision", "")),
+            reranker=str(meta.get("reranker", "")),
+        ),
         files=[FileRecord(**{**f, "collection": entry.name}) for f in raw["files"]],
         pending=[(str(s), str(h), str(k)) for s, h, k in raw["pending"]],
         passages=entry.passages,

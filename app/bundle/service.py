@@ -175,7 +175,15 @@ class Bundles:
     def _add_collection(self, writer: BundleWriter, name: str) -> CollectionEntry:
         with snapshot(self.documents, name) as snap:
             files = [{k: v for k, v in f.__dict__.items() if k != "collection"} for f in snap.files]
-            meta = {"name": name, "embedder": snap.record.embedder, "dim": snap.record.dim}
+            r = snap.record
+            meta = {
+                "name": name,
+                "embedder": r.embedder,
+                "dim": r.dim,
+                "representation": r.representation,
+                "revision": r.revision,
+                "reranker": r.reranker,
+            }
             records = {"collection": meta, "files": files, "pending": snap.pending}
             members = [writer.add_json(records_member(name), records).path]
             for suffix, path in snap.sentences.items():
@@ -191,12 +199,17 @@ class Bundles:
             return CollectionEntry(
                 name=name,
                 embedder=snap.record.embedder,
-                embedder_version=embedder_version(),
+                # The default embedder's packages, or the hub revision of another one.
+                embedder_version=embedder_version()
+                if r.embedder == self.documents.embedder.name
+                else f"revision {r.revision or 'unknown'}",
                 dim=snap.record.dim,
                 passages=snap.passages,
                 documents=sum(1 for f in snap.files if f.status == "indexed"),
                 files=members,
                 dirs=dirs,
+                representation=r.representation,
+                reranker=r.reranker,
             )
 
     # import -------------------------------------------------------------------------------
@@ -235,13 +248,30 @@ class Bundles:
         return found
 
     def _check_embedder(self, entry: CollectionEntry) -> None:
+        """The collection's embedder (the default one, or a retrieval model this library
+        holds) and its reranker must be here, or its searches could not be answered."""
         mine = self.documents.embedder
-        if entry.embedder != mine.name or entry.dim != mine.dim:
+        if entry.embedder == mine.name and entry.dim == mine.dim:
+            missing = ""
+        elif entry.embedder == mine.name:
+            missing = f"this Carrel's '{mine.name}' makes {mine.dim}-dimensional vectors"
+        else:
+            found = self.documents.models.find(entry.embedder)
+            missing = "" if found and found.role == "embedder" else "it is not installed here"
+        if missing:
             raise BundleError(
                 f"The collection '{entry.name}' was indexed with the embedder '{entry.embedder}' "
-                f"({entry.dim} dimensions); this Carrel embeds with '{mine.name}' "
-                f"({mine.dim}), so it could not search it. Nothing was imported."
+                f"({entry.dim} dimensions) and {missing}, so it could not be searched: get "
+                "that embedder first (carrel retrieval download). Nothing was imported."
             )
+        if entry.reranker:
+            found = self.documents.models.find(entry.reranker)
+            if found is None or found.role != "reranker":
+                raise BundleError(
+                    f"The collection '{entry.name}' is searched with the reranker "
+                    f"'{entry.reranker}', which is not installed here: get it first "
+                    "(carrel retrieval download). Nothing was imported."
+                )
 
     def place(self, found: StagedImport, choice: Choice | None = None) -> ImportReport:
         """Put a staged bundle in the library. Names the library already has are replaced

@@ -143,8 +143,9 @@ def _write_records(documents: Documents, staged: CollectionFiles, created_at: fl
             db.execute(f"DELETE FROM {table} WHERE collection = ?", (r.name,))
         db.execute("DELETE FROM doc_collections WHERE name = ?", (r.name,))
         db.execute(
-            "INSERT INTO doc_collections (name, embedder, dim, created_at) VALUES (?, ?, ?, ?)",
-            (r.name, r.embedder, r.dim, created_at),
+            "INSERT INTO doc_collections (name, embedder, dim, created_at, representation,"
+            " revision, reranker) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (r.name, r.embedder, r.dim, created_at, r.representation, r.revision, r.reranker),
         )
         db.executemany(
             "INSERT INTO doc_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -18,6 +18,7 @@ from app.bundle import (
     BundleCancelledError,
     BundleConflictError,
     BundleDamagedError,
+    BundleError,
     BundleTruncatedError,
     NotABundleError,
 )
@@ -87,6 +88,10 @@ def test_round_trip_answers_searches_exactly(
     assert [f.as_dict() for f in target.documents.files(COLLECTION)] == [
         f.as_dict() for f in source.documents.files(COLLECTION)
     ]
+    # How its passages were embedded and re-scored travels too: searched the same way.
+    assert target.documents.records.collection(COLLECTION) == source.documents.records.collection(
+        COLLECTION
+    )
     for name in names:
         record = target.library.verify(name)  # the header reads and the bytes hash right
         assert record.parent == SMOL and record.source == "quantize"
@@ -156,6 +161,32 @@ def test_manifest_that_lies_about_a_size(
         target.bundles().import_bundle(bad)
     message = str(refused.value)
     assert f"models/{names[0]}.gguf holds" in message and "the manifest says" in message
+    assert _state(target) == before
+
+
+@pytest.mark.slow
+def test_a_collection_whose_embedder_is_not_here_is_refused(
+    exported: tuple[Workbench, Path, list[str]], homes: Homes
+) -> None:
+    _, out, _ = exported
+    signed: dict[str, str] = {}
+
+    def edit(name: str, data: bytes) -> bytes:
+        if name.endswith("/manifest.json"):
+            manifest = json.loads(data)
+            manifest["collections"][0]["embedder"] = "someone/other-embedder"
+            data = json.dumps(manifest).encode()
+            signed["sum"] = hashlib.sha256(data).hexdigest()
+        elif name.endswith("/manifest.json.sha256"):
+            data = (signed["sum"] + "\n").encode()
+        return data
+
+    other = out.with_name("other-embedder.tar")
+    rewrite(out, other, edit)
+    target = homes("fresh")
+    before = _state(target)
+    with pytest.raises(BundleError, match=r"'someone/other-embedder'.*not installed here"):
+        target.bundles().import_bundle(other)
     assert _state(target) == before
 
 
