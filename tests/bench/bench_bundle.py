@@ -66,7 +66,8 @@ def make_model(wb: Workbench) -> str:
 
 def make_collection(wb: Workbench, passages: int) -> None:
     docs = wb.documents
-    docs.records.create_collection(COLLECTION, DEFAULT_MODEL, DEFAULT_DIM)
+    # Passage and sentence vectors, as collections made before issue 16 have them.
+    docs.records.create_collection(COLLECTION, DEFAULT_MODEL, DEFAULT_DIM, "sentences")
     # Random vectors: what is measured is moving bytes, which their values do not change.
     index, _ = build(
         docs.index_root / COLLECTION, passages, corpus_words(), random_vectors(7), step=50_000
