@@ -60,12 +60,21 @@ class CheckResult:
 
 
 def gpu_backend() -> str:
-    """What llama.cpp will run on. (One small function: it will ask `app.engine.devices`.)"""
-    import llama_cpp
+    """What llama.cpp will run on, as ggml itself reports it (`app.engine.devices`): the
+    build's backend and the GPUs it sees with their free memory. A GPU build that sees no
+    GPU passes too (models then run on the CPU); the line says so."""
+    from app.engine.devices import MIB, short_name, system_report
 
-    if llama_cpp.llama_supports_gpu_offload():
-        return "llama.cpp can offload to a GPU (this build has a GPU backend)"
-    return "CPU only (this llama.cpp build has no GPU backend)"
+    report = system_report()
+    if report.gpus:
+        gpus = ", ".join(
+            f"{d.name} {short_name(d.description)} ({d.free / MIB:,.0f} MiB free)"
+            for d in report.gpus
+        )
+        return f"{report.build} build of llama.cpp; models run on {gpus}"
+    if report.build != "CPU":
+        return f"{report.build} build of llama.cpp, but it sees no GPU here: models run on the CPU"
+    return "CPU build of llama.cpp (no GPU backend): models run on the CPU"
 
 
 class SelfCheck:

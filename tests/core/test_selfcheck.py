@@ -10,7 +10,8 @@ import pytest
 
 from app.cli import main
 from app.config import Paths, load_settings, save_settings
-from app.selfcheck import SelfCheck, check_guard
+from app.engine.devices import system_report
+from app.selfcheck import SelfCheck, check_guard, gpu_backend
 from app.workbench import Workbench
 
 
@@ -20,6 +21,15 @@ def test_the_guard_check_sends_nothing_and_leaves_no_trace() -> None:
     before = list(GUARD.refused)
     assert check_guard() == "refused 192.0.2.1:443 before any packet was sent"
     assert GUARD.refused == before  # the refusal it provoked is not left as a leak
+
+
+def test_the_gpu_line_is_what_llama_cpp_itself_sees() -> None:
+    report = system_report()
+    line = gpu_backend()
+    assert line.startswith(f"{report.build} build of llama.cpp")
+    for gpu in report.gpus:  # none in this process unless GGML_VK_VISIBLE_DEVICES names one
+        assert gpu.name in line
+    assert ("run on the CPU" in line) == (not report.gpus)
 
 
 @pytest.mark.slow
