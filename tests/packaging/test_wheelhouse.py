@@ -19,6 +19,7 @@ from tests.privacy.test_session import off_device_connects
 WHEELHOUSE = os.environ.get("CARREL_WHEELHOUSE_DIR")
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(2400),  # a whole venv (torch included) installs; bounded below
     pytest.mark.skipif(
         not WHEELHOUSE or not Path(WHEELHOUSE).is_dir(),
         reason="needs a wheelhouse: `make wheelhouse && make package-test`",
