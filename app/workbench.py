@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from app import export, netguard
+from app.bundle import Bundles
 from app.citation import Citation
 from app.config import Paths, Settings, changed, load_settings, save_settings
 from app.engine.backend import Generation, GenerationParams
@@ -147,6 +148,10 @@ class Workbench:
         for listener in list(self.settings_listeners):
             listener(section)
         return self.settings
+
+    def bundles(self) -> Bundles:
+        """Air-gap bundles of this library's models and collections (`app.bundle`)."""
+        return Bundles(self.library, self.documents)
 
     # models ----------------------------------------------------------------------------
 
