@@ -19,7 +19,7 @@ from app.rag.embedder import SentenceEmbedder
 from app.rag.service import Documents
 from app.store import Store
 from app.workbench import Workbench
-from tests.rag.pdfwriter import make_pdf
+from tests.support.files import make_pdf
 
 SMOL = "SmolLM2-135M-Instruct.Q4_1"
 COLLECTION = "harbour"
