@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import zipfile
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -20,14 +19,9 @@ REAL_HTML = Path("/usr/share/debian-reference/ch01.en.html")  # Debian package d
 REAL_PDF = Path("/usr/share/doc/gutenprint-doc/gutenprint-users-manual.pdf")  # gutenprint-doc
 
 
-# The embedder's OpenVINO conversion (~20 s) is kept between sessions, keyed by the model's
-# files (`app.rag.runtime.model_key`), outside any test's CARREL_HOME.
-CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "carrel" / "tests"
-
-
 @pytest.fixture(scope="session")
 def embedder() -> SentenceEmbedder:
-    e = SentenceEmbedder(cache_dir=CACHE)
+    e = SentenceEmbedder()
     e.load()
     return e
 

@@ -13,7 +13,6 @@ from app.rag.embedder import SentenceEmbedder
 from app.rag.retrieve import Citation
 from app.ui.pages.documents import DocumentsPage
 from app.workbench import Workbench
-from tests.rag.conftest import CACHE
 from tests.rag.conftest import corpus as corpus
 from tests.rag.tinymodels import bert_to_gguf, save_tiny_bert
 
@@ -22,7 +21,7 @@ TIMEOUT_MS = 120_000
 
 @pytest.fixture(scope="module")
 def embedder() -> SentenceEmbedder:
-    e = SentenceEmbedder(cache_dir=CACHE)
+    e = SentenceEmbedder()
     e.load()
     return e
 
