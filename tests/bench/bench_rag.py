@@ -31,7 +31,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from app.config import Paths
 from app.rag import pipeline
-from app.rag.chunker import Chunker
+from app.rag.chunker import OVERLAP_WORDS, Chunker
 from app.rag.embedder import SentenceEmbedder
 from app.rag.index import EdgeIndex, IndexPoint
 from app.rag.ingest import EMBED_BATCH
@@ -65,8 +65,8 @@ WORDS = [
 PIPELINES = (
     ("before", "sentences", "fp32", 30, 64),  # before issue 16: every sentence on its own
     ("passage fp32", "passage", "fp32", 30, 64),  # issue 16's first step: a vector a passage
-    ("int8", "passage", "auto", 30, EMBED_BATCH),  # int8 weights, steps of 256 passages
-    ("after", DEFAULT_REPRESENTATION, "auto", 0, EMBED_BATCH),  # and no overlap
+    ("int8", DEFAULT_REPRESENTATION, "auto", OVERLAP_WORDS, EMBED_BATCH),  # as shipped
+    ("int8, no overlap", DEFAULT_REPRESENTATION, "auto", 0, EMBED_BATCH),  # a candidate
 )
 
 

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 import tomllib
@@ -388,13 +389,16 @@ def main() -> None:
         parser.error(f"representations are {', '.join(REPRESENTATIONS)}")
     documents, questions = load_questions(QUESTION_SETS[args.set])
     out: dict[str, Any] = {"set": args.set, "load_average_start": os.getloadavg()}
-    results = [
-        run(name, documents, questions, args.candidates, how, runtime, overlap)
-        for name in names
-        for how in hows
-        for runtime in runtimes
-        for overlap in overlaps
-    ]
+    results = []
+    for name in names:
+        for how in hows:
+            for runtime in runtimes:
+                for overlap in overlaps:
+                    results.append(
+                        run(name, documents, questions, args.candidates, how, runtime, overlap)
+                    )
+                    # Each case as it ends (a run of several takes long on a busy machine).
+                    print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     out["load_average_end"] = os.getloadavg()
     if len(results) == 1:
         print(json.dumps({**out, **results[0]}, indent=2))
