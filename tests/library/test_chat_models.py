@@ -12,7 +12,7 @@ from app.errors import CarrelError
 from app.library.gguf import read_header
 from app.library.registry import role_of
 from app.workbench import Workbench
-from tests.rag.tinymodels import bert_to_gguf, save_tiny_bert
+from tests.support.tinymodels import bert_to_gguf, save_tiny_bert
 
 
 @pytest.fixture(scope="module")
