@@ -25,9 +25,10 @@ from pathlib import Path
 
 from app import netguard
 from app.config import Paths, load_settings
-from app.engine.backend import ChatMessage, Done, GenerationParams
+from app.engine.backend import Done, GenerationParams
 from app.errors import CarrelError
 from app.library.registry import ModelRegistry
+from app.prompt import ChatMessage
 from app.resources import resource
 from app.workbench import Workbench
 

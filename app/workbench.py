@@ -51,6 +51,10 @@ def index_server_account(collection: str) -> str:
 NEW_TITLE = "New conversation"
 
 
+# How a retrieval model's role reads in a sentence.
+_KIND = {"embedder": "an embedding", "reranker": "a reranking"}
+
+
 class Workbench:
     """Carrel's core: models, conversations and replies, free of any GUI."""
 
@@ -156,7 +160,8 @@ class Workbench:
     # models ----------------------------------------------------------------------------
 
     def models(self) -> list[ModelInfo]:
-        return self.registry.list()
+        """The models that can chat (embedding and reranking GGUFs are left out)."""
+        return [m for m in self.registry.list() if m.role == "chat"]
 
     @property
     def loaded_model(self) -> ModelInfo | None:
@@ -194,6 +199,11 @@ class Workbench:
         """Load a model (blocking), closing the one loaded before; raises a `CarrelError`
         that says why if it cannot. The previous model stays loaded if the new one fails."""
         info = self.registry.resolve(name_or_path)
+        if info.role != "chat":
+            raise CarrelError(
+                f"'{info.name}' is {_KIND[info.role]} model, not a chat model: choose it for "
+                "a collection (carrel retrieval embedder|reranker) and a chat model here."
+            )
         options = dataclasses.replace(self.load_options(info.name, overrides), warmup=warmup)
         with self._lock:
             if self._active is not None:
