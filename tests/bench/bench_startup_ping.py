@@ -108,6 +108,13 @@ class Pinger:
                 return time.perf_counter() - t0
         return timeout_s
 
+    def close(self) -> None:
+        """Let go of the root window: while this connection holds its SubstructureRedirect,
+        the X server hands every later window's map request to it instead of mapping the
+        window, so the next run's window would never show."""
+        self.x.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        self.x.XCloseDisplay(self.dpy)
+
 
 def start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     read, write = os.pipe()
@@ -150,10 +157,13 @@ def one_run(display: str, checkout: Path = ROOT) -> dict[str, Any]:
         latencies: list[float] = []
         at: list[float] = []
         start = time.perf_counter()
-        while time.perf_counter() - start < WATCH_S:
-            at.append(time.perf_counter() - start)
-            latencies.append(pinger.ping())
-            time.sleep(INTERVAL_S)
+        try:
+            while time.perf_counter() - start < WATCH_S:
+                at.append(time.perf_counter() - start)
+                latencies.append(pinger.ping())
+                time.sleep(INTERVAL_S)
+        finally:
+            pinger.close()
     finally:
         carrel.terminate()
         carrel.wait(timeout=30)
