@@ -27,6 +27,7 @@ from app.engine.backend import (
     GenerationStats,
     Token,
 )
+from app.engine.constraints import NONE, Constraints
 from app.errors import CarrelError, ContextExceededError, ModelLoadError, ModelTooLargeError
 from app.library.fit import available_ram, memory_need
 from app.library.registry import ModelInfo
@@ -84,7 +85,7 @@ class LlamaBackend:
         self.n_ctx = 0
         self.gpu_layers = 0
         self._requests: queue.SimpleQueue[
-            tuple[list[ChatMessage], GenerationParams, Generation] | None
+            tuple[list[ChatMessage], GenerationParams, Constraints, Generation] | None
         ] = queue.SimpleQueue()
         self._loaded = threading.Event()
         self._load_error: list[BaseException] = []
@@ -98,12 +99,18 @@ class LlamaBackend:
 
     # public --------------------------------------------------------------------------
 
-    def stream(self, messages: list[ChatMessage], params: GenerationParams) -> Generation:
-        """Queue a reply; it starts when the model finishes any earlier one."""
+    def stream(
+        self,
+        messages: list[ChatMessage],
+        params: GenerationParams,
+        constraints: Constraints = NONE,
+    ) -> Generation:
+        """Queue a reply; it starts when the model finishes any earlier one. `constraints`
+        add stop strings and a grammar (the local server's `stop` and `response_format`)."""
         if self._closed:
             raise CarrelError(f"The model '{self.name}' was unloaded; load it again.")
         generation = Generation()
-        self._requests.put((list(messages), params, generation))
+        self._requests.put((list(messages), params, constraints, generation))
         return generation
 
     def close(self) -> None:
@@ -128,9 +135,9 @@ class LlamaBackend:
                 request = self._requests.get()
                 if request is None:
                     break
-                messages, params, generation = request
+                messages, params, constraints, generation = request
                 try:
-                    self._generate(llm, messages, params, generation)
+                    self._generate(llm, messages, params, generation, constraints)
                 except CarrelError as exc:
                     generation.put(exc)
                 except Exception as exc:
@@ -238,7 +245,12 @@ class LlamaBackend:
             dropped += cut
 
     def _generate(
-        self, llm: Any, messages: list[ChatMessage], params: GenerationParams, gen: Generation
+        self,
+        llm: Any,
+        messages: list[ChatMessage],
+        params: GenerationParams,
+        gen: Generation,
+        constraints: Constraints = NONE,
     ) -> None:
         import llama_cpp
 
@@ -263,7 +275,8 @@ class LlamaBackend:
             min_p=params.min_p,
             repeat_penalty=params.repeat_penalty,
             seed=seed,
-            stop=prompt.stop,
+            stop=[*prompt.stop, *constraints.stop],
+            grammar=_grammar(constraints.grammar),
             stopping_criteria=llama_cpp.StoppingCriteriaList([*prompt.criteria, cancelled]),
             stream=True,
         )
@@ -300,3 +313,12 @@ class LlamaBackend:
             seed=seed,
         )
         gen.put(Done(text, stats))
+
+
+def _grammar(gbnf: str) -> Any:
+    """The compiled grammar (on the owner thread, as every llama.cpp call), or None."""
+    if not gbnf:
+        return None
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    return LlamaGrammar.from_string(gbnf, verbose=False)
