@@ -26,7 +26,6 @@ from app.errors import CarrelError
 from app.server import chat
 from app.server.errors import ApiError
 from app.server.guard import Guard
-from app.server.jobs import Job
 from app.server.requestlog import Entry, RequestLog
 from app.server.requests import parse_json
 from app.server.service import ServerCore
@@ -82,14 +81,13 @@ def build_app(core: ServerCore, requests: RequestLog) -> Starlette:
         body = await body_of(request)
         parsed, work, citations = await anyio.to_thread.run_sync(core.prepare, body)
         prepared = chat.prepared(parsed, work, citations)
-        job = Job(core.scheduler, work)
         if parsed.stream:
             return StreamingResponse(
-                chat.stream(job, prepared, entry),
+                chat.stream(core.scheduler, prepared, entry),
                 media_type="text/event-stream",
                 headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
             )
-        return JSONResponse(await chat.complete(job, prepared, entry))
+        return JSONResponse(await chat.complete(core.scheduler, prepared, entry))
 
     async def embeddings(request: Request, entry: Entry) -> Response:
         body = await body_of(request)
