@@ -7,6 +7,7 @@ objects to constructors. It never imports Qt; blocking calls (`load_model`, iter
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from app import export, netguard
 from app.config import Paths, Settings, load_settings, save_settings
 from app.engine.backend import ChatMessage, Done, Event, Generation, GenerationParams
 from app.engine.llama import LlamaBackend, LoadOptions
+from app.engine.placement import Placement
 from app.engine.router import Route, RoutedGeneration
 from app.errors import CarrelError, NoModelLoadedError
 from app.library.hub import HubClient
@@ -184,17 +186,28 @@ class Workbench:
     def backend(self) -> LlamaBackend | None:
         return self._backend
 
-    def load_model(self, name_or_path: str, *, warmup: bool = False) -> ModelInfo:
+    @property
+    def placement(self) -> Placement | None:
+        """Where the loaded model runs, as llama.cpp reported it (None: nothing loaded)."""
+        backend = self._backend
+        return backend.placement if backend is not None else None
+
+    def load_options(self, name: str, overrides: dict[str, Any] | None = None) -> LoadOptions:
+        """How `name` loads: the settings' defaults, then the library's options for the
+        model, then `overrides` (a conversation's "load" params, `carrel chat` options)."""
+        s = self.settings.model
+        defaults = LoadOptions(
+            context_length=s.context_length, threads=s.threads, gpu_layers=s.gpu_layers
+        )
+        return self.library.load_options(name, defaults, overrides)
+
+    def load_model(
+        self, name_or_path: str, *, warmup: bool = False, overrides: dict[str, Any] | None = None
+    ) -> ModelInfo:
         """Load a model (blocking), closing the one loaded before; raises a `CarrelError`
         that says why if it cannot. The previous model stays loaded if the new one fails."""
         info = self.registry.resolve(name_or_path)
-        s = self.settings.model
-        options = LoadOptions(
-            context_length=s.context_length,
-            threads=s.threads,
-            gpu_layers=s.gpu_layers,
-            warmup=warmup,
-        )
+        options = dataclasses.replace(self.load_options(info.name, overrides), warmup=warmup)
         with self._lock:
             if self._active is not None:
                 self._active.cancel()
@@ -250,7 +263,9 @@ class Workbench:
         if backend is None and remote is None:
             raise NoModelLoadedError
         params = self.params_for({**conversation.params, **(overrides or {})})
-        self.store.add_message(conversation_id, "user", text)
+        self.store.add_message(conversation_id, "user", text)  # kept even if a reload fails
+        if backend is not None:
+            backend = self._loaded_as(backend, conversation.params.get("load"))
         if conversation.title == NEW_TITLE:
             self.store.update_conversation(conversation_id, title=_title_from(text))
         if backend is not None:
@@ -274,6 +289,15 @@ class Workbench:
         reply = Reply(self.store, conversation_id, generation, params, citations)
         self._active = reply
         return reply
+
+    def _loaded_as(self, backend: LlamaBackend, load: dict[str, Any] | None) -> LlamaBackend:
+        """The loaded model, reloaded first when the conversation's load options (or the
+        model's own, changed since) differ from those it was loaded with."""
+        wanted = self.load_options(backend.info.name, load)
+        if dataclasses.replace(backend.options, warmup=False) == wanted:
+            return backend
+        self.load_model(backend.info.name, overrides=load)
+        return self._backend or backend
 
     def _routed(
         self,

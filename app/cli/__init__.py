@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from app import __version__
-from app.cli import chat, docs, mcp, models, redact, remote, retrieval, serve
+from app.cli import chat, docs, mcp, models, redact, remote, retrieval, serve, system
 from app.errors import CarrelError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     remote.register(commands)
     redact.register(commands)
     retrieval.register(commands)
+    system.register(commands)
     serve.register(commands)
     mcp.register(commands)
     return parser

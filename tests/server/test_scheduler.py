@@ -95,7 +95,7 @@ def test_a_model_that_would_not_fit_says_so(
 ) -> None:
     # This machine has 24 GiB; a machine with 64 MiB free is stood in for by the free-memory
     # reading the fit check uses (the check and the refusal are the real ones).
-    monkeypatch.setattr("app.engine.llama.available_ram", lambda: 64 << 20)
+    monkeypatch.setattr("app.engine.loading.available_ram", lambda: 64 << 20)
     server = LocalServer(bare, ServerOptions(port=0)).start()
     try:
         with _client(server) as client, pytest.raises(openai.APIStatusError) as refused:
