@@ -122,3 +122,23 @@ def test_a_remote_model_is_refused_and_the_refusal_is_in_the_ledger(served: Serv
         )
     finally:
         privacy.remove_endpoint("cloud")
+
+
+def test_past_the_queue_limit_a_request_gets_429(served: Served) -> None:
+    server = LocalServer(served.wb, ServerOptions(port=0, max_pending=1)).start()
+    try:
+        url = f"http://127.0.0.1:{server.port}/v1"
+        with openai.OpenAI(base_url=url, api_key="x", max_retries=0) as client:
+            say = [{"role": "user", "content": "Tell me a long story."}]
+            stream = client.chat.completions.create(
+                model=MODEL,
+                messages=say,  # type: ignore[arg-type]
+                max_tokens=64,
+                stream=True,
+            )
+            next(iter(stream))  # the first request holds the model while it streams
+            with pytest.raises(openai.RateLimitError, match="already waiting"):
+                client.chat.completions.create(model=MODEL, messages=say, max_tokens=2)  # type: ignore[arg-type]
+            stream.close()
+    finally:
+        server.stop()
