@@ -1,7 +1,8 @@
 """Where Carrel keeps things (`Paths`) and what the person chose (`Settings`).
 
 Settings are one typed object, stored as TOML in the platform's config folder, with a
-`schema_version` and a migration function per older version. One environment variable,
+`schema_version` and a migration function per older version (`app.tomlfile`); a change
+goes through `changed`, which checks it as the file is checked. One environment variable,
 `CARREL_HOME`, moves config, data, models, logs and caches under a single folder: a test, a
 portable install, a USB stick.
 """
@@ -11,60 +12,24 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import tomllib
 import types
 import typing
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
-import tomli_w
 
 from app.errors import SettingsError
+from app.private import private_dir
+from app.tomlfile import Migration, VersionedToml
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
 APP_NAME = "Carrel"
 HOME_ENV = "CARREL_HOME"
-
-# Carrel's folders and files hold conversations, the ledger, the person's redaction terms
-# and their logs: only they may read them, whatever the umask (which left them 0755/0644).
-PRIVATE_DIR = 0o700
-PRIVATE_FILE = 0o600
-
-
-def _chmod(path: Path, mode: int) -> None:
-    if os.name != "nt":  # Windows keeps per-user folders private by their ACLs
-        path.chmod(mode)
-
-
-def private_dir(folder: Path) -> Path:
-    """Create `folder` (and missing parents) and make it readable by its owner only."""
-    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-    _chmod(folder, PRIVATE_DIR)
-    return folder
-
-
-def private_file(file: Path) -> Path:
-    """Create `file` empty if it is missing, and make it readable by its owner only."""
-    os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE))
-    _chmod(file, PRIVATE_FILE)
-    return file
-
-
-def write_private(file: Path, text: str) -> None:
-    """Write `file` atomically (a crash leaves the old file or the new, never half), created
-    readable by its owner only."""
-    file.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
-    tmp = file.with_name(file.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    _chmod(tmp, PRIVATE_FILE)
-    tmp.replace(file)
 
 
 @dataclass(frozen=True)
@@ -163,9 +128,6 @@ class Settings:
 
 SCHEMA_VERSION = Settings().schema_version
 
-# A function per older version, each turning version N's dict into version N+1's.
-Migration = Callable[[dict[str, Any]], dict[str, Any]]
-
 
 def _v0_to_v1(raw: dict[str, Any]) -> dict[str, Any]:
     # Files written before versioning kept the sampling keys at the top level.
@@ -179,34 +141,31 @@ def _v0_to_v1(raw: dict[str, Any]) -> dict[str, Any]:
 MIGRATIONS: dict[int, Migration] = {0: _v0_to_v1}
 
 
-def migrate(raw: dict[str, Any]) -> dict[str, Any]:
-    version = raw.get("schema_version", 0)
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
-        raise SettingsError(
-            f"The settings were written by a newer Carrel (schema {version}); "
-            "update Carrel or move the settings file aside."
-        )
-    while version < SCHEMA_VERSION:
-        raw = MIGRATIONS[version](raw)
-        version += 1
-        raw["schema_version"] = version
-    return raw
+def settings_file(paths: Paths) -> VersionedToml:
+    return VersionedToml(
+        paths.settings_file,
+        SCHEMA_VERSION,
+        what="settings file",
+        start_again="start from the defaults",
+        migrations=MIGRATIONS,
+    )
 
 
-def _coerce(cls: type[Any], raw: Any, where: str) -> Any:
-    """Build dataclass `cls` from `raw`, checking types; unknown keys are dropped with a log."""
+def coerce(cls: type[T], raw: Any, where: str = "") -> T:
+    """Build dataclass `cls` from `raw`, checking types (a wrong one raises `SettingsError`
+    naming the key); unknown keys are dropped with a log line."""
     if not isinstance(raw, dict):
         raise SettingsError(f"Settings: '{where}' should be a table, not {type(raw).__name__}.")
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if f.name not in raw:
             continue
         value = raw[f.name]
         hint = hints[f.name]
         key = f"{where}.{f.name}" if where else f.name
         if dataclasses.is_dataclass(hint):
-            values[f.name] = _coerce(typing.cast(type[Any], hint), value, key)
+            values[f.name] = coerce(typing.cast(type[Any], hint), value, key)
             continue
         allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
         if float in allowed and isinstance(value, int) and not isinstance(value, bool):
@@ -215,34 +174,31 @@ def _coerce(cls: type[Any], raw: Any, where: str) -> Any:
             names = " or ".join(t.__name__ for t in allowed)
             raise SettingsError(f"Settings: '{key}' should be {names}, not {value!r}.")
         values[f.name] = value
-    for extra in set(raw) - {f.name for f in dataclasses.fields(cls)}:
+    for extra in set(raw) - {f.name for f in dataclasses.fields(cls)}:  # type: ignore[arg-type]
         log.warning("Ignoring unknown setting %s%s", f"{where}." if where else "", extra)
     return cls(**values)
 
 
 def load_settings(paths: Paths) -> Settings:
     """Read the settings file, migrating it if it is older; a missing file gives defaults."""
-    file = paths.settings_file
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return Settings()
-    except OSError as exc:
-        raise SettingsError(f"Cannot read the settings file {file}: {exc.strerror}.") from exc
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(
-            f"The settings file {file} is not valid TOML ({exc}). Fix it or delete it to "
-            "start from the defaults."
-        ) from exc
-    old_version = raw.get("schema_version", 0)
-    settings = typing.cast(Settings, _coerce(Settings, migrate(raw), ""))
-    if old_version != SCHEMA_VERSION:
-        save_settings(paths, settings)
-    return settings
+    raw = settings_file(paths).read()
+    return Settings() if raw is None else coerce(Settings, raw)
 
 
 def save_settings(paths: Paths, settings: Settings) -> None:
     """Write the settings atomically: a crash leaves the old file or the new, never half."""
-    write_private(paths.settings_file, tomli_w.dumps(dataclasses.asdict(settings)))
+    settings_file(paths).write(dataclasses.asdict(settings))
+
+
+def changed(settings: Settings, section: str, values: dict[str, Any]) -> Settings:
+    """`settings` with `values` set in `section` ("model", "sampling"), checked as the
+    file is: an unknown section or key, or a wrong type, raises `SettingsError`."""
+    raw = dataclasses.asdict(settings)
+    table = raw.get(section)
+    if not isinstance(table, dict):
+        raise SettingsError(f"There is no settings section '{section}'.")
+    unknown = sorted(set(values) - set(table))
+    if unknown:
+        raise SettingsError(f"Settings: '{section}' has no {', '.join(unknown)}.")
+    table.update(values)
+    return coerce(Settings, raw)

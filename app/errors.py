@@ -118,3 +118,23 @@ class SettingsError(CarrelError):
 
 class StorageError(CarrelError):
     """The database or a file in the data folder cannot be written (disk full, read-only)."""
+
+
+class NoSpaceError(StorageError):
+    """Not enough free disk space for what is about to be written: said before writing,
+    with what is already saved and how much more is needed."""
+
+    def __init__(self, where: Path, need: int, free: int, saved: str = "") -> None:
+        mb = 1e6
+        more = f"about {max(need / mb, 0.1):,.1f} MB more is needed, " if need > 0 else ""
+        text = f"Not enough disk space in {where}: {more}{free / mb:,.1f} MB is free."
+        if saved:
+            text += f" {saved}"
+        super().__init__(f"{text} Free some space and try again.")
+        self.where = where
+        self.need = need
+        self.free = free
+
+    def saying(self, saved: str) -> NoSpaceError:
+        """The same error, also saying what was saved before it."""
+        return NoSpaceError(self.where, self.need, self.free, saved)

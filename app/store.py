@@ -8,6 +8,7 @@ the chat schema. Migrations are small functions recorded in a `migrations` table
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
 import time
@@ -17,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.config import PRIVATE_DIR, private_file
-from app.errors import ConversationNotFoundError, StorageError
+from app.citation import Citation
+from app.errors import ConversationNotFoundError, NoSpaceError, StorageError
+from app.private import PRIVATE_DIR, private_file
 
 MigrationStep = Callable[[sqlite3.Connection], None]
 
@@ -90,6 +92,11 @@ class Message:
     stopped: bool = False
     created_at: float = 0.0
 
+    @property
+    def citations(self) -> list[Citation]:
+        """The numbered sources a reply was given (stored in its stats)."""
+        return [Citation.from_record(c) for c in self.stats.get("citations") or []]
+
 
 class Store:
     """The SQLite database under the data folder; safe to share between threads.
@@ -120,6 +127,8 @@ class Store:
                 " PRIMARY KEY (component, version))"
             )
         except (sqlite3.Error, OSError) as exc:
+            if isinstance(exc, sqlite3.Error) and _is_full(exc):
+                raise NoSpaceError(path.parent, 0, _free(path)) from exc
             raise StorageError(f"Cannot open the database {path}: {exc}.") from exc
         self.migrate("chat", CHAT_MIGRATIONS)
 
@@ -136,7 +145,10 @@ class Store:
                 yield self._db
                 self._db.execute("COMMIT")
             except BaseException as exc:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError) and _is_full(exc):
+                    raise NoSpaceError(self.path.parent, 0, _free(self.path)) from exc
                 if isinstance(exc, sqlite3.OperationalError) and _is_storage_trouble(exc):
                     raise StorageError(
                         f"Cannot write to the database {self.path}: {exc}. Check free disk "
@@ -291,6 +303,14 @@ class Store:
             "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
         )
         return [_message(r) for r in rows]
+
+
+def _is_full(exc: sqlite3.Error) -> bool:
+    return "full" in str(exc).lower()
+
+
+def _free(path: Path) -> int:
+    return int(shutil.disk_usage(path.parent).free)
 
 
 def _is_storage_trouble(exc: sqlite3.OperationalError) -> bool:

@@ -1,34 +1,39 @@
-"""`Workbench`: the one facade the GUI and the command line both use.
+"""`Workbench`: the one entrance the GUI and the command line both use.
 
 It wires settings, store, model registry and the loaded backend together by passing
-objects to constructors. It never imports Qt; blocking calls (`load_model`, iterating a
-`Reply`) are meant for worker threads.
+objects to constructors, and exposes the services a face uses: `library` (models on
+disk and the hub), `documents` (collections), `privacy` (endpoints, keys, the gate and the
+ledger) and `store` (conversations). It never imports Qt; blocking calls (`load_model`,
+iterating a `Reply`) are meant for worker threads.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from app import export, netguard
-from app.config import Paths, Settings, load_settings, save_settings
-from app.engine.backend import ChatMessage, Done, Event, Generation, GenerationParams
-from app.engine.llama import LlamaBackend, LoadOptions
+from app.bundle import Bundles
+from app.citation import Citation
+from app.config import Paths, Settings, changed, load_settings, save_settings
+from app.engine.backend import Generation, GenerationParams
+from app.engine.devices import SystemReport, system_report
+from app.engine.llama import LlamaBackend
 from app.engine.placement import Placement
-from app.engine.router import Route, RoutedGeneration
+from app.engine.router import Route, RoutedGeneration, Router
 from app.errors import CarrelError, NoModelLoadedError
 from app.library.hub import HubClient
+from app.library.load_options import LoadOptions
 from app.library.registry import ModelInfo, ModelRegistry
 from app.library.service import ModelLibrary
-from app.privacy.gate import Passage
-from app.privacy.service import Privacy
-from app.rag.answer import ANSWER_SOURCES as SOURCES
-from app.rag.answer import build_messages
-from app.rag.retrieve import Citation
+from app.netguard import NetGuard
+from app.privacy.service import ENDPOINTS, KEYS, Privacy
+from app.prompt import ANSWER_SOURCES, ChatMessage, Prompt
 from app.rag.service import Documents
-from app.store import Conversation, Message, Store
+from app.replies import Answer, Reply
+from app.store import Conversation, Store
 
 if TYPE_CHECKING:  # openai takes 0.3 s to import: only when a remote is used
     from app.engine.remote import RemoteBackend
@@ -46,56 +51,6 @@ def index_server_account(collection: str) -> str:
 NEW_TITLE = "New conversation"
 
 
-class Reply(Iterator[Event]):
-    """A reply streaming into a conversation. Iterate it for events; `cancel()` from any
-    thread stops it between tokens. When it ends, the assistant message (partial and
-    marked stopped if cancelled) is written to the store before `Done` is returned."""
-
-    def __init__(
-        self,
-        store: Store,
-        conversation_id: int,
-        generation: Generation,
-        params: GenerationParams,
-        citations: list[dict[str, Any]] | None = None,
-    ) -> None:
-        self._store = store
-        self.conversation_id = conversation_id
-        self._generation = generation
-        self._params = params
-        # The numbered sources the model was given, stored with the reply as [n] → file, page.
-        self.citations = citations or []
-        self.message: Message | None = None
-
-    def cancel(self) -> None:
-        self._generation.cancel()
-
-    def __iter__(self) -> Reply:
-        return self
-
-    def __next__(self) -> Event:
-        event = next(self._generation)
-        if isinstance(event, Done):
-            answered = getattr(self._generation, "answered_by", None)
-            if answered is not None:
-                event.stats.model = answered.model
-                event.stats.endpoint = answered.endpoint
-                event.stats.badge = answered.badge
-                event.stats.fallback_reason = answered.fallback_reason
-            self.message = self._store.add_message(
-                self.conversation_id,
-                "assistant",
-                event.text,
-                model=event.stats.model,
-                params=self._params.as_dict(),
-                stats={**event.stats.as_dict(), "citations": self.citations}
-                if self.citations
-                else event.stats.as_dict(),
-                stopped=event.stats.stopped,
-            )
-        return event
-
-
 class Workbench:
     """Carrel's core: models, conversations and replies, free of any GUI."""
 
@@ -108,8 +63,11 @@ class Workbench:
         privacy: Privacy,
         documents: Documents,
         library: ModelLibrary | None = None,
+        guard: NetGuard | None = None,
     ) -> None:
         self.paths = paths
+        # The process's network guard: hub actions open it for the hub while they run.
+        self.guard = guard or netguard.install()
         self.settings = settings
         self.store = store
         self.registry = registry
@@ -120,11 +78,13 @@ class Workbench:
             paths,
             store,
             registry,
-            hub=HubClient(token=self.hub_token, allow=netguard.install().allow, log=privacy.ledger),
+            hub=HubClient(token=self.hub_token, allow=self.guard.allow, log=privacy.ledger),
         )
-        # Typed by the person for the encrypted key vault; kept in memory only.
-        self.vault_passphrase: str | None = None
+        # Called with the section after each `change_settings`.
+        self.settings_listeners: list[Callable[[str], None]] = []
         self._remotes: dict[str, RemoteBackend] = {}
+        self._remotes_lock = threading.Lock()
+        privacy.listeners.append(self._on_privacy_changed)
         self._backend: LlamaBackend | None = None
         self._lock = threading.Lock()
         self._active: Reply | None = None
@@ -134,24 +94,34 @@ class Workbench:
         paths = (paths or Paths.default()).ensure()
         settings = load_settings(paths)
         store = Store(paths.database)
-        privacy = Privacy(paths, store, guard=netguard.install())
-        documents = Documents(paths, store)
-        return cls(paths, settings, store, ModelRegistry(paths.models_dir), privacy, documents)
+        guard = netguard.install()
+        privacy = Privacy(paths, store, guard=guard)
+        documents = Documents(paths, store, guard=guard)
+        registry = ModelRegistry(paths.models_dir)
+        return cls(paths, settings, store, registry, privacy, documents, guard=guard)
 
     def close(self) -> None:
         self.unload()
-        for remote in self._remotes.values():
-            remote.close()
-        self._remotes.clear()
+        self._forget_remotes()
         self.documents.close()
         self.library.close()
         self.store.close()
+
+    @property
+    def vault_passphrase(self) -> str | None:
+        """The key vault's passphrase as typed this session (memory only)."""
+        return self.privacy.passphrase
+
+    @vault_passphrase.setter
+    def vault_passphrase(self, value: str | None) -> None:
+        self.privacy.passphrase = value
+        self._forget_remotes()
 
     def secret(self, account: str) -> str | None:
         """A token or key from the key store (keyring or unlocked vault), never a file;
         None when there is none or the store is locked."""
         try:
-            return self.privacy.keys(self.vault_passphrase).get(account)
+            return self.privacy.keys().get(account)
         except CarrelError:
             return None
 
@@ -169,8 +139,19 @@ class Workbench:
             )
         self.documents.use_server(collection, url, prefix)
 
-    def save_settings(self) -> None:
+    def change_settings(self, section: str, **values: Any) -> Settings:
+        """Change settings, e.g. `change_settings("model", context_length=8192)`: checked
+        as the settings file is (a wrong key or type raises `SettingsError` and changes
+        nothing), saved, then told to each of `settings_listeners` with the section."""
+        self.settings = changed(self.settings, section, values)
         save_settings(self.paths, self.settings)
+        for listener in list(self.settings_listeners):
+            listener(section)
+        return self.settings
+
+    def bundles(self) -> Bundles:
+        """Air-gap bundles of this library's models and collections (`app.bundle`)."""
+        return Bundles(self.library, self.documents)
 
     # models ----------------------------------------------------------------------------
 
@@ -191,6 +172,12 @@ class Workbench:
         """Where the loaded model runs, as llama.cpp reported it (None: nothing loaded)."""
         backend = self._backend
         return backend.placement if backend is not None else None
+
+    @staticmethod
+    def system_report() -> SystemReport:
+        """The llama.cpp build here, the devices ggml lists with their memory, the CPU
+        features and threads (`carrel system`, the Models page); asks ggml: seconds."""
+        return system_report()
 
     def load_options(self, name: str, overrides: dict[str, Any] | None = None) -> LoadOptions:
         """How `name` loads: the settings' defaults, then the library's options for the
@@ -254,7 +241,8 @@ class Workbench:
 
         The conversation's `route` (in its params; on-device only by default) decides
         whether an enabled remote endpoint may answer; anything that would leave goes
-        through the privacy gate.
+        through the privacy gate. A conversation tied to collections is answered from
+        their best passages, numbered, each in the request once (`app.prompt`).
         """
         backend = self._backend
         conversation = self.store.conversation(conversation_id)
@@ -270,25 +258,26 @@ class Workbench:
             self.store.update_conversation(conversation_id, title=_title_from(text))
         if backend is not None:
             self.store.update_conversation(conversation_id, model=backend.name)
-        history = self.history(conversation)
-        hits = self._retrieve(conversation, text)
-        if hits:
-            history = _grounded(history, text, [c for _, c in hits])
+        collections: list[str] = list(conversation.params.get("collections") or [])
+        prompt = Prompt.asking(self.history(conversation), self._retrieve(collections, text))
         generation: Generation
         if remote is None and backend is not None:
             # On-device only: straight to the model's owner thread, no router in between.
-            generation = backend.stream(history, params)
+            generation = backend.stream(prompt.messages(), params)
         else:
-            passages = [Passage(c.text, name) for name, c in hits]
             generation = self._routed(
-                backend, remote, route, history, params, conversation_id, ask_remote, passages
+                backend, remote, route, prompt, params, conversation_id, ask_remote
             )
-        citations = [
-            {"n": n, "collection": name, **c.as_dict()} for n, (name, c) in enumerate(hits, 1)
-        ]
-        reply = Reply(self.store, conversation_id, generation, params, citations)
+        reply = Reply(self.store, conversation_id, generation, params, list(prompt.passages))
         self._active = reply
         return reply
+
+    def ask(self, question: str, collection: str, k: int = ANSWER_SOURCES) -> Answer:
+        """Answer `question` from a collection's best `k` passages with the loaded model
+        (blocking), citing them by number."""
+        citations = self.documents.search(question, collection, k)
+        prompt = Prompt.asking([ChatMessage("user", question)], citations, grounded=True)
+        return Answer.of(self.complete(prompt.messages()), list(prompt.passages))
 
     def _loaded_as(self, backend: LlamaBackend, load: dict[str, Any] | None) -> LlamaBackend:
         """The loaded model, reloaded first when the conversation's load options (or the
@@ -304,27 +293,21 @@ class Workbench:
         backend: LlamaBackend | None,
         remote: RemoteBackend | None,
         route: Route,
-        history: list[ChatMessage],
+        prompt: Prompt,
         params: GenerationParams,
         conversation_id: int,
         ask_remote: bool,
-        passages: list[Passage],
     ) -> RoutedGeneration:
-        router = self.privacy.router(backend, route, remote)
-        return router.stream(
-            history,
-            params,
-            conversation_id=conversation_id,
-            passages=passages,
-            ask_remote=ask_remote,
-        )
+        router = Router(backend, remote if route != Route.LOCAL_ONLY else None, route)
+        return router.stream(prompt, params, conversation_id=conversation_id, ask_remote=ask_remote)
 
-    def _retrieve(self, conversation: Conversation, text: str) -> list[tuple[str, Citation]]:
-        """The best passages for `text` from the collections the conversation is tied to."""
-        names: list[str] = list(conversation.params.get("collections") or [])
-        hits = [(name, c) for name in names for c in self.documents.search(text, name, SOURCES)]
-        hits.sort(key=lambda hit: -hit[1].score)
-        return hits[:SOURCES]
+    def _retrieve(self, collections: list[str], text: str) -> list[Citation]:
+        """The best passages for `text` from the collections a conversation is tied to."""
+        hits = [
+            c for name in collections for c in self.documents.search(text, name, ANSWER_SOURCES)
+        ]
+        hits.sort(key=lambda c: -c.score)
+        return hits[:ANSWER_SOURCES]
 
     def _remote_for(self, conversation: Conversation) -> RemoteBackend | None:
         """The enabled endpoint the conversation names (or the first enabled one)."""
@@ -334,16 +317,26 @@ class Workbench:
         chosen = chosen or (enabled[0] if enabled else None)
         if chosen is None:
             return None
-        if chosen.name not in self._remotes:
-            keys = self.privacy.keys(self.vault_passphrase)
-            self._remotes[chosen.name] = self.privacy.remote(chosen.name, keys)
-        return self._remotes[chosen.name]
+        with self._remotes_lock:
+            if chosen.name not in self._remotes:
+                from app.engine.remote import RemoteBackend
 
-    def forget_remotes(self) -> None:
-        """Drop cached remote backends (after a key or endpoint changed)."""
-        for remote in self._remotes.values():
+                key = self.privacy.keys().get(chosen.name)
+                self._remotes[chosen.name] = RemoteBackend(chosen, self.privacy.gate, key)
+            return self._remotes[chosen.name]
+
+    def _on_privacy_changed(self, what: str) -> None:
+        if what in (ENDPOINTS, KEYS):
+            self._forget_remotes()
+
+    def _forget_remotes(self) -> None:
+        """Drop the cached remote backends: the next reply builds one with the endpoint
+        and key as they are now."""
+        with self._remotes_lock:
+            remotes = list(self._remotes.values())
+            self._remotes.clear()
+        for remote in remotes:
             remote.close()
-        self._remotes.clear()
 
     def history(self, conversation: Conversation) -> list[ChatMessage]:
         messages: list[ChatMessage] = []
@@ -369,21 +362,6 @@ class Workbench:
 
     def export_json(self, conversation_id: int) -> dict[str, Any]:
         return export.as_json(self.store, conversation_id)
-
-
-def _grounded(
-    history: list[ChatMessage], question: str, citations: list[Citation]
-) -> list[ChatMessage]:
-    """The conversation with its newest message replaced by numbered sources + question,
-    and the citing instruction added to the system prompt."""
-    instruction, sources = build_messages(question, citations)
-    head = history[:-1]
-    if head and head[0].role == "system":
-        system = ChatMessage("system", f"{head[0].content}\n\n{instruction.content}")
-        head = head[1:]
-    else:
-        system = instruction
-    return [system, *head, sources]
 
 
 def _title_from(text: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from app import netguard
+from tests.support.servers import REMOTE_API_KEY
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -21,6 +22,9 @@ os.environ.setdefault(
 
 # Any connection off loopback anywhere in the suite raises before a packet leaves.
 GUARD = netguard.install()
+
+# The fixtures more than one folder uses (hub, library, embedder, documents, corpus, store).
+pytest_plugins = ["tests.support.fixtures"]
 
 
 @pytest.fixture(autouse=True)
@@ -66,12 +70,11 @@ def workbench(carrel_home: Path) -> Iterator[object]:
 
 # A real remote for the privacy and GUI tests: llama-cpp-python's OpenAI-compatible server
 # on loopback (one per session), behind a proxy that records every request it receives.
-REMOTE_API_KEY = "sk-carrel-test-Zq81-SECRET-7c3d"
 
 
 @pytest.fixture(scope="session")
 def llama_server(smollm_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from tests.privacy.servers import LlamaServer
+    from tests.support.servers import LlamaServer
 
     log = tmp_path_factory.mktemp("server") / "server.log"
     server = LlamaServer(smollm_path, REMOTE_API_KEY, log).start()
@@ -81,7 +84,7 @@ def llama_server(smollm_path: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture
 def proxy(llama_server: Any) -> Iterator[Any]:
-    from tests.privacy.servers import RecordingProxy
+    from tests.support.servers import RecordingProxy
 
     p = RecordingProxy(llama_server.port).start()
     yield p

@@ -137,11 +137,11 @@ def shoot_viewer(parent: Any = None) -> None:
     the passage the index would cite for it marked (a generated PDF without the manual)."""
     from PySide6.QtWidgets import QApplication
 
+    from app.citation import Citation
     from app.rag.chunker import Chunker
     from app.rag.loaders import load
-    from app.rag.retrieve import Citation
     from app.ui.viewer import DocumentViewer, viewer_for
-    from tests.rag.pdfwriter import make_pdf
+    from tests.support.files import make_pdf
 
     app = QApplication.instance() or QApplication(sys.argv)
     manual, words = MANUAL, "general rule of thumb"
@@ -155,7 +155,7 @@ def shoot_viewer(parent: Any = None) -> None:
         words = "Toubkal summit"
     chunk = next(c for c in Chunker().chunks(load(manual)) if words in " ".join(c.text.split()))
     citation = Citation(
-        str(manual), chunk.page, chunk.page_end, "", 1.0, chunk.text, chunk.start, chunk.end
+        str(manual), chunk.page, chunk.page_end, text=chunk.text, start=chunk.start, end=chunk.end
     )
     viewer = viewer_for(parent) if parent is not None else DocumentViewer()
     viewer.resize(900, 1000)
@@ -205,8 +205,8 @@ def shoot_consent(window: Any) -> None:
     sent: the preview is made without asking or sending."""
     from PySide6.QtWidgets import QApplication
 
-    from app.engine.backend import ChatMessage
-    from app.privacy.gate import Passage
+    from app.citation import Citation
+    from app.prompt import ChatMessage, Prompt
     from app.ui.consent import ConsentDialog
 
     privacy = window.wb.privacy
@@ -218,8 +218,10 @@ def shoot_consent(window: Any) -> None:
             "IBAN DE89 3704 0044 0532 0130 00.",
         ),
     ]
-    passages = [Passage("Payment is due within 30 days of the invoice date.", "contracts")]
-    preview = privacy.gate.preview(privacy.policy.endpoint("team-server"), messages, passages, 1)
+    terms = "Payment is due within 30 days of the invoice date."
+    passages = [Citation("/contracts/terms.md", text=terms, collection="contracts")]
+    endpoint = privacy.policy.endpoint("team-server")
+    preview = privacy.gate.preview(endpoint, Prompt.asking(messages, passages), 1)
     dialog = ConsentDialog(preview, window)
     dialog.show()
     QApplication.processEvents()

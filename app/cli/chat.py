@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from app import netguard
 from app.cli.output import print_json
-from app.engine.backend import ChatMessage, Done, Token
+from app.engine.backend import Done, Token
 from app.library.load_options import KV_CACHE_TYPES, parse_gpu_layers
+from app.prompt import ChatMessage
 from app.workbench import Workbench
 
 
@@ -46,7 +46,6 @@ def load_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    netguard.install()
     wb = Workbench.open()
     try:
         model = args.model or wb.settings.model.default

@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from app import netguard
-from app.workbench import Workbench
+from app.cli import session
 
 
 def register(commands: Any) -> None:
@@ -20,9 +20,6 @@ def run(args: argparse.Namespace) -> int:
     from app.server import mcp
 
     netguard.install()
-    wb = Workbench.open()
-    try:
+    with session.workbench() as wb:
         mcp.run(wb, args.model)
-        return 0
-    finally:
-        wb.close()
+    return 0

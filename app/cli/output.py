@@ -1,4 +1,5 @@
-"""Printing helpers shared by the subcommands."""
+"""Printing helpers shared by the subcommands (the texts themselves come from the core's
+`describe()` methods, the same in the window)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,20 @@ def print_json(value: Any) -> None:
     sys.stdout.write("\n")
 
 
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} TB"
+class ProgressLine:
+    """A line on standard error redrawn in place (`line(text)`); `end()` moves past it if
+    anything was drawn."""
+
+    def __init__(self) -> None:
+        self.drawn = False
+
+    def __call__(self, text: str) -> None:
+        sys.stderr.write(f"\r{text}   ")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def end(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self.drawn = False

@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.output import print_json
-from app.config import Paths
+from app.cli.session import workbench
 from app.privacy.redact import RedactionMap, Redactor
-from app.privacy.service import Privacy
-from app.store import Store
 
 
 def register(commands: Any) -> None:
@@ -43,10 +41,8 @@ def register(commands: Any) -> None:
 
 
 def redact(args: argparse.Namespace) -> int:
-    paths = Paths.default().ensure()
-    store = Store(paths.database)
-    try:
-        privacy = Privacy(paths, store)
+    with workbench() as wb:
+        privacy = wb.privacy
         if args.set_region is not None:
             region = "" if args.set_region.lower() == "auto" else args.set_region
             privacy.set_phone_region(region)
@@ -62,8 +58,6 @@ def redact(args: argparse.Namespace) -> int:
             print("Names are no longer detected; add the ones that matter as your own terms.")
             return 0
         return _run(privacy.redactor(args.region), sys.stdin.read(), args.json)
-    finally:
-        store.close()
 
 
 def _run(redactor: Redactor, text: str, as_json: bool) -> int:

@@ -7,20 +7,16 @@ pipe), never from the command line, so they stay out of shell history.
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
-from pathlib import Path
 from typing import Any
 
 from app.cli.output import print_json
-from app.config import Paths
+from app.cli.session import open_keys, read_secret, workbench
 from app.errors import CarrelError
 from app.privacy.errors import KeyringUnavailableError
 from app.privacy.keys import Keys
 from app.privacy.ledger import summary
 from app.privacy.policy import EndpointKind
-from app.privacy.service import Privacy
-from app.store import Store
 
 
 def register(commands: Any) -> None:
@@ -76,64 +72,9 @@ def register(commands: Any) -> None:
     p.set_defaults(handler=_ledger)
 
 
-def read_secret(prompt: str) -> str:
-    if sys.stdin.isatty():
-        return getpass.getpass(prompt)
-    line = sys.stdin.readline()
-    if not line:
-        raise CarrelError(f"{prompt.rstrip(': ')} was expected on standard input; none came.")
-    return line.rstrip("\r\n")
-
-
-class KeySession:
-    def __init__(self) -> None:
-        self.paths = Paths.default().ensure()
-        self.store = Store(self.paths.database)
-        self.privacy = Privacy(self.paths, self.store)
-
-    def uses_vault(self, vault: bool) -> bool:
-        return vault or self.privacy.policy.key_store == "vault"
-
-    def vault_exists(self) -> bool:
-        return Path(self.privacy.vault_path).exists()
-
-    def keys(self, vault: bool, *, create: bool = False) -> Keys:
-        """The key store; the vault asks for its passphrase (twice when `create` makes a new
-        one). The policy switches to the vault only once it opened."""
-        if not self.uses_vault(vault):
-            return self.privacy.keys()
-        new = not self.vault_exists()
-        if new and not create:
-            raise CarrelError(
-                "There is no key vault yet, so it holds no key. "
-                "'carrel remote set-key NAME --vault' creates one."
-            )
-        passphrase = read_secret("New vault passphrase: " if new else "Vault passphrase: ")
-        if not passphrase:
-            raise CarrelError("An empty passphrase cannot lock the vault; nothing was changed.")
-        if new and read_secret("Repeat the new passphrase: ") != passphrase:
-            raise CarrelError("The two passphrases differ; no vault was created.")
-        keys = Keys.vault(Path(self.privacy.vault_path), passphrase)
-        if self.privacy.policy.key_store != "vault":
-            self.privacy.use_vault(True)
-        return keys
-
-    def close(self) -> None:
-        self.store.close()
-
-
-def with_key_session(args: argparse.Namespace, body: Any) -> int:
-    s = KeySession()
-    try:
-        result: int = body(s, args)
-        return result
-    finally:
-        s.close()
-
-
 def _add(args: argparse.Namespace) -> int:
-    def body(s: KeySession, a: argparse.Namespace) -> int:
-        e = s.privacy.add_endpoint(a.name, a.url, a.model, EndpointKind(a.kind))
+    with workbench() as wb:
+        e = wb.privacy.add_endpoint(args.name, args.url, args.model, EndpointKind(args.kind))
         print(f"Added {e.name} ({e.kind}, {e.host}), switched off. ")
         print(
             f"Store its key with 'carrel remote set-key {e.name}'; switch it on with "
@@ -141,22 +82,20 @@ def _add(args: argparse.Namespace) -> int:
         )
         return 0
 
-    return with_key_session(args, body)
-
 
 def _list(args: argparse.Namespace) -> int:
-    def body(s: KeySession, a: argparse.Namespace) -> int:
+    with workbench() as wb:
         hints: dict[str, str] = {}
         keys: Keys | None = None
         locked = "(key store locked)"
-        if s.uses_vault(a.vault) and not s.vault_exists():
+        if (args.vault or wb.privacy.uses_vault) and not wb.privacy.has_vault:
             locked = "(no key vault yet)"  # listing never creates one
-        elif s.privacy.policy.key_store != "vault" or a.vault:
+        elif not wb.privacy.uses_vault or args.vault:
             try:
-                keys = s.keys(a.vault)
+                keys = open_keys(wb, args.vault)
             except KeyringUnavailableError:
                 keys = None
-        for e in s.privacy.endpoints():
+        for e in wb.privacy.endpoints():
             try:
                 hints[e.name] = keys.hint(e.name) if keys is not None else locked
             except CarrelError:
@@ -170,9 +109,9 @@ def _list(args: argparse.Namespace) -> int:
                 "enabled": e.enabled,
                 "key": hints[e.name],
             }
-            for e in s.privacy.endpoints()
+            for e in wb.privacy.endpoints()
         ]
-        if a.json:
+        if args.json:
             print_json(rows)
         elif not rows:
             print("No remote endpoints: everything runs on this device.")
@@ -185,69 +124,58 @@ def _list(args: argparse.Namespace) -> int:
                 )
         return 0
 
-    return with_key_session(args, body)
-
 
 def _remove(args: argparse.Namespace) -> int:
-    def body(s: KeySession, a: argparse.Namespace) -> int:
-        e = s.privacy.remove_endpoint(a.name)
+    with workbench() as wb:
+        e = wb.privacy.remove_endpoint(args.name)
         cleared = False
-        if not (s.uses_vault(a.vault) and not s.vault_exists()):  # no vault: no key to clear
+        # No vault: no key to clear, and removing an endpoint never creates one.
+        if not ((args.vault or wb.privacy.uses_vault) and not wb.privacy.has_vault):
             try:
-                cleared = s.keys(a.vault).clear(e.name)
+                cleared = wb.privacy.clear_key(e.name, open_keys(wb, args.vault))
             except KeyringUnavailableError:
                 cleared = False
         print(f"Removed {e.name}" + (" and its key." if cleared else "."))
         return 0
 
-    return with_key_session(args, body)
-
 
 def _enable(args: argparse.Namespace) -> int:
-    def body(s: KeySession, a: argparse.Namespace) -> int:
-        e = s.privacy.set_enabled(a.name, a.enabled)
-        if a.enabled:
+    with workbench() as wb:
+        e = wb.privacy.set_enabled(args.name, args.enabled)
+        if args.enabled:
             print(f"{e.name} is on: requests to {e.host} may leave after you approve each one.")
         else:
             print(f"{e.name} is off: nothing will be sent to {e.host}.")
         return 0
 
-    return with_key_session(args, body)
-
 
 def _set_key(args: argparse.Namespace) -> int:
-    def body(s: KeySession, a: argparse.Namespace) -> int:
-        s.privacy.policy.endpoint(a.name)  # a typo fails before any prompt
-        keys = s.keys(a.vault, create=True)
-        key = read_secret(f"API key for {a.name}: ")
-        if not key.strip():
-            raise CarrelError("The key was empty; nothing was stored.")
-        shown = keys.set(a.name, key)
-        print(f"Stored the key for {a.name} ({shown}) in {keys.where}.")
+    with workbench() as wb:
+        wb.privacy.endpoint(args.name)  # a typo fails before any prompt
+        keys = open_keys(wb, args.vault, create=True)
+        key = read_secret(f"API key for {args.name}: ")
+        shown = wb.privacy.set_key(args.name, key, keys)
+        print(f"Stored the key for {args.name} ({shown}) in {keys.where}.")
         return 0
-
-    return with_key_session(args, body)
 
 
 def _clear_key(args: argparse.Namespace) -> int:
-    def body(s: KeySession, a: argparse.Namespace) -> int:
-        keys = s.keys(a.vault)
-        if keys.clear(a.name):
-            print(f"Deleted the key for {a.name} from {keys.where}.")
+    with workbench() as wb:
+        keys = open_keys(wb, args.vault)
+        if wb.privacy.clear_key(args.name, keys):
+            print(f"Deleted the key for {args.name} from {keys.where}.")
         else:
-            print(f"There was no key for {a.name} in {keys.where}.")
+            print(f"There was no key for {args.name} in {keys.where}.")
         return 0
-
-    return with_key_session(args, body)
 
 
 def _ledger(args: argparse.Namespace) -> int:
-    def body(s: KeySession, a: argparse.Namespace) -> int:
-        ledger = s.privacy.ledger
-        if a.json:
+    with workbench() as wb:
+        ledger = wb.privacy.ledger
+        if args.json:
             sys.stdout.write(ledger.export_json() + "\n")
             return 0
-        if a.csv:
+        if args.csv:
             sys.stdout.write(ledger.export_csv())
             return 0
         entries = ledger.entries()
@@ -262,5 +190,3 @@ def _ledger(args: argparse.Namespace) -> int:
             print(f"{d['at']}  {e.host} ({e.kind}) {e.model}{conv}, consent {e.consent}: {what}")
         print(summary(entries))
         return 0
-
-    return with_key_session(args, body)

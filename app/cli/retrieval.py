@@ -7,8 +7,8 @@ import argparse
 import sys
 from typing import Any
 
-from app import netguard
 from app.cli.output import print_json
+from app.cli.session import workbench
 
 
 def register(commands: Any) -> None:
@@ -42,31 +42,21 @@ def register(commands: Any) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from app.workbench import Workbench
-
-    wb = Workbench.open()
-    try:
+    with workbench() as wb:
         found = wb.documents.models.available()
         if args.json:
             print_json([m.as_dict() for m in found])
         for m in [] if args.json else found:
             print(m.describe())
         return 0
-    finally:
-        wb.close()
 
 
 def run_download(args: argparse.Namespace) -> int:
-    from app.workbench import Workbench
-
-    netguard.install()
-    wb = Workbench.open()
-
     def progress(n: int, total: int, done: int) -> None:
         if not args.json:
             sys.stderr.write(f"\rfile {n + 1}/{total}, {done:,} bytes   ")
 
-    try:
+    with workbench() as wb:
         folder = wb.library.snapshot(args.repo, args.revision, progress)
         model = wb.documents.models.find(args.repo)
         if args.json:
@@ -75,20 +65,14 @@ def run_download(args: argparse.Namespace) -> int:
             sys.stderr.write("\n")
             print(model.describe() if model else folder)
         return 0
-    finally:
-        wb.close()
 
 
 def run_embedder(args: argparse.Namespace) -> int:
-    from app.workbench import Workbench
-
-    wb = Workbench.open()
-
     def progress(done: int, total: int) -> None:
         if not args.json:
             sys.stderr.write(f"\rre-embedded {done:,} of {total:,} passages   ")
 
-    try:
+    with workbench() as wb:
         wb.documents.change_embedder(args.collection, args.model, progress)
         if args.json:
             print_json({"collection": args.collection, "embedder": args.model})
@@ -96,18 +80,11 @@ def run_embedder(args: argparse.Namespace) -> int:
             sys.stderr.write("\n")
             print(f"'{args.collection}' is now embedded with {args.model}.")
         return 0
-    finally:
-        wb.close()
 
 
 def run_reranker(args: argparse.Namespace) -> int:
-    from app.workbench import Workbench
-
-    wb = Workbench.open()
-    try:
+    with workbench() as wb:
         name = "" if args.model == "none" else args.model
         wb.documents.set_reranker(args.collection, name)
         print(f"'{args.collection}' searches are re-ranked by {args.model}.")
         return 0
-    finally:
-        wb.close()

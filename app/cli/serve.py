@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from app import netguard
+from app.cli import session
 from app.server import options as opts
 from app.server.requestlog import Entry
 from app.server.runner import LocalServer
@@ -42,43 +43,44 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     netguard.install()
-    wb = Workbench.open()
-    try:
-        if args.new_token:
-            print(opts.new_token(wb))
-            return 0
-        if args.show_token:
-            print(opts.saved_token(wb) or "No token is set; make one with --new-token.")
-            return 0
-        if args.forget_token:
-            print("Token removed." if opts.forget_token(wb) else "No token was set.")
-            return 0
-        token = opts.saved_token(wb)
-        options = opts.ServerOptions(
-            host=args.host,
-            port=args.port,
-            model=args.model,
-            token=token,
-            cors_origins=tuple(args.cors),
-            max_tokens_cap=args.max_tokens,
-            idle_unload_s=args.idle_minutes * 60,
-        )
-        server = LocalServer(wb, options)
-        server.requests.listeners.append(_print)
-        server.start()
-        print(
-            f"Serving on {server.url} (token {opts.token_hint(token)}); Ctrl+C stops.",
-            file=sys.stderr,
-        )
-        try:
-            server.wait()
-        except KeyboardInterrupt:
-            print("Stopping…", file=sys.stderr)
-        finally:
-            server.stop()
+    with session.workbench() as wb:
+        return _serve(wb, args)
+
+
+def _serve(wb: Workbench, args: argparse.Namespace) -> int:
+    if args.new_token:
+        print(opts.new_token(wb))
         return 0
+    if args.show_token:
+        print(opts.saved_token(wb) or "No token is set; make one with --new-token.")
+        return 0
+    if args.forget_token:
+        print("Token removed." if opts.forget_token(wb) else "No token was set.")
+        return 0
+    token = opts.saved_token(wb)
+    options = opts.ServerOptions(
+        host=args.host,
+        port=args.port,
+        model=args.model,
+        token=token,
+        cors_origins=tuple(args.cors),
+        max_tokens_cap=args.max_tokens,
+        idle_unload_s=args.idle_minutes * 60,
+    )
+    server = LocalServer(wb, options)
+    server.requests.listeners.append(_print)
+    server.start()
+    print(
+        f"Serving on {server.url} (token {opts.token_hint(token)}); Ctrl+C stops.",
+        file=sys.stderr,
+    )
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        print("Stopping…", file=sys.stderr)
     finally:
-        wb.close()
+        server.stop()
+    return 0
 
 
 def _print(entry: Entry) -> None:

@@ -11,7 +11,6 @@ import argparse
 from typing import Any
 
 from app.cli.output import print_json
-from app.engine.devices import system_report
 from app.errors import CarrelError
 from app.workbench import Workbench
 
@@ -24,9 +23,9 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = system_report()
     wb = Workbench.open()
     try:
+        report = wb.system_report()
         name = args.model or wb.settings.model.default
         fit: dict[str, Any] | None = None
         problem = ""

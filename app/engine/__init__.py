@@ -2,7 +2,6 @@
 
 from app.engine.backend import (
     Backend,
-    ChatMessage,
     Done,
     Event,
     Generation,
@@ -13,7 +12,6 @@ from app.engine.backend import (
 
 __all__ = [
     "Backend",
-    "ChatMessage",
     "Done",
     "Event",
     "Generation",

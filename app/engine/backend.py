@@ -1,4 +1,7 @@
-"""The `Backend` protocol every generator implements, and the events a reply streams."""
+"""The `Backend` protocol every generator implements, and the events a reply streams.
+
+A backend is given `ChatMessage`s (`app.prompt`, where a reply's messages are built).
+"""
 
 from __future__ import annotations
 
@@ -7,30 +10,16 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from app.config import SamplingSettings
-
-Role = Literal["system", "user", "assistant"]
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-    role: Role
-    content: str
+from app.prompt import ChatMessage
 
 
 @dataclass
-class GenerationParams:
-    """Sampling for one reply; `seed=-1` draws a fresh seed."""
-
-    temperature: float = 0.7
-    top_p: float = 0.95
-    top_k: int = 40
-    min_p: float = 0.05
-    repeat_penalty: float = 1.1
-    max_tokens: int = 512
-    seed: int = -1
+class GenerationParams(SamplingSettings):
+    """Sampling for one reply: the settings' defaults with a conversation's overrides;
+    `seed=-1` draws a fresh seed."""
 
     @classmethod
     def from_settings(

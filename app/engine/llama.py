@@ -21,14 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.engine.backend import (
-    ChatMessage,
-    Done,
-    Generation,
-    GenerationParams,
-    GenerationStats,
-    Token,
-)
+from app.engine.backend import Done, Generation, GenerationParams, GenerationStats, Token
 from app.engine.constraints import NONE, Constraints
 from app.engine.devices import default_threads
 from app.engine.errors import DeviceLostError
@@ -37,6 +30,7 @@ from app.engine.placement import Placement
 from app.errors import CarrelError, ContextExceededError
 from app.library.load_options import LoadOptions
 from app.library.registry import ModelInfo
+from app.prompt import ChatMessage
 
 log = logging.getLogger(__name__)
 

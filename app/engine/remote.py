@@ -13,21 +13,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import httpx2
 import openai
 
-from app.engine.backend import ChatMessage, Done, Generation, GenerationParams, GenerationStats
+from app.engine.backend import Done, Generation, GenerationParams, GenerationStats
 from app.engine.backend import Token as TokenEvent
 from app.errors import CarrelError
 from app.netguard import EgressRefusedError
 from app.privacy.errors import RemoteFailedError
-from app.privacy.gate import Clearance, EgressGate, PassageLike
+from app.privacy.gate import Clearance, EgressGate
 from app.privacy.ledger import Outcome
 from app.privacy.policy import EndpointKind, RemoteEndpoint
 from app.privacy.redact import Restorer
+from app.prompt import ChatMessage, Prompt
 
 # A request may wait this long for the first byte; a local server loading a model is slow.
 TIMEOUT_S = 120.0
@@ -70,18 +70,19 @@ class RemoteBackend:
 
     def stream(
         self,
-        messages: list[ChatMessage],
+        prompt: Prompt | list[ChatMessage],
         params: GenerationParams,
         *,
         conversation_id: int | None = None,
-        passages: Sequence[PassageLike] = (),
     ) -> Generation:
         """Start the request on a worker thread; a refusal or failure arrives as an error
-        from the generation before any token."""
+        from the generation before any token. Messages alone are a prompt without
+        passages."""
+        request = prompt if isinstance(prompt, Prompt) else Prompt(list(prompt))
         generation = Generation()
         worker = threading.Thread(
             target=self._run,
-            args=(list(messages), params, conversation_id, list(passages), generation),
+            args=(request, params, conversation_id, generation),
             name=f"remote:{self.endpoint.name}",
             daemon=True,
         )
@@ -92,16 +93,15 @@ class RemoteBackend:
 
     def _run(
         self,
-        messages: list[ChatMessage],
+        prompt: Prompt,
         params: GenerationParams,
         conversation_id: int | None,
-        passages: list[PassageLike],
         gen: Generation,
     ) -> None:
         clearance: Clearance | None = None
         self._local.wrote = False
         try:
-            clearance = self._gate.clear(self.endpoint, messages, passages, conversation_id)
+            clearance = self._gate.clear(self.endpoint, prompt, conversation_id)
             self._local.clearance = clearance
             try:
                 with self._gate.door(clearance):

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from app.engine.backend import Backend, ChatMessage, Done, Generation, GenerationParams, Token
+from app.engine.backend import Backend, Done, Generation, GenerationParams, Token
 from app.errors import CarrelError, NoModelLoadedError
 from app.privacy.errors import OnDeviceOnlyError
-from app.privacy.gate import PassageLike, compose
+from app.prompt import Prompt
 
 if TYPE_CHECKING:  # openai takes 0.3 s to import: only when a remote is used
     from app.engine.remote import RemoteBackend
@@ -80,7 +80,9 @@ class _AfterTokensError(Exception):
 
 
 class Router:
-    """Implements `Backend` by choosing, per reply, the local or the remote backend."""
+    """Chooses, per reply, the local or the remote backend for a `Prompt`: the local model
+    is sent the prompt's messages, the remote backend the prompt itself (its gate redacts
+    and shows its parts); either way each passage is in the request once."""
 
     def __init__(
         self,
@@ -101,11 +103,10 @@ class Router:
 
     def stream(
         self,
-        messages: list[ChatMessage],
+        prompt: Prompt,
         params: GenerationParams,
         *,
         conversation_id: int | None = None,
-        passages: Sequence[PassageLike] = (),
         ask_remote: bool = False,
     ) -> RoutedGeneration:
         if ask_remote and (self.route == Route.LOCAL_ONLY or self.remote is None):
@@ -114,7 +115,7 @@ class Router:
                 "its route to 'local first' and enable a remote endpoint to ask one."
             )
         out = RoutedGeneration()
-        args = (list(messages), params, conversation_id, list(passages))
+        args = (prompt, params, conversation_id)
         if self.route == Route.LOCAL_ONLY or self.remote is None:
             order = ["local"]
         elif self.route == Route.REMOTE_FIRST or ask_remote:
@@ -132,7 +133,7 @@ class Router:
     def _run(
         self,
         order: list[str],
-        args: tuple[list[ChatMessage], GenerationParams, int | None, list[PassageLike]],
+        args: tuple[Prompt, GenerationParams, int | None],
         out: RoutedGeneration,
     ) -> None:
         reason = ""
@@ -166,24 +167,24 @@ class Router:
     def _attempt(
         self,
         which: str,
-        args: tuple[list[ChatMessage], GenerationParams, int | None, list[PassageLike]],
+        args: tuple[Prompt, GenerationParams, int | None],
         out: RoutedGeneration,
         reason: str,
     ) -> Done:
-        messages, params, conversation_id, passages = args
+        prompt, params, conversation_id = args
         start: Callable[[], Generation]
         if which == "local":
             local = self.local
             if local is None:
                 raise NoModelLoadedError
-            start = lambda: local.stream(compose(messages, passages), params)  # noqa: E731
+            start = lambda: local.stream(prompt.messages(), params)  # noqa: E731
             answerer = Answerer(local.name, ON_DEVICE, ON_DEVICE, reason)
         else:
             remote = self.remote
             assert remote is not None
             e = remote.endpoint
             start = lambda: remote.stream(  # noqa: E731
-                messages, params, conversation_id=conversation_id, passages=passages
+                prompt, params, conversation_id=conversation_id
             )
             answerer = Answerer(e.model, e.base_url, e.badge, reason)
         if out.cancelled:

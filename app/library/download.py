@@ -13,7 +13,8 @@ import hashlib
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
@@ -27,6 +28,8 @@ from app.library.errors import (
 )
 from app.library.hub import HubClient
 from app.library.quants import RemoteFile
+from app.locks import FileLock
+from app.units import duration, human_size
 
 CHUNK = 1 << 20
 PART_SUFFIX = ".part"
@@ -180,6 +183,7 @@ def _receive(
 
 QUEUED = "queued"
 RUNNING = "running"
+WAITING = "waiting"  # for another Carrel process downloading the same file
 PAUSED = "paused"
 DONE = "done"
 FAILED = "failed"
@@ -187,7 +191,7 @@ CANCELLED = "cancelled"
 
 
 @dataclass
-class Progress:
+class DownloadProgress:
     """A snapshot of one job: bytes done of total, rate (bytes/s) and ETA (seconds)."""
 
     done: int
@@ -195,10 +199,24 @@ class Progress:
     rate: float
     eta: float | None
     state: str
+    note: str = ""
 
     @property
     def fraction(self) -> float:
         return self.done / self.total if self.total else 0.0
+
+    def describe(self) -> str:
+        """'running: 12.6 MB of 98.4 MB (13 %), 4.1 MB/s, ETA 21 s'."""
+        if self.state == WAITING:
+            return f"waiting: {self.note}"
+        text = f"{self.state}: {human_size(self.done)} of {human_size(self.total)}"
+        if self.state == RUNNING:
+            text += f" ({100 * self.fraction:.0f} %)"
+            if self.rate:
+                text += f", {human_size(self.rate)}/s"
+            if self.eta is not None:
+                text += f", ETA {duration(self.eta)}"
+        return text
 
 
 class DownloadJob:
@@ -217,6 +235,9 @@ class DownloadJob:
         self._started = 0.0
         self._finished = threading.Event()
         self.listeners: list[Callable[[DownloadJob], None]] = []
+        self.note = ""  # what a waiting job waits for
+        # The file was downloaded by another Carrel process while this job waited for it.
+        self.joined = False
 
     # control, from any thread ---------------------------------------------------------
 
@@ -238,13 +259,23 @@ class DownloadJob:
 
     # progress ---------------------------------------------------------------------------
 
-    def progress(self) -> Progress:
+    def progress(self) -> DownloadProgress:
         elapsed = time.monotonic() - self._started if self._started else 0.0
         fresh = self._done_bytes - self._base
         rate = fresh / elapsed if elapsed > 0 else 0.0
         left = self.total - self._done_bytes
         eta = left / rate if rate > 0 else None
-        return Progress(self._done_bytes, self.total, rate, eta, self.state)
+        return DownloadProgress(self._done_bytes, self.total, rate, eta, self.state, self.note)
+
+    def waiting_for(self, note: str) -> None:
+        """The work waits (for another process); `note` says for what."""
+        self.state, self.note = WAITING, note
+        self._notify()
+
+    def going_on(self) -> None:
+        """The wait is over."""
+        self.state, self.note = RUNNING, ""
+        self._notify()
 
     def advance(self, done: int) -> None:
         """Called by the work function with the job's bytes done so far."""
@@ -278,6 +309,30 @@ class DownloadJob:
             if self.state != PAUSED:
                 self._finished.set()
             self._notify()
+
+
+@contextmanager
+def file_turn(locks: Path, final: Path, job: DownloadJob) -> Iterator[None]:
+    """Hold the download lock of `final`: a second Carrel process downloading the same file
+    waits here (the job says so) and never writes into the first one's part file; once
+    it has the lock the file may be there, downloaded and verified by the other."""
+    lock = FileLock(locks / f"download-{final.name}.lock")
+    holder = {"what": "downloading"}
+    if not lock.try_acquire(holder):
+
+        def waiting(seconds: float) -> None:
+            if why := job.stop_requested():
+                raise DownloadCancelledError(final.name, paused=why == "pause")
+            job.waiting_for(f"another Carrel process is downloading {final.name} ({seconds:.0f} s)")
+
+        waiting(0)
+        lock.acquire(waiting=waiting, holder=holder)
+        job.joined = final.exists()
+        job.going_on()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 class DownloadQueue:

@@ -127,6 +127,10 @@ class ModelRecord:
             else None,
         }
 
+    def describe_verified(self) -> str:
+        """What a person is told after `verify`: the header read and the hash matched."""
+        return f"{self.name}: header valid, SHA-256 {self.sha256[:16]}… matches what was recorded."
+
     def describe_source(self) -> str:
         if self.source == HUB:
             return f"{self.repo}@{self.revision[:12]} ({self.filename})"
@@ -151,7 +155,7 @@ class PendingDownload:
     added_at: float = 0.0
 
 
-class Records:
+class ModelRecords:
     """The library's two tables behind small methods."""
 
     def __init__(self, store: Store) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,11 @@ class ModelInfo:
     header: GGUFHeader | None = field(default=None, repr=False, compare=False)
     # Packaged models that must be assembled into the models folder before loading.
     prepare: Callable[[], Path] | None = field(default=None, repr=False, compare=False)
+
+    def describe(self) -> str:
+        """'Q4_1 · 94 MB · context 8,192 · licence apache-2.0'."""
+        text = f"{self.quant} · {self.size / 1e6:.0f} MB · context {self.context_length:,}"
+        return text + (f" · licence {self.license}" if self.license else "")
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -87,6 +93,10 @@ class ModelRegistry:
         self.models_dir = models_dir
         self._cache: dict[tuple[Path, int, int], ModelInfo] = {}
         self._chunk_headers: dict[tuple[Path, int, int], GGUFHeader] = {}
+        # One listing at a time: at start-up the model picker, the Models page and the
+        # default model's load all list at once, and the later ones should find the
+        # headers in the cache rather than parse them again beside the first.
+        self._listing = threading.Lock()
 
     def _describe(self, name: str, path: Path, source: str) -> ModelInfo:
         st = path.stat()
@@ -149,8 +159,7 @@ class ModelRegistry:
             cached = self._chunk_headers[key] = read_header(chunk, check_size=False)
         return cached
 
-    def list(self) -> list[ModelInfo]:
-        """Every model Carrel knows, models folder first, then the packaged ones."""
+    def _list(self) -> list[ModelInfo]:
         models: list[ModelInfo] = []
         if self.models_dir.is_dir():
             for file in sorted(self.models_dir.glob("*.gguf")):
@@ -165,6 +174,11 @@ class ModelRegistry:
         seen = {m.name for m in models}
         models.extend(m for m in self._packaged() if m.name not in seen)
         return models
+
+    def list(self) -> list[ModelInfo]:
+        """Every model Carrel knows, models folder first, then the packaged ones."""
+        with self._listing:
+            return self._list()
 
     def resolve(self, name_or_path: str) -> ModelInfo:
         """A model by name (case-insensitive) or by the path of a GGUF file, ready to load.

@@ -21,10 +21,16 @@ from pathlib import Path
 from app.library.download import fetch_file
 from app.library.errors import HashMismatchError, HubError
 from app.library.hub import HubClient
-from app.rag.models import MANIFEST, snapshot_folder
 
+# What was checked, written into the snapshot's folder last.
+MANIFEST = "carrel-snapshot.json"
 # (file done so far, files in all, bytes of the current file)
 SnapshotProgress = Callable[[int, int, int], None]
+
+
+def snapshot_folder(models_dir: Path, repo: str) -> Path:
+    """Where the snapshot of hub repository `repo` lives in the library."""
+    return models_dir / "retrieval" / repo.replace("/", "--")
 
 
 def git_blob_id(path: Path) -> str:

@@ -1,6 +1,6 @@
 """`ModelLibrary`: the model library as the Workbench, the GUI and the CLI use it.
 
-It ties the installed files (`ModelRegistry`), their provenance (`Records`), the hub, the
+It ties the installed files (`ModelRegistry`), their provenance (`ModelRecords`), the hub, the
 download queue, imports, verification and quantization together. Blocking methods are
 meant for worker threads; downloads run on the queue's own thread.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,34 +17,21 @@ from app.config import Paths
 from app.errors import ModelNotFoundError
 from app.library import records as rec
 from app.library.catalog import CatalogEntry, load_catalog
-from app.library.download import DownloadJob, DownloadQueue, fetch_file, part_path
+from app.library.download import DownloadJob, DownloadQueue, fetch_file, file_turn, part_path
 from app.library.errors import HashMismatchError, ImportModelError
 from app.library.gguf import GGUFHeader, read_header
 from app.library.hub import HubClient, RepoDetails, RepoSummary
+from app.library.listings import InstalledModel, QuantChoice
 from app.library.load_options import LoadOptions
 from app.library.quantize import FULL_PRECISION, Quantization, level_name, requantize_warning
 from app.library.quants import QuantFile
-from app.library.records import ModelRecord, PendingDownload, Records
+from app.library.records import ModelRecord, ModelRecords, PendingDownload
 from app.library.registry import ModelInfo, ModelRegistry
 from app.library.retrieval import SnapshotProgress, snapshot
 from app.library.sideload import companions, gguf_files, place, sha256_file
 from app.library.verdict import FitEstimate, estimate_fit
+from app.locks import FileLock
 from app.store import Store
-
-
-@dataclass
-class QuantChoice:
-    """A quant file of a hub repository with its will-it-fit estimate (None if unknown)."""
-
-    file: QuantFile
-    fit: FitEstimate | None
-
-    def as_dict(self) -> dict[str, object]:
-        out = self.file.as_dict()
-        out["fit"] = self.fit.verdict if self.fit else "unknown"
-        out["estimated_bytes"] = self.fit.total if self.fit else None
-        out["fit_summary"] = self.fit.describe() if self.fit else ""
-        return out
 
 
 class ModelLibrary:
@@ -62,7 +48,7 @@ class ModelLibrary:
     ) -> None:
         self.paths = paths
         self.registry = registry
-        self.records = Records(store)
+        self.records = ModelRecords(store)
         self.hub = hub or HubClient()
         self.quota = quota
         self.downloads = DownloadQueue()
@@ -71,8 +57,22 @@ class ModelLibrary:
     def models_dir(self) -> Path:
         return self.paths.models_dir
 
+    @property
+    def locks_dir(self) -> Path:
+        """Where downloads keep their locks (one small file per model file, kept)."""
+        return self.paths.cache_dir / "locks"
+
     def close(self) -> None:
         self.downloads.close()
+
+    def listen_online(self, listener: Callable[[bool], None], *, stop: bool = False) -> None:
+        """Be told (on whichever thread it happens) when the app goes online for the hub
+        and back offline; `stop` ends it."""
+        listeners = self.hub.listeners
+        if not stop:
+            listeners.append(listener)
+        elif listener in listeners:
+            listeners.remove(listener)
 
     # disk ---------------------------------------------------------------------------------
 
@@ -89,6 +89,22 @@ class ModelLibrary:
         if self.quota is not None:
             free = min(free, max(self.quota - self.disk_usage(), 0))
         return int(free)
+
+    # listing ------------------------------------------------------------------------------
+
+    def installed(self, n_ctx: int = 4096) -> list[InstalledModel]:
+        """The installed models with their licence and their fit at `n_ctx` (blocking:
+        reads headers and records)."""
+        records = {r.name.casefold(): r for r in self.records.all()}
+        listed = []
+        for info in self.registry.list():
+            record = records.get(info.name.casefold())
+            license_ = info.license or (record.card_license if record else "")
+            fit = None
+            if info.header is not None and not info.problem:
+                fit = estimate_fit(info.header, info.size, n_ctx)
+            listed.append(InstalledModel(info, license_, fit))
+        return listed
 
     # hub ----------------------------------------------------------------------------------
 
@@ -185,20 +201,21 @@ class ModelLibrary:
                 def on_bytes(n: int, base: int = base) -> None:
                     job.advance(base + n)
 
-                if final.exists():
-                    job.advance(base + part.size)
-                else:
-                    sha = fetch_file(
-                        self.hub,
-                        pending.repo,
-                        pending.revision,
-                        part,
-                        final,
-                        free_space=self.free_space,
-                        on_bytes=on_bytes,
-                        stop=job.stop_requested,
-                    )
-                    digest = digest or sha
+                with file_turn(self.locks_dir, final, job):
+                    if final.exists():  # verified before it was put there
+                        job.advance(base + part.size)
+                    else:
+                        sha = fetch_file(
+                            self.hub,
+                            pending.repo,
+                            pending.revision,
+                            part,
+                            final,
+                            free_space=self.free_space,
+                            on_bytes=on_bytes,
+                            stop=job.stop_requested,
+                        )
+                        digest = digest or sha
                 done_before += part.size
             record = ModelRecord(
                 name=target.stem,
@@ -224,8 +241,12 @@ class ModelLibrary:
             except Exception:
                 if job.stop_requested() == "cancel":
                     self.records.drop_pending(pending.target)
-                    for part in q.parts:
-                        part_path(self.models_dir / Path(part.path).name).unlink(missing_ok=True)
+                    for part in q.parts:  # not one another process is writing
+                        final = self.models_dir / Path(part.path).name
+                        lock = FileLock(self.locks_dir / f"download-{final.name}.lock")
+                        if lock.try_acquire():
+                            part_path(final).unlink(missing_ok=True)
+                            lock.release()
                 raise
 
         return DownloadJob(target.stem, q.size, guarded)

@@ -69,6 +69,18 @@ class FitEstimate:
             text = f"{text} (approximate: {'; '.join(self.approximations)})"
         return text
 
+    def badge(self) -> str:
+        """The short label of a table cell: "CPU only · 0.32 GiB", "Partial 12 of 30 ·
+        4.10 GiB", "Won't fit · 9.80 GiB" ("~" before an approximate size)."""
+        label = {
+            FULL_GPU: "Full GPU",
+            PARTIAL: f"Partial {self.gpu_layers} of {self.layers}",
+            CPU_ONLY: "CPU only",
+            WONT_FIT: "Won't fit",
+        }[self.verdict]
+        approx = "~" if self.approximate else ""
+        return f"{label} · {approx}{self.total / GIB:.2f} GiB"
+
     def as_dict(self) -> dict[str, object]:
         return {
             "verdict": self.verdict,

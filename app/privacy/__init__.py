@@ -1,6 +1,6 @@
 """Privacy: keyring-held keys, the egress gate with redaction and consent, the ledger."""
 
-from app.privacy.gate import Consent, EgressGate, Passage, PassageLike, Preview
+from app.privacy.gate import Consent, EgressGate, Preview
 from app.privacy.keys import Keys
 from app.privacy.ledger import Ledger, LedgerEntry
 from app.privacy.policy import EndpointKind, OnDeviceOnlyAction, PrivacyPolicy, RemoteEndpoint
@@ -14,8 +14,6 @@ __all__ = [
     "Ledger",
     "LedgerEntry",
     "OnDeviceOnlyAction",
-    "Passage",
-    "PassageLike",
     "Preview",
     "PrivacyPolicy",
     "RedactionMap",

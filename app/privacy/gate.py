@@ -1,10 +1,12 @@
 """`EgressGate`: the only door off the machine.
 
 Before a request leaves, the gate checks that the endpoint is switched on and that no
-passage comes from an on-device-only collection, redacts what the request carries, shows
-the person a `Preview` of exactly that, and asks for consent (once, for this
-conversation, or refuse). The remote backend then calls `record_sent` with the exact
-bytes it is about to send, which writes the ledger row before anything leaves.
+passage comes from an on-device-only collection, redacts each part of the `Prompt` it is
+given, shows the person a `Preview` of exactly those parts, and asks for consent (once,
+for this conversation, or refuse). The request carries the messages the redacted parts
+make up (`app.prompt.join`): the gate adds nothing to them. The remote backend then calls
+`record_sent` with the exact bytes it is about to send, which writes the ledger row
+before anything leaves.
 """
 
 from __future__ import annotations
@@ -16,50 +18,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
 
-from app.engine.backend import ChatMessage
 from app.netguard import NetGuard
 from app.privacy.errors import ConsentRefusedError, OnDeviceOnlyError, RemoteDisabledError
 from app.privacy.ledger import Ledger, LedgerEntry, Outcome
 from app.privacy.policy import OnDeviceOnlyAction, PrivacyPolicy, RemoteEndpoint
 from app.privacy.redact import Redaction, RedactionMap, Redactor
-
-PASSAGES_HEADER = "Answer using these passages from the person's documents:"
-
-
-class PassageLike(Protocol):
-    """What the gate needs of a retrieved passage: its text and its collection."""
-
-    @property
-    def text(self) -> str: ...
-
-    @property
-    def collection(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A retrieved passage (the RAG package's own type fits `PassageLike` as well)."""
-
-    text: str
-    collection: str
-    source: str = ""
-
-
-def compose(
-    messages: Sequence[ChatMessage], passages: Sequence[PassageLike] = ()
-) -> list[ChatMessage]:
-    """The messages a model sees: the passages go into the system message."""
-    out = list(messages)
-    if not passages:
-        return out
-    block = PASSAGES_HEADER + "\n" + "\n".join(f"[{i}] {p.text}" for i, p in enumerate(passages, 1))
-    if out and out[0].role == "system":
-        out[0] = ChatMessage("system", (out[0].content + "\n\n" + block).strip())
-    else:
-        out.insert(0, ChatMessage("system", block))
-    return out
+from app.prompt import ChatMessage, Part, Prompt, join, redact_parts
 
 
 class Consent(StrEnum):
@@ -70,21 +35,14 @@ class Consent(StrEnum):
     REFUSE = "refused"
 
 
-@dataclass(frozen=True)
-class Section:
-    """One part of a preview: what it is ("system prompt", "passage 2 · contracts",
-    "user") and its text exactly as it will be sent, placeholders included."""
-
-    label: str
-    text: str
-
-
 @dataclass
 class Preview:
-    """Everything a remote request will carry, shown to the person before it leaves."""
+    """Everything a remote request will carry, shown to the person before it leaves:
+    its `parts` ("system prompt", "passage 2 · contracts", "user"…) exactly as they will
+    be sent, placeholders included, and the messages they make up."""
 
     endpoint: RemoteEndpoint
-    sections: list[Section]
+    parts: list[Part]
     redactions: list[Redaction]
     messages: list[ChatMessage]
     conversation_id: int | None = None
@@ -104,8 +62,8 @@ class Preview:
             f"To: {e.host} ({e.kind}) · model {e.model} · about {self.size:,} bytes",
             "",
         ]
-        for s in self.sections:
-            lines += [f"── {s.label} ──", s.text, ""]
+        for p in self.parts:
+            lines += [f"── {p.label} ──", p.text.strip("\n"), ""]
         if self.redactions:
             lines.append("Redacted (kept on this device):")
             lines += [f"  {r.placeholder} ← {r.original}" for r in self.redactions]
@@ -159,30 +117,21 @@ class EgressGate:
             self._approved = {a for a in self._approved if a[0] != conversation_id}
 
     def preview(
-        self,
-        endpoint: RemoteEndpoint,
-        messages: Sequence[ChatMessage],
-        passages: Sequence[PassageLike] = (),
-        conversation_id: int | None = None,
+        self, endpoint: RemoteEndpoint, prompt: Prompt, conversation_id: int | None = None
     ) -> Preview:
         """Redact and lay out what the request would carry; asks nothing, sends nothing."""
         redactor = Redactor.for_policy(self.policy)
-        return self._preview(
-            endpoint, messages, passages, conversation_id, redactor, RedactionMap()
-        )
+        return self._preview(endpoint, prompt, conversation_id, redactor, RedactionMap())
 
     def clear(
-        self,
-        endpoint: RemoteEndpoint,
-        messages: Sequence[ChatMessage],
-        passages: Sequence[PassageLike] = (),
-        conversation_id: int | None = None,
+        self, endpoint: RemoteEndpoint, prompt: Prompt, conversation_id: int | None = None
     ) -> Clearance:
         """Check, redact, show and ask; a refusal is written to the ledger and raised."""
         if not endpoint.enabled:
             self._refuse(endpoint, conversation_id, "policy", "endpoint switched off")
             raise RemoteDisabledError(endpoint.name)
-        private = [x.collection for x in passages if x.collection in self.policy.on_device_only]
+        on_device = self.policy.on_device_only
+        private = [c.collection for c in prompt.passages if c.collection in on_device]
         if private:
             local = self.policy.on_device_only_action == OnDeviceOnlyAction.LOCAL
             reason = "on-device-only collection: " + ", ".join(sorted(set(private)))
@@ -190,7 +139,7 @@ class EgressGate:
             raise OnDeviceOnlyError(private, run_locally=local)
         redactor = Redactor.for_policy(self.policy)
         mapping = RedactionMap()
-        preview = self._preview(endpoint, messages, passages, conversation_id, redactor, mapping)
+        preview = self._preview(endpoint, prompt, conversation_id, redactor, mapping)
         key = (conversation_id, endpoint.name) if conversation_id is not None else None
         with self._lock:
             standing = key is not None and key in self._approved
@@ -210,32 +159,16 @@ class EgressGate:
     def _preview(
         self,
         endpoint: RemoteEndpoint,
-        messages: Sequence[ChatMessage],
-        passages: Sequence[PassageLike],
+        prompt: Prompt,
         conversation_id: int | None,
         redactor: Redactor,
         mapping: RedactionMap,
     ) -> Preview:
-        sections: list[Section] = []
-        redacted: list[ChatMessage] = []
-        mapping.reserve([m.content for m in messages] + [x.text for x in passages])
-        for i, m in enumerate(messages):
-            text = redactor.redact(m.content, mapping)
-            label = "system prompt" if m.role == "system" and i == 0 else m.role
-            sections.append(Section(label, text))
-            redacted.append(ChatMessage(m.role, text))
-        clean = []
-        for i, passage in enumerate(passages, 1):
-            text = redactor.redact(passage.text, mapping)
-            sections.append(Section(f"passage {i} · {passage.collection}", text))
-            clean.append(Passage(text, passage.collection))
+        parts = prompt.parts()
+        mapping.reserve([p.text for p in parts])
+        parts = redact_parts(parts, lambda text: redactor.redact(text, mapping))
         return Preview(
-            endpoint,
-            sections,
-            mapping.redactions,
-            compose(redacted, clean),
-            conversation_id,
-            redactor.notices,
+            endpoint, parts, mapping.redactions, join(parts), conversation_id, redactor.notices
         )
 
     def record_sent(self, clearance: Clearance, body: bytes) -> LedgerEntry:

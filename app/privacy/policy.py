@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import tomllib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import tomli_w
-
-from app.config import Paths, write_private
+from app.config import Paths
 from app.errors import SettingsError
 from app.privacy.errors import EndpointExistsError, EndpointNotFoundError, InvalidEndpointError
+from app.tomlfile import Migration, VersionedToml
 
 log = logging.getLogger(__name__)
 
@@ -120,31 +118,40 @@ def policy_file(paths: Paths) -> Path:
     return paths.config_dir / "privacy.toml"
 
 
+# A function per older schema of `privacy.toml`, each turning version N's table into N+1's
+# (none yet: version 1 is the first).
+MIGRATIONS: dict[int, Migration] = {}
+
+
+def _file(paths: Paths) -> VersionedToml:
+    return VersionedToml(
+        policy_file(paths),
+        SCHEMA_VERSION,
+        what="privacy settings",
+        start_again="start again with every remote endpoint off",
+        migrations=MIGRATIONS,
+        unversioned=SCHEMA_VERSION,
+    )
+
+
 def load_policy(paths: Paths) -> PrivacyPolicy:
-    """Read `privacy.toml`; a missing file gives the defaults (nothing may leave)."""
-    file = policy_file(paths)
-    try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    """Read `privacy.toml` through its migrations; a missing file gives the defaults
+    (nothing may leave)."""
+    raw = _file(paths).read()
+    if raw is None:
         return PrivacyPolicy()
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError(
-            f"Cannot read the privacy settings {file} ({exc}). Fix it or move it aside to "
-            "start again with every remote endpoint off."
-        ) from exc
     try:
         return _from_dict(raw)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, KeyError) as exc:
         raise SettingsError(
-            f"The privacy settings {file} are not valid ({exc}). Fix them or move the file "
-            "aside to start again with every remote endpoint off."
+            f"The privacy settings {policy_file(paths)} are not valid ({exc}). Fix them or "
+            "move the file aside to start again with every remote endpoint off."
         ) from exc
 
 
 def save_policy(paths: Paths, policy: PrivacyPolicy) -> None:
-    """Write atomically (a crash leaves the old file or the new, never half), readable by
-    the person only: it holds their own redaction terms."""
-    write_private(policy_file(paths), tomli_w.dumps(_to_dict(policy)))
+    """Write atomically: a crash leaves the old file or the new, never half."""
+    _file(paths).write(_to_dict(policy))
 
 
 def _to_dict(policy: PrivacyPolicy) -> dict[str, Any]:
@@ -155,9 +162,6 @@ def _to_dict(policy: PrivacyPolicy) -> dict[str, Any]:
 
 
 def _from_dict(raw: dict[str, Any]) -> PrivacyPolicy:
-    version = raw.get("schema_version", SCHEMA_VERSION)
-    if version != SCHEMA_VERSION:
-        raise ValueError(f"schema {version} is not known to this Carrel")
     names = {f.name for f in dataclasses.fields(PrivacyPolicy)}
     for extra in set(raw) - names:
         log.warning("Ignoring unknown privacy setting %s", extra)

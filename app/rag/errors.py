@@ -86,6 +86,17 @@ class IndexBusyError(CarrelError):
         )
 
 
+class CollectionGoneError(CarrelError):
+    """A collection whose index was removed (by another Carrel process) while this one
+    had let go of it."""
+
+    def __init__(self, collection: str) -> None:
+        super().__init__(
+            f"The collection '{collection}' was removed by another Carrel process. Add its "
+            "files again to make it anew."
+        )
+
+
 class EmbedderUnavailableError(CarrelError):
     """The embedding model or its library is not installed."""
 

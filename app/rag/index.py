@@ -26,17 +26,15 @@ built in the background by a child process: `app.rag.hnsw`, with the figures and
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any
 
 import numpy as np
 import qdrant_edge as qe
 
-from app.rag.errors import IndexBusyError
+from app.rag.errors import CollectionGoneError, IndexBusyError
 from app.rag.hnsw import (
     HNSW_EF,
     HNSW_THRESHOLD,
@@ -44,12 +42,14 @@ from app.rag.hnsw import (
     remove_stale_builds,
     undo_interrupted_swap,
 )
+from app.rag.points import Hit, Index, IndexPoint, Mode, bm25, point_id
 from app.rag.represent import best_sentence, fuse, pack
 from app.rag.sentences import SentenceStore, store_path
 from app.rag.shard import DENSE, SENTENCES, SPARSE, release_mapped_pages, shard_config
 
 # The shard's vector names and helpers live in `app.rag.shard` (below the HNSW build, which
-# needs them too); they are part of this module's interface.
+# needs them too), what any index stores and answers in `app.rag.points`; they are part of
+# this module's interface.
 __all__ = [
     "DENSE",
     "FUSION_WEIGHTS",
@@ -69,7 +69,6 @@ __all__ = [
     "shard_config",
 ]
 
-Mode = Literal["hybrid", "dense", "bm25"]
 # Candidates of the mean vector re-ranked by their sentences (100 matched MaxSim over all).
 RESCORE = 100
 # The payload key of a point's sentence vectors in shards made before `SentenceStore`
@@ -82,69 +81,11 @@ FUSION_WEIGHTS = (0.6, 0.4)
 PREFETCH = 50
 
 
-@dataclass(frozen=True)
-class IndexPoint:
-    """A chunk ready for the index: its vector, its text (for BM25) and its payload;
-    `sentences` are its sentence vectors (None: the vector alone stands for them)."""
-
-    id: str
-    vector: list[float]
-    text: str
-    payload: dict[str, Any]
-    sentences: list[list[float]] | None = None
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A search result: the point's payload and its fused (or single-mode) score."""
-
-    id: str
-    score: float
-    payload: dict[str, Any]
-
-
-def point_id(source: str, content_hash: str, n: int) -> str:
-    """A stable id per (file, version, chunk): re-running an interrupted file overwrites."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{source}\0{content_hash}\0{n}"))
-
-
-class Index(Protocol):
-    """A collection's searchable store of chunks; the embedded and server versions agree."""
-
-    def upsert(self, points: list[IndexPoint]) -> None: ...
-
-    def delete_source(self, source: str, keep_hash: str | None = None) -> None: ...
-
-    def delete_version(self, source: str, content_hash: str) -> None: ...
-
-    def search(
-        self,
-        dense: list[float] | None,
-        text: str,
-        k: int,
-        sources: list[str] | None = None,
-        mode: Mode = "hybrid",
-    ) -> list[Hit]: ...
-
-    def sources(self) -> dict[tuple[str, str], int]: ...
-
-    def count(self) -> int: ...
-
-    def flush(self) -> None: ...
-
-    def bulk(self, waiting: Callable[[], None] | None = None) -> AbstractContextManager[None]: ...
-
-    def close(self) -> None: ...
-
-
-def bm25() -> qe.Bm25:
-    """The keyword (sparse) encoder both indexes use, so their vectors never drift apart."""
-    return qe.Bm25(qe.Bm25Config(language="english"))
-
-
 class EdgeIndex:
     """A collection's shard in Qdrant Edge, in this process. A second process opening the
-    same shard is refused by the engine (its WAL is locked): that becomes `IndexBusyError`."""
+    same shard is refused by the engine (its WAL is locked), and its attempt damages the
+    first's files: the app opens shards through `app.rag.shared_index`, which never lets
+    two processes try."""
 
     def __init__(
         self,
@@ -169,21 +110,29 @@ class EdgeIndex:
         self._closed = False
         self._bulk = 0  # writers inside `bulk()`: their flushes wait for a build
         self._waiting: Callable[[], None] = lambda: None  # a `bulk` writer's, told of a wait
-        config = shard_config(dim)
+        self.collection = collection or folder.name
+        self._open_files(create=True)
+
+    def _open_files(self, create: bool) -> None:
+        """Open the shard (creating it if `create` and it is not there), its sentence store
+        and its build: the files are this process's from here until `_close_files`."""
+        folder = self.folder
         undo_interrupted_swap(folder)
         try:
             if (folder / "edge_config.json").exists() or any(folder.glob("*")):
                 self._shard = qe.EdgeShard.load(str(folder))
+            elif not create:
+                raise CollectionGoneError(self.collection)
             else:
                 folder.mkdir(parents=True, exist_ok=True)
-                self._shard = qe.EdgeShard.create(str(folder), config)
+                self._shard = qe.EdgeShard.create(str(folder), shard_config(self.dim))
                 for key in ("source", "hash"):
                     self._shard.update(
                         qe.UpdateOperation.create_field_index(key, qe.PayloadSchemaType.Keyword)
                     )
         except Exception as exc:
             if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
-                raise IndexBusyError(collection or folder.name) from exc
+                raise IndexBusyError(self.collection) from exc
             raise
         release_mapped_pages(folder)  # loading reads every segment file in
         try:
@@ -388,6 +337,21 @@ class EdgeIndex:
                 if not self._bulk and not self._closed:
                     self._builder.maybe_start()
 
+    def offer_turn(
+        self, waiting: Callable[[str], None] | None = None, *, mid_add: bool = False
+    ) -> None:
+        """No write is half done: a shard shared between processes may change hands now
+        (`app.rag.shared_index`); this one is this process's alone."""
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Writes made durable, then held off (and a build's swap with them) for the block:
+        meanwhile the shard folder and the sentence store's files are a consistent copy."""
+        with self._lock:
+            self.sentences.commit()
+            self._shard.flush()
+            yield
+
     def close(self) -> None:
         """Close the shard; a build still running is stopped and thrown away (it works on a
         copy, so nothing of the shard is lost; the next open starts it again)."""
@@ -395,6 +359,10 @@ class EdgeIndex:
             if self._closed:
                 return
             self._closed = True
+        self._close_files()
+
+    def _close_files(self) -> None:
+        with self._lock:
             build = self._builder.cancel()
         if build is not None:
             build.join()  # quick: its process is gone and it only tidies up

@@ -16,51 +16,42 @@ once per group, and then the group's files are recorded.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.errors import CarrelError
+from app.errors import CarrelError, NoSpaceError
 from app.rag.chunker import Chunk
 from app.rag.embedder import Embedder
 from app.rag.index import Index, IndexPoint, point_id
-from app.rag.loaders import supported
-from app.rag.outcome import FileOutcome, IngestReport, Progress, ProgressCallback
+from app.rag.outcome import FileOutcome, IngestProgress, IngestReport, ProgressCallback
 from app.rag.passages import DEFAULT_REPRESENTATION, embed
-from app.rag.pipeline import Known, Prepared, Reader
-from app.rag.records import FileRecord, Records
+from app.rag.pipeline import (
+    Known,
+    Prepared,
+    Reader,
+    describe_problems,
+    file_size,
+    missing,
+    walk,
+)
+from app.rag.records import DocumentRecords, FileRecord
 
 __all__ = [
     "EMBED_BATCH",
     "MAX_CHUNKS_PER_FILE",
     "FileOutcome",
+    "IngestProgress",
     "IngestReport",
     "Ingestor",
-    "Progress",
     "ProgressCallback",
-    "walk",
 ]
 
 EMBED_BATCH = 64
 MAX_CHUNKS_PER_FILE = 20_000  # ~10 min of embedding on two cores: split bigger files
-
-
-def walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
-    """(file, folder it was found in or None) for files and the supported files of folders."""
-    for path in paths:
-        if path.is_dir():
-            for root, dirs, names in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(names):
-                    child = Path(root) / name
-                    if not name.startswith(".") and supported(child):
-                        yield child, path
-        else:
-            yield path, None
 
 
 class Ingestor:
@@ -70,7 +61,7 @@ class Ingestor:
         self,
         collection: str,
         index: Index,
-        records: Records,
+        records: DocumentRecords,
         embedder: Embedder,
         *,
         max_chunks: int = MAX_CHUNKS_PER_FILE,
@@ -85,6 +76,8 @@ class Ingestor:
         self.max_chunks = max_chunks
         self.batch = batch
         self._indexing: Callable[[], None] = lambda: None  # tells of a wait for a build
+        self._settled = (0, 0)  # files settled (recorded) of those found, for a full disk
+        self._waiting: Callable[[str], None] | None = None  # tells of a wait for a turn
 
     # recovery ---------------------------------------------------------------------------
 
@@ -117,7 +110,14 @@ class Ingestor:
         index builds its graph in steps meanwhile, and this waits for each (`Index.bulk`):
         progress says so with the event "indexing"."""
         with self.index.bulk(lambda: self._indexing()):
-            return self._add(paths, progress, cancel)
+            try:
+                return self._add(paths, progress, cancel)
+            except NoSpaceError as exc:
+                done, total = self._settled
+                raise exc.saying(
+                    f"{done} of {total} files were settled and are saved; add the files "
+                    "again to index the rest."
+                ) from exc
 
     def _add(
         self,
@@ -127,11 +127,16 @@ class Ingestor:
     ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
+        paths = list(paths)
+        for path in missing(paths):  # never there: not "deleted before it could be read"
+            resolved = str(path.expanduser().resolve())
+            report.files.append(FileOutcome(resolved, "failed", f"'{path}' not found."))
         found = [(p.expanduser().resolve(), folder) for p, folder in walk(paths)]
         folders = {folder.expanduser().resolve() for _, folder in found if folder is not None}
         folders |= {p.expanduser().resolve() for p in paths if p.is_dir()}
-        state = Progress(files_total=len(found))
-        total_bytes = sum(_size(p) for p, _ in found) or 1
+        state = IngestProgress(files_total=len(found))
+        self._settled = (0, len(found))
+        total_bytes = sum(file_size(p) for p, _ in found) or 1
         done_bytes = 0
         work_bytes = 0
         work_seconds = 0.0
@@ -147,9 +152,19 @@ class Ingestor:
 
         self._indexing = lambda: tell("indexing")
 
+        def waiting(line: str) -> None:
+            state.note = line
+            tell("waiting")
+
+        self._waiting = waiting
+
         seen: set[str] = set()
+        # A file that failed is read again, whatever its size and date: it stays failed
+        # until it indexes.
         known: dict[str, Known] = {
-            r.source: (r.size, r.mtime_ns, r.hash) for r in self.records.files(self.collection)
+            r.source: (r.size, r.mtime_ns, r.hash)
+            for r in self.records.files(self.collection)
+            if r.status != "failed"
         }
         group: list[_Pending] = []  # read files waiting to be embedded together
 
@@ -166,6 +181,7 @@ class Ingestor:
                 report.cancelled = True
                 return
             state.files_done += 1
+            self._settled = (state.files_done, state.files_total)
             tell("file")
 
         def run_group() -> None:
@@ -182,6 +198,8 @@ class Ingestor:
                 if cancel is not None and cancel.is_set():
                     report.cancelled = True
                     break
+                if not group:  # nothing half written: another process may have a turn
+                    self.index.offer_turn(waiting)
                 seen.add(item.source)
                 state.current = item.source
                 t0 = time.perf_counter()
@@ -252,7 +270,7 @@ class Ingestor:
             return record("failed", f"'{path.name}' was deleted while it was being read.", 0)
         if item.error is not None:
             return record("failed", f"'{path.name}' cannot be read: {item.error.strerror}.", 0)
-        notes = _notes(item.problems)
+        notes = describe_problems(item.problems)
         if not item.chunks:
             if any(p and "OCR" in problem for p, problem in item.problems):
                 return record("needs_ocr", f"No text layer: {notes}", item.pages)
@@ -263,7 +281,7 @@ class Ingestor:
     def _index_group(
         self,
         group: list[_Pending],
-        state: Progress,
+        state: IngestProgress,
         tell: Callable[[str], None],
         cancel: threading.Event | None,
     ) -> list[FileOutcome]:
@@ -292,6 +310,7 @@ class Ingestor:
             )
             state.chunks += len(part)
             tell("batch")
+            self.index.offer_turn(self._waiting, mid_add=True)  # to a reader only
         del passages
         counts = [len(p.item.chunks) for p in group]
         for p in group:
@@ -371,26 +390,6 @@ def _payload(source: str, content_hash: str, n: int, chunk: Chunk) -> dict[str, 
         "start": chunk.start,
         "end": chunk.end,
     }
-
-
-def _notes(problems: list[tuple[int | None, str]]) -> str:
-    if not problems:
-        return ""
-    ocr = sorted({p for p, text in problems if p and "OCR" in text})
-    other = [text for _, text in problems if "OCR" not in text]
-    parts = []
-    if ocr:
-        shown = ", ".join(str(p) for p in ocr[:10]) + ("…" if len(ocr) > 10 else "")
-        parts.append(f"{len(ocr)} page(s) need OCR ({shown})")
-    parts.extend(other[:5])
-    return "; ".join(parts)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _within(source: str, folder: Path) -> bool:

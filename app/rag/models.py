@@ -21,16 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.library.gguf import read_header
+from app.library.retrieval import MANIFEST
 from app.rag.embedder import DEFAULT_MODEL, Embedder, SentenceEmbedder
 from app.rag.errors import EmbedderUnavailableError
 from app.rag.rerank import CrossEncoderReranker, Reranker
-
-MANIFEST = "carrel-snapshot.json"
-
-
-def snapshot_folder(models_dir: Path, repo: str) -> Path:
-    """Where the snapshot of hub repository `repo` lives in the library."""
-    return models_dir / "retrieval" / repo.replace("/", "--")
 
 
 @dataclass(frozen=True)
@@ -60,7 +55,6 @@ class RetrievalModel:
 
 def _gguf_role(path: Path) -> str:
     """ "embedder", "reranker", or "" for a GGUF that is not a retrieval model."""
-    from app.library.gguf import read_header
     from app.rag.llama_models import pooling_of
 
     try:

@@ -1,16 +1,37 @@
-"""What an ingest reports: `Progress` while it runs, an `IngestReport` of `FileOutcome`s
-when it ends. Plain data, shared by the ingest, the CLI and the Documents page."""
+"""What an ingest reports: `IngestProgress` while it runs, an `IngestReport` of
+`FileOutcome`s when it ends. Plain data, shared by the ingest, the CLI and the Documents
+page, each with the one line both faces show (`describe`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from app.units import duration
+
+# How a file's state reads for a person (the record's status, or an ingest's outcome).
+STATE_LABELS = {
+    "indexed": "indexed",
+    "failed": "failed",
+    "needs_ocr": "needs OCR",
+    "unchanged": "skipped (unchanged)",
+    "cancelled": "cancelled",
+    "removed": "removed",
+}
+
+
+def state_label(status: str) -> str:
+    return STATE_LABELS.get(status, status)
 
 
 @dataclass
-class Progress:
-    """Where an ingest stands; `rate` is chunks per second, `eta_s` None until known."""
+class IngestProgress:
+    """Where an ingest stands; `rate` is chunks per second, `eta_s` None until known.
+    `event`: "start" (a file), "batch" (passages embedded), "file" (a file settled),
+    "indexing" (waiting for a search-index step), "waiting" (for another Carrel process
+    to let go of the collection; `note` says which), "done"."""
 
     files_done: int = 0
     files_total: int = 0
@@ -20,6 +41,22 @@ class Progress:
     rate: float = 0.0
     eta_s: float | None = None
     event: str = ""
+    note: str = ""
+
+    def describe(self) -> str:
+        """'3/10 files · 120 chunks · 28.5 chunks/s · ETA 12 s · a.pdf'."""
+        parts = [f"{self.files_done}/{self.files_total} files", f"{self.chunks} chunks"]
+        if self.rate > 0:
+            parts.append(f"{self.rate:.1f} chunks/s")
+        if self.eta_s is not None and self.event != "done":
+            parts.append(f"ETA {duration(self.eta_s)}")
+        if self.event == "indexing":
+            parts.append("building the search index")
+        elif self.event == "waiting":
+            parts.append(self.note or "waiting for another Carrel process")
+        elif self.current and self.event not in ("done", ""):
+            parts.append(Path(self.current).name)
+        return " · ".join(parts)
 
 
 @dataclass
@@ -41,6 +78,15 @@ class FileOutcome:
             "chunks": self.chunks,
         }
 
+    def describe(self) -> str:
+        """'indexed   /d/a.pdf  (3 pages, 12 chunks)', with the reason of a failure."""
+        line = f"{state_label(self.status):<9} {self.source}"
+        if self.chunks:
+            line += f"  ({self.pages} pages, {self.chunks} chunks)"
+        if self.reason:
+            line += f"  {self.reason}"
+        return line
+
 
 @dataclass
 class IngestReport:
@@ -54,6 +100,11 @@ class IngestReport:
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def failed(self) -> bool:
+        """Whether any file failed (the command's exit status says so)."""
+        return self.count("failed") > 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,5 +120,14 @@ class IngestReport:
             "cancelled": self.cancelled,
         }
 
+    def describe(self) -> str:
+        """'4 indexed, 1 skipped (unchanged), 1 failed, 0 need OCR, 0 removed in 3.2 s.'"""
+        head = "Cancelled: " if self.cancelled else ""
+        return (
+            f"{head}{self.count('indexed')} indexed, {self.count('unchanged')} skipped "
+            f"(unchanged), {self.count('failed')} failed, {self.count('needs_ocr')} need OCR, "
+            f"{self.count('removed')} removed in {self.seconds:.1f} s."
+        )
 
-ProgressCallback = Callable[[Progress], None]
+
+ProgressCallback = Callable[[IngestProgress], None]

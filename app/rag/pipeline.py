@@ -16,14 +16,14 @@ import os
 import queue
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.errors import CarrelError
 from app.rag.chunker import Chunk, Chunker
 from app.rag.errors import DocumentTooLargeError
-from app.rag.loaders import load
+from app.rag.loaders import load, supported
 
 # What the reader knows of a file from the record: size, mtime_ns, content hash.
 Known = tuple[int, int, str]
@@ -160,3 +160,45 @@ def _failed(item: Prepared, reason: str) -> Prepared:
     item.status = "failed"
     item.reason = reason
     return item
+
+
+def walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
+    """(file, folder it was found in or None) for files and the supported files of folders;
+    a path that is not there is skipped (see `missing`)."""
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(names):
+                    child = Path(root) / name
+                    if not name.startswith(".") and supported(child):
+                        yield child, path
+        elif path.exists() or path.is_symlink():
+            yield path, None
+
+
+def missing(paths: Iterable[Path]) -> list[Path]:
+    """The paths that are not there at all (a typo, a file never made)."""
+    return [p for p in paths if not p.exists() and not p.is_symlink()]
+
+
+def describe_problems(problems: list[tuple[int | None, str]]) -> str:
+    """What went wrong while reading a file, in one line: pages that need OCR, then the
+    first few other problems."""
+    if not problems:
+        return ""
+    ocr = sorted({p for p, text in problems if p and "OCR" in text})
+    other = [text for _, text in problems if "OCR" not in text]
+    parts = []
+    if ocr:
+        shown = ", ".join(str(p) for p in ocr[:10]) + ("…" if len(ocr) > 10 else "")
+        parts.append(f"{len(ocr)} page(s) need OCR ({shown})")
+    parts.extend(other[:5])
+    return "; ".join(parts)
+
+
+def file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -114,7 +114,28 @@ class CollectionRecord:
     reranker: str = ""
 
 
-class Records:
+@dataclass(frozen=True)
+class CollectionSummary:
+    """A collection as the faces list it: where it lives, and the files and passages it
+    holds (failed files included in `files`)."""
+
+    name: str
+    embedder: str
+    files: int
+    chunks: int
+    server_url: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "embedder": self.embedder, "files": self.files,
+                "chunks": self.chunks}  # fmt: skip
+
+    def describe(self) -> str:
+        """'manuals  12 files, 3,400 chunks  (sentence-transformers/all-MiniLM-L6-v2)'."""
+        where = f", on {self.server_url}" if self.server_url else ""
+        return f"{self.name}  {self.files} files, {self.chunks} chunks  ({self.embedder}{where})"
+
+
+class DocumentRecords:
     """The docs tables of the shared `Store`."""
 
     def __init__(self, store: Store) -> None:
@@ -130,6 +151,17 @@ class Records:
     def collections(self) -> list[CollectionRecord]:
         rows = self.store.query("SELECT * FROM doc_collections ORDER BY name")
         return [_collection(r) for r in rows]
+
+    def summaries(self) -> list[CollectionSummary]:
+        rows = self.store.query(
+            "SELECT c.name, c.embedder, c.server_url, COUNT(f.source) AS files,"
+            " COALESCE(SUM(f.chunks), 0) AS chunks FROM doc_collections c"
+            " LEFT JOIN doc_files f ON f.collection = c.name GROUP BY c.name ORDER BY c.name"
+        )
+        return [
+            CollectionSummary(r["name"], r["embedder"], r["files"], r["chunks"], r["server_url"])
+            for r in rows
+        ]
 
     def set_server(self, name: str, url: str, prefix: str) -> None:
         with self.store.transaction() as db:

@@ -9,8 +9,10 @@ embedder, then the shards are swapped by renames and the record follows:
     <name>  ->  .<name>.old      .<name>.next  ->  <name>      record      rm .<name>.old
 
 `recover` finishes or undoes a swap that a crash cut short the next time the collection
-is opened: a staging shard without `READY` is thrown away (the re-embed starts again when
-asked), one with it is swapped in.
+is opened (by the process that holds the collection's lease and the re-embed's `claim`,
+so a live re-embed in another process is never taken for a crash's): a staging shard
+without `READY` is thrown away (the re-embed starts again when asked), one with it is
+swapped in.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.locks import FileLock
 from app.rag.chunker import Chunk
 from app.rag.embedder import Embedder
 from app.rag.index import EdgeIndex, IndexPoint
 from app.rag.passages import DEFAULT_REPRESENTATION, embed
-from app.rag.records import Records
+from app.rag.records import DocumentRecords
 from app.rag.sentences import remove_store, store_path
 
 READY = "READY"
@@ -39,6 +42,19 @@ def staging(folder: Path) -> Path:
 
 def retired(folder: Path) -> Path:
     return folder.with_name(f".{folder.name}.old")
+
+
+def interrupted(folder: Path) -> bool:
+    """Whether a staging or retired shard of `folder` is left (a re-embed under way in
+    some process, or one a crash cut short)."""
+    return staging(folder).exists() or retired(folder).exists()
+
+
+def claim(folder: Path) -> FileLock | None:
+    """The right to re-embed `folder`'s collection, or to recover its swap (a lock file
+    beside it); None while another process (or another claim of this one) holds it."""
+    lock = FileLock(folder.with_name(f".reembed-{folder.name}"))
+    return lock if lock.try_acquire() else None
 
 
 def _remove(folder: Path) -> None:
@@ -56,7 +72,7 @@ def _move(a: Path, b: Path) -> None:
                 side.replace(store_path(b).with_name(store_path(b).name + extra))
 
 
-def recover(folder: Path, records: Records, name: str) -> None:
+def recover(folder: Path, records: DocumentRecords, name: str) -> None:
     """Finish or undo an interrupted swap of `folder` (see the module docstring)."""
     nxt, old = staging(folder), retired(folder)
     ready = nxt / READY

@@ -16,8 +16,8 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol
 
+from app.citation import Citation
 from app.rag.errors import EmbedderUnavailableError
-from app.rag.retrieve import Citation
 
 # Candidates the reranker re-scores per search.
 DEPTH = 30

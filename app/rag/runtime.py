@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,16 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
+def _no_telemetry() -> None:
+    """OpenVINO's tools send telemetry (a DNS lookup and a request to Google Analytics,
+    seen with strace during an ingest) unless a consent file says no; they fall back to
+    their own stub when `openvino_telemetry` cannot be imported, which this makes so."""
+    sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
+
+
 def available() -> bool:
     """Whether OpenVINO can be imported here."""
+    _no_telemetry()
     try:
         import openvino  # noqa: F401
     except ImportError:
@@ -54,10 +63,9 @@ class OpenVinoEncoder:
     torch module would. Thread-safe (one inference request at a time)."""
 
     def __init__(self, transformer: Any, folder: Path, cache: Path) -> None:
+        _no_telemetry()
         import openvino as ov
 
-        # OpenVINO asks for telemetry consent only where a person opted in; say no anyway.
-        os.environ.setdefault("OPENVINO_TELEMETRY_OPT_OUT", "1")
         target = cache / "openvino" / model_key(folder) / "model.xml"
         core = ov.Core()
         if not target.is_file():
@@ -72,6 +80,7 @@ class OpenVinoEncoder:
 
     @staticmethod
     def _convert(transformer: Any, target: Path) -> None:
+        _no_telemetry()
         import openvino as ov
         import torch
 

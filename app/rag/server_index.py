@@ -13,9 +13,9 @@ Edge's own `Bm25`, in process and without any model download, so the server rank
 exactly what a shard would.
 
 One server collection per Carrel collection, named `<prefix><collection>`. The server is
-off the machine by nature: every call is made inside `netguard.allow(host)`, so the
-connection is allowed only while the index is working, and a refusal surfaces as
-`EgressRefusedError`.
+off the machine by nature: every call is made inside `guard.allow(host)` of the network
+guard it is given (the Workbench's), so the connection is allowed only while the index is
+working, and a refusal surfaces as `EgressRefusedError`.
 
 qdrant-client's local mode (`QdrantClient(path=...)` or `location=":memory:"`) runs the same
 calls in process; the tests use it, the app does not (it is slow past a few thousand points).
@@ -33,7 +33,6 @@ import qdrant_edge as qe
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from app import netguard
 from app.errors import CarrelError
 from app.netguard import EgressRefusedError, NetGuard
 from app.rag.errors import IndexBusyError
@@ -105,7 +104,8 @@ class ServerIndex:
     """A collection's points in a Qdrant server (or cluster) collection, over the network.
 
     `client` may be a remote client (see `connect`) or a local-mode client for tests; `host`
-    is the server's host, allowed through the network guard for the duration of each call.
+    is the server's host, allowed through `guard` (the process's network guard) for the
+    duration of each call; without a guard nothing is opened for it.
     The index owns the client: `close()` (or a failed open) closes it.
     """
 
@@ -126,7 +126,7 @@ class ServerIndex:
         self.where = where
         self._client = client
         self._host = host
-        self._guard = guard if guard is not None or host is None else netguard.install()
+        self._guard = guard
         self._bm25 = bm25()
         self.has_sentences = True
         try:
@@ -149,8 +149,7 @@ class ServerIndex:
     ) -> ServerIndex:
         """Open (creating if needed) the collection's index on the server at `url`."""
         host = server_host(url)
-        guard = guard if guard is not None else netguard.install()
-        with guard.allow(host):
+        with guard.allow(host) if guard is not None else nullcontext():
             client = QdrantClient(
                 url=url,
                 api_key=api_key,
@@ -380,6 +379,11 @@ class ServerIndex:
     def bulk(self, waiting: Callable[[], None] | None = None) -> AbstractContextManager[None]:
         """Nothing to wait for: the server builds its own indexes."""
         return nullcontext()
+
+    def offer_turn(
+        self, waiting: Callable[[str], None] | None = None, *, mid_add: bool = False
+    ) -> None:
+        """Nothing to hand over: the server serves every process at once."""
 
     def close(self) -> None:
         with self._allow():

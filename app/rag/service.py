@@ -1,4 +1,4 @@
-"""`Documents`: the document side of the Workbench — collections, ingest, search, answers.
+"""`Documents`: the document side of the Workbench — collections, ingest, search.
 
 The Workbench holds one; the CLI and the Documents page use it through the Workbench. It
 keeps each opened collection's index open (Qdrant Edge allows one process per shard) until
@@ -13,11 +13,11 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from app.citation import Citation
 from app.config import Paths
-from app.engine.backend import ChatMessage, Generation
 from app.errors import CarrelError
+from app.netguard import NetGuard
 from app.rag import reembed
-from app.rag.answer import ANSWER_SOURCES, Answer, answer
 from app.rag.embedder import Embedder, SentenceEmbedder
 from app.rag.errors import (
     BadCollectionNameError,
@@ -31,22 +31,25 @@ from app.rag.ingest import (
     EMBED_BATCH,
     MAX_CHUNKS_PER_FILE,
     Ingestor,
+    IngestProgress,
     IngestReport,
     ProgressCallback,
 )
+from app.rag.lease import ShardLease, Waiting
 from app.rag.models import RetrievalModels
 from app.rag.passages import DEFAULT_REPRESENTATION
-from app.rag.records import CollectionRecord, FileRecord, Records
+from app.rag.records import CollectionRecord, CollectionSummary, DocumentRecords, FileRecord
 from app.rag.rerank import DEPTH, rerank
-from app.rag.retrieve import Citation, Retriever
+from app.rag.retrieve import Retriever
 from app.rag.sentences import remove_store
+from app.rag.shared_index import SharedIndex
 from app.store import Store
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 class Documents:
-    """Collections of documents on this machine: add, list, remove, search, ask."""
+    """Collections of documents on this machine: add, list, remove, search."""
 
     def __init__(
         self,
@@ -56,11 +59,14 @@ class Documents:
         *,
         max_chunks: int = MAX_CHUNKS_PER_FILE,
         server_key: Callable[[str], str | None] | None = None,
+        guard: NetGuard | None = None,
     ) -> None:
         self.paths = paths
+        # Opens the way to a collection's Qdrant server while a call to it runs.
+        self.guard = guard
         # The API key of a collection's Qdrant server, from the keyring (never a file).
         self.server_key = server_key
-        self.records = Records(store)
+        self.records = DocumentRecords(store)
         self.embedder: Embedder = embedder or SentenceEmbedder(cache_dir=paths.cache_dir)
         self.max_chunks = max_chunks
         # Chunks embedded and upserted per step; cancel is checked between steps.
@@ -89,6 +95,14 @@ class Documents:
 
     def collections(self) -> list[CollectionRecord]:
         return self.records.collections()
+
+    def collection(self, name: str) -> CollectionRecord | None:
+        """Collection `name` as recorded (its embedder, reranker, server), or None."""
+        return self.records.collection(name)
+
+    def summaries(self) -> list[CollectionSummary]:
+        """Every collection with its file and passage counts (one query)."""
+        return self.records.summaries()
 
     def _check(self, name: str, *, create: bool, embedder: str | None = None) -> CollectionRecord:
         if not _NAME.match(name):
@@ -123,29 +137,51 @@ class Documents:
             raise EmbedderMismatchError(name, record.embedder, reason)
         return embedder
 
-    def index(self, name: str, *, create: bool = False, embedder: str | None = None) -> Index:
-        """The collection's open index, after finishing any work a crash interrupted
-        (a new collection is made with `embedder`, by default the default one)."""
+    def index(
+        self,
+        name: str,
+        *,
+        create: bool = False,
+        embedder: str | None = None,
+        waiting: Waiting | None = None,
+        reading: bool = False,
+    ) -> Index:
+        """The collection's open index, after finishing any work a crash interrupted (a
+        new collection is made with `embedder`, by default the default one). While
+        another Carrel process has the collection, this waits for it (as a process that
+        only reads, with `reading`), telling `waiting` for whom once a second."""
         with self._lock:
             record = self._check(name, create=create, embedder=embedder)
             if name not in self._indexes:
-                if not record.server_url:  # a re-embed's swap cut short by a crash
-                    reembed.recover(self.index_root / name, self.records, name)
+                if not record.server_url and self._recover(name, waiting):
                     record = self._check(name, create=False)
-                index = self._open_index(record)
+                index = self._open_index(record, waiting, reading)
                 self._indexes[name] = index
-                self._ingestor(name, index).reconcile()
-            return self._indexes[name]
+                if not (isinstance(index, SharedIndex) and index.others_waiting()):
+                    # Pending work of a process waiting for its turn is not a crash's.
+                    self._ingestor(name, index).reconcile()
+            index = self._indexes[name]
+            if waiting is not None and isinstance(index, SharedIndex):
+                index.waiting = waiting
+            return index
 
-    def _open_index(self, record: CollectionRecord) -> Index:
+    def _open_index(
+        self, record: CollectionRecord, waiting: Waiting | None = None, reading: bool = False
+    ) -> Index:
         """The embedded shard, or the team's Qdrant server when the collection names one."""
         if not record.server_url:
-            return EdgeIndex(self.index_root / record.name, record.dim, record.name)
+            folder = self.index_root / record.name
+            return SharedIndex(folder, record.dim, record.name, waiting=waiting, reading=reading)
         from app.rag.server_index import ServerIndex
 
         key = self.server_key(record.name) if self.server_key else None
         return ServerIndex.connect(
-            record.server_url, record.dim, record.name, api_key=key, prefix=record.server_prefix
+            record.server_url,
+            record.dim,
+            record.name,
+            api_key=key,
+            prefix=record.server_prefix,
+            guard=self.guard,
         )
 
     def use_server(self, name: str, url: str, prefix: str = "carrel_") -> None:
@@ -185,9 +221,14 @@ class Documents:
                 index.close()
             self.records.drop_collection(name)
             folder = self.index_root / name
-            for each in (folder, reembed.staging(folder), reembed.retired(folder)):
-                shutil.rmtree(each, ignore_errors=True)
-                remove_store(each)
+            lease = ShardLease(self.index_root, name)  # no other process has the files open
+            lease.acquire()
+            try:
+                for each in (folder, reembed.staging(folder), reembed.retired(folder)):
+                    shutil.rmtree(each, ignore_errors=True)
+                    remove_store(each)
+            finally:
+                lease.release()
 
     # files ------------------------------------------------------------------------------
 
@@ -198,9 +239,23 @@ class Documents:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> IngestReport:
+        """Index files and folders into a collection (see `Ingestor.add`). A wait for
+        another Carrel process comes as progress with the event "waiting"."""
+
+        def waiting(line: str) -> None:
+            if progress is not None:
+                progress(IngestProgress(event="waiting", note=line))
+
+        if not _NAME.match(collection):
+            raise BadCollectionNameError(collection)
         if collection in self._reembedding:
             raise ReembeddingError(collection)
-        index = self.index(collection, create=True)
+        # The model loads now (seconds), before the collection is taken from a process
+        # that may be waiting for it (measured: a search waited 13 s without this).
+        load = getattr(self.embedder, "load", None)
+        if callable(load):
+            load()
+        index = self.index(collection, create=True, waiting=waiting)
         return self._ingestor(collection, index).add(list(paths), progress, cancel)
 
     def files(self, collection: str | None = None) -> list[FileRecord]:
@@ -233,15 +288,22 @@ class Documents:
         k: int = 10,
         files: list[str] | None = None,
         mode: Mode = "hybrid",
+        waiting: Waiting | None = None,
     ) -> list[Citation]:
-        """The best `k` passages; with the collection's reranker, the fused top `DEPTH`
-        re-scored by it (each hit then carries both scores)."""
+        """The best `k` passages for `query` (see `index` for `waiting`); with the
+        collection's reranker, the fused top `DEPTH` re-scored by it (each hit then
+        carries both scores). The query is embedded first: loading the model takes
+        seconds, which are not spent holding a collection another process may be waiting
+        for."""
         sources = [str(Path(f).expanduser().resolve()) for f in files] if files else None
-        index = self.index(collection)
+        embedder = self.embedder_of(collection)
+        dense = None if mode == "bm25" else embedder.embed([query])[0]
         record = self._check(collection, create=False)
         reranker = self.models.reranker(record.reranker) if record.reranker else None
-        retriever = Retriever(index, self.embedder_of(collection))
-        found = retriever.search(query, max(k, DEPTH) if reranker else k, sources, mode)
+        index = self.index(collection, waiting=waiting, reading=True)
+        retriever = Retriever(index, embedder, collection)
+        depth = max(k, DEPTH) if reranker else k
+        found = retriever.search(query, depth, sources=sources, mode=mode, dense=dense)
         return rerank(reranker, query, found, k) if reranker else found
 
     # models -----------------------------------------------------------------------------
@@ -262,7 +324,9 @@ class Documents:
     ) -> bool:
         """Re-embed `collection` with embedder `name` (`app.rag.reembed`); searches go on
         with the old embedder until the new index is complete and swapped in. Blocks (run
-        it in a worker); False if cancelled."""
+        it in a worker); False if cancelled. One process at a time re-embeds a
+        collection (`reembed.claim`); the swap is made under the collection's lease."""
+        folder = self.index_root / collection
         with self._lock:
             record = self._check(collection, create=False)
             if record.server_url:
@@ -275,8 +339,10 @@ class Documents:
             new = self.models.embedder(name)
             index = self.index(collection)
             assert isinstance(index, EdgeIndex)
+            claim = reembed.claim(folder)
+            if claim is None:
+                raise ReembeddingError(collection)
             self._reembedding.add(collection)
-        folder = self.index_root / collection
         try:
             if not reembed.build(index, folder, new, progress, cancel, self.representation):
                 return False
@@ -291,17 +357,34 @@ class Documents:
                 old = self._indexes.pop(collection, None)
                 if old is not None:
                     old.close()
-                self.index(collection)  # swaps the new shard in, then opens it
+                lease = ShardLease(self.index_root, collection)
+                lease.acquire()
+                try:
+                    reembed.recover(folder, self.records, collection)  # the swap
+                finally:
+                    lease.release()
+                self.index(collection)
             return True
         finally:
+            claim.release()
             self._reembedding.discard(collection)
 
-    def ask(
-        self,
-        question: str,
-        collection: str,
-        complete: Callable[[list[ChatMessage]], Generation],
-        k: int = ANSWER_SOURCES,
-    ) -> Answer:
-        """Search, then have the model answer from the numbered passages."""
-        return answer(question, self.search(question, collection, k), complete)
+    def _recover(self, name: str, waiting: Waiting | None) -> bool:
+        """Finish or undo a re-embed's swap a crash cut short (under the collection's
+        lease, and not while another process re-embeds it); True if there was one."""
+        folder = self.index_root / name
+        if not reembed.interrupted(folder):
+            return False
+        claim = reembed.claim(folder)
+        if claim is None:
+            return False  # a live process is re-embedding it: its staging shard stays
+        try:
+            lease = ShardLease(self.index_root, name)
+            lease.acquire(waiting)
+            try:
+                reembed.recover(folder, self.records, name)
+            finally:
+                lease.release()
+        finally:
+            claim.release()
+        return True

@@ -1,52 +1,46 @@
 """Answers from collections: the request's messages grounded in numbered passages.
 
-Retrieval and the prompt's layout are the core's (`Documents.search`, the prompt module);
-this module only picks the best passages over the named collections and says how they are
+Retrieval and the prompt's layout are the core's (`Documents.search`, `app.prompt`): this
+module only picks the best passages over the named collections and says how they are
 returned to the client: `citations`, numbered as the model was told to cite them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from app.engine.backend import ChatMessage
-from app.rag.answer import ANSWER_SOURCES, build_messages
-from app.rag.retrieve import Citation
+from app.citation import Citation
+from app.prompt import ANSWER_SOURCES, ChatMessage, Prompt
 from app.workbench import Workbench
 
-Hit = tuple[str, Citation]
 
-
-def retrieve(wb: Workbench, collections: list[str], question: str) -> list[Hit]:
-    """The best passages for `question` over `collections` (blocking)."""
+def retrieve(wb: Workbench, collections: list[str], question: str) -> list[Citation]:
+    """The best passages for `question` over `collections` (blocking), each knowing its
+    collection."""
     hits = [
-        (name, c)
+        c if c.collection else replace_collection(c, name)
         for name in collections
         for c in wb.documents.search(question, name, ANSWER_SOURCES)
     ]
-    hits.sort(key=lambda hit: -hit[1].score)
+    hits.sort(key=lambda c: -c.score)
     return hits[:ANSWER_SOURCES]
 
 
-def grounded(messages: list[ChatMessage], hits: list[Hit]) -> list[ChatMessage]:
-    """The messages with the newest one replaced by the numbered sources and the question,
-    and the citing instruction added to the system prompt."""
-    question = messages[-1].content
-    instruction, sources = build_messages(question, [c for _, c in hits])
-    head = messages[:-1]
-    if head and head[0].role == "system":
-        system = ChatMessage("system", f"{head[0].content}\n\n{instruction.content}")
-        head = head[1:]
-    else:
-        system = instruction
-    return [system, *head, sources]
+def grounded(
+    messages: list[ChatMessage], hits: list[Citation]
+) -> tuple[list[ChatMessage], list[Citation]]:
+    """The messages as the model reads them (the newest one with the numbered sources, the
+    citing instruction in the system prompt) and the passages, numbered from 1."""
+    prompt = Prompt.asking(messages, hits, grounded=True)
+    return prompt.messages(), list(prompt.passages)
 
 
-def citation_json(n: int, collection: str, c: Citation) -> dict[str, Any]:
+def citation_json(c: Citation, n: int | None = None) -> dict[str, Any]:
     """One passage as a client reads it: number, collection, file, pages, offsets, scores."""
     out = {
-        "n": n,
-        "collection": collection,
+        "n": n if n is not None else c.n,
+        "collection": c.collection,
         "file": c.source,
         "page": c.page,
         "page_end": c.page_end,
@@ -59,3 +53,8 @@ def citation_json(n: int, collection: str, c: Citation) -> dict[str, Any]:
     if c.rerank is not None:
         out["rerank_score"] = round(c.rerank, 6)
     return out
+
+
+def replace_collection(c: Citation, name: str) -> Citation:
+    """`c` marked as from collection `name`."""
+    return dataclasses.replace(c, collection=name)

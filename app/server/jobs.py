@@ -13,8 +13,9 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from app.engine.backend import ChatMessage, Event, Generation, GenerationParams
+from app.engine.backend import Event, Generation, GenerationParams
 from app.engine.constraints import Constraints
+from app.prompt import ChatMessage
 from app.server.scheduler import ModelScheduler
 
 _END = object()

@@ -93,9 +93,9 @@ def saved_token(wb: Workbench) -> str:
 def new_token(wb: Workbench) -> str:
     """Make a token, keep it in the key store and return it (shown in full once)."""
     token = "carrel-" + secrets.token_urlsafe(24)
-    wb.privacy.keys(wb.vault_passphrase).set(TOKEN_ACCOUNT, token)
+    wb.privacy.set_key(TOKEN_ACCOUNT, token)
     return token
 
 
 def forget_token(wb: Workbench) -> bool:
-    return wb.privacy.keys(wb.vault_passphrase).clear(TOKEN_ACCOUNT)
+    return wb.privacy.clear_key(TOKEN_ACCOUNT)

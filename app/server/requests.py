@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.engine.backend import ChatMessage
+from app.prompt import ChatMessage
 from app.server.errors import bad_request
 from app.server.formats import response_grammar
 from app.server.tools import NO_TOOLS, ToolPlan, plan

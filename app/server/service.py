@@ -20,7 +20,7 @@ from typing import Any
 from app.engine.backend import Done
 from app.engine.router import Route
 from app.server.errors import ApiError, bad_request
-from app.server.grounding import citation_json, grounded, retrieve
+from app.server.grounding import citation_json, grounded, replace_collection, retrieve
 from app.server.jobs import Work
 from app.server.options import ServerOptions
 from app.server.requests import ChatRequest
@@ -75,8 +75,8 @@ class ServerCore:
         citations: list[dict[str, Any]] = []
         if request.collections:
             hits = retrieve(self.wb, request.collections, messages[-1].content)
-            messages = grounded(messages, hits)
-            citations = [citation_json(n, name, c) for n, (name, c) in enumerate(hits, 1)]
+            messages, numbered = grounded(messages, hits)
+            citations = [citation_json(c) for c in numbered]
         from app.server.chat import constraints_of
 
         work = Work(
@@ -177,7 +177,7 @@ class ServerCore:
         return {
             "object": "list",
             "collection": name,
-            "data": [citation_json(n, name, c) for n, c in enumerate(found, 1)],
+            "data": [citation_json(replace_collection(c, name), n) for n, c in enumerate(found, 1)],
         }
 
     # embeddings -------------------------------------------------------------------------

@@ -7,7 +7,6 @@ rendering (code blocks, lists, tables) and a small line of figures.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QUrl, Signal
@@ -22,6 +21,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from app.citation import Citation
 from app.store import Message
 
 USER_COLOR = "#1f5fa8"
@@ -64,17 +64,6 @@ def reply_figures(stats: dict[str, Any], model: str = "") -> str:
     return " · ".join(parts)
 
 
-def citation_label(c: dict[str, Any]) -> str:
-    """'manual.pdf p. 3–4 › Install' for a stored citation."""
-    label = Path(str(c.get("source", ""))).name
-    page, end = c.get("page"), c.get("page_end")
-    if page:
-        label += f" p. {page}" + (f"–{end}" if end and end != page else "")
-    if c.get("heading"):
-        label += f" › {c['heading']}"
-    return label
-
-
 class ChatView(QTextBrowser):
     """Shows a conversation: person's messages, rendered replies, and the reply streaming in.
 
@@ -82,10 +71,10 @@ class ChatView(QTextBrowser):
     batch) and `end_reply` for a live one. Follows the end while the person has not
     scrolled up. A reply answered from documents lists its numbered sources.
 
-    Signals: `citation_clicked(dict)` with the source (file, page, …) the person clicked.
+    Signals: `citation_clicked(object)` with the `Citation` the person clicked.
     """
 
-    citation_clicked = Signal(dict)
+    citation_clicked = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,7 +83,7 @@ class ChatView(QTextBrowser):
         self.document().setDocumentMargin(12)
         self._reply_start: int | None = None
         self._follow = True
-        self._citations: list[dict[str, Any]] = []
+        self._citations: list[Citation] = []
         self.anchorClicked.connect(self._on_anchor)
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_range_changed)
@@ -148,7 +137,7 @@ class ChatView(QTextBrowser):
                 cursor.insertText(" · ", small)
         cursor.insertText(figures, small)
 
-    def _sources(self, cursor: QTextCursor, citations: list[dict[str, Any]]) -> None:
+    def _sources(self, cursor: QTextCursor, citations: list[Citation]) -> None:
         """'[n] file.pdf p. 3 › heading' per source, each a link that opens the document."""
         small = QTextCharFormat()
         small.setForeground(QColor(META_COLOR))
@@ -161,7 +150,7 @@ class ChatView(QTextBrowser):
             link.setForeground(QColor(USER_COLOR))
             link.setFontUnderline(True)
             self._citations.append(c)
-            cursor.insertText(f"[{c.get('n', '?')}] {citation_label(c)}", link)
+            cursor.insertText(f"[{c.n or '?'}] {c.where}", link)
 
     def _on_anchor(self, url: QUrl) -> None:
         if url.scheme() == "cite" and url.path().isdigit():
@@ -213,7 +202,7 @@ class ChatView(QTextBrowser):
         figures: str = "",
         stopped: bool = False,
         badge: str = "",
-        citations: list[dict[str, Any]] | None = None,
+        citations: list[Citation] | None = None,
     ) -> None:
         cursor = self._end_cursor()
         cursor.beginEditBlock()
@@ -237,7 +226,7 @@ class ChatView(QTextBrowser):
                         figures,
                         m.stopped,
                         reply_badge(m.stats),
-                        m.stats.get("citations"),
+                        m.citations,
                     )
         finally:
             self.setUpdatesEnabled(True)
@@ -274,7 +263,7 @@ class ChatView(QTextBrowser):
         figures: str = "",
         stopped: bool = False,
         badge: str = "",
-        citations: list[dict[str, Any]] | None = None,
+        citations: list[Citation] | None = None,
     ) -> None:
         """Replace the streamed plain text of the reply with its rendered Markdown."""
         if self._reply_start is None:

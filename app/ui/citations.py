@@ -16,7 +16,6 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 
 from app.errors import CarrelError
-from app.rag.retrieve import Citation
 
 # Viewers that honour "#page=N" (every common PDF viewer and browser) open the file there.
 PAGED_SUFFIXES = {".pdf"}
@@ -55,11 +54,6 @@ def open_source(source: str, page: int | None = None) -> QUrl:
     if not QDesktopServices.openUrl(url):
         raise CitationNotOpenableError(source, "no program on this machine opens it")
     return url
-
-
-def open_citation(citation: Citation) -> QUrl:
-    """Open the document a `Citation` points at, at its first page (see `open_source`)."""
-    return open_source(citation.source, citation.page)
 
 
 def find_passage(

@@ -44,9 +44,10 @@ def preview_html(preview: Preview) -> str:
         return out
 
     parts = []
-    for s in preview.sections:
-        parts.append(f"<h4 style='margin: 10px 0 2px 0;'>{html.escape(s.label)}</h4>")
-        parts.append(f"<pre style='white-space: pre-wrap; margin: 0;'>{marked(s.text)}</pre>")
+    for p in preview.parts:
+        parts.append(f"<h4 style='margin: 10px 0 2px 0;'>{html.escape(p.label)}</h4>")
+        text = marked(p.text.strip("\n"))
+        parts.append(f"<pre style='white-space: pre-wrap; margin: 0;'>{text}</pre>")
     if preview.redactions:
         rows = "".join(
             f"<tr><td><span style='{MARK_STYLE}'>{html.escape(r.placeholder)}</span></td>"

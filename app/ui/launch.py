@@ -3,60 +3,32 @@ unexpected exceptions, the main window, and the default model loading in a worke
 
 from __future__ import annotations
 
-import io
 import logging
 import sys
 import threading
 from collections.abc import Callable
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from app.config import private_dir, private_file
 from app.errors import CarrelError
+from app.logs import LogFile, unexpected_message
+from app.resources import icon_files
 from app.ui.main_window import MainWindow
-from app.ui.workers import unexpected_message
 from app.workbench import Workbench
 
 log = logging.getLogger(__name__)
-LOG_NAME = "carrel.log"
-_handler: logging.Handler | None = None
 
 
-class PrivateLogHandler(RotatingFileHandler):
-    """A rotating log file readable by the person only, the new file after each rotation
-    too (tracebacks may quote their documents)."""
-
-    def _open(self) -> io.TextIOWrapper:
-        private_file(Path(self.baseFilename))
-        return super()._open()
-
-
-def install_logging(logs_dir: Path) -> Path:
-    """Log to `carrel.log` in the log folder (rotated at 1 MB); returns the file's path."""
-    global _handler
-    private_dir(logs_dir)
-    path = logs_dir / LOG_NAME
-    root = logging.getLogger()
-    remove_logging()
-    _handler = PrivateLogHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
-    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(_handler)
-    if root.level == logging.NOTSET or root.level > logging.INFO:
-        root.setLevel(logging.INFO)
-    return path
-
-
-def remove_logging() -> None:
-    """Undo `install_logging` (tests, and the end of `main`)."""
-    global _handler
-    if _handler is not None:
-        logging.getLogger().removeHandler(_handler)
-        _handler.close()
-        _handler = None
+def app_icon() -> QIcon:
+    """Carrel's icon in every size it is drawn at (resources/icons, rendered from its SVG)."""
+    icon = QIcon()
+    for path in icon_files():
+        icon.addFile(str(path))
+    return icon
 
 
 class ErrorRelay(QObject):
@@ -82,7 +54,7 @@ def install_excepthook(window: MainWindow, log_file: Path) -> ErrorRelay:
             relay.error.emit(exc.message)
             return
         log.error("Unexpected error", exc_info=(kind, exc, tb))
-        relay.error.emit(unexpected_message(log_file))
+        relay.error.emit(unexpected_message(log_file, exc))
 
     def report_thread(args: threading.ExceptHookArgs) -> None:
         if args.exc_value is not None:
@@ -104,12 +76,15 @@ def main(
     assert isinstance(app, QApplication)
     app.setApplicationName("Carrel")
     app.setOrganizationName("Carrel")
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName("carrel")  # the desktop entry: its icon and name in docks
     try:
         wb = Workbench.open()
     except CarrelError as exc:
         print(f"carrel: {exc.message}", file=sys.stderr)
         return 1
-    log_file = install_logging(wb.paths.logs_dir)
+    logs = LogFile(wb.paths.logs_dir)
+    log_file = logs.path
     window = MainWindow(wb, owns_workbench=True, log_file=log_file)
     relay = install_excepthook(window, log_file)
     if on_shown is not None:
@@ -124,5 +99,5 @@ def main(
         sys.excepthook = sys.__excepthook__
         threading.excepthook = threading.__excepthook__
         del relay
-        remove_logging()
+        logs.close()
     return status

@@ -11,14 +11,15 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
 
+from app.citation import Citation
 from app.engine.backend import Done
 from app.engine.llama import LoadOptions
 from app.errors import NoModelLoadedError
+from app.library.listings import InstalledModel
 from app.library.registry import ModelInfo
-from app.ui import loaded_model
+from app.ui import bundle_dialogs, loaded_model
 from app.ui.chat_view import reply_figures
-from app.ui.model_panel import describe
-from app.ui.pages.models_views import InstalledRow
+from app.ui.selfcheck_dialog import open_self_check
 from app.ui.viewer import viewer_for
 from app.ui.window_frame import WindowFrame
 from app.ui.workers import GenerationWorker, TaskWorker, WorkerSet
@@ -92,11 +93,20 @@ class MainWindow(WindowFrame):
             lambda _names: self.collection_picker.refresh()
         )
         self.collection_picker.changed.connect(lambda _names: self._save_params())
+        self.self_check_action.triggered.connect(
+            lambda: open_self_check(self, self.wb.paths, self._workers, self.log_file)
+        )
+        self.bundle_export_action.triggered.connect(
+            lambda: bundle_dialogs.open_export(self.wb, self, self._workers, self.log_file)
+        )
+        self.bundle_import_action.triggered.connect(self.import_bundle)
 
     # start-up ----------------------------------------------------------------------------
 
     def start(self, load_default: bool = True) -> None:
-        """List the models and load the default one, both off the GUI thread."""
+        """List the models and load the default one, both off the GUI thread; the message
+        box has the keyboard focus."""
+        self.prompt.setFocus()
         lister = TaskWorker(self.wb.models, self.log_file)
         lister.result.connect(self._on_models_listed)
         lister.failed.connect(self.show_error)
@@ -113,7 +123,7 @@ class MainWindow(WindowFrame):
         self._sync_model_combo()
         self.models_listed.emit(models)
 
-    def _on_library_changed(self, rows: list[InstalledRow]) -> None:
+    def _on_library_changed(self, rows: list[InstalledModel]) -> None:
         if not self._closed:
             self.model_panel.set_models([row.info for row in rows])
             self._sync_model_combo()
@@ -152,7 +162,7 @@ class MainWindow(WindowFrame):
         loaded = self.wb.loaded_model
         if loaded is not None:
             self.status.model.setText(f"Model: {loaded.name}")
-            self.model_panel.info.setText(describe(loaded))
+            self.model_panel.info.setText(loaded.describe())
         else:
             self.status.model.setText("No model loaded")
             self.model_panel.info.setText("Pick a model to load it.")
@@ -311,16 +321,7 @@ class MainWindow(WindowFrame):
         if self._generation is not None:
             self._generation.cancel()
 
-    def _stored_citations(self) -> list[dict[str, object]]:
-        """The sources the reply just stored was given (a document-tied conversation)."""
-        if self._current is None:
-            return []
-        messages = self.wb.store.messages(self._current)
-        if not messages or messages[-1].role != "assistant":
-            return []
-        return list(messages[-1].stats.get("citations") or [])
-
-    def open_citation(self, citation: dict[str, object]) -> None:
+    def open_citation(self, citation: Citation) -> None:
         """Show a source under a reply in the built-in viewer, at its page."""
         with self._shown_errors():
             viewer_for(self).open_citation(citation)
@@ -330,7 +331,7 @@ class MainWindow(WindowFrame):
             return
         stats = done.stats
         figures = reply_figures(stats.as_dict())
-        citations = self._stored_citations()
+        citations = self._generation.citations if self._generation is not None else []
         self.chat.end_reply(done.text, figures, stats.stopped, stats.badge, citations)
         if stats.tokens_per_s > 0:
             self.status.set_speed(stats.tokens_per_s)
@@ -377,6 +378,14 @@ class MainWindow(WindowFrame):
         has = self._current is not None
         self.export_md_action.setEnabled(has)
         self.export_json_action.setEnabled(has)
+
+    def import_bundle(self) -> bundle_dialogs.ImportBundleDialog:
+        """File → Import bundle…; what it adds shows in the Models and Documents pages."""
+        dialog = bundle_dialogs.open_import(self.wb, self, self._workers, self.log_file)
+        dialog.imported.connect(lambda _report: self.models_page.refresh_installed())
+        dialog.imported.connect(lambda _report: self.documents_page.refresh_collections())
+        dialog.imported.connect(lambda _report: self.collection_picker.refresh())
+        return dialog
 
     # closing -----------------------------------------------------------------------------
 

@@ -19,11 +19,6 @@ from app.library.registry import ModelInfo
 from app.ui.load_controls import LoadControls
 
 
-def describe(info: ModelInfo) -> str:
-    text = f"{info.quant} · {info.size / 1e6:.0f} MB · context {info.context_length:,}"
-    return text + (f" · licence {info.license}" if info.license else "")
-
-
 class ModelPanel(QGroupBox):
     """Lists the models Carrel knows and reports the one the person picks.
 
@@ -86,7 +81,7 @@ class ModelPanel(QGroupBox):
         self.combo.clear()
         for m in models:
             self.combo.addItem(m.name if not m.problem else f"{m.name} (unusable)", m.name)
-            tip = m.problem or f"{describe(m)} · {m.source}"
+            tip = m.problem or f"{m.describe()} · {m.source}"
             self.combo.setItemData(self.combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
 
     def names(self) -> list[str]:

@@ -10,7 +10,6 @@ gives the one viewer of a window, made on first use.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QRect, Qt, QTimer, QUrl, Signal
@@ -25,12 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.citation import Citation
 from app.errors import CarrelError
-from app.rag.retrieve import Citation
 from app.ui.citations import PAGED_SUFFIXES, citation_url, open_source
 from app.ui.viewer_bar import ViewerBar
 from app.ui.viewer_pdf import PAGE_ERRORS, PdfPages
-from app.ui.viewer_text import Cited, read_text, select_passage, show_text, unreadable
+from app.ui.viewer_text import read_text, select_passage, show_text, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +63,7 @@ class DocumentViewer(QDialog):
         self.setModal(False)
         self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
         self.setWindowTitle("Document — Carrel")
-        self._cited: Cited | None = None
+        self._cited: Citation | None = None
         self._mode: str | None = None
         self._pdf: PdfPages | None = None
         self._index = 0
@@ -143,10 +142,10 @@ class DocumentViewer(QDialog):
     def source(self) -> str:
         return self._cited.source if self._cited else ""
 
-    def open_citation(self, citation: Citation | Mapping[str, object]) -> QUrl:
-        """Show the cited document at its page and bring the viewer up; returns the file's
-        URL. Raises `CitationNotOpenableError` when it is not a file on this machine."""
-        cited = Cited.of(citation)
+    def open_citation(self, cited: Citation) -> QUrl:
+        """Show the cited document at its page, its passage found by its offsets (else by
+        its words), and bring the viewer up; returns the file's URL. Raises
+        `CitationNotOpenableError` when it is not a file on this machine."""
         url = citation_url(cited.source, cited.page)  # the same checks as the desktop's
         self._release()
         self._cited = cited
@@ -222,7 +221,7 @@ class DocumentViewer(QDialog):
 
     # PDF -----------------------------------------------------------------------------------
 
-    def _open_pdf(self, path: Path, cited: Cited) -> None:
+    def _open_pdf(self, path: Path, cited: Citation) -> None:
         try:
             pdf = PdfPages.open(path)
         except (CarrelError, OSError) as exc:
@@ -335,7 +334,7 @@ class DocumentViewer(QDialog):
 
     # text ----------------------------------------------------------------------------------
 
-    def _open_text(self, path: Path, cited: Cited) -> None:
+    def _open_text(self, path: Path, cited: Citation) -> None:
         try:
             shown = read_text(path)
         except (CarrelError, OSError) as exc:

@@ -19,11 +19,12 @@ import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QImage, QPainter, QPixmap
 
+from app.citation import Citation
 from app.errors import CarrelError
 from app.rag.errors import UnreadableDocumentError
 from app.rag.loaders.pdf import PDFIUM_LOCK
 from app.ui.citations import find_passage
-from app.ui.viewer_text import MARK_COLOR, Cited
+from app.ui.viewer_text import MARK_COLOR
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class PdfPages:
         except pypdfium2.PdfiumError:
             return 612.0
 
-    def find_marks(self, index: int, cited: Cited) -> str:
+    def find_marks(self, index: int, cited: Citation) -> str:
         """Find the passage on page `index` by its words (and its offset) and keep its boxes
         to mark; returns its text as found ("" when it is not)."""
         if not cited.text.strip():
@@ -77,7 +78,7 @@ class PdfPages:
         with PDFIUM_LOCK:
             return self._find_marks_locked(index, cited)
 
-    def _find_marks_locked(self, index: int, cited: Cited) -> str:
+    def _find_marks_locked(self, index: int, cited: Citation) -> str:
         try:
             page = self._doc[index]
             try:

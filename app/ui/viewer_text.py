@@ -1,72 +1,27 @@
-"""What the document viewer knows of a citation (`Cited`), and a document other than a PDF
-shown as text: read by Carrel's loaders (`app.rag.loaders.load`), at most
-`MAX_SHOWN_CHARS` of it, its headings bold, the passage found by its offsets or its words
-and selected (`read_text`, `show_text`, `select_passage`).
+"""A document other than a PDF shown as text in the viewer: read by Carrel's loaders
+(`app.rag.loaders.load`), at most `MAX_SHOWN_CHARS` of it, its headings bold, the cited
+passage found by its offsets or its words and selected (`read_text`, `show_text`,
+`select_passage`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit
 
+from app.citation import Citation
 from app.errors import CarrelError
 from app.rag.loaders import Section, load
-from app.rag.retrieve import Citation
 from app.ui.citations import find_passage
 
 # A text document is shown up to this many characters (a few MB); the rest is one click away.
 MAX_SHOWN_CHARS = 2_000_000
 MAX_BOLD_HEADINGS = 2_000
 MARK_COLOR = QColor(255, 214, 0)  # multiplied onto a page, as a highlighter pen does
-
-
-@dataclass(frozen=True)
-class Cited:
-    """What a viewer needs of a citation: the file, its page range, the passage and its
-    offsets (`start`/`end` as the chunker gives them: in the page for a paged document, in
-    the whole text otherwise; both 0 when unknown)."""
-
-    source: str
-    page: int | None = None
-    page_end: int | None = None
-    text: str = ""
-    start: int = 0
-    end: int = 0
-    heading: str = ""
-
-    @classmethod
-    def of(cls, citation: Citation | Mapping[str, object]) -> Cited:
-        """From a search hit (`Citation`) or a stored source under a reply (a dict)."""
-        if isinstance(citation, Citation):
-            c = citation
-            return cls(c.source, c.page, c.page_end, c.text, c.start, c.end, c.heading)
-
-        def number(key: str) -> int | None:
-            value = citation.get(key)
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-        return cls(
-            str(citation.get("source") or ""),
-            number("page"),
-            number("page_end"),
-            str(citation.get("text") or ""),
-            number("start") or 0,
-            number("end") or 0,
-            str(citation.get("heading") or ""),
-        )
-
-    @property
-    def where(self) -> str:
-        place = Path(self.source).name
-        if self.page is not None:
-            place += f" p. {self.page}"
-            if self.page_end and self.page_end != self.page:
-                place += f"–{self.page_end}"
-        return f"{place} › {self.heading}" if self.heading else place
 
 
 @dataclass
@@ -93,7 +48,7 @@ class Shown:
                 return pos + offset - start
         return None
 
-    def find(self, cited: Cited) -> tuple[int, int] | None:
+    def find(self, cited: Citation) -> tuple[int, int] | None:
         """The passage: by its offsets when they land on its words, else by its words."""
         at = self.at(cited.page, cited.start) if cited.end > cited.start else None
         page_start = next((pos for p, _, pos, _ in self.spans if p == cited.page), 0)

@@ -16,20 +16,18 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
+from app.citation import Citation
 from app.engine.backend import Done, Token
 from app.errors import CarrelError
-from app.workbench import Reply, Workbench
+from app.logs import unexpected_message
+from app.replies import Reply
+from app.workbench import Workbench
 
 log = logging.getLogger(__name__)
 
 # Streamed text is handed to the GUI at most this often: enough to look live, few enough
 # signals that the GUI thread never falls behind.
 BATCH_SECONDS = 0.030
-
-
-def unexpected_message(log_file: Path | None) -> str:
-    where = str(log_file) if log_file is not None else "the log"
-    return f"Unexpected error — details in {where}"
 
 
 class Worker(QObject):
@@ -57,9 +55,9 @@ class Worker(QObject):
             value = self.work()
         except CarrelError as exc:
             self.failed.emit(exc.message)
-        except Exception:
+        except Exception as exc:
             log.exception("Unexpected error in %s", type(self).__name__)
-            self.failed.emit(unexpected_message(self.log_file))
+            self.failed.emit(unexpected_message(self.log_file, exc))
         else:
             self.result.emit(value)
         finally:
@@ -120,6 +118,12 @@ class GenerationWorker(Worker):
             reply = self._reply
         if reply is not None:
             reply.cancel()
+
+    @property
+    def citations(self) -> list[Citation]:
+        """The numbered sources the reply was given (none before it started)."""
+        with self._lock:
+            return list(self._reply.citations) if self._reply is not None else []
 
     def work(self) -> Done:
         reply = self._wb.reply(

@@ -19,9 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.engine.backend import ChatMessage, GenerationParams, Token
+from app.engine.backend import GenerationParams, Token
 from app.engine.llama import LlamaBackend, LoadOptions
 from app.library.registry import ModelRegistry
+from app.prompt import ChatMessage
 
 QUESTIONS = [
     "Explain how a lighthouse works.",

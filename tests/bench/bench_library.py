@@ -26,7 +26,7 @@ from app.library.registry import ModelRegistry, _package_dir
 from app.library.service import ModelLibrary
 from app.library.verdict import estimate_fit
 from app.store import Store
-from tests.hubserver import FakeHub
+from tests.support.hub import FakeHub
 
 REPO_S, REPO_G = "bench/smol-GGUF", "bench/gemma-GGUF"
 

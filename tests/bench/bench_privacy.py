@@ -25,11 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.engine.backend import ChatMessage
-from app.privacy.gate import Consent, EgressGate, Passage
+from app.citation import Citation
+from app.privacy.gate import Consent, EgressGate
 from app.privacy.ledger import Ledger
 from app.privacy.policy import EndpointKind, PrivacyPolicy, RemoteEndpoint
 from app.privacy.redact import RedactionMap, Redactor
+from app.prompt import ChatMessage, Prompt
 from app.store import Store
 from tests.bench import legacy_redact
 
@@ -99,21 +100,26 @@ def bench_gate(requests: int) -> dict[str, float]:
     turns = [
         ChatMessage("user" if i % 2 == 0 else "assistant", make_text(600, seed=i)) for i in range(8)
     ]
-    passages = [Passage(make_text(1500, seed=100 + i), "notes") for i in range(5)]
+    passages = [
+        Citation(f"/notes/{i}.md", text=make_text(1500, seed=100 + i), collection="notes")
+        for i in range(5)
+    ]
     messages = [ChatMessage("system", system), *turns]
+    prompt = Prompt.asking(messages, passages)
+    sent = prompt.messages()
     endpoint = RemoteEndpoint("b", "http://127.0.0.1:9/v1", "m", EndpointKind.SELF_HOSTED, True)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "b.sqlite3")
         policy = PrivacyPolicy(redact_terms=["Nightjar"])
         gate = EgressGate(policy, Ledger(store), lambda _p: Consent.ONCE)
-        payload_size = len(json.dumps([m.content for m in messages] + [p.text for p in passages]))
+        payload_size = len(json.dumps([m.content for m in sent]))
         gate_us, ref_us = [], []
         for _ in range(requests):
             t0 = time.perf_counter()
-            json.dumps([{"role": m.role, "content": m.content} for m in messages])
+            json.dumps([{"role": m.role, "content": m.content} for m in sent])
             ref_us.append((time.perf_counter() - t0) * 1e6)
             t0 = time.perf_counter()
-            gate.clear(endpoint, messages, passages, conversation_id=rng.randrange(1000))
+            gate.clear(endpoint, prompt, conversation_id=rng.randrange(1000))
             gate_us.append((time.perf_counter() - t0) * 1e6)
         store.close()
     return {

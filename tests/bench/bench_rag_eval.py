@@ -32,13 +32,13 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
+from app.citation import Citation
 from app.config import Paths
 from app.rag.embedder import DEFAULT_DIM, DEFAULT_MODEL, SentenceEmbedder
 from app.rag.errors import EmbedderUnavailableError
 from app.rag.index import PREFETCH, SPARSE, EdgeIndex, Mode
 from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
 from app.rag.represent import fuse
-from app.rag.retrieve import Citation
 from app.rag.service import Documents
 from app.store import Store
 
@@ -176,7 +176,7 @@ def fusion_candidates(
 
     def cite(key: str) -> Citation:
         p = payloads[key]
-        return Citation(str(p["source"]), p.get("page"), p.get("page_end"), "", 0.0, "")
+        return Citation(str(p["source"]), p.get("page"), p.get("page_end"))
 
     def rrf(k: int, weights: tuple[float, float]) -> Fusion:
         def fused(semantic: Ranking, keyword: Ranking) -> list[str]:

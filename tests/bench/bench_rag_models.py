@@ -33,7 +33,7 @@ from app.rag.loaders import load
 from app.rag.represent import heading_line
 from app.rag.rerank import DEPTH, CrossEncoderReranker, Reranker
 from tests.bench.bench_rag_eval import QUESTION_SETS, load_questions
-from tests.rag.tinymodels import bert_to_gguf
+from tests.support.tinymodels import bert_to_gguf
 
 
 def minilm_folder() -> Path:

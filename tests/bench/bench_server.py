@@ -29,7 +29,8 @@ from typing import Any
 import openai
 
 from app.config import Paths
-from app.engine.backend import ChatMessage, Done, Token
+from app.engine.backend import Done, Token
+from app.prompt import ChatMessage
 from app.server.options import ServerOptions
 from app.server.runner import LocalServer
 from app.workbench import Workbench

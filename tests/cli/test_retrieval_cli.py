@@ -12,8 +12,7 @@ import pytest
 from app.cli import docs as docs_cli
 from app.cli import retrieval as retrieval_cli
 from app.config import Paths
-from tests.rag.conftest import corpus as corpus
-from tests.rag.tinymodels import bert_to_gguf, save_tiny_bert
+from tests.support.tinymodels import bert_to_gguf, save_tiny_bert
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, object]:

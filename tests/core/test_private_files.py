@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from app.config import Paths, Settings, save_settings
+from app.logs import LOG_NAME, LogFile, PrivateLogHandler
 from app.privacy.errors import InvalidEndpointError
 from app.privacy.policy import EndpointKind, policy_file
 from app.store import Store
-from app.ui.launch import LOG_NAME, PrivateLogHandler, install_logging, remove_logging
 from app.workbench import Workbench
 
 
@@ -40,11 +40,10 @@ def test_everything_carrel_writes_is_private(carrel_home: Path) -> None:
     wb = Workbench.open()
     try:
         wb.store.create_conversation(title="Harbour accounts")
-        wb.privacy.policy.redact_terms = ["Solberg"]
-        wb.privacy.save()
-        wb.settings.sampling.temperature = 0.2
-        wb.save_settings()
-        log_file = install_logging(wb.paths.logs_dir)
+        wb.privacy.set_redaction(terms=["Solberg"])
+        wb.change_settings("sampling", temperature=0.2)
+        logs = LogFile(wb.paths.logs_dir)
+        log_file = logs.path
         logging.getLogger("carrel.test").warning("a line for the log")
         p = wb.paths
         for folder in (p.config_dir, p.data_dir, p.models_dir, p.logs_dir, p.cache_dir):
@@ -60,7 +59,7 @@ def test_everything_carrel_writes_is_private(carrel_home: Path) -> None:
         for file in files:
             assert file.exists() and mode(file) == 0o600, (file, oct(mode(file)))
     finally:
-        remove_logging()
+        logs.close()
         wb.close()
 
 
@@ -78,14 +77,15 @@ def test_rotated_logs_and_old_loose_files_become_private(tmp_path: Path) -> None
     save_settings(paths, Settings())
     assert mode(paths.settings_file) == 0o600
 
-    log_file = install_logging(paths.logs_dir)
+    logs = LogFile(paths.logs_dir)
+    log_file = logs.path
     try:
         [handler] = [h for h in logging.getLogger().handlers if isinstance(h, PrivateLogHandler)]
         handler.maxBytes = 200
         for i in range(20):
             logging.getLogger("carrel.test").warning("line %d of a log that rotates", i)
     finally:
-        remove_logging()
+        logs.close()
     rotated = sorted(paths.logs_dir.glob(LOG_NAME + "*"))
     assert len(rotated) > 1 and log_file in rotated
     assert all(mode(f) == 0o600 for f in rotated), [(f.name, oct(mode(f))) for f in rotated]

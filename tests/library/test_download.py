@@ -16,8 +16,7 @@ import pytest
 from app.library.download import DONE, FAILED, PAUSED, DownloadJob, part_path
 from app.library.errors import DiskFullError, GatedRepoError, HashMismatchError
 from app.library.service import ModelLibrary
-from tests.hubserver import FakeHub
-from tests.library.conftest import SMOL_FILE, SMOL_REPO
+from tests.support.hub import SMOL_FILE, SMOL_REPO, FakeHub
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,7 @@ import pytest
 from app.library.errors import GatedRepoError, HubNotFoundError
 from app.library.gguf import read_header
 from app.library.service import ModelLibrary
-from tests.hubserver import FakeHub
-from tests.library.conftest import GEMMA_FILE, GEMMA_REPO, SMOL_FILE, SMOL_REPO
+from tests.support.hub import GEMMA_FILE, GEMMA_REPO, SMOL_FILE, SMOL_REPO, FakeHub
 
 
 def test_search_sorts_and_goes_back_offline(library: ModelLibrary) -> None:

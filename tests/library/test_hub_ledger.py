@@ -21,8 +21,7 @@ from app.library.hub import HubClient
 from app.privacy.ledger import Ledger
 from app.store import Store
 from tests.conftest import GUARD
-from tests.hubserver import FakeHub
-from tests.library.conftest import SMOL_FILE, SMOL_REPO
+from tests.support.hub import SMOL_FILE, SMOL_REPO, FakeHub
 
 
 @pytest.fixture

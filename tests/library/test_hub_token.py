@@ -1,38 +1,24 @@
 """The Hugging Face token goes into the key store by `carrel models token` and opens gated
 repositories; it is never written to a file of ours."""
 
-import io
-import sys
 from pathlib import Path
 
 import pytest
 
-from app.cli import main
 from app.library.errors import GatedRepoError
 from app.workbench import Workbench
-from tests.hubserver import FakeHub
-from tests.library.conftest import SMOL_REPO
+from tests.support.hub import SMOL_REPO, FakeHub
+from tests.support.runners import cli
 
 TOKEN = "hf_carrelTestToken0000wXyZ"
 PASSPHRASE = "typed by the person"
 
 
-def run(argv: list[str], stdin: str) -> int:
-    old = sys.stdin
-    sys.stdin = io.StringIO(stdin)
-    try:
-        return main(argv)
-    finally:
-        sys.stdin = old
-
-
-def test_token_from_the_vault_opens_a_gated_repo(
-    hub: FakeHub, carrel_home: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_token_from_the_vault_opens_a_gated_repo(hub: FakeHub, carrel_home: Path) -> None:
     hub.token = TOKEN
     stdin = f"{PASSPHRASE}\n{PASSPHRASE}\n{TOKEN}\n"  # a new vault asks twice
-    assert run(["models", "token", "set", "--vault"], stdin) == 0
-    assert "…wXyZ" in capsys.readouterr().out
+    code, out, _ = cli("models", "token", "set", "--vault", stdin=stdin)
+    assert code == 0 and "…wXyZ" in out
 
     wb = Workbench.open()
     try:
@@ -48,7 +34,7 @@ def test_token_from_the_vault_opens_a_gated_repo(
         if file.is_file():  # the vault holds it encrypted; nothing holds it in clear
             assert TOKEN.encode() not in file.read_bytes(), file
 
-    assert run(["models", "token", "clear", "--vault"], f"{PASSPHRASE}\n") == 0
+    assert cli("models", "token", "clear", "--vault", stdin=f"{PASSPHRASE}\n")[0] == 0
     wb = Workbench.open()
     try:
         wb.vault_passphrase = PASSPHRASE

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from app.library.service import ModelLibrary
-from tests.hubserver import FakeHub
-from tests.library.test_cli_ext import run
+from tests.cli.test_models_cli import run
+from tests.support.hub import FakeHub
 
 SMOL = "SmolLM2-135M-Instruct.Q4_1"
 
@@ -18,7 +18,7 @@ SMOL = "SmolLM2-135M-Instruct.Q4_1"
 def test_cli_quantize_json_has_sizes_and_speeds(
     hub: FakeHub, capsys: pytest.CaptureFixture[str], smollm_path: Path
 ) -> None:
-    out = run(["quantize", SMOL, "--to", "Q8_0", "--json"], capsys)
+    out = run(["quantize", SMOL, "--to", "Q8_0", "--json"])
     assert isinstance(out, dict)
     assert out["parent"] == SMOL and out["source"] == "quantize"
     assert out["parent_size"] == smollm_path.stat().st_size

@@ -12,8 +12,7 @@ from app.library.gguf import read_header, read_header_from
 from app.library.hub import FIRST_RANGE, HEADER_MAX_TRANSFER
 from app.library.service import ModelLibrary
 from app.library.verdict import estimate_fit
-from tests.hubserver import FakeHub
-from tests.library.conftest import GEMMA_FILE, GEMMA_REPO, SMOL_FILE, SMOL_REPO
+from tests.support.hub import GEMMA_FILE, GEMMA_REPO, SMOL_FILE, SMOL_REPO, FakeHub
 
 
 def test_budget_reads_a_small_header_whole(smollm_path: Path) -> None:

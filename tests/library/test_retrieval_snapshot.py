@@ -11,12 +11,12 @@ import pytest
 from app.config import Paths
 from app.library.errors import HashMismatchError
 from app.library.hub import HubClient
-from app.library.retrieval import snapshot
+from app.library.retrieval import MANIFEST, snapshot, snapshot_folder
 from app.rag.embedder import SentenceEmbedder
-from app.rag.models import MANIFEST, RetrievalModels, snapshot_folder
+from app.rag.models import RetrievalModels
 from tests.conftest import GUARD
-from tests.hubserver import FakeHub, repo_files
-from tests.rag.tinymodels import save_tiny_embedder
+from tests.support.hub import FakeHub, repo_files
+from tests.support.tinymodels import save_tiny_embedder
 
 REPO = "carrel-test/tiny-embedder"
 

@@ -9,17 +9,20 @@ import socket
 
 import pytest
 
-from app.engine.backend import ChatMessage, Done, Generation, GenerationParams, Token
+from app.citation import Citation
+from app.engine.backend import Done, Generation, GenerationParams, Token
 from app.engine.remote import RemoteBackend
 from app.netguard import EgressRefusedError
 from app.privacy.errors import ConsentRefusedError, OnDeviceOnlyError, RemoteDisabledError
-from app.privacy.gate import Consent, EgressGate, Passage
+from app.privacy.gate import Consent, EgressGate
 from app.privacy.ledger import Ledger
 from app.privacy.policy import PrivacyPolicy
+from app.prompt import ChatMessage, Prompt
 from app.store import Store
 from tests.conftest import GUARD
-from tests.privacy.conftest import API_KEY, Answers, endpoint_for, gate_with
-from tests.privacy.servers import RecordingProxy, free_port
+from tests.support.consent import Answers, endpoint_for, gate_with
+from tests.support.servers import REMOTE_API_KEY as API_KEY
+from tests.support.servers import RecordingProxy, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -142,19 +145,19 @@ def test_on_device_only_passages_never_leave(store: Store, proxy: RecordingProxy
         endpoint_for(proxy.base_url), gate_with(store, answers, policy), API_KEY
     )
     passages = [
-        Passage("The lease ends in May.", "notes"),
-        Passage("Clause 7: the penalty is 40 000 EUR.", "contracts"),
+        Citation("/notes/lease.md", text="The lease ends in May.", collection="notes"),
+        Citation("/c/7.md", text="Clause 7: the penalty is 40 000 EUR.", collection="contracts"),
     ]
     with pytest.raises(OnDeviceOnlyError, match="contracts") as info:
-        run(backend.stream(QUESTION, PARAMS, passages=passages))
+        run(backend.stream(Prompt.asking(QUESTION, passages), PARAMS))
     assert info.value.run_locally is False
     assert proxy.received == [] and answers.previews == []
     [entry] = Ledger(store).entries()
     assert entry.outcome == "refused" and "contracts" in entry.reason
     # Passages from other collections go, shown in the preview as passages.
-    _text, _ = run(backend.stream(QUESTION, PARAMS, passages=passages[:1]))
+    _text, _ = run(backend.stream(Prompt.asking(QUESTION, passages[:1]), PARAMS))
     backend.close()
-    assert "passage 1 · notes" in [s.label for s in answers.previews[0].sections]
+    assert "passage 1 · notes" in [p.label for p in answers.previews[0].parts]
     [chat] = [r for r in proxy.received if r.path.endswith("/chat/completions")]
     assert b"The lease ends in May." in chat.body
 

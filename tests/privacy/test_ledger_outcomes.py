@@ -13,13 +13,14 @@ from typing import ClassVar
 
 import pytest
 
-from app.engine.backend import ChatMessage, GenerationParams
+from app.engine.backend import GenerationParams
 from app.engine.remote import RemoteBackend
 from app.privacy.errors import RemoteFailedError
 from app.privacy.gate import Consent
 from app.privacy.ledger import LEDGER_MIGRATIONS, Ledger, Outcome, summary
+from app.prompt import ChatMessage
 from app.store import Store
-from tests.privacy.conftest import Answers, endpoint_for, gate_with
+from tests.support.consent import Answers, endpoint_for, gate_with
 
 QUESTION = [ChatMessage("user", "Say hello.")]
 PARAMS = GenerationParams(max_tokens=4, temperature=0.0, seed=1)

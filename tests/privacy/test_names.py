@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from app.citation import Citation
 from app.config import Paths
-from app.engine.backend import ChatMessage
 from app.privacy.errors import NamesModelError
-from app.privacy.gate import Passage
 from app.privacy.policy import EndpointKind, RemoteEndpoint
 from app.privacy.redact import NO_NAMES, RedactionMap
 from app.privacy.service import Privacy
+from app.prompt import ChatMessage, Prompt
 from app.store import Store
-from tests.privacy import names_pipeline
+from tests.support import names_pipeline
 
 TEXT = (
     "Ingrid Solberg of Nordhavn Shipping sails from Bergen up the Hardangerfjord; "
@@ -32,9 +32,10 @@ def privacy(carrel_home: Path) -> Privacy:
 
 
 def test_without_a_model_the_preview_says_names_are_not_detected(privacy: Privacy) -> None:
-    preview = privacy.gate.preview(ENDPOINT, [ChatMessage("user", TEXT)], [Passage(TEXT, "c")])
+    passage = Citation("notes.txt", text=TEXT, collection="c")
+    preview = privacy.gate.preview(ENDPOINT, Prompt.asking([ChatMessage("user", TEXT)], [passage]))
     assert NO_NAMES in preview.notices and "Note: Names of people" in preview.render()
-    assert "Ingrid Solberg" in preview.sections[0].text  # said, not hidden
+    assert all("Ingrid Solberg" in p.text for p in preview.parts[1:])  # said, not hidden
 
 
 def test_an_imported_pipeline_finds_names_places_and_organisations(
@@ -45,9 +46,9 @@ def test_an_imported_pipeline_finds_names_places_and_organisations(
     assert target.parent == privacy.paths.data_dir / "names" and (target / "meta.json").exists()
     out = privacy.redactor().redact(TEXT, RedactionMap())
     assert out == ("[NAME_1] of [ORG_1] sails from [PLACE_1] up the [PLACE_2]; write to [EMAIL_1].")
-    preview = privacy.gate.preview(ENDPOINT, [ChatMessage("user", TEXT)])
+    preview = privacy.gate.preview(ENDPOINT, Prompt([ChatMessage("user", TEXT)]))
     assert NO_NAMES not in preview.notices
-    assert "Ingrid" not in preview.sections[0].text
+    assert "Ingrid" not in preview.parts[0].text
     privacy.forget_names_model()
     assert "Ingrid Solberg" in privacy.redactor().redact(TEXT, RedactionMap())
 

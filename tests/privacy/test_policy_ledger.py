@@ -9,6 +9,7 @@ import json
 import pytest
 
 from app.config import Paths
+from app.errors import SettingsError
 from app.privacy.errors import EndpointExistsError, EndpointNotFoundError, InvalidEndpointError
 from app.privacy.ledger import Ledger
 from app.privacy.policy import (
@@ -17,8 +18,10 @@ from app.privacy.policy import (
     PrivacyPolicy,
     RemoteEndpoint,
     load_policy,
+    policy_file,
     save_policy,
 )
+from app.privacy.service import Privacy
 from app.store import Store
 
 
@@ -89,3 +92,32 @@ def test_ledger_exports(tmp_path: object) -> None:
         assert len(Ledger(store).entries(conversation_id=7)) == 2
     finally:
         store.close()
+
+
+def test_changes_go_through_the_service_checked_saved_and_told(store: Store) -> None:
+    privacy = Privacy(Paths.default(), store)
+    seen: list[str] = []
+    privacy.listeners.append(seen.append)
+    with pytest.raises(InvalidEndpointError, match="not a valid regular expression"):
+        privacy.set_redaction(patterns=["ACME-("])
+    with pytest.raises(InvalidEndpointError, match="Unknown redaction kind SSN"):
+        privacy.set_redaction(kinds=["EMAIL", "SSN"])
+    with pytest.raises(InvalidEndpointError, match="not a choice"):
+        privacy.set_on_device_only(action="shred")
+    assert seen == [] and privacy.policy == PrivacyPolicy()  # a bad value changes nothing
+    privacy.set_redaction(patterns=[r"ACME-\d{4}"], terms=[" Nightjar ", ""], kinds=["EMAIL"])
+    privacy.set_on_device_only(collections=["contracts", "contracts", "hr"], action="local")
+    assert seen == ["redaction", "on-device-only"]
+    again = load_policy(Paths.default())
+    assert again.redact_patterns == [r"ACME-\d{4}"] and again.redact_terms == ["Nightjar"]
+    assert again.redact_kinds == ["EMAIL"] and again.on_device_only == ["contracts", "hr"]
+    assert again.on_device_only_action == OnDeviceOnlyAction.LOCAL
+
+
+def test_a_privacy_file_from_a_newer_carrel_is_refused() -> None:
+    paths = Paths.default().ensure()
+    policy_file(paths).write_text("schema_version = 2\n")
+    with pytest.raises(SettingsError, match="newer Carrel"):
+        load_policy(paths)
+    policy_file(paths).write_text('on_device_only = ["hr"]\n')  # written before versions
+    assert load_policy(paths).on_device_only == ["hr"]  # read as the first version

@@ -8,10 +8,11 @@ import re
 
 import pytest
 
-from app.engine.backend import ChatMessage
-from app.privacy.gate import EgressGate, Passage
+from app.citation import Citation
+from app.privacy.gate import EgressGate
 from app.privacy.policy import EndpointKind, PrivacyPolicy, RemoteEndpoint
 from app.privacy.redact import RedactionMap, Redactor, Restorer
+from app.prompt import ChatMessage, Prompt
 from tests.privacy import pii_set
 from tests.privacy.pii_score import KINDS, score
 from tests.privacy.pii_values import IBAN_COUNTRIES, iban_compact, iban_spaced
@@ -135,8 +136,9 @@ def test_the_consent_preview_shows_no_fragment_of_a_recognised_value() -> None:
     text = " / ".join(f"{v} BIC GKCCBEBB" for v in values)
     gate = EgressGate(PrivacyPolicy(phone_region="DE"), ledger=None)  # type: ignore[arg-type]
     endpoint = RemoteEndpoint("v", "https://x.example/v1", "m", EndpointKind.THIRD_PARTY, True)
-    preview = gate.preview(endpoint, [ChatMessage("user", text)], [Passage(text, "notes")])
-    shown = [s.text for s in preview.sections] + [m.content for m in preview.messages]
+    passage = Citation("notes.txt", text=text, collection="notes")
+    preview = gate.preview(endpoint, Prompt.asking([ChatMessage("user", text)], [passage]))
+    shown = [p.text for p in preview.parts] + [m.content for m in preview.messages]
     for out in [redact(text), *shown]:
         for v in values:
             for fragment in re.findall(r"[0-9A-Za-z']{3,}", v):

@@ -4,8 +4,6 @@ no connection except to loopback and local sockets."""
 
 from __future__ import annotations
 
-import argparse
-import io
 import json
 import logging
 import os
@@ -17,37 +15,27 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import remote as remote_cli
 from app.config import Paths
-from app.engine.backend import ChatMessage, Done, GenerationParams
-from app.engine.router import Route
-from app.errors import CarrelError
+from app.engine.backend import Done, GenerationParams
+from app.engine.remote import RemoteBackend
+from app.engine.router import Route, Router
 from app.privacy.gate import Consent
 from app.privacy.policy import load_policy
 from app.privacy.service import Privacy
+from app.prompt import ChatMessage, Prompt
 from app.store import Store
-from tests.privacy.conftest import API_KEY, Answers
-from tests.privacy.servers import RecordingProxy
+from tests.support import runners
+from tests.support.consent import Answers
+from tests.support.servers import REMOTE_API_KEY as API_KEY
+from tests.support.servers import RecordingProxy
 
 PASSPHRASE = "a passphrase typed by the person"
 
 
 def cli(argv: list[str], stdin: str = "") -> tuple[int, str]:
-    """Run `carrel remote …` / `carrel ledger` in-process as the real command would."""
-    parser = argparse.ArgumentParser(prog="carrel")
-    remote_cli.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    old_in, old_out = sys.stdin, sys.stdout
-    sys.stdin, sys.stdout = io.StringIO(stdin), io.StringIO()
-    try:
-        try:
-            code = args.handler(args)
-        except CarrelError as exc:
-            print(f"carrel: {exc.message}")
-            code = 1
-        return code, sys.stdout.getvalue()
-    finally:
-        sys.stdin, sys.stdout = old_in, old_out
+    """`carrel remote …` / `carrel ledger` in-process: (status, what it printed)."""
+    code, out, err = runners.cli(*argv, stdin=stdin)
+    return code, out + err
 
 
 def test_cli_manages_endpoints_and_vault_keys() -> None:
@@ -142,14 +130,15 @@ def test_the_key_appears_nowhere_after_a_full_session(
     try:
         store = Store(carrel_home / "data" / "carrel.sqlite3")
         privacy = Privacy(Paths.default(), store, consent=Answers(Consent.CONVERSATION))
-        remote = privacy.remote("team", privacy.keys(PASSPHRASE))
-        router = privacy.router(None, Route.REMOTE_FIRST, remote)
+        endpoint = privacy.policy.endpoint("team")
+        remote = RemoteBackend(endpoint, privacy.gate, privacy.keys(PASSPHRASE).get("team"))
+        router = Router(None, remote, Route.REMOTE_FIRST)
         conv = store.create_conversation("keys")
         for question in ("Say hello to ada@example.org.", "And goodbye."):
             store.add_message(conv.id, "user", question)
             history = [ChatMessage("user", m.text) for m in store.messages(conv.id)]
             gen = router.stream(
-                history, GenerationParams(max_tokens=8, seed=1), conversation_id=conv.id
+                Prompt(history), GenerationParams(max_tokens=8, seed=1), conversation_id=conv.id
             )
             done = next(e for e in gen if isinstance(e, Done))
             assert gen.answered_by is not None and gen.answered_by.badge == "self-hosted"

@@ -30,7 +30,7 @@ def test_killed_ingest_leaves_no_half_file(
     (folder / "c_after.txt").write_text("The last file is about owls.")
     env = {**os.environ, "CARREL_HOME": str(carrel_home), "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.rag.crash_ingest", str(folder)],
+        [sys.executable, "-m", "tests.support.runners", "ingest", str(folder)],
         stdout=subprocess.PIPE,
         text=True,
         env=env,

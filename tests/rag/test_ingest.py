@@ -12,11 +12,10 @@ from app.config import Paths
 from app.rag.embedder import SentenceEmbedder
 from app.rag.errors import CollectionNotFoundError, EmbedderMismatchError
 from app.rag.index import EdgeIndex
-from app.rag.outcome import Progress
+from app.rag.outcome import IngestProgress
 from app.rag.service import Documents
 from app.store import Store
-from tests.rag.conftest import REAL_HTML, make_zip_bomb
-from tests.rag.pdfwriter import make_pdf
+from tests.support.files import REAL_HTML, make_pdf, make_zip_bomb
 
 
 def agree(docs: Documents, collection: str) -> None:
@@ -41,7 +40,7 @@ def test_corpus_and_bad_inputs(documents: Documents, corpus: Path) -> None:
     (corpus / "blob.txt").write_bytes(os.urandom(2048))
     (corpus / "scan.pdf").write_bytes(make_pdf([None, None]))
     make_zip_bomb(corpus / "bomb.docx")
-    events: list[Progress] = []
+    events: list[IngestProgress] = []
     report = documents.add([corpus], "kb", progress=lambda p: events.append(p))
     by_name = {Path(f.source).name: f for f in report.files}
     assert {n for n, f in by_name.items() if f.status == "indexed"} == {
@@ -97,7 +96,10 @@ def test_reingest_change_delete_and_remove(documents: Documents, tmp_path: Path)
     documents.drop("c")
     with pytest.raises(CollectionNotFoundError):
         documents.files("c")
-    assert sorted(p.name for p in documents.index_root.iterdir()) == []  # shard and store gone
+    # Shard and store gone; the collection's lock file stays (another process may be
+    # waiting on it: deleting it would let two processes think they hold the collection).
+    left = sorted(p.name for p in documents.index_root.iterdir())
+    assert left == [".lock-c"]
 
 
 def test_file_deleted_while_ingesting_and_cancel(documents: Documents, tmp_path: Path) -> None:
@@ -106,7 +108,7 @@ def test_file_deleted_while_ingesting_and_cancel(documents: Documents, tmp_path:
     for i in range(4):
         (folder / f"d{i}.md").write_text(f"# Doc {i}\n\nBody {i} " + "word " * 300)
 
-    def on_progress(p: Progress) -> None:
+    def on_progress(p: IngestProgress) -> None:
         # d1 goes while d0 is being embedded: the reader, one file ahead, must not have
         # read it yet.
         if p.event == "start" and p.current.endswith("d0.md"):
@@ -121,7 +123,7 @@ def test_file_deleted_while_ingesting_and_cancel(documents: Documents, tmp_path:
     cancel = threading.Event()
     (folder / "d0.md").write_text("# Changed\n\n" + "other " * 500)
 
-    def stop_on_batch(p: Progress) -> None:
+    def stop_on_batch(p: IngestProgress) -> None:
         if p.event == "batch":
             cancel.set()
 
@@ -158,7 +160,7 @@ def test_small_files_are_embedded_together(
         (folder / f"n{i:02}.txt").write_text(f"Note {i} now tells of fish {i}.")
     cancel = threading.Event()
 
-    def stop_on_batch(p: Progress) -> None:
+    def stop_on_batch(p: IngestProgress) -> None:
         if p.event == "batch":
             cancel.set()
 
@@ -219,7 +221,7 @@ def test_a_large_ingest_builds_hnsw_in_steps_and_says_so(
     index = documents.index("steps", create=True)
     assert isinstance(index, EdgeIndex)
     index.hnsw_threshold = 20  # a step every 20 passages instead of 50k
-    events: list[str] = []  # the ingest reuses one Progress: keep each event as it comes
+    events: list[str] = []  # the ingest reuses one progress object: keep each event
     report = documents.add([folder], "steps", progress=lambda p: events.append(p.event))
     assert report.count("indexed") == 2
     assert "indexing" in events

@@ -11,10 +11,10 @@ import pytest
 
 from app.rag.chunker import Chunker
 from app.rag.errors import DocumentTooLargeError, UnreadableDocumentError
-from app.rag.loaders import load
+from app.rag.loaders import LOADERS, MAX_BYTES, load
+from app.rag.loaders.base import MAX_WHOLE_FILE_BYTES
 from app.rag.loaders.text import load_text
-from tests.rag.conftest import REAL_HTML, REAL_PDF, make_zip_bomb
-from tests.rag.pdfwriter import make_pdf
+from tests.support.files import REAL_HTML, REAL_PDF, make_pdf, make_zip_bomb
 
 
 def texts(path: Path) -> str:
@@ -124,3 +124,28 @@ def test_real_debian_documents() -> None:
     assert max(c.page_end or 0 for c in pdf_chunks) > 60
     html_chunks = list(Chunker().chunks(load(REAL_HTML)))
     assert any(len(c.heading) >= 2 for c in html_chunks)
+
+
+@pytest.mark.parametrize("suffix", sorted(LOADERS))
+def test_every_format_is_refused_past_its_size_before_it_is_read(
+    tmp_path: Path, suffix: str
+) -> None:
+    """A 1.5 GB .eml peaked at 5.8 GB of memory before it was refused; now a file past its
+    format's cap is refused by its size alone (the files here are sparse: reading one
+    would take minutes)."""
+    big = tmp_path / f"big{suffix}"
+    with big.open("wb") as f:
+        f.truncate(MAX_BYTES[LOADERS[suffix]] + 1)
+    with pytest.raises(DocumentTooLargeError, match=r"too large to index .* MB; at most"):
+        next(iter(load(big)))
+
+
+def test_one_huge_message_refuses_a_mailbox(tmp_path: Path) -> None:
+    box = tmp_path / "huge.mbox"
+    line = b"x" * 1023 + b"\n"
+    with box.open("wb") as f:
+        f.write(b"From a@example.org Mon Nov  2 10:00:00 2026\nSubject: big\n\n")
+        for _ in range(MAX_WHOLE_FILE_BYTES // len(line) + 2):
+            f.write(line)
+    with pytest.raises(DocumentTooLargeError, match="a message past"):
+        list(load(box))

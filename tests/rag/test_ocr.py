@@ -12,7 +12,7 @@ import pytest
 from app.rag.loaders import load
 from app.rag.loaders.pdf import NEEDS_OCR, OCR_HEADING
 from app.rag.service import Documents
-from tests.rag.pdfwriter import make_pdf
+from tests.support.files import make_pdf
 
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from app.library.retrieval import snapshot_folder
 from app.rag import reembed
-from app.rag.models import snapshot_folder
 from app.rag.service import Documents
-from tests.rag.tinymodels import (
+from tests.support.tinymodels import (
     bert_to_gguf,
     save_tiny_bert,
     save_tiny_cross_encoder,

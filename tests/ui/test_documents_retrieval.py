@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app.citation import Citation
 from app.rag.embedder import SentenceEmbedder
-from app.rag.retrieve import Citation
 from app.ui.pages.documents import DocumentsPage
 from app.workbench import Workbench
-from tests.rag.conftest import CACHE
-from tests.rag.conftest import corpus as corpus
-from tests.rag.tinymodels import bert_to_gguf, save_tiny_bert
+from tests.support.fixtures import CACHE
+from tests.support.tinymodels import bert_to_gguf, save_tiny_bert
 
 TIMEOUT_MS = 120_000
 

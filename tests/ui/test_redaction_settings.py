@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.engine.backend import ChatMessage
 from app.privacy.policy import EndpointKind, RemoteEndpoint
+from app.prompt import ChatMessage, Prompt
 from app.ui.consent import ConsentDialog
 from app.ui.pages.settings import SettingsPage
 from app.workbench import Workbench
-from tests.privacy import names_pipeline
+from tests.support import names_pipeline
 
 TIMEOUT_MS = 60_000
 TEXT = "Ingrid Solberg (+47 55 12 34 56) sails from Bergen."
@@ -44,7 +44,7 @@ def test_a_names_model_is_imported_and_the_consent_dialog_stops_warning(
     qtbot: QtBot, page: SettingsPage, tmp_path: Path
 ) -> None:
     gate = page.wb.privacy.gate
-    before = ConsentDialog(gate.preview(ENDPOINT, [ChatMessage("user", TEXT)]))
+    before = ConsentDialog(gate.preview(ENDPOINT, Prompt([ChatMessage("user", TEXT)])))
     qtbot.addWidget(before)
     assert "Note: Names of people, places and organisations are not detected" in before.text()
     assert "Ingrid Solberg" in before.text()
@@ -55,9 +55,9 @@ def test_a_names_model_is_imported_and_the_consent_dialog_stops_warning(
     assert "carrel_test" in changed.args[0] and "carrel_test" in box.names.text()
     assert box.forget_button.isEnabled()
 
-    after = ConsentDialog(gate.preview(ENDPOINT, [ChatMessage("user", TEXT)]))
+    after = ConsentDialog(gate.preview(ENDPOINT, Prompt([ChatMessage("user", TEXT)])))
     qtbot.addWidget(after)
-    sent = after.preview.sections[0].text
+    sent = after.preview.parts[0].text
     assert sent == "[NAME_1] ([PHONE_1]) sails from [PLACE_1]."
     assert "not detected" not in after.text()
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from app.errors import CarrelError
-from app.rag.loaders.base import Section, paragraphs
+from app.rag.errors import DocumentTooLargeError
+from app.rag.loaders.base import MAX_WHOLE_FILE_BYTES, Section, paragraphs
 
 MAX_DEPTH = 3
 _HEADERS = ("From", "To", "Cc", "Date", "Subject")
@@ -24,20 +25,26 @@ def load_eml(data: BinaryIO, name: str, depth: int = 0) -> Iterator[Section]:
 
 
 def load_mbox(data: BinaryIO, name: str) -> Iterator[Section]:
-    """Each message of an mbox in turn; a citation's page is the message's number."""
-    for number, raw in enumerate(_split_mbox(data), start=1):
+    """Each message of an mbox in turn; a citation's page is the message's number. A
+    message is read whole, so one past `MAX_WHOLE_FILE_BYTES` refuses the mailbox."""
+    for number, raw in enumerate(_split_mbox(data, name), start=1):
         message = email.message_from_bytes(raw, policy=policy.default)
         yield from _message(message, name, 0, page=number)
 
 
-def _split_mbox(data: BinaryIO) -> Iterator[bytes]:
+def _split_mbox(data: BinaryIO, name: str) -> Iterator[bytes]:
     current: list[bytes] = []
+    size = 0
     previous_blank = True
     for line in data:
+        size += len(line)
+        if size > MAX_WHOLE_FILE_BYTES:
+            limit = MAX_WHOLE_FILE_BYTES / 1e6
+            raise DocumentTooLargeError(Path(name), f"a message past {limit:,.0f} MB")
         if line.startswith(b"From ") and previous_blank:
             if current:
                 yield b"".join(current)
-            current = []
+            current, size = [], 0
             previous_blank = False
             continue
         if line.startswith(b">From "):

@@ -26,12 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.citation import Citation
 from app.errors import CarrelError
-from app.rag.outcome import FileOutcome, IngestReport, Progress
-from app.rag.retrieve import Citation
+from app.rag.outcome import FileOutcome, IngestProgress, IngestReport
 from app.ui.pages import documents_views as views
 from app.ui.pages.documents_models import RetrievalChoice
-from app.ui.pages.ingest_worker import IngestWorker, describe_report
+from app.ui.pages.ingest_worker import IngestWorker
 from app.ui.viewer import viewer_for
 from app.ui.workers import TaskWorker, WorkerSet
 from app.workbench import Workbench
@@ -45,7 +45,7 @@ class DocumentsPage(QWidget):
     Signals: `error(str)` with a message for the window's error bar;
     `collections_changed(list)` with every collection name after one was created or
     removed; `ingest_started(object)` with the `IngestWorker` before it runs;
-    `ingest_progress(object)` with each `Progress` shown (files, passages, rate, ETA);
+    `ingest_progress(object)` with each `IngestProgress` shown (files, passages, rate, ETA);
     `ingest_finished(object)` with the `IngestReport` (None if the ingest failed);
     `files_removed(list)` with the paths taken out; `searched(list)` with the `Citation`s
     shown; `citation_opened(object)` with the `file:` `QUrl` of a hit shown in the viewer.
@@ -165,12 +165,11 @@ class DocumentsPage(QWidget):
         current = self._select_after_refresh or self.current_collection()
         self._select_after_refresh = None
         try:
-            collections = self.documents.collections()
-            counts = {c.name: len(self.documents.records.files(c.name)) for c in collections}
+            summaries = self.documents.summaries()
         except CarrelError as exc:
             self.error.emit(exc.message)
             return
-        self.collection_list.show_collections([(c, counts[c.name]) for c in collections], current)
+        self.collection_list.show_collections(summaries, current)
         self._on_collection()
 
     def refresh_files(self) -> None:
@@ -284,7 +283,7 @@ class DocumentsPage(QWidget):
             self._ingest.cancel()
             self.ingest_bar.cancelling()
 
-    def _on_progress(self, p: Progress) -> None:
+    def _on_progress(self, p: IngestProgress) -> None:
         if self._ingest is None:
             return
         self.ingest_bar.show_progress(p)
@@ -296,7 +295,7 @@ class DocumentsPage(QWidget):
         name = self._ingest.collection if self._ingest is not None else None
         if name is not None:
             self._outcomes[name] = {f.source: f for f in report.files}
-        self.ingest_bar.idle(describe_report(report))
+        self.ingest_bar.idle(report.describe())
         self._finish_ingest(report)
 
     def _on_ingest_failed(self, message: str) -> None:

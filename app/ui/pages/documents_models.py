@@ -57,7 +57,7 @@ class RetrievalChoice(QWidget):
     def show_collection(self, name: str | None) -> None:
         """Show `name`'s embedder and reranker (nothing for no collection)."""
         self.collection = name
-        record = self.documents.records.collection(name) if name else None
+        record = self.documents.collection(name) if name else None
         self.setEnabled(record is not None)
         if record is None:
             self.embedder.clear()

@@ -22,19 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.rag.outcome import FileOutcome, Progress
-from app.rag.records import CollectionRecord, FileRecord
-from app.rag.retrieve import Citation
-from app.ui.pages.ingest_worker import describe_progress
+from app.citation import Citation
+from app.rag.outcome import FileOutcome, IngestProgress, state_label
+from app.rag.records import CollectionSummary, FileRecord
 
 SOURCE_ROLE = Qt.ItemDataRole.UserRole
-STATE_LABELS = {
-    "indexed": "indexed",
-    "failed": "failed",
-    "needs_ocr": "needs OCR",
-    "unchanged": "skipped (unchanged)",
-    "cancelled": "cancelled",
-}
 STATE_COLOURS = {"failed": "#b3261e", "needs_ocr": "#8a5a00", "cancelled": "#6b6b6b"}
 
 
@@ -63,15 +55,14 @@ class CollectionList(QListWidget):
         super().__init__(parent)
         self.setObjectName("collections")
 
-    def show_collections(
-        self, collections: list[tuple[CollectionRecord, int]], keep: str | None
-    ) -> None:
-        """List (collection, file count) pairs, keeping `keep` current (else the first),
-        without emitting `currentItemChanged` on the way."""
+    def show_collections(self, collections: list[CollectionSummary], keep: str | None) -> None:
+        """List the collections with their file counts, keeping `keep` current (else the
+        first), without emitting `currentItemChanged` on the way."""
         self.blockSignals(True)
         try:
             self.clear()
-            for c, n in collections:
+            for c in collections:
+                n = c.files
                 item = QListWidgetItem(f"{c.name}  ({n} file{'s' if n != 1 else ''})")
                 item.setData(SOURCE_ROLE, c.name)
                 item.setToolTip(f"{c.name}: embedded with {c.embedder}")
@@ -127,9 +118,7 @@ class FilesTable(QTreeWidget):
             reason = (record.reason if record else "") or (outcome.reason if outcome else "")
             pages = record.pages if record else 0
             chunks = record.chunks if record else 0
-            item = QTreeWidgetItem(
-                [Path(source).name, STATE_LABELS.get(state, state), str(pages), str(chunks)]
-            )
+            item = QTreeWidgetItem([Path(source).name, state_label(state), str(pages), str(chunks)])
             item.setText(4, reason)
             item.setData(0, SOURCE_ROLE, source)
             item.setToolTip(0, source)
@@ -245,12 +234,12 @@ class IngestBar(QWidget):
         self.bar.setVisible(True)
         self.cancel_button.setVisible(True)
 
-    def show_progress(self, p: Progress) -> None:
+    def show_progress(self, p: IngestProgress) -> None:
         if p.files_total:
             self.bar.setRange(0, p.files_total)
             self.bar.setValue(p.files_done)
             self.bar.setFormat(f"{p.files_done}/{p.files_total}")
-        self.label.setText(describe_progress(p))
+        self.label.setText(p.describe())
 
     def cancelling(self) -> None:
         self.cancel_button.setEnabled(False)

@@ -200,7 +200,6 @@ class EndpointsTab(QWidget):
             return False
         for field in (self.name, self.url, self.model):
             field.clear()
-        self.wb.forget_remotes()
         self.reload()
         self.select(name)
         self.keys.refresh_hints()
@@ -211,7 +210,6 @@ class EndpointsTab(QWidget):
         """Switch an endpoint on or off (the person's explicit act)."""
         with self._shown_errors():
             self.wb.privacy.set_enabled(name, enabled)
-            self.wb.forget_remotes()
         self.reload()
         self.endpoints_changed.emit()
 
@@ -225,7 +223,6 @@ class EndpointsTab(QWidget):
             return
         with self._shown_errors():
             self.wb.privacy.remove_endpoint(name)
-            self.wb.forget_remotes()
             self._hints.pop(name, None)
             self.keys.forget_key(name)
         self.reload()

@@ -9,7 +9,6 @@ its last four characters, and the field it was typed in is emptied once it is st
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -121,9 +120,9 @@ class KeysBox(QGroupBox):
         """Open the store the policy names: the vault if its passphrase is known this
         session, else ask for it; or the system keyring, saying so plainly if there is
         none."""
-        if self.wb.privacy.policy.key_store == "vault":
-            if self.wb.vault_passphrase is not None:
-                self._open_vault(self.wb.vault_passphrase)
+        if self.wb.privacy.uses_vault:
+            if self.wb.privacy.passphrase is not None:
+                self._open_vault(self.wb.privacy.passphrase)
             else:
                 self.show_vault()
             return
@@ -149,7 +148,7 @@ class KeysBox(QGroupBox):
 
     @property
     def new_vault(self) -> bool:
-        return not Path(self.wb.privacy.vault_path).exists()
+        return not self.wb.privacy.has_vault
 
     def show_vault(self) -> None:
         self.where.setText(VAULT_NEW if self.new_vault else VAULT_LOCKED)
@@ -177,18 +176,10 @@ class KeysBox(QGroupBox):
 
     def _open_vault(self, passphrase: str) -> None:
         privacy = self.wb.privacy
+        # Opening checks the passphrase; the policy switches to the vault once it opened.
+        self._run(lambda: privacy.unlock_vault(passphrase), self._on_vault_opened)
 
-        def open_vault() -> tuple[Keys, str]:
-            # Opening checks the passphrase; the policy switches to the vault once it opened.
-            return Keys.vault(Path(privacy.vault_path), passphrase), passphrase
-
-        self._run(open_vault, self._on_vault_opened)
-
-    def _on_vault_opened(self, opened: tuple[Keys, str]) -> None:
-        keys, passphrase = opened
-        self.wb.privacy.use_vault(True)
-        self.wb.vault_passphrase = passphrase
-        self.wb.forget_remotes()
+    def _on_vault_opened(self, keys: Keys) -> None:
         self.passphrase.clear()
         self.repeat.clear()
         self.vault_row.hide()
@@ -227,23 +218,24 @@ class KeysBox(QGroupBox):
             self.failed.emit("Paste the key first; to delete it, press Clear key.")
             return
         self.key.clear()
-        self._run(lambda: (name, keys.set(name, key)), self._on_key_changed)
+        privacy = self.wb.privacy
+        self._run(lambda: (name, privacy.set_key(name, key, keys)), self._on_key_changed)
 
     def clear_key(self) -> None:
-        keys, name = self._keys, self.endpoint
-        if keys is None or not name:
-            return
-        self._run(lambda: (name, (keys.clear(name), "(no key)")[1]), self._on_key_changed)
+        if self.endpoint:
+            self.forget_key(self.endpoint)
 
     def forget_key(self, name: str) -> None:
-        """Delete the key of an endpoint that was removed (when the store is open)."""
-        keys = self._keys
+        """Delete the key of `name` (also of an endpoint that was removed) when the store
+        is open."""
+        keys, privacy = self._keys, self.wb.privacy
         if keys is not None:
-            self._run(lambda: (name, (keys.clear(name), "(no key)")[1]), self._on_key_changed)
+            self._run(
+                lambda: (name, (privacy.clear_key(name, keys), "(no key)")[1]), self._on_key_changed
+            )
 
     def _on_key_changed(self, changed: tuple[str, str]) -> None:
         name, hint = changed
-        self.wb.forget_remotes()
         if name == self.endpoint:
             self.hint.setText(f"Key of {name}: {hint}")
         self.key_changed.emit(name, hint)

@@ -26,14 +26,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.engine.devices import SystemReport, system_report
+from app.engine.devices import SystemReport
 from app.library.hub import RepoDetails
+from app.library.listings import INFO_KEYS, InstalledModel
+from app.library.records import ModelRecord
 from app.library.service import ModelLibrary
-from app.library.verdict import estimate_fit
 from app.ui.pages import models_views as views
 from app.ui.pages.models_dialogs import ImportDialog, QuantizeDialog
 from app.ui.pages.models_hub import HubTab, JobBridge
 from app.ui.workers import TaskWorker, Worker, WorkerSet
+from app.units import human_size
 from app.workbench import Workbench
 
 
@@ -42,7 +44,7 @@ class ModelsPage(HubTab, QWidget):
 
     Signals: `error(str)` with a message for the window's error bar; `online(bool)` when
     the app goes online for the hub and back offline (for the status bar);
-    `installed_listed(list)` with the `InstalledRow`s shown; `catalog_listed(list)`;
+    `installed_listed(list)` with the `InstalledModel`s shown; `catalog_listed(list)`;
     `searched(list)` with the `RepoSummary`s; `files_listed(object)` with the
     `RepoDetails` whose quant table is shown; `download_added(object)`,
     `download_progress(object)` and `download_finished(object)` with the `DownloadJob`
@@ -81,12 +83,12 @@ class ModelsPage(HubTab, QWidget):
         self._bridge = JobBridge(self)
         self._bridge.changed.connect(self._on_job_changed)
         self._last_emit: dict[int, float] = {}
-        self._rows: list[views.InstalledRow] = []
+        self._rows: list[InstalledModel] = []
         self.repo: RepoDetails | None = None
         self.quantize_dialog: QuantizeDialog | None = None
         self._finished: set[int] = set()
         self._hub_online.connect(self._on_online)
-        self.library.hub.listeners.append(self._hub_listener)
+        self.library.listen_online(self._hub_listener)
         self._build()
         self.refresh_installed()
         self.refresh_catalog()
@@ -173,7 +175,7 @@ class ModelsPage(HubTab, QWidget):
     # this machine (llama.cpp's build and the devices ggml lists) -------------------------
 
     def refresh_system(self) -> None:
-        self._run(system_report, self._on_system)
+        self._run(self.wb.system_report, self._on_system)
 
     def _on_system(self, report: SystemReport) -> None:
         self.system_label.setText(report.describe())
@@ -184,25 +186,16 @@ class ModelsPage(HubTab, QWidget):
     def refresh_installed(self) -> None:
         library, n_ctx = self.library, self.n_ctx
 
-        def listing() -> tuple[list[views.InstalledRow], int]:
-            records = {r.name.casefold(): r for r in library.records.all()}
-            rows = []
-            for info in library.registry.list():
-                record = records.get(info.name.casefold())
-                license_ = info.license or (record.card_license if record else "")
-                fit = None
-                if info.header is not None and not info.problem:
-                    fit = estimate_fit(info.header, info.size, n_ctx)
-                rows.append(views.InstalledRow(info, license_, fit))
-            return rows, library.disk_usage()
+        def listing() -> tuple[list[InstalledModel], int]:
+            return library.installed(n_ctx), library.disk_usage()
 
         self._run(listing, self._on_installed)
 
-    def _on_installed(self, value: tuple[list[views.InstalledRow], int]) -> None:
+    def _on_installed(self, value: tuple[list[InstalledModel], int]) -> None:
         rows, usage = value
         self._rows = rows
         self.installed_table.show_rows(rows)
-        self.disk_label.setText(f"Library on disk: {views.human_size(usage)}")
+        self.disk_label.setText(f"Library on disk: {human_size(usage)}")
         self.installed_listed.emit(rows)
 
     def select_installed(self, name: str) -> bool:
@@ -230,15 +223,15 @@ class ModelsPage(HubTab, QWidget):
         self._run(lambda: library.info(name, n_ctx), self._on_info)
 
     def _on_info(self, data: dict[str, Any]) -> None:
-        lines = [f"{k}: {data.get(k)}" for k in _INFO_KEYS if k in data]
+        lines = [f"{k}: {data.get(k)}" for k in INFO_KEYS if k in data]
         if "fit" in data:
             lines.append(f"fit: {data['fit']['summary']}")
         compared = data.get("quantized")
         if compared:
             src, res = compared["source"], compared["result"]
             lines.append(
-                f"quantized from {src['name']}: {views.human_size(src['size'])} → "
-                f"{views.human_size(res['size'])}; {src['tokens_per_s']} → "
+                f"quantized from {src['name']}: {human_size(src['size'])} → "
+                f"{human_size(res['size'])}; {src['tokens_per_s']} → "
                 f"{res['tokens_per_s']} tokens/s"
             )
         self.details.setPlainText("\n".join(lines))
@@ -252,10 +245,8 @@ class ModelsPage(HubTab, QWidget):
         library = self.library
         self._run(lambda: library.verify(name), self._on_verified)
 
-    def _on_verified(self, record: Any) -> None:
-        self.details.setPlainText(
-            f"{record.name}: header valid, SHA-256 {record.sha256} matches what was recorded."
-        )
+    def _on_verified(self, record: ModelRecord) -> None:
+        self.details.setPlainText(record.describe_verified())
         self.verified.emit(record)
 
     def remove_selected(self, confirm: bool = True) -> None:
@@ -326,17 +317,10 @@ class ModelsPage(HubTab, QWidget):
 
     def shutdown(self) -> None:
         """Stop listening to the hub and the downloads, and wait for running workers."""
-        if self._hub_listener in self.library.hub.listeners:
-            self.library.hub.listeners.remove(self._hub_listener)
+        self.library.listen_online(self._hub_listener, stop=True)
         for row in self.download_list.rows.values():
             if self._job_listener in row.job.listeners:
                 row.job.listeners.remove(self._job_listener)
         if self.quantize_dialog is not None and self.quantize_dialog.worker is not None:
             self.quantize_dialog.worker.cancel()
         self._workers.shutdown()
-
-
-_INFO_KEYS = (
-    "name", "architecture", "n_params", "context_length", "quant", "has_chat_template",
-    "license", "card_license", "size", "sha256", "source", "path", "library_disk_usage",
-)  # fmt: skip

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 from app.library.quantize import LEVELS, Quantization, requantize_warning
 from app.library.records import ModelRecord
 from app.library.service import ModelLibrary
-from app.ui.pages.models_views import human_size
 from app.ui.workers import Worker
+from app.units import human_size
 
 
 class ImportDialog(QDialog):

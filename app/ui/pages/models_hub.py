@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 from app.library.download import CANCELLED, DONE, FAILED, DownloadJob
 from app.library.errors import HubOfflineError
 from app.library.hub import RepoDetails
-from app.library.service import ModelLibrary, QuantChoice
+from app.library.listings import QuantChoice
+from app.library.service import ModelLibrary
 from app.ui.pages import models_views as views
 from app.ui.workers import TaskWorker
 

@@ -6,7 +6,6 @@ Views only: they show rows they are given and never call the library themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -24,44 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.library.catalog import CatalogEntry
-from app.library.download import CANCELLED, DONE, FAILED, PAUSED, DownloadJob, Progress
+from app.library.download import CANCELLED, DONE, FAILED, PAUSED, DownloadJob
 from app.library.hub import RepoSummary
-from app.library.registry import ModelInfo
-from app.library.service import QuantChoice
-from app.library.verdict import CPU_ONLY, FULL_GPU, PARTIAL, WONT_FIT, FitEstimate
-
-GIB = 1024**3
-
-
-def human_size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
-
-
-def fit_badge(fit: FitEstimate | None) -> str:
-    """ "CPU only · 0.32 GiB", "Partial 12 of 30 · 4.1 GiB", "Won't fit · 9.8 GiB"…"""
-    if fit is None:
-        return "Fit unknown"
-    label = {
-        FULL_GPU: "Full GPU",
-        PARTIAL: f"Partial {fit.gpu_layers} of {fit.layers}",
-        CPU_ONLY: "CPU only",
-        WONT_FIT: "Won't fit",
-    }[fit.verdict]
-    approx = "~" if fit.approximate else ""
-    return f"{label} · {approx}{fit.total / GIB:.2f} GiB"
-
-
-@dataclass
-class InstalledRow:
-    """One installed model as the table shows it (built on a worker thread)."""
-
-    info: ModelInfo
-    license: str
-    fit: FitEstimate | None
+from app.library.listings import InstalledModel, QuantChoice
+from app.units import human_size
 
 
 def _item(text: str, tip: str = "", data: Any = None) -> QTableWidgetItem:
@@ -111,7 +76,7 @@ class InstalledTable(Table):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(self.HEADERS, parent)
 
-    def show_rows(self, rows: list[InstalledRow]) -> None:
+    def show_rows(self, rows: list[InstalledModel]) -> None:
         self.fill(
             [
                 [
@@ -121,7 +86,7 @@ class InstalledTable(Table):
                     _item(human_size(r.info.size)),
                     _item(r.license or "unknown"),
                     _item(f"{r.info.context_length:,}" if r.info.context_length else "?"),
-                    _item(fit_badge(r.fit), r.fit.describe() if r.fit else r.info.problem),
+                    _item(r.fit_badge(), r.fit.describe() if r.fit else r.info.problem),
                 ]
                 for r in rows
             ]
@@ -191,7 +156,7 @@ class QuantTable(Table):
                     _item(c.file.quant, data=c.file.name),
                     _item(c.file.name, f"SHA-256 {c.file.sha256}"),
                     _item(human_size(c.file.size)),
-                    _item(fit_badge(c.fit), c.fit.describe() if c.fit else ""),
+                    _item(c.fit_badge(), c.fit.describe() if c.fit else ""),
                 ]
                 for c in choices
             ]
@@ -207,12 +172,6 @@ class QuantTable(Table):
         widget = self.cellWidget(row, 4)
         assert isinstance(widget, QPushButton)
         return widget
-
-
-def describe_progress(p: Progress) -> str:
-    eta = f", ETA {p.eta:.0f} s" if p.eta is not None and p.state == "running" else ""
-    rate = f", {human_size(p.rate)}/s" if p.rate and p.state == "running" else ""
-    return f"{p.state}: {human_size(p.done)} of {human_size(p.total)}{rate}{eta}"
 
 
 class DownloadRow(QWidget):
@@ -250,7 +209,7 @@ class DownloadRow(QWidget):
     def update_from(self, job: DownloadJob) -> None:
         p = job.progress()
         self.bar.setValue(int(1000 * p.fraction))
-        text = describe_progress(p)
+        text = p.describe()
         if job.state == FAILED and job.error is not None:
             text = f"failed: {job.error}"
         self.text.setText(text)

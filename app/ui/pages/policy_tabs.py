@@ -3,7 +3,6 @@ person's own terms and patterns), and the collections whose passages never leave
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from PySide6.QtCore import Signal
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.errors import CarrelError
 from app.privacy.policy import OnDeviceOnlyAction
 from app.ui.pages.recognizer_box import RecognizerBox
 from app.ui.workers import WorkerSet
@@ -95,14 +95,6 @@ class ListEditor(QGroupBox):
             self.changed.emit(self.items())
 
 
-def _check_pattern(text: str) -> str | None:
-    try:
-        re.compile(text)
-    except re.error as exc:
-        return f"'{text}' is not a valid regular expression ({exc}); fix it and add it again."
-    return None
-
-
 class RedactionTab(QWidget):
     """What is replaced by placeholders before a request leaves; saved as it is edited.
 
@@ -134,7 +126,7 @@ class RedactionTab(QWidget):
         self.terms.set_items(policy.redact_terms)
         self.terms.changed.connect(self._save_terms)
         self.patterns = ListEditor(
-            "Your own patterns (regular expressions)", r"e.g. ACME-\d{4}", _check_pattern, self
+            "Your own patterns (regular expressions)", r"e.g. ACME-\d{4}", self._check, self
         )
         self.patterns.set_items(policy.redact_patterns)
         self.patterns.changed.connect(self._save_patterns)
@@ -148,17 +140,28 @@ class RedactionTab(QWidget):
         layout.addWidget(self.terms, 1)
         layout.addWidget(self.patterns, 1)
 
+    def _check(self, pattern: str) -> str | None:
+        """The core's verdict on a new pattern: None, or why it cannot be used."""
+        try:
+            self.wb.privacy.check_redaction(patterns=[pattern])
+        except CarrelError as exc:
+            return exc.message
+        return None
+
+    def _save(self, **change: list[str]) -> None:
+        try:
+            self.wb.privacy.set_redaction(**change)
+        except CarrelError as exc:
+            self.failed.emit(exc.message)
+
     def _save_kinds(self) -> None:
-        self.wb.privacy.policy.redact_kinds = [k for k, b in self.kinds.items() if b.isChecked()]
-        self.wb.privacy.save()
+        self._save(kinds=[k for k, b in self.kinds.items() if b.isChecked()])
 
     def _save_terms(self, items: list[str]) -> None:
-        self.wb.privacy.policy.redact_terms = list(items)
-        self.wb.privacy.save()
+        self._save(terms=items)
 
     def _save_patterns(self, items: list[str]) -> None:
-        self.wb.privacy.policy.redact_patterns = list(items)
-        self.wb.privacy.save()
+        self._save(patterns=items)
 
 
 class CollectionsTab(QWidget):
@@ -192,10 +195,7 @@ class CollectionsTab(QWidget):
         layout.addLayout(row)
 
     def _save(self, items: list[str]) -> None:
-        self.wb.privacy.policy.on_device_only = list(items)
-        self.wb.privacy.save()
+        self.wb.privacy.set_on_device_only(collections=items)
 
     def _save_action(self, _index: int) -> None:
-        value = OnDeviceOnlyAction(str(self.action.currentData()))
-        self.wb.privacy.policy.on_device_only_action = value
-        self.wb.privacy.save()
+        self.wb.privacy.set_on_device_only(action=str(self.action.currentData()))

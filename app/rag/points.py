@@ -1,0 +1,82 @@
+"""What a collection's index stores and answers, whichever engine holds it (the embedded
+shard, `app.rag.index`, or a Qdrant server, `app.rag.server_index`): the `Index` protocol,
+the points written (`IndexPoint`, with stable ids) and the hits read (`Hit`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import qdrant_edge as qe
+
+Mode = Literal["hybrid", "dense", "bm25"]
+
+
+@dataclass(frozen=True)
+class IndexPoint:
+    """A chunk ready for the index: its vector, its text (for BM25) and its payload;
+    `sentences` are its sentence vectors (None: the vector alone stands for them)."""
+
+    id: str
+    vector: list[float]
+    text: str
+    payload: dict[str, Any]
+    sentences: list[list[float]] | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search result: the point's payload and its fused (or single-mode) score."""
+
+    id: str
+    score: float
+    payload: dict[str, Any]
+
+
+def point_id(source: str, content_hash: str, n: int) -> str:
+    """A stable id per (file, version, chunk): re-running an interrupted file overwrites."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{source}\0{content_hash}\0{n}"))
+
+
+class Index(Protocol):
+    """A collection's searchable store of chunks; the embedded and server versions agree."""
+
+    def upsert(self, points: list[IndexPoint]) -> None: ...
+
+    def delete_source(self, source: str, keep_hash: str | None = None) -> None: ...
+
+    def delete_version(self, source: str, content_hash: str) -> None: ...
+
+    def search(
+        self,
+        dense: list[float] | None,
+        text: str,
+        k: int,
+        sources: list[str] | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[Hit]: ...
+
+    def sources(self) -> dict[tuple[str, str], int]: ...
+
+    def count(self) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def bulk(self, waiting: Callable[[], None] | None = None) -> AbstractContextManager[None]: ...
+
+    def offer_turn(
+        self, waiting: Callable[[str], None] | None = None, *, mid_add: bool = False
+    ) -> None:
+        """Called between two groups of an add (nothing half written), or after a batch of
+        one (`mid_add`, for a process that only reads): another process waiting for the
+        collection may have it now (`waiting` is told while this one waits for it back)."""
+
+    def close(self) -> None: ...
+
+
+def bm25() -> qe.Bm25:
+    """The keyword (sparse) encoder both indexes use, so their vectors never drift apart."""
+    return qe.Bm25(qe.Bm25Config(language="english"))

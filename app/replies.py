@@ -1,0 +1,100 @@
+"""What a reply becomes: `Reply`, a conversation's reply streaming into the store, and
+`Answer`, a one-off answer from a collection (`carrel ask`) with its numbered sources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.citation import Citation
+from app.engine.backend import Done, Event, Generation, GenerationParams
+from app.store import Message, Store
+
+
+class Reply(Iterator[Event]):
+    """A reply streaming into a conversation. Iterate it for events; `cancel()` from any
+    thread stops it between tokens. When it ends, the assistant message (partial and
+    marked stopped if cancelled) is written to the store, with the numbered sources the
+    model was given, before `Done` is returned."""
+
+    def __init__(
+        self,
+        store: Store,
+        conversation_id: int,
+        generation: Generation,
+        params: GenerationParams,
+        citations: list[Citation] | None = None,
+    ) -> None:
+        self._store = store
+        self.conversation_id = conversation_id
+        self._generation = generation
+        self._params = params
+        self.citations = citations or []
+        self.message: Message | None = None
+
+    def cancel(self) -> None:
+        self._generation.cancel()
+
+    def __iter__(self) -> Reply:
+        return self
+
+    def __next__(self) -> Event:
+        event = next(self._generation)
+        if isinstance(event, Done):
+            answered = getattr(self._generation, "answered_by", None)
+            if answered is not None:
+                event.stats.model = answered.model
+                event.stats.endpoint = answered.endpoint
+                event.stats.badge = answered.badge
+                event.stats.fallback_reason = answered.fallback_reason
+            stats = event.stats.as_dict()
+            if self.citations:
+                stats["citations"] = [c.to_record() for c in self.citations]
+            self.message = self._store.add_message(
+                self.conversation_id,
+                "assistant",
+                event.text,
+                model=event.stats.model,
+                params=self._params.as_dict(),
+                stats=stats,
+                stopped=event.stats.stopped,
+            )
+        return event
+
+
+@dataclass
+class Answer:
+    """A model's answer and the numbered sources it was given."""
+
+    answer: str
+    model: str
+    citations: list[Citation] = field(default_factory=list)
+    stopped: bool = False
+
+    @classmethod
+    def of(cls, generation: Generation, citations: list[Citation]) -> Answer:
+        """Run `generation` to its end."""
+        done: Done | None = None
+        for event in generation:
+            if isinstance(event, Done):
+                done = event
+        assert done is not None
+        return cls(done.text.strip(), done.stats.model, citations, done.stats.stopped)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "model": self.model,
+            "citations": [
+                {
+                    "n": c.n,
+                    "source": c.source,
+                    "page": c.page,
+                    "page_end": c.page_end,
+                    "heading": c.heading,
+                    "text": c.text,
+                }
+                for c in self.citations
+            ],
+        }

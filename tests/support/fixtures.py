@@ -1,0 +1,93 @@
+"""Fixtures more than one test folder uses: the hub stand-in and a library pointed at it,
+the embedder (one per session) and a `Documents` over it, a corpus made here, and a store.
+`tests/conftest.py` loads this module as a plugin."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.config import Paths
+from app.library.hub import HubClient
+from app.library.registry import ModelRegistry
+from app.library.service import ModelLibrary
+from app.rag.embedder import SentenceEmbedder
+from app.rag.service import Documents
+from app.store import Store
+from tests.support.files import build_corpus
+from tests.support.hub import GEMMA_FILE, GEMMA_REPO, SMOL_FILE, SMOL_REPO, FakeHub
+
+
+@pytest.fixture
+def hub(smollm_path: Path, gemma_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
+    server = FakeHub()
+    server.add_repo(SMOL_REPO, {SMOL_FILE: smollm_path}, downloads=500, likes=3)
+    server.add_repo(
+        GEMMA_REPO,
+        {GEMMA_FILE: gemma_path, "README.md": smollm_path.parent / "__init__.py"},
+        license="gemma",
+        downloads=100,
+        likes=9,
+    )
+    server.start()
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    # The suite runs with HF_HUB_OFFLINE=1, which Carrel honours by never asking the hub;
+    # these tests browse the stand-in on purpose.
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def library(hub: FakeHub, carrel_home: Path) -> Iterator[ModelLibrary]:
+    from tests.conftest import GUARD
+
+    paths = Paths.default().ensure()
+    store = Store(paths.database)
+    lib = ModelLibrary(
+        paths,
+        store,
+        ModelRegistry(paths.models_dir),
+        hub=HubClient(hub.url, allow=GUARD.allow),
+    )
+    yield lib
+    lib.close()
+    store.close()
+
+
+# The embedder's OpenVINO conversion (~20 s) is kept between sessions, keyed by the model's
+# files (`app.rag.runtime.model_key`), outside any test's CARREL_HOME.
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "carrel" / "tests"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceEmbedder:
+    e = SentenceEmbedder(cache_dir=CACHE)
+    e.load()
+    return e
+
+
+@pytest.fixture
+def documents(carrel_home: Path, embedder: SentenceEmbedder) -> Iterator[Documents]:
+    paths = Paths.under(carrel_home).ensure()
+    store = Store(paths.database)
+    docs = Documents(paths, store, embedder)
+    yield docs
+    docs.close()
+    store.close()
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A folder with one file per format, each with a fact found nowhere else."""
+    return build_corpus(tmp_path / "corpus")
+
+
+@pytest.fixture
+def store(carrel_home: Path) -> Iterator[Store]:
+    s = Store(carrel_home / "data" / "carrel.sqlite3")
+    yield s
+    s.close()
