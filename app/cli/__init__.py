@@ -15,7 +15,19 @@ import sys
 from collections.abc import Callable, Sequence
 
 from app import __version__
-from app.cli import bundle, chat, docs, models, redact, remote, retrieval, selfcheck, system
+from app.cli import (
+    bundle,
+    chat,
+    docs,
+    mcp,
+    models,
+    redact,
+    remote,
+    retrieval,
+    selfcheck,
+    serve,
+    system,
+)
 from app.config import Paths
 from app.errors import CarrelError
 from app.logs import LogFile, unexpected_message
@@ -40,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     system.register(commands)
     bundle.register(commands)
     selfcheck.register(commands)
+    serve.register(commands)
+    mcp.register(commands)
     return parser
 
 

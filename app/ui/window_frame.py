@@ -21,6 +21,7 @@ from app.ui.files import export_conversation
 from app.ui.pages.collection_picker import CollectionPicker
 from app.ui.pages.documents import DocumentsPage
 from app.ui.pages.models import ModelsPage
+from app.ui.pages.server import ServerPage
 from app.ui.pages.settings import SettingsDialog
 from app.ui.widgets import StatusBar
 from app.workbench import Workbench
@@ -82,6 +83,8 @@ class WindowFrame(QMainWindow):
         self.tabs.addTab(self.documents_page, "Documents")
         self.models_page = ModelsPage(self.wb, self, self.log_file)
         self.tabs.addTab(self.models_page, "Models")
+        self.server_page = ServerPage(self.wb, self)
+        self.tabs.addTab(self.server_page, "Server")
         self.setCentralWidget(self.tabs)
 
         self.status = StatusBar(self)
@@ -218,6 +221,7 @@ class WindowFrame(QMainWindow):
         """Refuse any consent question still open (no worker is left waiting on it) and
         let go of the gate and the Settings dialog's workers."""
         self.consent.shutdown()
+        self.server_page.shutdown()
         if self.wb.privacy.consent is self.consent:
             self.wb.privacy.ask_with(None)
         if self._settings is not None:
