@@ -21,8 +21,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from app.branches import Turn
 from app.citation import Citation
 from app.store import Message
+from app.ui.reply_links import ACTION_SCHEME, insert_actions, keep_line_breaks, parse_action
 
 USER_COLOR = "#1f5fa8"
 ASSISTANT_COLOR = "#2d6a3e"
@@ -71,10 +73,15 @@ class ChatView(QTextBrowser):
     batch) and `end_reply` for a live one. Follows the end while the person has not
     scrolled up. A reply answered from documents lists its numbered sources.
 
-    Signals: `citation_clicked(object)` with the `Citation` the person clicked.
+    `show_thread` puts each message's actions under it as links (copy, regenerate,
+    continue a stopped reply, edit, and ‹ n/m › to browse its variants).
+
+    Signals: `citation_clicked(object)` with the `Citation` the person clicked,
+    `action(str, int)` with an action's name and the message id it applies to.
     """
 
     citation_clicked = Signal(object)
+    action = Signal(str, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -153,6 +160,11 @@ class ChatView(QTextBrowser):
             cursor.insertText(f"[{c.n or '?'}] {c.where}", link)
 
     def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() == ACTION_SCHEME:
+            parsed = parse_action(url.toString())
+            if parsed is not None:
+                self.action.emit(*parsed)
+            return
         if url.scheme() == "cite" and url.path().isdigit():
             index = int(url.path())
             if index < len(self._citations):
@@ -167,7 +179,7 @@ class ChatView(QTextBrowser):
         if not text.strip():
             return
         start = cursor.position()
-        cursor.insertFragment(QTextDocumentFragment.fromMarkdown(text))
+        cursor.insertFragment(QTextDocumentFragment.fromMarkdown(keep_line_breaks(text)))
         block = self.document().findBlock(start)
         end = cursor.position()
         while block.isValid() and block.position() <= end:
@@ -213,10 +225,19 @@ class ChatView(QTextBrowser):
         cursor.endEditBlock()
 
     def show_messages(self, messages: list[Message]) -> None:
+        """Show messages with no variants and no actions (a plain transcript)."""
+        self.show_thread([Turn(m, (m.id,)) for m in messages], actions=False)
+
+    def show_thread(self, turns: list[Turn], *, actions: bool = True) -> None:
+        """Show a conversation's branch; `actions` puts each message's links under it.
+        Keeps the reading position if the person had scrolled up."""
+        bar = self.verticalScrollBar()
+        follow, value = self._follow, bar.value()
         self.setUpdatesEnabled(False)
         try:
             self.clear_conversation()
-            for m in messages:
+            for turn in turns:
+                m = turn.message
                 if m.role == "user":
                     self.add_user_message(m.text)
                 elif m.role == "assistant":
@@ -228,9 +249,17 @@ class ChatView(QTextBrowser):
                         reply_badge(m.stats),
                         m.citations,
                     )
+                else:
+                    continue
+                if actions:
+                    insert_actions(self, self._end_cursor(), turn)
         finally:
             self.setUpdatesEnabled(True)
-        self._scroll_to_end()
+        self._follow = follow
+        if follow:
+            self._scroll_to_end()
+        else:
+            bar.setValue(value)
 
     @property
     def streaming(self) -> bool:
