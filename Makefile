@@ -6,35 +6,46 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OFFLINE := HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 DO_NOT_TRACK=1
 
-.PHONY: run test lint bench screenshots clean
+.PHONY: run test lint bench screenshots clean cpu-side FORCE
 
-# llama.cpp is built from source once per machine and flag set, into a wheel folder keyed
-# by both, because pip's own wheel cache ignores CMAKE_ARGS and would hand back a wheel
-# built for another processor. On x86-64 the build is portable (AVX2/FMA/F16C, no AVX-512
-# or AMX): a native build on an AMX-capable Xeon segfaulted in llama.cpp's AMX kernels on
-# any prompt past a few tokens, and a native wheel can fault on a different processor.
-LLAMA_VERSION := $(shell sed -n 's/.*"llama-cpp-python==\([0-9.]*\)".*/\1/p' pyproject.toml | head -1)
-ifeq ($(shell uname -m),x86_64)
-LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
-else
-LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=ON
-endif
-LLAMA_KEY := $(shell printf '%s %s' '$(LLAMA_VERSION)' '$(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
-WHEELS := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/carrel/wheels/llama-$(LLAMA_KEY)
+# llama.cpp is built from source once per machine, backend and flag set, into a wheel folder
+# keyed by all three (pip's own wheel cache ignores CMAKE_ARGS and would hand back a wheel
+# built for another processor or backend). packaging/llama_build.py (standard library only:
+# it runs before the venv has anything in it) picks the backend — Metal on Apple silicon,
+# CUDA, Vulkan, else the portable CPU build; CARREL_GPU=cpu|vulkan|cuda|metal overrides —,
+# prints one line saying which and why, builds it if it is not cached (a GPU build that
+# fails falls back to the CPU build, naming what was missing) and swaps it into the venv
+# when the choice changed. On x86-64 every build is portable (AVX2/FMA/F16C, no AVX-512 or
+# AMX): a native build on an AMX-capable Xeon segfaulted in llama.cpp's AMX kernels.
+LLAMA_BUILD := $(PYTHON) packaging/llama_build.py
+BASE := $(VENV)/.base-stamp
+LLAMA_STAMP := $(VENV)/.llama-stamp
 
-$(STAMP): pyproject.toml
+$(BASE): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of torch from this machine's disk: a bare `torch` pulls a CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	@if ! ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
-		echo "building llama.cpp ($(LLAMA_VERSION), $(LLAMA_CMAKE_ARGS)): about 10 minutes"; \
-		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel --quiet --no-deps --no-cache-dir \
-			--no-binary llama-cpp-python -w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION); \
-	fi
-	$(BIN)/pip install --quiet --find-links $(WHEELS) -e '.[dev]'
 	touch $@
 
+# Runs on every make; touches its stamp only when it installed a different build.
+$(LLAMA_STAMP): $(BASE) FORCE
+	@$(LLAMA_BUILD) install --venv $(VENV) --stamp $@
+
+$(STAMP): $(BASE) $(LLAMA_STAMP)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# The CPU build beside the chosen one (.venv/llama-cpu), for the tests and the benchmark
+# that compare a GPU build with it; nothing to build when the chosen build is the CPU's.
+cpu-side: $(STAMP)
+	@$(LLAMA_BUILD) cpu-side --venv $(VENV)
+
+FORCE:
+
+# Offline, as everywhere Carrel runs from this repository: the Models page's Hugging Face
+# tab says it is switched off instead of trying. To browse the hub, start `.venv/bin/carrel`
+# without HF_HUB_OFFLINE (each hub request is then an entry in the egress ledger).
 run: $(STAMP)
 	$(OFFLINE) $(BIN)/carrel
 
@@ -49,7 +60,7 @@ PYTEST := $(OFFLINE) QT_QPA_PLATFORM=offscreen $(BIN)/pytest $(PYTEST_ARGS)
 # Inside a private session bus with a fresh, unlocked gnome-keyring (in a throw-away folder,
 # never the person's own) when they are installed, so the key tests run against a real
 # Secret Service; they skip, saying why, without one.
-test: lint
+test: lint cpu-side
 	@if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then \
 		keyrings=$$(mktemp -d) && XDG_DATA_HOME=$$keyrings dbus-run-session -- sh -c \
 			'printf carrel-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \

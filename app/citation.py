@@ -33,6 +33,8 @@ class Citation:
     score: float = 0.0
     collection: str = ""
     n: int = 0
+    # The reranker's score, when the collection has one (`score` stays the fusion's).
+    rerank: float | None = None
 
     @property
     def where(self) -> str:
@@ -55,7 +57,7 @@ class Citation:
 
     def as_dict(self) -> dict[str, Any]:
         """A search hit as `carrel search --json` prints it."""
-        return {
+        out: dict[str, Any] = {
             "source": self.source,
             "page": self.page,
             "page_end": self.page_end,
@@ -63,10 +65,16 @@ class Citation:
             "score": round(self.score, 6),
             "text": self.text,
         }
+        if self.rerank is not None:
+            out["rerank_score"] = round(self.rerank, 6)
+        return out
 
     def to_record(self) -> dict[str, Any]:
         """Everything, as it is stored with a reply."""
-        return {**dataclasses.asdict(self), "score": round(self.score, 6)}
+        out = {**dataclasses.asdict(self), "score": round(self.score, 6)}
+        if self.rerank is not None:
+            out["rerank"] = round(self.rerank, 6)
+        return out
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Citation:
@@ -78,6 +86,7 @@ class Citation:
             return value if isinstance(value, int) and not isinstance(value, bool) else None
 
         score = record.get("score")
+        rerank = record.get("rerank")
         return cls(
             source=str(record.get("source") or ""),
             page=number("page"),
@@ -89,4 +98,5 @@ class Citation:
             score=float(score) if isinstance(score, int | float) else 0.0,
             collection=str(record.get("collection") or ""),
             n=number("n") or 0,
+            rerank=float(rerank) if isinstance(rerank, int | float) else None,
         )

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import platformdirs
 
 from app.errors import SettingsError
+from app.private import private_dir
 from app.tomlfile import Migration, VersionedToml
 
 T = TypeVar("T")
@@ -76,6 +77,8 @@ class Paths:
         return self.data_dir / "carrel.sqlite3"
 
     def ensure(self) -> Paths:
+        """Create Carrel's folders, each readable by the person only (the index and the
+        key vault live under `data_dir`, the logs under `logs_dir`)."""
         for folder in (
             self.config_dir,
             self.data_dir,
@@ -83,7 +86,7 @@ class Paths:
             self.logs_dir,
             self.cache_dir,
         ):
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)
         return self
 
 

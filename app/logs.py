@@ -7,9 +7,12 @@ logging must never turn one problem into a second, noisier one.
 
 from __future__ import annotations
 
+import io
 import logging
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+
+from app.private import private_dir, private_file
 
 LOG_NAME = "carrel.log"
 MAX_BYTES = 1_000_000
@@ -18,8 +21,14 @@ BACKUPS = 3
 log = logging.getLogger(__name__)
 
 
-class _QuietHandler(RotatingFileHandler):
-    """Rotates at `MAX_BYTES`; a record that cannot be written is dropped, not printed."""
+class PrivateLogHandler(RotatingFileHandler):
+    """Rotates at `MAX_BYTES`; a record that cannot be written is dropped, not printed.
+    Each file, the new one after a rotation too, is readable by the person only
+    (tracebacks may quote their documents)."""
+
+    def _open(self) -> io.TextIOWrapper:
+        private_file(Path(self.baseFilename))
+        return super()._open()
 
     def handleError(self, record: logging.LogRecord) -> None:
         pass
@@ -33,8 +42,8 @@ class LogFile:
         self._handler: logging.Handler | None = None
         self._level = logging.getLogger().level
         try:
-            logs_dir.mkdir(parents=True, exist_ok=True)
-            handler = _QuietHandler(
+            private_dir(logs_dir)
+            handler = PrivateLogHandler(
                 self.path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True
             )
         except OSError:

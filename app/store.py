@@ -20,6 +20,7 @@ from typing import Any
 
 from app.citation import Citation
 from app.errors import ConversationNotFoundError, NoSpaceError, StorageError
+from app.private import PRIVATE_DIR, private_file
 
 MigrationStep = Callable[[sqlite3.Connection], None]
 
@@ -126,13 +127,19 @@ class Store:
     """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
         try:
+            # Conversations and the ledger: readable by the person only. SQLite gives its
+            # -wal and -shm files the database file's permissions.
+            path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+            private_file(path)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
+            for side in ("-wal", "-shm"):  # left by an older Carrel with the umask's mode
+                if path.with_name(path.name + side).exists():
+                    private_file(path.with_name(path.name + side))
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute(
@@ -140,8 +147,8 @@ class Store:
                 " component TEXT NOT NULL, version INTEGER NOT NULL, applied_at REAL NOT NULL,"
                 " PRIMARY KEY (component, version))"
             )
-        except sqlite3.Error as exc:
-            if _is_full(exc):
+        except (sqlite3.Error, OSError) as exc:
+            if isinstance(exc, sqlite3.Error) and _is_full(exc):
                 raise NoSpaceError(path.parent, 0, _free(path)) from exc
             raise StorageError(f"Cannot open the database {path}: {exc}.") from exc
         self.migrate("chat", CHAT_MIGRATIONS)

@@ -1,5 +1,5 @@
 """Versioned TOML files (`settings.toml`, `privacy.toml`): read through their migrations,
-written atomically.
+written atomically and readable by the person only.
 
 Each file carries a `schema_version`. `VersionedToml.read` turns an older file into the
 current table one migration at a time (a function per older version) and writes it back,
@@ -9,7 +9,6 @@ start again without it. `write` leaves the old file or the new, never half of on
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 import tomli_w
 
 from app.errors import SettingsError
+from app.private import write_private
 
 # Turns version N's table into version N+1's.
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
@@ -81,12 +81,6 @@ class VersionedToml:
         return raw
 
     def write(self, table: Mapping[str, Any]) -> None:
-        """Write `table` (at the current version) atomically."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        data = {**table, "schema_version": self.version}
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(tomli_w.dumps(data))
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(self.path)
+        """Write `table` (at the current version) atomically, readable by the person only
+        (the privacy file holds their own redaction terms)."""
+        write_private(self.path, tomli_w.dumps({**table, "schema_version": self.version}))

@@ -9,6 +9,7 @@ iterating a `Reply`) are meant for worker threads.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -17,10 +18,13 @@ from app import export, netguard
 from app.citation import Citation
 from app.config import Paths, Settings, changed, load_settings, save_settings
 from app.engine.backend import Generation, GenerationParams
-from app.engine.llama import LlamaBackend, LoadOptions
+from app.engine.devices import SystemReport, system_report
+from app.engine.llama import LlamaBackend
+from app.engine.placement import Placement
 from app.engine.router import Route, RoutedGeneration, Router
 from app.errors import CarrelError, NoModelLoadedError
 from app.library.hub import HubClient
+from app.library.load_options import LoadOptions
 from app.library.registry import ModelInfo, ModelRegistry
 from app.library.service import ModelLibrary
 from app.netguard import NetGuard
@@ -70,7 +74,7 @@ class Workbench:
             paths,
             store,
             registry,
-            hub=HubClient(token=self.hub_token, allow=self.guard.allow),
+            hub=HubClient(token=self.hub_token, allow=self.guard.allow, log=privacy.ledger),
         )
         # Called with the section after each `change_settings`.
         self.settings_listeners: list[Callable[[str], None]] = []
@@ -157,17 +161,34 @@ class Workbench:
     def backend(self) -> LlamaBackend | None:
         return self._backend
 
-    def load_model(self, name_or_path: str, *, warmup: bool = False) -> ModelInfo:
+    @property
+    def placement(self) -> Placement | None:
+        """Where the loaded model runs, as llama.cpp reported it (None: nothing loaded)."""
+        backend = self._backend
+        return backend.placement if backend is not None else None
+
+    @staticmethod
+    def system_report() -> SystemReport:
+        """The llama.cpp build here, the devices ggml lists with their memory, the CPU
+        features and threads (`carrel system`, the Models page); asks ggml: seconds."""
+        return system_report()
+
+    def load_options(self, name: str, overrides: dict[str, Any] | None = None) -> LoadOptions:
+        """How `name` loads: the settings' defaults, then the library's options for the
+        model, then `overrides` (a conversation's "load" params, `carrel chat` options)."""
+        s = self.settings.model
+        defaults = LoadOptions(
+            context_length=s.context_length, threads=s.threads, gpu_layers=s.gpu_layers
+        )
+        return self.library.load_options(name, defaults, overrides)
+
+    def load_model(
+        self, name_or_path: str, *, warmup: bool = False, overrides: dict[str, Any] | None = None
+    ) -> ModelInfo:
         """Load a model (blocking), closing the one loaded before; raises a `CarrelError`
         that says why if it cannot. The previous model stays loaded if the new one fails."""
         info = self.registry.resolve(name_or_path)
-        s = self.settings.model
-        options = LoadOptions(
-            context_length=s.context_length,
-            threads=s.threads,
-            gpu_layers=s.gpu_layers,
-            warmup=warmup,
-        )
+        options = dataclasses.replace(self.load_options(info.name, overrides), warmup=warmup)
         with self._lock:
             if self._active is not None:
                 self._active.cancel()
@@ -236,7 +257,8 @@ class Workbench:
         remote = self._remote_for(conversation) if route != Route.LOCAL_ONLY else None
         if backend is None and remote is None:
             raise NoModelLoadedError
-        if backend is not None:
+        if backend is not None:  # the conversation's own load options, if it has any
+            backend = self._loaded_as(backend, conversation.params.get("load"))
             self.store.update_conversation(conversation.id, model=backend.name)
         collections: list[str] = list(conversation.params.get("collections") or [])
         prompt = Prompt.asking(history, self._retrieve(collections, question))
@@ -268,6 +290,15 @@ class Workbench:
         citations = self.documents.search(question, collection, k)
         prompt = Prompt.asking([ChatMessage("user", question)], citations, grounded=True)
         return Answer.of(self.complete(prompt.messages()), list(prompt.passages))
+
+    def _loaded_as(self, backend: LlamaBackend, load: dict[str, Any] | None) -> LlamaBackend:
+        """The loaded model, reloaded first when the conversation's load options (or the
+        model's own, changed since) differ from those it was loaded with."""
+        wanted = self.load_options(backend.info.name, load)
+        if dataclasses.replace(backend.options, warmup=False) == wanted:
+            return backend
+        self.load_model(backend.info.name, overrides=load)
+        return self._backend or backend
 
     def _routed(
         self,

@@ -185,6 +185,7 @@ def shoot_settings(window: Any) -> None:
     dialog = window.open_settings()
     keys = dialog.page.endpoints.keys
     keys.passphrase.setText("correct horse battery staple")
+    keys.repeat.setText("correct horse battery staple")  # a new vault asks twice
     keys.unlock_button.click()
     wait_for(keys.hints, 60)
     dialog.page.endpoints.select("team-server")

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from app import __version__
-from app.cli import chat, docs, models, remote
+from app.cli import chat, docs, models, redact, remote, retrieval, system
 from app.config import Paths
 from app.errors import CarrelError
 from app.logs import LogFile, unexpected_message
@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     models.register(commands)
     docs.register(commands)
     remote.register(commands)
+    redact.register(commands)
+    retrieval.register(commands)
+    system.register(commands)
     return parser
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.cli.output import print_json
 from app.engine.backend import Done, Token
+from app.library.load_options import KV_CACHE_TYPES, parse_gpu_layers
 from app.prompt import ChatMessage
 from app.workbench import Workbench
 
@@ -21,14 +22,38 @@ def register(commands: Any) -> None:
     p.add_argument("--temperature", type=float)
     p.add_argument("--seed", type=int)
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    load = p.add_argument_group("loading (default: the model's options in the library)")
+    load.add_argument("--gpu-layers", metavar="auto|none|N", help="layers on the GPU")
+    load.add_argument("--ctx", type=int, metavar="N", help="context length in tokens")
+    load.add_argument("--flash-attn", action=argparse.BooleanOptionalAction, default=None)
+    load.add_argument("--kv-type", choices=KV_CACHE_TYPES, help="KV-cache type")
+    load.add_argument("--threads", type=int, metavar="N", help="0: one per physical core")
+    load.add_argument("--batch-size", type=int, metavar="N", help="prompt batch in tokens")
     p.set_defaults(handler=run)
+
+
+def load_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The load options given on the command line (the others come from the library)."""
+    values = {
+        "gpu_layers": parse_gpu_layers(args.gpu_layers) if args.gpu_layers else None,
+        "context_length": args.ctx,
+        "flash_attn": args.flash_attn,
+        "kv_type": args.kv_type,
+        "threads": args.threads,
+        "batch_size": args.batch_size,
+    }
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def run(args: argparse.Namespace) -> int:
     wb = Workbench.open()
     try:
         model = args.model or wb.settings.model.default
-        wb.load_model(model)
+        wb.load_model(model, overrides=load_overrides(args))
+        placement = wb.placement
+        if placement is not None and not args.json:
+            for note in placement.notes:
+                print(f"carrel: {note}", file=sys.stderr)
         system = wb.settings.model.system_prompt if args.system is None else args.system
         messages = [ChatMessage("system", system)] if system else []
         messages.append(ChatMessage("user", args.prompt))
@@ -69,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
                     "stopped": s.stopped,
                     "dropped_turns": s.dropped_turns,
                     "seed": s.seed,
+                    "runs_on": placement.describe() if placement else "",
+                    "placement": placement.as_dict() if placement else None,
                 }
             )
         else:

@@ -88,7 +88,7 @@ def run_server(args: argparse.Namespace) -> int:
     with workbench() as wb:
         if args.key:
             account = index_server_account(args.collection)
-            wb.privacy.set_key(account, read_secret("API key: "), open_keys(wb, False))
+            wb.privacy.set_key(account, read_secret("API key: "), open_keys(wb, False, create=True))
         wb.use_index_server(args.collection, "" if args.local else args.url, args.prefix)
     where = "this machine" if args.local else args.url
     print(f"'{args.collection}' now lives on {where}; add its files again to index them there.")
@@ -140,7 +140,8 @@ def run_search(args: argparse.Namespace) -> int:
         return 0
     for n, h in enumerate(hits, start=1):
         snippet = " ".join(h.text.split())[:200]
-        print(f"[{n}] {h.where}  ({h.score:.3f})\n    {snippet}")
+        rerank = f", reranker {h.rerank:.3f}" if h.rerank is not None else ""
+        print(f"[{n}] {h.where}  ({h.score:.3f}{rerank})\n    {snippet}")
     return 0
 
 

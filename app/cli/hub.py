@@ -42,7 +42,7 @@ def token(args: argparse.Namespace) -> int:
     """The hub token lives in the key store like the endpoints' keys, never in a file; it
     is read from the terminal without echo (or one line of standard input)."""
     with workbench() as wb:
-        keys = open_keys(wb, args.vault)
+        keys = open_keys(wb, args.vault, create=args.action == "set")
         if args.action == "clear":
             gone = wb.privacy.clear_key(HUB_TOKEN_ACCOUNT, keys)
             print("Deleted the Hugging Face token." if gone else "There was no token.")

@@ -15,6 +15,7 @@ from app.cli.session import open_keys, read_secret, workbench
 from app.errors import CarrelError
 from app.privacy.errors import KeyringUnavailableError
 from app.privacy.keys import Keys
+from app.privacy.ledger import summary
 from app.privacy.policy import EndpointKind
 
 
@@ -86,16 +87,19 @@ def _list(args: argparse.Namespace) -> int:
     with workbench() as wb:
         hints: dict[str, str] = {}
         keys: Keys | None = None
-        if not wb.privacy.uses_vault or args.vault:
+        locked = "(key store locked)"
+        if (args.vault or wb.privacy.uses_vault) and not wb.privacy.has_vault:
+            locked = "(no key vault yet)"  # listing never creates one
+        elif not wb.privacy.uses_vault or args.vault:
             try:
                 keys = open_keys(wb, args.vault)
             except KeyringUnavailableError:
                 keys = None
         for e in wb.privacy.endpoints():
             try:
-                hints[e.name] = keys.hint(e.name) if keys is not None else "(key store locked)"
+                hints[e.name] = keys.hint(e.name) if keys is not None else locked
             except CarrelError:
-                hints[e.name] = "(key store locked)"
+                hints[e.name] = locked
         rows = [
             {
                 "name": e.name,
@@ -124,10 +128,13 @@ def _list(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     with workbench() as wb:
         e = wb.privacy.remove_endpoint(args.name)
-        try:
-            cleared = wb.privacy.clear_key(e.name, open_keys(wb, args.vault))
-        except KeyringUnavailableError:
-            cleared = False
+        cleared = False
+        # No vault: no key to clear, and removing an endpoint never creates one.
+        if not ((args.vault or wb.privacy.uses_vault) and not wb.privacy.has_vault):
+            try:
+                cleared = wb.privacy.clear_key(e.name, open_keys(wb, args.vault))
+            except KeyringUnavailableError:
+                cleared = False
         print(f"Removed {e.name}" + (" and its key." if cleared else "."))
         return 0
 
@@ -145,7 +152,7 @@ def _enable(args: argparse.Namespace) -> int:
 def _set_key(args: argparse.Namespace) -> int:
     with workbench() as wb:
         wb.privacy.endpoint(args.name)  # a typo fails before any prompt
-        keys = open_keys(wb, args.vault)
+        keys = open_keys(wb, args.vault, create=True)
         key = read_secret(f"API key for {args.name}: ")
         shown = wb.privacy.set_key(args.name, key, keys)
         print(f"Stored the key for {args.name} ({shown}) in {keys.where}.")
@@ -172,16 +179,14 @@ def _ledger(args: argparse.Namespace) -> int:
             sys.stdout.write(ledger.export_csv())
             return 0
         entries = ledger.entries()
-        if not entries:
-            print("Nothing has left this device.")
         for e in entries:
             d = e.as_dict()
-            what = (
-                f"sent {e.bytes:,} B sha256 {e.sha256[:12]}… {e.redactions} redacted, "
-                f"consent {e.consent}"
-                if e.outcome == "sent"
-                else f"refused ({e.reason})"
-            )
-            conv = f" conversation {e.conversation_id}" if e.conversation_id is not None else ""
-            print(f"{d['at']}  {e.host} ({e.kind}) {e.model}{conv}: {what}")
+            what = e.describe_outcome()
+            if e.bytes:
+                what += f": {e.bytes:,} B sha256 {e.sha256[:12]}… {e.redactions} redacted"
+            if e.carried:
+                what += f": {e.carried}"
+            conv = f" «{e.describe_conversation()}»" if e.conversation_id is not None else ""
+            print(f"{d['at']}  {e.host} ({e.kind}) {e.model}{conv}, consent {e.consent}: {what}")
+        print(summary(entries))
         return 0

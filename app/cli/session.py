@@ -34,9 +34,21 @@ def read_secret(prompt: str) -> str:
     return line.rstrip("\r\n")
 
 
-def open_keys(wb: Workbench, vault: bool) -> Keys:
-    """The key store: the vault (its passphrase read now) when `vault` is asked for or the
-    keys already live there, else the system keyring."""
-    if vault or wb.privacy.uses_vault:
-        return wb.privacy.unlock_vault(read_secret("Vault passphrase: "))
-    return wb.privacy.keys()
+def open_keys(wb: Workbench, vault: bool, *, create: bool = False) -> Keys:
+    """The key store: the vault (its passphrase read now, twice when `create` makes a new
+    one) when `vault` is asked for or the keys already live there, else the system
+    keyring. Keys move to the vault only once it opened."""
+    if not (vault or wb.privacy.uses_vault):
+        return wb.privacy.keys()
+    new = not wb.privacy.has_vault
+    if new and not create:
+        raise CarrelError(
+            "There is no key vault yet, so it holds no key. "
+            "'carrel remote set-key NAME --vault' creates one."
+        )
+    passphrase = read_secret("New vault passphrase: " if new else "Vault passphrase: ")
+    if not passphrase:
+        raise CarrelError("An empty passphrase cannot lock the vault; nothing was changed.")
+    if new and read_secret("Repeat the new passphrase: ") != passphrase:
+        raise CarrelError("The two passphrases differ; no vault was created.")
+    return wb.privacy.unlock_vault(passphrase)

@@ -3,12 +3,16 @@
 Every call into the `Llama` object happens on that thread: loading, tokenizing, generating
 and closing. Requests queue there; `Generation.cancel()` is checked between tokens inside
 llama.cpp's own loop, so a stop takes effect after at most one more token.
+
+Where it runs is `placement`, read from llama.cpp's own log (`app.engine.loading`). A
+decode that fails while layers are on a GPU ends that reply with `DeviceLostError` at once,
+and the model is reloaded on the CPU on this thread before the next request is taken.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import os
 import queue
 import random
 import threading
@@ -17,29 +21,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import psutil
-
 from app.engine.backend import Done, Generation, GenerationParams, GenerationStats, Token
-from app.errors import CarrelError, ContextExceededError, ModelLoadError, ModelTooLargeError
-from app.library.fit import available_ram, memory_need
+from app.engine.devices import default_threads
+from app.engine.errors import DeviceLostError
+from app.engine.loading import choose_gpu_layers, open_model
+from app.engine.placement import Placement
+from app.errors import CarrelError, ContextExceededError
+from app.library.load_options import LoadOptions
 from app.library.registry import ModelInfo
-from app.library.verdict import FitEstimate, estimate_fit
 from app.prompt import ChatMessage
 
 log = logging.getLogger(__name__)
 
 # Room left for the reply when old turns are dropped: at most half the context.
 MIN_REPLY_SHARE = 0.5
-
-
-@dataclass(frozen=True)
-class LoadOptions:
-    """How to load a model; `gpu_layers=-1` means all layers when a GPU can take them."""
-
-    context_length: int = 4096
-    threads: int = 0
-    gpu_layers: int = -1
-    warmup: bool = False
 
 
 @dataclass
@@ -50,21 +45,7 @@ class _Prompt:
     dropped_turns: int
 
 
-def choose_gpu_layers(requested: int, fit: FitEstimate | None) -> int:
-    """Layers to offload: the person's number when they set one (>= 0); otherwise every
-    layer when the model fits the GPU (or its free memory is unknown: llama.cpp then
-    decides), the layers that fit when only some do, and none without a GPU (`fit` None)."""
-    if requested >= 0:
-        return requested
-    if fit is None:
-        return 0
-    if fit.vram_free is None or fit.gpu_layers >= fit.layers:
-        return -1
-    return fit.gpu_layers
-
-
-def default_threads() -> int:
-    return psutil.cpu_count(logical=False) or os.cpu_count() or 1
+__all__ = ["LlamaBackend", "LoadOptions", "choose_gpu_layers", "default_threads"]
 
 
 class LlamaBackend:
@@ -76,11 +57,13 @@ class LlamaBackend:
         self.name = info.name
         self.options = options or LoadOptions()
         self.n_ctx = 0
-        self.gpu_layers = 0
+        self.placement = Placement()
         self._requests: queue.SimpleQueue[
             tuple[list[ChatMessage], GenerationParams, Generation] | None
         ] = queue.SimpleQueue()
         self._loaded = threading.Event()
+        self._settled = threading.Event()  # cleared while reloading after a lost GPU
+        self._settled.set()
         self._load_error: list[BaseException] = []
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=f"llama:{info.name}", daemon=True)
@@ -100,6 +83,11 @@ class LlamaBackend:
         self._requests.put((list(messages), params, generation))
         return generation
 
+    def wait_settled(self, timeout: float | None = None) -> bool:
+        """Block until no reload after a lost GPU is under way (for a worker thread that
+        then shows where the model runs now); False on timeout."""
+        return self._settled.wait(timeout)
+
     def close(self) -> None:
         """Free the model; waits for the reply in progress, cancels nothing already queued."""
         if not self._closed:
@@ -117,50 +105,75 @@ class LlamaBackend:
             self._loaded.set()
             return
         self._loaded.set()
+        broken: CarrelError | None = None  # set when a reload after a lost GPU failed
         try:
             while True:
                 request = self._requests.get()
                 if request is None:
                     break
                 messages, params, generation = request
-                try:
-                    self._generate(llm, messages, params, generation)
-                except CarrelError as exc:
-                    generation.put(exc)
-                except Exception as exc:
-                    log.exception("Generation failed")
-                    generation.put(exc)
-                finally:
+                if broken is not None:
+                    generation.put(broken)
                     generation.close()
+                    continue
+                lost = self._serve(llm, messages, params, generation)
+                generation.close()  # the reader hears at once, not after the reload
+                if lost:
+                    llm, broken = self._reload_on_cpu(llm, lost)
+                    self._settled.set()
         finally:
-            llm.close()
+            if llm is not None:
+                llm.close()
 
-    def _load(self) -> Any:
-        import llama_cpp
+    def _serve(
+        self, llm: Any, messages: list[ChatMessage], params: GenerationParams, gen: Generation
+    ) -> str:
+        """One reply; returns llama.cpp's error when a decode failed with layers on a GPU
+        (the device is gone or broken), after telling the reader."""
+        try:
+            self._generate(llm, messages, params, gen)
+        except CarrelError as exc:
+            gen.put(exc)
+        except RuntimeError as exc:
+            # llama-cpp-python raises "llama_decode returned N" for a failed decode; on a GPU
+            # that is the device (llama.cpp returns -3 when the backend's compute failed).
+            if self.placement.on_gpu and "llama_decode returned" in str(exc):
+                device = self.placement.device or self.placement.device_name
+                self._settled.clear()  # before the reader hears: `wait_settled` then waits
+                gen.put(DeviceLostError(device, str(exc)))
+                return str(exc)
+            log.exception("Generation failed")
+            gen.put(exc)
+        except Exception as exc:
+            log.exception("Generation failed")
+            gen.put(exc)
+        return ""
 
-        info, opts = self.info, self.options
-        header = info.header
+    def _reload_on_cpu(self, llm: Any, detail: str) -> tuple[Any, CarrelError | None]:
+        """After a decode failed on the GPU: free the model and load it again with no
+        layers on the GPU. Returns the new model, or None and the error every later
+        request gets when even that failed."""
+        device = self.placement.device or self.placement.device_name
+        log.error("Decode failed on %s (%s); reloading on the CPU", device, detail)
+        llm.close()
+        note = f"Reloaded on the CPU after {device} failed ({detail})."
+        try:
+            fresh = self._load(dataclasses.replace(self.options, gpu_layers=0, warmup=False))
+        except CarrelError as exc:
+            log.error("Reloading on the CPU failed: %s", exc)
+            return None, CarrelError(
+                f"'{self.name}' could not be reloaded on the CPU after the GPU failed "
+                f"({exc.message}). Load it again from the model list."
+            )
+        self.placement = dataclasses.replace(self.placement, notes=(*self.placement.notes, note))
+        return fresh, None
+
+    def _load(self, opts: LoadOptions | None = None) -> Any:
+        info = self.info
+        opts = opts or self.options
         trained = info.context_length or opts.context_length
         self.n_ctx = min(opts.context_length, trained) if trained else opts.context_length
-        if header is not None:
-            need = memory_need(header, info.size, self.n_ctx)
-            free = available_ram()
-            if need.total > free:
-                raise ModelTooLargeError(info.name, need.total, free)
-        fit = None
-        if opts.gpu_layers < 0 and header is not None and llama_cpp.llama_supports_gpu_offload():
-            fit = estimate_fit(header, info.size, self.n_ctx)
-        self.gpu_layers = choose_gpu_layers(opts.gpu_layers, fit)
-        try:
-            llm: Any = llama_cpp.Llama(
-                model_path=str(info.path),
-                n_ctx=self.n_ctx,
-                n_threads=opts.threads or default_threads(),
-                n_gpu_layers=self.gpu_layers,
-                verbose=False,
-            )
-        except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelLoadError(info.path, str(exc) or type(exc).__name__) from exc
+        llm, self.placement = open_model(info, opts, self.n_ctx)
         self._formatter = self._make_formatter(llm)
         if opts.warmup:
             # The first evaluation in a process is slow (buffers, kernels): pay it here.

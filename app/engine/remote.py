@@ -5,6 +5,8 @@ The request runs on a worker thread: the gate clears it (redaction, preview, con
 the HTTP client's request hook writes the ledger row for the exact bytes about to leave,
 the network guard is opened for that host alone while the request runs, and tokens stream
 into a `Generation` with the placeholders put back. `cancel()` is checked between chunks.
+When the request ends its ledger row says how: sent, failed before any byte left (the
+transport's trace never reached sending the request), or failed after sending.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from app.errors import CarrelError
 from app.netguard import EgressRefusedError
 from app.privacy.errors import RemoteFailedError
 from app.privacy.gate import Clearance, EgressGate
+from app.privacy.ledger import Outcome
 from app.privacy.policy import EndpointKind, RemoteEndpoint
 from app.privacy.redact import Restorer
 from app.prompt import ChatMessage, Prompt
@@ -96,23 +99,40 @@ class RemoteBackend:
         gen: Generation,
     ) -> None:
         clearance: Clearance | None = None
+        self._local.wrote = False
         try:
             clearance = self._gate.clear(self.endpoint, prompt, conversation_id)
             self._local.clearance = clearance
             try:
                 with self._gate.door(clearance):
-                    self._generate(clearance, params, gen)
+                    done = self._generate(clearance, params, gen)
             finally:
                 self._local.clearance = None
+            # The ledger is told before the reply ends, so whoever waits for it sees both.
+            self._settle(clearance, Outcome.SENT, "stopped by you" if gen.cancelled else "")
+            gen.put(done)
         except CarrelError as exc:
+            self._settle(clearance, self._failed(), exc.message)
             gen.put(exc)
         except Exception as exc:
-            failure = self._failure(exc)
-            if clearance is not None and clearance.sent:
-                self._gate.ledger.annotate(clearance.sent[-1].id, f"failed: {failure}")
-            gen.put(failure)
+            self._settle(clearance, self._failed(), self._detail(exc))
+            gen.put(self._failure(exc))
         finally:
             gen.close()
+
+    def _failed(self) -> Outcome:
+        """Failed before or after the request's first byte left (httpcore's trace)."""
+        wrote = bool(getattr(self._local, "wrote", False))
+        return Outcome.FAILED_SENT if wrote else Outcome.FAILED_UNSENT
+
+    def _settle(self, clearance: Clearance | None, outcome: Outcome, reason: str) -> None:
+        if clearance is not None and clearance.sent:
+            self._gate.ledger.settle(clearance.sent[-1].id, outcome, reason)
+
+    def _trace(self, event: str, _info: dict[str, Any]) -> None:
+        """httpcore's trace: once the request's headers start out, bytes have left."""
+        if event.endswith("send_request_headers.started"):
+            self._local.wrote = True
 
     def _request_args(self, clearance: Clearance, params: GenerationParams) -> dict[str, Any]:
         args: dict[str, Any] = {
@@ -134,7 +154,7 @@ class RemoteBackend:
             }
         return args
 
-    def _generate(self, clearance: Clearance, params: GenerationParams, gen: Generation) -> None:
+    def _generate(self, clearance: Clearance, params: GenerationParams, gen: Generation) -> Done:
         t0 = time.perf_counter()
         stream = self._client.chat.completions.create(**self._request_args(clearance, params))
         restorer = Restorer(clearance.mapping)
@@ -177,7 +197,7 @@ class RemoteBackend:
             stopped=stopped,
             finish_reason="stopped" if stopped else finish,
         )
-        gen.put(Done(clearance.mapping.restore("".join(raw)), stats))
+        return Done(clearance.mapping.restore("".join(raw)), stats)
 
     def _on_request(self, request: httpx2.Request) -> None:
         """The last moment before bytes leave: no clearance, no request; with one, the
@@ -190,19 +210,32 @@ class RemoteBackend:
         for name in [h for h in request.headers if h.lower().startswith("x-stainless-")]:
             del request.headers[name]
         self._gate.record_sent(clearance, request.read())
+        request.extensions = {**request.extensions, "trace": self._trace}
 
     def _failure(self, exc: BaseException) -> CarrelError:
-        cause: BaseException | None = exc
-        while cause is not None:
-            if isinstance(cause, EgressRefusedError):
-                return cause
-            cause = cause.__cause__ or cause.__context__
+        refused = _refusal(exc)
+        if refused is not None:
+            return refused
+        return RemoteFailedError(self.endpoint.host, self._detail(exc))
+
+    @staticmethod
+    def _detail(exc: BaseException) -> str:
+        """A few words for the person and the ledger: "HTTP 401", "cannot connect"."""
+        if _refusal(exc) is not None:
+            return "refused by Carrel's network guard"
         if isinstance(exc, openai.APIStatusError):
-            detail = f"HTTP {exc.status_code}"
-        elif isinstance(exc, openai.APITimeoutError):
-            detail = "no answer in time"
-        elif isinstance(exc, openai.APIConnectionError):
-            detail = "cannot connect"
-        else:
-            detail = type(exc).__name__
-        return RemoteFailedError(self.endpoint.host, detail)
+            return f"HTTP {exc.status_code}"
+        if isinstance(exc, openai.APITimeoutError):
+            return "no answer in time"
+        if isinstance(exc, openai.APIConnectionError):
+            return f"cannot connect ({exc.__cause__})" if exc.__cause__ else "cannot connect"
+        return type(exc).__name__
+
+
+def _refusal(exc: BaseException) -> EgressRefusedError | None:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, EgressRefusedError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    return None

@@ -132,7 +132,8 @@ def _receive(
     stop: StopCheck | None,
 ) -> int:
     url = client.resolve_url(repo, revision, remote.path)
-    with client.online():
+    resume = f" from byte {have:,}" if have else ""
+    with client.online(f"download of {remote.path} in {repo}{resume}", repo):
         resp = http.get(
             url,
             what=f"file '{remote.path}' in '{repo}'",

@@ -11,14 +11,28 @@ class HubError(CarrelError):
     """The model hub could not be asked (offline, refused, an answer we cannot read)."""
 
 
+class HubOfflineError(HubError):
+    """HF_HUB_OFFLINE is set: the person asked that the hub is never contacted."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The model hub is switched off here (HF_HUB_OFFLINE is set), so Carrel did not "
+            "contact it. Unset HF_HUB_OFFLINE to search and download models; the models "
+            "already on this device work as before."
+        )
+
+
 class HubUnreachableError(HubError):
     """The network went away or the hub did not answer."""
 
-    def __init__(self, endpoint: str, detail: str) -> None:
+    def __init__(self, endpoint: str, detail: str, *, nothing_sent: bool = False) -> None:
         super().__init__(
             f"Cannot reach the model hub at {endpoint} ({detail}). Check the network "
             "connection and try again; downloads resume where they stopped."
         )
+        self.detail = detail
+        # True when the failure came before any byte of the request left (connecting).
+        self.nothing_sent = nothing_sent
 
 
 class GatedRepoError(HubError):

@@ -12,12 +12,17 @@ cache, 512-token micro-batches, logits for the last token only) keeps resident:
 
 `worst_case` adds llama.cpp's reserved compute buffer (the logits of a whole micro-batch,
 or the attention scores of one at full context), which is touched only by long prompts.
+With flash attention there is no score matrix; a quantized KV cache (q8_0, q4_0) shrinks
+the KV term.
+
+On a GPU the compute buffer is allocated up front, so a full offload needs weights + KV
+cache + compute buffer on the device (`device_need`). The device's free memory is what
+ggml itself reports (`app.engine.devices`), for any GPU maker, not a vendor tool.
 """
 
 from __future__ import annotations
 
 import platform
-import sys
 from dataclasses import dataclass
 
 import psutil
@@ -52,6 +57,11 @@ class MemoryNeed:
     def worst_case(self) -> int:
         """Resident memory once a long prompt has touched the whole compute buffer."""
         return self.total + self.compute_reserved
+
+    @property
+    def device_need(self) -> int:
+        """Device memory for every layer on the GPU: weights, KV cache, compute buffer."""
+        return self.weights + self.kv_cache + self.compute_reserved
 
 
 def _int(value: object, default: int = 0) -> int:
@@ -96,22 +106,34 @@ def repacked_bytes(header: GGUFHeader) -> int:
     return total
 
 
-def compute_reserved(header: GGUFHeader, n_ctx: int) -> int:
+def compute_reserved(
+    header: GGUFHeader, n_ctx: int, *, flash_attn: bool = False, n_ubatch: int = N_UBATCH
+) -> int:
     """llama.cpp's reserved compute buffer: the larger of a micro-batch's logits and its
-    attention scores at full context (no flash attention), plus activations."""
-    ub = min(N_UBATCH, n_ctx)
+    attention scores at full context (none with flash attention), plus activations."""
+    ub = min(n_ubatch, n_ctx)
     heads = _int(header.arch_value("attention.head_count"), 1)
     embd = _int(header.arch_value("embedding_length"))
     logits = n_vocab(header) * ub * 4
-    attention = int(n_ctx * ub * heads * 4 * 1.15)
+    attention = 0 if flash_attn else int(n_ctx * ub * heads * 4 * 1.15)
     return max(logits, attention) + 3 * ub * embd * 4
 
 
-def memory_need(header: GGUFHeader, file_size: int, n_ctx: int, kv_type: str = "f16") -> MemoryNeed:
+def memory_need(
+    header: GGUFHeader,
+    file_size: int,
+    n_ctx: int,
+    kv_type: str = "f16",
+    *,
+    flash_attn: bool = False,
+    n_ubatch: int = N_UBATCH,
+) -> MemoryNeed:
+    """The estimate at `n_ctx` for a KV cache of `kv_type` (f16, q8_0, q4_0)."""
     weights = max(file_size - header.data_offset, 0)
     kv = kv_cache_bytes(header, n_ctx, KV_TYPES.get(kv_type, 2.0))
     overhead = repacked_bytes(header) + RUNTIME_BASE + RUNTIME_PER_TOKEN * n_vocab(header)
-    return MemoryNeed(weights, kv, overhead, compute_reserved(header, n_ctx))
+    compute = compute_reserved(header, n_ctx, flash_attn=flash_attn, n_ubatch=n_ubatch)
+    return MemoryNeed(weights, kv, overhead, compute)
 
 
 def available_ram() -> int:
@@ -121,7 +143,8 @@ def available_ram() -> int:
 
 @dataclass(frozen=True)
 class GpuMemory:
-    """Free and total memory of the GPU llama.cpp would use; `unified` on Apple silicon."""
+    """Free and total memory of the GPUs llama.cpp would use (summed: it splits layers
+    across them by free memory); `unified` when they share the system's memory."""
 
     name: str
     free: int
@@ -130,23 +153,8 @@ class GpuMemory:
 
 
 def gpu_memory() -> GpuMemory | None:
-    """The first NVIDIA GPU via NVML (only when `pynvml` is installed), Apple unified
-    memory on Apple silicon, else None: "unknown", never a guess."""
-    if sys.platform == "darwin" and platform.machine() == "arm64":
-        vm = psutil.virtual_memory()
-        return GpuMemory("Apple unified memory", int(vm.available), int(vm.total), True)
-    try:
-        import pynvml  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    try:
-        pynvml.nvmlInit()
-        try:
-            handle = pynvml.nvmlDeviceGetHandleByIndex(0)
-            mem = pynvml.nvmlDeviceGetMemoryInfo(handle)
-            name = pynvml.nvmlDeviceGetName(handle)
-            return GpuMemory(str(name), int(mem.free), int(mem.total))
-        finally:
-            pynvml.nvmlShutdown()
-    except Exception:  # no driver, no device: unknown
-        return None
+    """The GPU devices ggml lists, with the free memory it reports for them now; None when
+    this build has no GPU device to use (a CPU build, or no usable GPU)."""
+    from app.engine.devices import devices, gpu_memory_of
+
+    return gpu_memory_of(devices())

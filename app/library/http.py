@@ -83,19 +83,27 @@ def get(
         if range_start is not None:
             end = "" if range_end is None else str(range_end)
             headers["Range"] = f"bytes={range_start}-{end}"
+        where = f"{urlsplit(url).scheme}://{host}"
         try:
+            # Connecting first, apart from sending, tells the ledger whether any byte of
+            # the request left when a request fails.
             if allow is not None and host != first_host:
                 with allow(host):
-                    conn.request(method, path, headers=headers)
+                    conn.connect()
             else:
-                conn.request(method, path, headers=headers)
-            resp = conn.getresponse()
+                conn.connect()
         except EgressRefusedError:
             conn.close()
             raise
+        except OSError as exc:
+            conn.close()
+            raise HubUnreachableError(where, str(exc), nothing_sent=True) from exc
+        try:
+            conn.request(method, path, headers=headers)
+            resp = conn.getresponse()
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
-            raise HubUnreachableError(f"{urlsplit(url).scheme}://{host}", str(exc)) from exc
+            raise HubUnreachableError(where, str(exc)) from exc
         if resp.status in (301, 302, 303, 307, 308):
             location = resp.getheader("Location") or ""
             resp.read()

@@ -1,8 +1,14 @@
 """The Hugging Face hub, asked only while the person browses or downloads.
 
-Carrel runs with `HF_HUB_OFFLINE=1`. `HubClient.online()` lifts that for the length of one
-action (huggingface_hub reads the flag on every request) and opens the network guard for
-the hub's host; listeners hear when the app goes online and back offline (the status bar).
+huggingface_hub is kept offline (its `HF_HUB_OFFLINE` flag); `HubClient.online()` lifts
+that for the length of one action (huggingface_hub reads the flag on every request) and
+opens the network guard for the hub's host; listeners hear when the app goes online and
+back offline (the status bar). Each action is a row in the egress ledger (what it carried:
+search words, repository, file), settled with what became of it.
+
+When the person's own environment says `HF_HUB_OFFLINE=1` (read when the client is made,
+before any library of Carrel's sets it for itself), every action is refused at once with
+`HubOfflineError`, before any socket is opened.
 """
 
 from __future__ import annotations
@@ -17,7 +23,15 @@ from typing import IO, Any, cast
 from urllib.parse import quote, urlsplit
 
 from app.library import http
-from app.library.errors import GatedRepoError, HubError, HubNotFoundError, HubUnreachableError
+from app.library import requestlog as rl
+from app.library.errors import (
+    DownloadCancelledError,
+    GatedRepoError,
+    HubError,
+    HubNotFoundError,
+    HubOfflineError,
+    HubUnreachableError,
+)
 from app.library.gguf import GGUFHeader, read_header_from
 from app.library.quants import QuantFile, RemoteFile, group_files
 
@@ -31,29 +45,44 @@ FIRST_RANGE = 64 * 1024  # the first request is small; each next one doubles up 
 HEADER_BUDGET = 3 * 1024 * 1024
 HEADER_MAX_TRANSFER = 4 * 1024 * 1024
 
+TRUE = ("1", "on", "yes", "true")
+
+
+def offline_by_environment() -> bool:
+    """Whether `HF_HUB_OFFLINE` (huggingface_hub's own switch) is set in the environment."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in TRUE
+
+
 _online_lock = threading.Lock()
 _online_count = 0
-_offline_before = True
+
+
+def _hub_flag_offline() -> None:
+    """huggingface_hub offline outside actions, whatever the environment said when it was
+    imported (5 ms: its constants module only)."""
+    from huggingface_hub import constants
+
+    with _online_lock:
+        if _online_count == 0:
+            constants.HF_HUB_OFFLINE = True
 
 
 @contextmanager
 def _hub_flag_online() -> Iterator[None]:
     """Let huggingface_hub make requests while any action is inside this block."""
-    global _online_count, _offline_before
+    global _online_count
     from huggingface_hub import constants
 
     with _online_lock:
-        if _online_count == 0:
-            _offline_before = constants.HF_HUB_OFFLINE
-            constants.HF_HUB_OFFLINE = False
         _online_count += 1
+        constants.HF_HUB_OFFLINE = False
     try:
         yield
     finally:
         with _online_lock:
             _online_count -= 1
             if _online_count == 0:
-                constants.HF_HUB_OFFLINE = _offline_before
+                constants.HF_HUB_OFFLINE = True
 
 
 @dataclass(frozen=True)
@@ -94,17 +123,25 @@ class RepoDetails:
 
 
 class HubClient:
-    """Search, list files, read remote headers; every call goes online only while it runs."""
+    """Search, list files, read remote headers; every call goes online only while it runs.
+
+    `log` receives a row per action (the egress ledger); `offline` refuses every action
+    (None: as `HF_HUB_OFFLINE` says now)."""
 
     def __init__(
         self,
         endpoint: str | None = None,
         token: str | Callable[[], str | None] | None = None,
         allow: http.Allow | None = None,
+        log: rl.RequestLog | None = None,
+        offline: bool | None = None,
     ) -> None:
         self.endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
         self._token = token
         self._allow = allow
+        self.log = log
+        self.offline = offline_by_environment() if offline is None else offline
+        _hub_flag_offline()
         self.listeners: list[Callable[[bool], None]] = []
         self._active = 0
         self._lock = threading.Lock()
@@ -123,15 +160,37 @@ class HubClient:
     def allow(self, host: str) -> AbstractContextManager[None]:
         return self._allow(host) if self._allow is not None else nullcontext()
 
+    def check_online(self) -> None:
+        """Raise `HubOfflineError` when the hub is switched off (nothing is opened)."""
+        if self.offline:
+            raise HubOfflineError
+
     @contextmanager
-    def online(self) -> Iterator[None]:
-        """Online for one action: the hub flag lifted and the guard open for the hub."""
-        with ExitStack() as stack:
-            stack.enter_context(self.allow(self.host))
-            stack.enter_context(_hub_flag_online())
-            self._set_active(+1)
-            stack.callback(self._set_active, -1)
-            yield
+    def online(self, carried: str, repo: str = "") -> Iterator[None]:
+        """Online for one action: the hub flag lifted, the guard open for the hub, and a
+        ledger row saying what the action carries, settled when it ends."""
+        self.check_online()
+        if self.token():
+            carried += " · with your access token"
+        entry = (
+            self.log.open_hub_request(self.endpoint, self.host, repo, carried) if self.log else None
+        )
+        try:
+            with ExitStack() as stack:
+                stack.enter_context(self.allow(self.host))
+                stack.enter_context(_hub_flag_online())
+                self._set_active(+1)
+                stack.callback(self._set_active, -1)
+                yield
+        except BaseException as exc:
+            if self.log is not None and entry is not None:
+                if isinstance(exc, DownloadCancelledError):
+                    self.log.settle(entry, rl.SENT, "paused" if exc.paused else "cancelled")
+                else:
+                    self.log.settle(entry, *rl.outcome_of(exc))
+            raise
+        if self.log is not None and entry is not None:
+            self.log.settle(entry, rl.SENT)
 
     def _set_active(self, delta: int) -> None:
         with self._lock:
@@ -163,7 +222,7 @@ class HubClient:
 
     def search(self, query: str, sort: str = "downloads", limit: int = 20) -> list[RepoSummary]:
         """GGUF repositories matching `query`, most downloaded (or liked, or recent) first."""
-        with self.online():
+        with self.online(f"search words: {query!r} (GGUF models, by {sort})"):
             try:
                 found = list(
                     self._api().list_models(
@@ -188,7 +247,8 @@ class HubClient:
 
     def repo(self, repo: str, revision: str | None = None) -> RepoDetails:
         """The repository's GGUF files grouped by quant, each with size and LFS SHA-256."""
-        with self.online():
+        at = f" at {revision}" if revision else ""
+        with self.online(f"file list of {repo}{at}", repo):
             try:
                 info = self._api().model_info(repo, revision=revision, files_metadata=True)
             except Exception as exc:
@@ -213,6 +273,33 @@ class HubClient:
             files=group_files(files),
         )
 
+    def snapshot_files(
+        self, repo: str, revision: str | None = None
+    ) -> tuple[str, str, list[tuple[RemoteFile, str]]]:
+        """Every file of a repository, for a snapshot: (commit, licence, [(file with size
+        and LFS SHA-256, git blob id)]); a file kept outside LFS has no SHA-256 from the
+        hub and is checked by its git blob id instead."""
+        at = f" at {revision}" if revision else ""
+        with self.online(f"file list of {repo}{at} (a retrieval model's snapshot)", repo):
+            try:
+                info = self._api().model_info(repo, revision=revision, files_metadata=True)
+            except Exception as exc:
+                raise self._translate(exc, f"repository '{repo}'", repo) from exc
+        card = info.card_data
+        license_ = str(getattr(card, "license", None) or "") if card is not None else ""
+        files = [
+            (
+                RemoteFile(
+                    s.rfilename,
+                    int(s.lfs.size if s.lfs else (s.size or 0)),
+                    s.lfs.sha256 if s.lfs else "",
+                ),
+                str(s.blob_id or ""),
+            )
+            for s in info.siblings or []
+        ]
+        return info.sha or revision or "main", license_, files
+
     def resolve_url(self, repo: str, revision: str, path: str) -> str:
         return f"{self.endpoint}/{repo}/resolve/{quote(revision, safe='')}/{quote(path)}"
 
@@ -223,7 +310,7 @@ class HubClient:
         back cut after its architecture keys (`complete=False`, no tensor table)."""
         url = self.resolve_url(repo, revision, path)
         reader = RangeReader(self, repo, url, path, limit=HEADER_MAX_TRANSFER)
-        with self.online():
+        with self.online(f"header of {path} in {repo} (byte ranges)", repo):
             try:
                 header = read_header_from(cast(IO[bytes], reader), path, budget=HEADER_BUDGET)
             except (ValueError, EOFError) as exc:

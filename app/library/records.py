@@ -7,6 +7,7 @@ from) and the downloads not yet finished, so a restarted app can resume them.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from dataclasses import asdict, dataclass
@@ -61,7 +62,22 @@ def _v2(db: sqlite3.Connection) -> None:
     )
 
 
-LIBRARY_MIGRATIONS: list[MigrationStep] = [_v1, _v2]
+def _v3(db: sqlite3.Connection) -> None:
+    # How each model is loaded (GPU layers, context, flash attention, KV cache, threads,
+    # batch): JSON of `LoadOptions.kept()`, only the keys the person set.
+    run_script(
+        db,
+        """
+        CREATE TABLE library_load_options (
+            name TEXT PRIMARY KEY COLLATE NOCASE,
+            options TEXT NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        """,
+    )
+
+
+LIBRARY_MIGRATIONS: list[MigrationStep] = [_v1, _v2, _v3]
 
 HUB = "hub"
 IMPORTED = "import"
@@ -170,6 +186,20 @@ class ModelRecords:
     def delete(self, name: str) -> None:
         with self._store.transaction() as db:
             db.execute("DELETE FROM library_models WHERE name = ?", (name,))
+            db.execute("DELETE FROM library_load_options WHERE name = ?", (name,))
+
+    def load_options(self, name: str) -> dict[str, object]:
+        """The load options kept for a model (empty: none set, the defaults apply)."""
+        rows = self._store.query("SELECT options FROM library_load_options WHERE name = ?", (name,))
+        value = json.loads(rows[0]["options"]) if rows else {}
+        return value if isinstance(value, dict) else {}
+
+    def set_load_options(self, name: str, options: dict[str, object]) -> None:
+        with self._store.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO library_load_options VALUES (?, ?, ?)",
+                (name, json.dumps(options, sort_keys=True), time.time()),
+            )
 
     def mark_verified(self, name: str) -> None:
         with self._store.transaction() as db:

@@ -22,10 +22,12 @@ from app.library.errors import HashMismatchError, ImportModelError
 from app.library.gguf import GGUFHeader, read_header
 from app.library.hub import HubClient, RepoDetails, RepoSummary
 from app.library.listings import InstalledModel, QuantChoice
+from app.library.load_options import LoadOptions
 from app.library.quantize import FULL_PRECISION, Quantization, level_name, requantize_warning
 from app.library.quants import QuantFile
 from app.library.records import ModelRecord, ModelRecords, PendingDownload
 from app.library.registry import ModelInfo, ModelRegistry
+from app.library.retrieval import SnapshotProgress, snapshot
 from app.library.sideload import ImportReport, companions, gguf_files, place, sha256_file
 from app.library.verdict import FitEstimate, estimate_fit
 from app.locks import FileLock
@@ -136,6 +138,20 @@ class ModelLibrary:
         q = details.file(filename)
         header, transferred = self.hub.remote_header(repo, details.revision, q.first.path)
         return estimate_fit(header, q.size, n_ctx), transferred
+
+    def snapshot(
+        self, repo: str, revision: str | None = None, progress: SnapshotProgress | None = None
+    ) -> Path:
+        """A sentence-transformers embedder or reranker from the hub, every file verified,
+        into the library (`app.library.retrieval`); blocks: run it in a worker."""
+        return snapshot(
+            self.hub,
+            self.models_dir,
+            repo,
+            free_space=self.free_space,
+            revision=revision,
+            progress=progress,
+        )
 
     # downloads ----------------------------------------------------------------------------
 
@@ -390,6 +406,36 @@ class ModelLibrary:
         job, warning = self.start_quantize(name, level, on_progress, measure=measure)
         parent = self.registry.resolve(name).name
         return self.finish_quantize(job, parent), warning
+
+    # load options -------------------------------------------------------------------------
+
+    def load_options(
+        self, name: str, defaults: LoadOptions, overrides: dict[str, Any] | None = None
+    ) -> LoadOptions:
+        """`defaults` with what the library keeps for the model on top, then `overrides`
+        (a conversation's or a command's)."""
+        kept = self.records.load_options(name)
+        return defaults.with_changes(kept).with_changes(overrides)
+
+    def fit(self, name: str, options: LoadOptions) -> dict[str, Any] | None:
+        """The fit of an installed model as it would load with `options` (None without a
+        readable header)."""
+        info = self.registry.resolve(name)
+        if info.header is None:
+            return None
+        return estimate_fit(
+            info.header,
+            info.size,
+            options.context_length,
+            kv_type=options.kv_type,
+            flash_attn=options.uses_flash_attn,
+            n_ubatch=min(options.batch_size, options.context_length),
+        ).as_dict()
+
+    def save_load_options(self, name: str, options: LoadOptions) -> None:
+        """Keep a model's load options (checked first) for every later load."""
+        options.check()
+        self.records.set_load_options(name, options.kept())
 
     # catalog ------------------------------------------------------------------------------
 

@@ -1,10 +1,11 @@
-"""Will-it-fit: a model's memory estimate against this machine's free RAM and VRAM."""
+"""Will-it-fit: a model's memory estimate against this machine's free RAM and the free
+memory of the GPU devices llama.cpp itself lists (`app.engine.devices`, through ggml)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.library.fit import GpuMemory, available_ram, gpu_memory, memory_need
+from app.library.fit import N_UBATCH, GpuMemory, MemoryNeed, available_ram, gpu_memory, memory_need
 from app.library.gguf import GGUFHeader
 
 GIB = 1024**3
@@ -32,6 +33,11 @@ class FitEstimate:
     note: str = ""
     # What was approximated, e.g. from a header cut short; empty when every term is exact.
     approximations: tuple[str, ...] = ()
+    # The GPU the figures are for ("" without one), and what the estimate assumed.
+    device: str = ""
+    kv_type: str = "f16"
+    flash_attn: bool = False
+    compute: int = 0
 
     @property
     def total(self) -> int:
@@ -44,14 +50,19 @@ class FitEstimate:
     def describe(self) -> str:
         need = f"needs ~{self.total / GIB:.2f} GiB"
         ram = f"{self.ram_free / GIB:.1f} GiB RAM free"
-        vram = "VRAM unknown" if self.vram_free is None else f"{self.vram_free / GIB:.1f} GiB VRAM"
+        vram = (
+            "no GPU device"
+            if self.vram_free is None
+            else f"{self.vram_free / GIB:.1f} GiB free on {self.device or 'the GPU'}"
+        )
         label = {
             FULL_GPU: "full GPU offload",
             PARTIAL: f"partial offload ({self.gpu_layers} of {self.layers} layers on the GPU)",
             CPU_ONLY: "CPU only",
             WONT_FIT: "won't fit",
         }[self.verdict]
-        text = f"{label}: {need} at {self.n_ctx:,} context; {ram}, {vram}"
+        cache = f", {self.kv_type} KV cache" if self.kv_type != "f16" else ""
+        text = f"{label}: {need} at {self.n_ctx:,} context{cache}; {ram}, {vram}"
         if self.note:
             text = f"{text}. {self.note}"
         if self.approximations:
@@ -80,6 +91,10 @@ class FitEstimate:
             "worst_case_bytes": self.worst_case,
             "ram_free": self.ram_free,
             "vram_free": self.vram_free,
+            "device": self.device,
+            "compute_buffer": self.compute,
+            "kv_type": self.kv_type,
+            "flash_attn": self.flash_attn,
             "layers": self.layers,
             "gpu_layers": self.gpu_layers,
             "n_ctx": self.n_ctx,
@@ -95,22 +110,25 @@ def estimate_fit(
     n_ctx: int,
     *,
     kv_type: str = "f16",
+    flash_attn: bool = False,
+    n_ubatch: int = N_UBATCH,
     ram_free: int | None = None,
     gpu: GpuMemory | None = None,
     detect_gpu: bool = True,
 ) -> FitEstimate:
-    """The verdict for a model whose header is known (local, or read remotely by Range)."""
+    """The verdict for a model whose header is known (local, or read remotely by Range), at
+    a context length, KV-cache type and flash-attention setting. `gpu` None with
+    `detect_gpu` asks ggml for the devices' free memory now."""
     trained = header.arch_value("context_length")
     if isinstance(trained, int) and trained > 0:
         n_ctx = min(n_ctx, trained)
-    need = memory_need(header, file_size, n_ctx, kv_type)
+    flash_attn = flash_attn or kv_type != "f16"  # llama.cpp needs it for a quantized V cache
+    need = memory_need(header, file_size, n_ctx, kv_type, flash_attn=flash_attn, n_ubatch=n_ubatch)
     ram = available_ram() if ram_free is None else ram_free
     if gpu is None and detect_gpu:
         gpu = gpu_memory()
     layers = int(header.arch_value("block_count") or 0)
-    verdict, on_gpu = _verdict(
-        need.total, need.weights + need.kv_cache, need.overhead, layers, ram, gpu
-    )
+    verdict, on_gpu = _verdict(need, layers, ram, gpu)
     note = "" if need.worst_case <= ram else "Long prompts may need more than is free."
     if verdict == WONT_FIT:
         note = "Lower the context length or pick a smaller quant."
@@ -136,21 +154,26 @@ def estimate_fit(
         n_ctx=n_ctx,
         note=note,
         approximations=approximations,
+        device=gpu.name if gpu else "",
+        kv_type=kv_type,
+        flash_attn=flash_attn,
+        compute=need.compute_reserved,
     )
 
 
-def _verdict(
-    total: int, layered: int, overhead: int, layers: int, ram: int, gpu: GpuMemory | None
-) -> tuple[str, int]:
+def _verdict(need: MemoryNeed, layers: int, ram: int, gpu: GpuMemory | None) -> tuple[str, int]:
+    """Every layer on the GPU when weights, KV cache and compute buffer fit its free memory;
+    else as many layers as fit beside the compute buffer (a dedicated GPU only: on shared
+    memory a partial offload saves nothing), the rest in RAM; else the CPU."""
     if gpu is not None:
-        if total <= gpu.free:
+        if need.device_need <= gpu.free:
             return FULL_GPU, layers
         if not gpu.unified and layers > 0:
-            per_layer = layered / layers
-            room = gpu.free - overhead
+            per_layer = (need.weights + need.kv_cache) / layers
+            room = gpu.free - need.compute_reserved
             on_gpu = max(0, min(layers - 1, int(room // per_layer))) if per_layer else 0
-            if on_gpu > 0 and total - int(on_gpu * per_layer) <= ram:
+            if on_gpu > 0 and need.total - int(on_gpu * per_layer) <= ram:
                 return PARTIAL, on_gpu
-    if total <= ram:
+    if need.total <= ram:
         return CPU_ONLY, 0
     return WONT_FIT, 0

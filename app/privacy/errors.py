@@ -107,3 +107,7 @@ class RemoteFailedError(CarrelError):
             "the key is right, or answer with the local model."
         )
         self.host = host
+
+
+class NamesModelError(CarrelError):
+    """A named-entity model that cannot be imported or used."""

@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from app.netguard import NetGuard
 from app.privacy.errors import ConsentRefusedError, OnDeviceOnlyError, RemoteDisabledError
-from app.privacy.ledger import Ledger, LedgerEntry
+from app.privacy.ledger import Ledger, LedgerEntry, Outcome
 from app.privacy.policy import OnDeviceOnlyAction, PrivacyPolicy, RemoteEndpoint
 from app.privacy.redact import Redaction, RedactionMap, Redactor
 from app.prompt import ChatMessage, Part, Prompt, join, redact_parts
@@ -46,6 +46,8 @@ class Preview:
     redactions: list[Redaction]
     messages: list[ChatMessage]
     conversation_id: int | None = None
+    # What redaction does not look for ("names are not detected…"), said before consent.
+    notices: list[str] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -67,6 +69,7 @@ class Preview:
             lines += [f"  {r.placeholder} ← {r.original}" for r in self.redactions]
         else:
             lines.append("Nothing was redacted.")
+        lines += [f"Note: {n}" for n in self.notices]
         return "\n".join(lines)
 
 
@@ -117,8 +120,7 @@ class EgressGate:
         self, endpoint: RemoteEndpoint, prompt: Prompt, conversation_id: int | None = None
     ) -> Preview:
         """Redact and lay out what the request would carry; asks nothing, sends nothing."""
-        p = self.policy
-        redactor = Redactor(p.redact_terms, p.redact_patterns, p.redact_kinds)
+        redactor = Redactor.for_policy(self.policy)
         return self._preview(endpoint, prompt, conversation_id, redactor, RedactionMap())
 
     def clear(
@@ -135,8 +137,7 @@ class EgressGate:
             reason = "on-device-only collection: " + ", ".join(sorted(set(private)))
             self._refuse(endpoint, conversation_id, "policy", reason)
             raise OnDeviceOnlyError(private, run_locally=local)
-        p = self.policy
-        redactor = Redactor(p.redact_terms, p.redact_patterns, p.redact_kinds)
+        redactor = Redactor.for_policy(self.policy)
         mapping = RedactionMap()
         preview = self._preview(endpoint, prompt, conversation_id, redactor, mapping)
         key = (conversation_id, endpoint.name) if conversation_id is not None else None
@@ -163,11 +164,16 @@ class EgressGate:
         redactor: Redactor,
         mapping: RedactionMap,
     ) -> Preview:
-        parts = redact_parts(prompt.parts(), lambda text: redactor.redact(text, mapping))
-        return Preview(endpoint, parts, mapping.redactions, join(parts), conversation_id)
+        parts = prompt.parts()
+        mapping.reserve([p.text for p in parts])
+        parts = redact_parts(parts, lambda text: redactor.redact(text, mapping))
+        return Preview(
+            endpoint, parts, mapping.redactions, join(parts), conversation_id, redactor.notices
+        )
 
     def record_sent(self, clearance: Clearance, body: bytes) -> LedgerEntry:
-        """Write the ledger row for the exact bytes about to leave; call it before sending."""
+        """Write the ledger row for the exact bytes about to leave; call it before sending,
+        and `ledger.settle` it with what became of the request."""
         e = clearance.endpoint
         entry = self.ledger.record(
             endpoint=e.name,
@@ -179,6 +185,7 @@ class EgressGate:
             redactions=clearance.mapping.hits,
             conversation_id=clearance.conversation_id,
             consent=str(clearance.consent),
+            outcome=Outcome.SENDING,
         )
         clearance.sent.append(entry)
         return entry

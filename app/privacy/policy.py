@@ -72,6 +72,10 @@ class PrivacyPolicy:
     )
     # "auto" uses the system keyring; "vault" the passphrase-locked file.
     key_store: str = "auto"
+    # The country whose national phone format the person writes ("": from the locale).
+    phone_region: str = ""
+    # An imported named-entity pipeline folder ("": names are not detected).
+    names_model: str = ""
 
     def endpoint(self, name: str) -> RemoteEndpoint:
         for e in self.endpoints:
@@ -98,6 +102,13 @@ def validate(endpoint: RemoteEndpoint) -> None:
         raise InvalidEndpointError(
             f"'{endpoint.base_url}' is not an http(s) URL; give the server's base URL, "
             "for example https://api.example.com/v1."
+        )
+    if parts.password is not None:
+        # privacy.toml holds no secret: a password in the URL would be written there.
+        raise InvalidEndpointError(
+            "The URL has a password in it (user:password@…), and Carrel writes no secret into "
+            "its settings. Give the URL without it and store the key in the key store "
+            "('carrel remote set-key NAME', or Set key in Settings)."
         )
     if not endpoint.name.strip() or not endpoint.model.strip():
         raise InvalidEndpointError("A remote endpoint needs a name and a model.")

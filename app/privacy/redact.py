@@ -1,63 +1,59 @@
 """Redaction before a request leaves: personal data becomes placeholders (`[EMAIL_1]`),
 mapped back to the originals locally when the answer arrives.
 
-One pass of one compiled pattern finds e-mail addresses, IBANs (mod-97 checked), card
-numbers (Luhn checked), IP addresses and phone numbers; the person's own terms and regular
-expressions run first. The same original gets the same placeholder for a whole request.
+The recognizers (`app.privacy.recognize`) each find one kind of value; overlapping finds
+become one replacement (the union, named after the longest), so a value is replaced whole
+or not at all. The same original gets the same placeholder for a whole request, and a
+placeholder that was already in the text before redaction is never handed out, so
+restoring cannot turn it into someone's address.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.privacy.errors import InvalidEndpointError
+from stdnum import luhn
 
-KINDS = ("TERM", "CUSTOM", "EMAIL", "IBAN", "CARD", "IP", "PHONE")
+from app.privacy.recognize.bank import CardRecognizer, IbanRecognizer
+from app.privacy.recognize.bank import iban_ok as _iban_ok
+from app.privacy.recognize.email import EmailRecognizer
+from app.privacy.recognize.names import NAME_KINDS, NamesRecognizer
+from app.privacy.recognize.network import IpRecognizer
+from app.privacy.recognize.own import TermsRecognizer
+from app.privacy.recognize.phone import PhoneRecognizer, guess_region
+from app.privacy.recognize.scan import Scan
+from app.privacy.recognize.spans import Recognizer, Span, resolve
 
-_BUILTIN = re.compile(
-    r"(?P<EMAIL>(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b)"
-    r"|(?P<IBAN>\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b)"
-    r"|(?P<IP6>(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:]))"
-    r"|(?P<IP>\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b(?!\.\d))"
-    r"|(?P<NUM>(?<![\w.+])(?:\+|00)?\(?\d(?:[ ().\-/]{0,2}\d){6,18}(?![\w]))"
-)
+if TYPE_CHECKING:
+    from app.privacy.policy import PrivacyPolicy
+
+BUILTIN_KINDS = ("EMAIL", "IBAN", "CARD", "IP", "PHONE")
+KINDS = ("TERM", "CUSTOM", *BUILTIN_KINDS, "NAME", "PLACE", "ORG")
+
 _PLACEHOLDER = re.compile(r"\[(" + "|".join(KINDS) + r")_(\d+)\]")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # The longest tail of a stream that may still become a placeholder: "[CUSTOM_99999]".
 _MAX_PLACEHOLDER = 16
 
+NO_NAMES = (
+    "Names of people, places and organisations are not detected: add the ones that "
+    "matter as your own terms (Settings → Redaction), or import a names model there."
+)
+NO_REGION = (
+    "Phone numbers written without their country code are not detected: set your region "
+    "in Settings → Redaction."
+)
+
 
 def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+    return luhn.is_valid(digits)
 
 
 def iban_ok(text: str) -> bool:
-    s = text.replace(" ", "")
-    if not 15 <= len(s) <= 34:
-        return False
-    moved = s[4:] + s[:4]
-    number = "".join(str(int(ch, 36)) for ch in moved)
-    return int(number) % 97 == 1
-
-
-def _classify_number(text: str) -> str | None:
-    digits = re.sub(r"\D", "", text)
-    if 13 <= len(digits) <= 19 and not text.startswith("+") and luhn_ok(digits):
-        return "CARD"
-    if _ISO_DATE.fullmatch(text.strip()):
-        return None
-    if 7 <= len(digits) <= 15:
-        return "PHONE"
-    return None
+    return _iban_ok(re.sub(r"[^0-9A-Za-z]", "", text).upper())
 
 
 @dataclass(frozen=True)
@@ -79,15 +75,29 @@ class RedactionMap:
     counts: dict[str, int] = field(default_factory=dict)
     # How many spans were replaced, counting repeats of the same original.
     hits: int = 0
+    # Placeholder-shaped strings that were in the text before redaction: never handed out.
+    reserved: set[str] = field(default_factory=set)
+
+    def reserve(self, texts: Iterable[str]) -> None:
+        """Note every placeholder-shaped string already in `texts` (call before redacting
+        any of them), so none is handed out and none is "restored"."""
+        for text in texts:
+            if "[" in text:
+                self.reserved.update(m.group(0) for m in _PLACEHOLDER.finditer(text))
 
     def placeholder_for(self, kind: str, original: str) -> str:
         self.hits += 1
         known = self.by_original.get(original)
         if known is not None:
             return known.placeholder
-        n = self.counts.get(kind, 0) + 1
+        n = self.counts.get(kind, 0)
+        while True:
+            n += 1
+            placeholder = f"[{kind}_{n}]"
+            if placeholder not in self.reserved:
+                break
         self.counts[kind] = n
-        r = Redaction(kind, f"[{kind}_{n}]", original)
+        r = Redaction(kind, placeholder, original)
         self.by_original[original] = r
         self.by_placeholder[r.placeholder] = r
         return r.placeholder
@@ -136,57 +146,75 @@ class Redactor:
 
     `terms` are the person's own words (names, projects), matched whole and regardless of
     case; `patterns` are their regular expressions. Built-in kinds can be switched off.
+    `region` is the country whose national phone format the person writes (None: guessed
+    from the locale); `names_model` a named-entity pipeline folder they imported.
     """
 
     def __init__(
         self,
         terms: Iterable[str] = (),
         patterns: Iterable[str] = (),
-        kinds: Iterable[str] = ("EMAIL", "IBAN", "CARD", "IP", "PHONE"),
+        kinds: Iterable[str] = BUILTIN_KINDS,
+        *,
+        region: str | None = None,
+        names_model: Path | None = None,
     ) -> None:
-        self.kinds = frozenset(kinds)
-        words = sorted({t.strip() for t in terms if t.strip()}, key=len, reverse=True)
-        self._terms = (
-            re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.I)
-            if words
-            else None
+        self.kinds = frozenset(kinds) | ({"TERM", "CUSTOM"})
+        self.region = guess_region() if region is None else region
+        own = TermsRecognizer(terms, patterns)
+        recognizers: list[Recognizer] = [] if own.empty else [own]
+        if "EMAIL" in self.kinds:
+            recognizers.append(EmailRecognizer())
+        if "IBAN" in self.kinds:
+            recognizers.append(IbanRecognizer())
+        if "CARD" in self.kinds:
+            recognizers.append(CardRecognizer())
+        if "IP" in self.kinds:
+            recognizers.append(IpRecognizer())
+        if "PHONE" in self.kinds:
+            recognizers.append(PhoneRecognizer(self.region))
+        self.names_model = names_model
+        if names_model is not None:
+            self.kinds |= NAME_KINDS
+            recognizers.append(NamesRecognizer(names_model))
+        self._recognizers = recognizers
+
+    @classmethod
+    def for_policy(cls, policy: PrivacyPolicy) -> Redactor:
+        """The redactor the person's privacy settings describe."""
+        return cls(
+            policy.redact_terms,
+            policy.redact_patterns,
+            policy.redact_kinds,
+            region=policy.phone_region or None,
+            names_model=Path(policy.names_model) if policy.names_model else None,
         )
-        compiled = []
-        for p in patterns:
-            try:
-                compiled.append(re.compile(p))
-            except re.error as exc:
-                raise InvalidEndpointError(
-                    f"The redaction pattern {p!r} is not a valid regular expression ({exc}); "
-                    "fix it in the privacy settings."
-                ) from exc
-        self._patterns = compiled
+
+    @property
+    def notices(self) -> list[str]:
+        """What this redactor does not look for, in words for the consent preview."""
+        out = []
+        if self.names_model is None:
+            out.append(NO_NAMES)
+        if "PHONE" in self.kinds and not self.region:
+            out.append(NO_REGION)
+        return out
+
+    def find(self, text: str) -> list[Span]:
+        """The spans that redaction replaces, in order, none overlapping."""
+        scan = Scan(text)
+        return resolve(s for r in self._recognizers for s in r.find(scan))
 
     def redact(self, text: str, mapping: RedactionMap) -> str:
-        if self._terms is not None:
-            text = self._terms.sub(lambda m: mapping.placeholder_for("TERM", m.group(0)), text)
-        for pattern in self._patterns:
-            text = pattern.sub(lambda m: mapping.placeholder_for("CUSTOM", m.group(0)), text)
-        if self.kinds:
-            text = _BUILTIN.sub(lambda m: self._builtin(m, mapping), text)
-        return text
-
-    def _builtin(self, m: re.Match[str], mapping: RedactionMap) -> str:
-        group = m.lastgroup
-        found = m.group(0)
-        kind: str | None
-        if group == "EMAIL" or group == "IP":
-            kind = group
-        elif group == "IP6":
-            try:
-                ipaddress.IPv6Address(found)
-                kind = "IP" if any(c.isalnum() for c in found) else None
-            except ValueError:
-                kind = None
-        elif group == "IBAN":
-            kind = "IBAN" if iban_ok(found) else None
-        else:
-            kind = _classify_number(found)
-        if kind is None or kind not in self.kinds:
-            return found
-        return mapping.placeholder_for(kind, found)
+        mapping.reserve([text])
+        spans = self.find(text)
+        if not spans:
+            return text
+        out: list[str] = []
+        at = 0
+        for span in spans:
+            out.append(text[at : span.start])
+            out.append(mapping.placeholder_for(span.kind, text[span.start : span.end]))
+            at = span.end
+        out.append(text[at:])
+        return "".join(out)

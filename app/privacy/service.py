@@ -27,6 +27,8 @@ from app.privacy.policy import (
     load_policy,
     save_policy,
 )
+from app.privacy.recognize import names
+from app.privacy.recognize.phone import region_known
 from app.privacy.redact import KINDS, Redactor
 from app.store import Store
 
@@ -83,11 +85,55 @@ class Privacy:
             except Exception:  # a listener's bug must not undo a saved change
                 log.exception("A privacy listener failed on %s", what)
 
+    # redaction ---------------------------------------------------------------------------
+
+    def redactor(self, region: str | None = None) -> Redactor:
+        """Redaction as the settings say (what a remote endpoint would receive); `region`
+        overrides the phone region for this redactor only."""
+        p = self.policy
+        if region is None:
+            return Redactor.for_policy(p)
+        names_model = Path(p.names_model) if p.names_model else None
+        return Redactor(
+            p.redact_terms,
+            p.redact_patterns,
+            p.redact_kinds,
+            region=region.upper(),
+            names_model=names_model,
+        )
+
+    def set_phone_region(self, region: str) -> None:
+        """The country whose national phone format the person writes ("" = the locale's)."""
+        region = region.strip().upper()
+        if region and not region_known(region):
+            raise InvalidEndpointError(
+                f"'{region}' is not a region libphonenumber knows; give a two-letter country "
+                "code such as DE, FR or US."
+            )
+        self.policy.phone_region = region
+        self._changed(REDACTION)
+
+    def import_names_model(self, folder: Path) -> Path:
+        """Copy a named-entity pipeline from disk into Carrel's data folder and use it."""
+        target = names.import_model(folder, self.paths.data_dir / "names")
+        self.policy.names_model = str(target)
+        self._changed(REDACTION)
+        return target
+
+    def forget_names_model(self) -> None:
+        self.policy.names_model = ""
+        self._changed(REDACTION)
+
     # keys ------------------------------------------------------------------------------
 
     @property
     def vault_path(self) -> Path:
         return self.paths.data_dir / VAULT_NAME
+
+    @property
+    def has_vault(self) -> bool:
+        """Whether the passphrase-locked vault file exists (listing never creates one)."""
+        return self.vault_path.exists()
 
     @property
     def uses_vault(self) -> bool:
@@ -220,6 +266,6 @@ class Privacy:
                 ) from None
             self.policy.on_device_only_action = action
         if collections is not None:
-            names = (c.strip() for c in collections)
-            self.policy.on_device_only = list(dict.fromkeys(n for n in names if n))
+            wanted = (c.strip() for c in collections)
+            self.policy.on_device_only = list(dict.fromkeys(n for n in wanted if n))
         self._changed(ON_DEVICE_ONLY)

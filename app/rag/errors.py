@@ -55,12 +55,24 @@ class BadCollectionNameError(CarrelError):
 
 
 class EmbedderMismatchError(CarrelError):
-    """A collection indexed with another embedding model than the one configured now."""
+    """A collection indexed with an embedding model this machine does not have."""
 
-    def __init__(self, collection: str, indexed: str, current: str) -> None:
+    def __init__(self, collection: str, indexed: str, reason: str) -> None:
         super().__init__(
-            f"Collection '{collection}' was indexed with '{indexed}' but the embedder is now "
-            f"'{current}'. Re-index it: remove the collection and add its files again."
+            f"Collection '{collection}' was indexed with '{indexed}', which cannot be used "
+            f"here ({reason}). Import that model again, or choose another embedder for the "
+            "collection: it is re-indexed in the background (or remove it and add its files "
+            "again)."
+        )
+
+
+class ReembeddingError(CarrelError):
+    """A collection is being re-embedded: no files may be added or removed meanwhile."""
+
+    def __init__(self, collection: str) -> None:
+        super().__init__(
+            f"Collection '{collection}' is being re-embedded with another model; add or "
+            "remove files when that has finished (searches go on meanwhile)."
         )
 
 

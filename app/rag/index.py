@@ -276,6 +276,15 @@ class EdgeIndex:
         )
         return [(str(p.id), float(p.score)) for p in points]
 
+    def scroll(self, offset: Any = None, limit: int = 256) -> tuple[list[Hit], Any]:
+        """A page of points with their payloads (text included) and the next page's
+        offset (None at the end): for re-embedding a collection."""
+        with self._read_lock:
+            records, offset = self._shard.scroll(
+                qe.ScrollRequest(offset=offset, limit=limit, with_payload=True)
+            )
+        return [Hit(str(r.id), 0.0, _shown(dict(r.payload or {}))) for r in records], offset
+
     def sources(self) -> dict[tuple[str, str], int]:
         """Points per (source, hash), by scrolling the whole shard: for checks, not hot paths."""
         counts: dict[tuple[str, str], int] = {}

@@ -28,6 +28,7 @@ from app.rag.chunker import Chunk
 from app.rag.embedder import Embedder
 from app.rag.index import Index, IndexPoint, point_id
 from app.rag.outcome import FileOutcome, IngestProgress, IngestReport, ProgressCallback
+from app.rag.passages import DEFAULT_REPRESENTATION, embed
 from app.rag.pipeline import (
     Known,
     Prepared,
@@ -38,7 +39,6 @@ from app.rag.pipeline import (
     walk,
 )
 from app.rag.records import DocumentRecords, FileRecord
-from app.rag.represent import embed_chunks
 
 __all__ = [
     "EMBED_BATCH",
@@ -66,8 +66,10 @@ class Ingestor:
         *,
         max_chunks: int = MAX_CHUNKS_PER_FILE,
         batch: int = EMBED_BATCH,
+        representation: str = DEFAULT_REPRESENTATION,
     ) -> None:
         self.collection = collection
+        self.representation = representation
         self.index = index
         self.records = records
         self.embedder = embedder
@@ -293,7 +295,7 @@ class Ingestor:
                         for p in group]  # fmt: skip
             part = passages[i : i + self.batch]
             state.current = part[-1][0].source
-            vectors = embed_chunks(self.embedder, [c for _, _, c in part])
+            vectors = embed(self.embedder, [c for _, _, c in part], self.representation)
             self.index.upsert(
                 [
                     IndexPoint(
@@ -301,7 +303,7 @@ class Ingestor:
                         v.mean,
                         c.text,
                         _payload(item.source, item.content_hash, n, c),
-                        v.sentences,
+                        v.sentences or None,
                     )
                     for (item, n, c), v in zip(part, vectors, strict=True)
                 ]

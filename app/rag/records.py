@@ -58,7 +58,18 @@ def _docs_v2(db: sqlite3.Connection) -> None:
     )
 
 
-DOCS_MIGRATIONS: list[MigrationStep] = [_docs_v1, _docs_v2]
+def _docs_v3(db: sqlite3.Connection) -> None:
+    # How passages were embedded (`app.rag.passages.REPRESENTATIONS`): collections made
+    # before issue 16 embedded every sentence on its own. The embedder's revision, and the
+    # reranker chosen for the collection (empty: none).
+    db.execute(
+        "ALTER TABLE doc_collections ADD COLUMN representation TEXT NOT NULL DEFAULT 'sentences'"
+    )
+    db.execute("ALTER TABLE doc_collections ADD COLUMN revision TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE doc_collections ADD COLUMN reranker TEXT NOT NULL DEFAULT ''")
+
+
+DOCS_MIGRATIONS: list[MigrationStep] = [_docs_v1, _docs_v2, _docs_v3]
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,9 @@ class CollectionRecord:
     # Empty: the embedded Qdrant Edge shard under the data folder.
     server_url: str = ""
     server_prefix: str = "carrel_"
+    representation: str = "sentences"
+    revision: str = ""
+    reranker: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,13 +172,29 @@ class DocumentRecords:
             # The files are not in the new place yet: the next add indexes them there.
             db.execute("DELETE FROM doc_files WHERE collection = ?", (name,))
 
-    def create_collection(self, name: str, embedder: str, dim: int) -> None:
+    def create_collection(
+        self, name: str, embedder: str, dim: int, representation: str, revision: str = ""
+    ) -> None:
         with self.store.transaction() as db:
             db.execute(
-                "INSERT OR IGNORE INTO doc_collections (name, embedder, dim, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (name, embedder, dim, time.time()),
+                "INSERT OR IGNORE INTO doc_collections (name, embedder, dim, created_at,"
+                " representation, revision) VALUES (?, ?, ?, ?, ?, ?)",
+                (name, embedder, dim, time.time(), representation, revision),
             )
+
+    def set_embedder(
+        self, name: str, embedder: str, dim: int, revision: str, representation: str
+    ) -> None:
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE doc_collections SET embedder = ?, dim = ?, revision = ?,"
+                " representation = ? WHERE name = ?",
+                (embedder, dim, revision, representation, name),
+            )
+
+    def set_reranker(self, name: str, reranker: str) -> None:
+        with self.store.transaction() as db:
+            db.execute("UPDATE doc_collections SET reranker = ? WHERE name = ?", (reranker, name))
 
     def drop_collection(self, name: str) -> None:
         with self.store.transaction() as db:
@@ -266,5 +296,12 @@ class DocumentRecords:
 
 def _collection(row: sqlite3.Row) -> CollectionRecord:
     return CollectionRecord(
-        row["name"], row["embedder"], row["dim"], row["server_url"], row["server_prefix"]
+        row["name"],
+        row["embedder"],
+        row["dim"],
+        row["server_url"],
+        row["server_prefix"],
+        row["representation"],
+        row["revision"],
+        row["reranker"],
     )

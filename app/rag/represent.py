@@ -82,8 +82,39 @@ def _pack(parts: list[str], limit: int) -> list[str]:
     return out
 
 
+def sentence_spans(text: str, limit: int = SENTENCE_CHARS) -> list[tuple[int, int]]:
+    """Where in `text` the pieces of `sentences` lie (without the heading line): the
+    same splitting and packing, as (start, end) character offsets."""
+    parts: list[tuple[int, int]] = []
+    at = 0
+    for m in _SPLIT.finditer(text + "\n"):
+        piece = text[at : m.start()]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            parts.append((at + lead, at + len(piece.rstrip())))
+        at = m.end()
+    if not parts:
+        return [(0, len(text))]
+    packed = _pack_spans(parts, limit)
+    while len(packed) > MAX_SENTENCES:
+        limit *= 2
+        packed = _pack_spans(parts, limit)
+    return packed
+
+
+def _pack_spans(parts: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in parts:
+        if out and (b - out[-1][0]) <= limit:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
 def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk]) -> list[Vectors]:
-    """Every sentence of `chunks` in one call to the embedder, grouped back per chunk."""
+    """Every sentence of `chunks` in one call to the embedder, grouped back per chunk
+    (the "sentences" representation)."""
     texts: list[str] = []
     bounds: list[int] = [0]
     for chunk in chunks:

@@ -15,10 +15,18 @@ from pathlib import Path
 
 from app.citation import Citation
 from app.config import Paths
+from app.errors import CarrelError
 from app.netguard import NetGuard
+from app.rag import reembed
 from app.rag.embedder import Embedder, SentenceEmbedder
-from app.rag.errors import BadCollectionNameError, CollectionNotFoundError, EmbedderMismatchError
-from app.rag.index import Index, Mode
+from app.rag.errors import (
+    BadCollectionNameError,
+    CollectionNotFoundError,
+    EmbedderMismatchError,
+    EmbedderUnavailableError,
+    ReembeddingError,
+)
+from app.rag.index import EdgeIndex, Index, Mode
 from app.rag.ingest import (
     EMBED_BATCH,
     MAX_CHUNKS_PER_FILE,
@@ -28,7 +36,10 @@ from app.rag.ingest import (
     ProgressCallback,
 )
 from app.rag.lease import ShardLease, Waiting
+from app.rag.models import RetrievalModels
+from app.rag.passages import DEFAULT_REPRESENTATION
 from app.rag.records import CollectionRecord, CollectionSummary, DocumentRecords, FileRecord
+from app.rag.rerank import DEPTH, rerank
 from app.rag.retrieve import Retriever
 from app.rag.sentences import remove_store
 from app.rag.shared_index import SharedIndex
@@ -56,10 +67,16 @@ class Documents:
         # The API key of a collection's Qdrant server, from the keyring (never a file).
         self.server_key = server_key
         self.records = DocumentRecords(store)
-        self.embedder: Embedder = embedder or SentenceEmbedder()
+        self.embedder: Embedder = embedder or SentenceEmbedder(cache_dir=paths.cache_dir)
         self.max_chunks = max_chunks
         # Chunks embedded and upserted per step; cancel is checked between steps.
         self.batch = EMBED_BATCH
+        # How new collections embed their passages (`app.rag.passages`); each collection
+        # keeps the one it was made with.
+        self.representation = DEFAULT_REPRESENTATION
+        # The embedders and rerankers collections may name (the default one included).
+        self.models = RetrievalModels(paths.models_dir, self.embedder, paths.cache_dir)
+        self._reembedding: set[str] = set()
         self._indexes: dict[str, Index] = {}
         self._lock = threading.RLock()
 
@@ -72,44 +89,72 @@ class Documents:
             for index in self._indexes.values():
                 index.close()
             self._indexes.clear()
+            self.models.close()
 
     # collections ------------------------------------------------------------------------
 
     def collections(self) -> list[CollectionRecord]:
         return self.records.collections()
 
+    def collection(self, name: str) -> CollectionRecord | None:
+        """Collection `name` as recorded (its embedder, reranker, server), or None."""
+        return self.records.collection(name)
+
     def summaries(self) -> list[CollectionSummary]:
         """Every collection with its file and passage counts (one query)."""
         return self.records.summaries()
 
-    def _check(self, name: str, *, create: bool) -> CollectionRecord:
+    def _check(self, name: str, *, create: bool, embedder: str | None = None) -> CollectionRecord:
         if not _NAME.match(name):
             raise BadCollectionNameError(name)
         record = self.records.collection(name)
         if record is None:
             if not create:
                 raise CollectionNotFoundError(name, [c.name for c in self.collections()])
-            self.records.create_collection(name, self.embedder.name, self.embedder.dim)
+            chosen = self.models.embedder(embedder) if embedder else self.embedder
+            self.records.create_collection(
+                name,
+                chosen.name,
+                chosen.dim,
+                self.representation,
+                str(getattr(chosen, "revision", "")),
+            )
             record = self.records.collection(name)
             assert record is not None
-        if record.embedder != self.embedder.name or record.dim != self.embedder.dim:
-            raise EmbedderMismatchError(name, record.embedder, self.embedder.name)
         return record
+
+    def embedder_of(self, name: str) -> Embedder:
+        """The embedder collection `name` was indexed with (its queries need the same)."""
+        record = self._check(name, create=False)
+        if record.embedder == self.embedder.name and record.dim == self.embedder.dim:
+            return self.embedder
+        try:
+            embedder = self.models.embedder(record.embedder)
+        except EmbedderUnavailableError as exc:
+            raise EmbedderMismatchError(name, record.embedder, exc.message) from exc
+        if embedder.dim != record.dim:
+            reason = f"it makes {embedder.dim}-dimensional vectors, the index {record.dim}"
+            raise EmbedderMismatchError(name, record.embedder, reason)
+        return embedder
 
     def index(
         self,
         name: str,
         *,
         create: bool = False,
+        embedder: str | None = None,
         waiting: Waiting | None = None,
         reading: bool = False,
     ) -> Index:
-        """The collection's open index, after finishing any work a crash interrupted.
-        While another Carrel process has the collection, this waits for it (as a process
-        that only reads, with `reading`), telling `waiting` for whom once a second."""
+        """The collection's open index, after finishing any work a crash interrupted (a
+        new collection is made with `embedder`, by default the default one). While
+        another Carrel process has the collection, this waits for it (as a process that
+        only reads, with `reading`), telling `waiting` for whom once a second."""
         with self._lock:
-            record = self._check(name, create=create)
+            record = self._check(name, create=create, embedder=embedder)
             if name not in self._indexes:
+                if not record.server_url and self._recover(name, waiting):
+                    record = self._check(name, create=False)
                 index = self._open_index(record, waiting, reading)
                 self._indexes[name] = index
                 if not (isinstance(index, SharedIndex) and index.others_waiting()):
@@ -150,8 +195,15 @@ class Documents:
             self.records.set_server(name, url.rstrip("/"), prefix)
 
     def _ingestor(self, name: str, index: Index) -> Ingestor:
+        record = self.records.collection(name)
         return Ingestor(
-            name, index, self.records, self.embedder, max_chunks=self.max_chunks, batch=self.batch
+            name,
+            index,
+            self.records,
+            self.embedder_of(name),
+            max_chunks=self.max_chunks,
+            batch=self.batch,
+            representation=record.representation if record else self.representation,
         )
 
     def drop(self, name: str) -> None:
@@ -168,11 +220,13 @@ class Documents:
             if index is not None:
                 index.close()
             self.records.drop_collection(name)
+            folder = self.index_root / name
             lease = ShardLease(self.index_root, name)  # no other process has the files open
             lease.acquire()
             try:
-                shutil.rmtree(self.index_root / name, ignore_errors=True)
-                remove_store(self.index_root / name)
+                for each in (folder, reembed.staging(folder), reembed.retired(folder)):
+                    shutil.rmtree(each, ignore_errors=True)
+                    remove_store(each)
             finally:
                 lease.release()
 
@@ -194,6 +248,8 @@ class Documents:
 
         if not _NAME.match(collection):
             raise BadCollectionNameError(collection)
+        if collection in self._reembedding:
+            raise ReembeddingError(collection)
         # The model loads now (seconds), before the collection is taken from a process
         # that may be waiting for it (measured: a search waited 13 s without this).
         load = getattr(self.embedder, "load", None)
@@ -209,6 +265,8 @@ class Documents:
 
     def remove(self, path: Path | str, collection: str) -> bool:
         """Take one file (or every file under a folder) out of a collection."""
+        if collection in self._reembedding:
+            raise ReembeddingError(collection)
         index = self.index(collection)
         target = Path(path).expanduser().resolve()
         ingestor = self._ingestor(collection, index)
@@ -232,11 +290,101 @@ class Documents:
         mode: Mode = "hybrid",
         waiting: Waiting | None = None,
     ) -> list[Citation]:
-        """The best `k` passages for `query` (see `index` for `waiting`). The query is
-        embedded first: loading the model takes seconds, which are not spent holding a
-        collection another process may be waiting for."""
+        """The best `k` passages for `query` (see `index` for `waiting`); with the
+        collection's reranker, the fused top `DEPTH` re-scored by it (each hit then
+        carries both scores). The query is embedded first: loading the model takes
+        seconds, which are not spent holding a collection another process may be waiting
+        for."""
         sources = [str(Path(f).expanduser().resolve()) for f in files] if files else None
-        dense = None if mode == "bm25" else self.embedder.embed([query])[0]
+        embedder = self.embedder_of(collection)
+        dense = None if mode == "bm25" else embedder.embed([query])[0]
+        record = self._check(collection, create=False)
+        reranker = self.models.reranker(record.reranker) if record.reranker else None
         index = self.index(collection, waiting=waiting, reading=True)
-        retriever = Retriever(index, self.embedder, collection)
-        return retriever.search(query, k, sources=sources, mode=mode, dense=dense)
+        retriever = Retriever(index, embedder, collection)
+        depth = max(k, DEPTH) if reranker else k
+        found = retriever.search(query, depth, sources=sources, mode=mode, dense=dense)
+        return rerank(reranker, query, found, k) if reranker else found
+
+    # models -----------------------------------------------------------------------------
+
+    def set_reranker(self, collection: str, name: str) -> None:
+        """Have `collection`'s searches re-scored by reranker `name` ("" for none)."""
+        self._check(collection, create=False)
+        if name:
+            self.models.reranker(name)  # refuses a model that is not installed
+        self.records.set_reranker(collection, name)
+
+    def change_embedder(
+        self,
+        collection: str,
+        name: str,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> bool:
+        """Re-embed `collection` with embedder `name` (`app.rag.reembed`); searches go on
+        with the old embedder until the new index is complete and swapped in. Blocks (run
+        it in a worker); False if cancelled. One process at a time re-embeds a
+        collection (`reembed.claim`); the swap is made under the collection's lease."""
+        folder = self.index_root / collection
+        with self._lock:
+            record = self._check(collection, create=False)
+            if record.server_url:
+                raise CarrelError(
+                    f"'{collection}' lives on a Qdrant server; move it back here first"
+                    " (carrel docs server NAME --local) to change its embedder."
+                )
+            if collection in self._reembedding:
+                raise ReembeddingError(collection)
+            new = self.models.embedder(name)
+            index = self.index(collection)
+            assert isinstance(index, EdgeIndex)
+            claim = reembed.claim(folder)
+            if claim is None:
+                raise ReembeddingError(collection)
+            self._reembedding.add(collection)
+        try:
+            if not reembed.build(index, folder, new, progress, cancel, self.representation):
+                return False
+            meta = {
+                "embedder": new.name,
+                "dim": new.dim,
+                "revision": str(getattr(new, "revision", "")),
+                "representation": self.representation,
+            }
+            reembed.mark_ready(folder, meta)
+            with self._lock:
+                old = self._indexes.pop(collection, None)
+                if old is not None:
+                    old.close()
+                lease = ShardLease(self.index_root, collection)
+                lease.acquire()
+                try:
+                    reembed.recover(folder, self.records, collection)  # the swap
+                finally:
+                    lease.release()
+                self.index(collection)
+            return True
+        finally:
+            claim.release()
+            self._reembedding.discard(collection)
+
+    def _recover(self, name: str, waiting: Waiting | None) -> bool:
+        """Finish or undo a re-embed's swap a crash cut short (under the collection's
+        lease, and not while another process re-embeds it); True if there was one."""
+        folder = self.index_root / name
+        if not reembed.interrupted(folder):
+            return False
+        claim = reembed.claim(folder)
+        if claim is None:
+            return False  # a live process is re-embedding it: its staging shard stays
+        try:
+            lease = ShardLease(self.index_root, name)
+            lease.acquire(waiting)
+            try:
+                reembed.recover(folder, self.records, name)
+            finally:
+                lease.release()
+        finally:
+            claim.release()
+        return True

@@ -185,6 +185,10 @@ class SharedIndex(EdgeIndex):
         with self._using(reading=True):
             return super().count()
 
+    def scroll(self, offset: Any = None, limit: int = 256) -> tuple[list[Hit], Any]:
+        with self._using(reading=True):
+            return super().scroll(offset, limit)
+
     def flush(self) -> None:
         with self._using():
             super().flush()

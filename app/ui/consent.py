@@ -62,6 +62,8 @@ def preview_html(preview: Preview) -> str:
         )
     else:
         parts.append("<p><i>Nothing was redacted.</i></p>")
+    # What redaction does not look for: said before the person decides.
+    parts += [f"<p style='{WARN_STYLE}'>Note: {html.escape(n)}</p>" for n in preview.notices]
     return "".join(parts)
 
 

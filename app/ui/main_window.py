@@ -13,9 +13,11 @@ from PySide6.QtGui import QCloseEvent
 
 from app.citation import Citation
 from app.engine.backend import Done
+from app.engine.llama import LoadOptions
 from app.errors import NoModelLoadedError
 from app.library.listings import InstalledModel
 from app.library.registry import ModelInfo
+from app.ui import loaded_model
 from app.ui.keyboard import WindowKeys
 from app.ui.reply_actions import ReplyActions
 from app.ui.viewer import viewer_for
@@ -78,6 +80,8 @@ class MainWindow(WindowFrame):
         self.stop_shortcut.activated.connect(self.stop)
         self.new_action.triggered.connect(self.new_conversation)
         self.model_panel.chosen.connect(self._on_model_chosen)
+        self.model_panel.controls.applied.connect(self.apply_load_options)
+        self.models_page.system_listed.connect(self.model_panel.controls.set_report)
         self.params.changed.connect(self._save_params)
         self.route.changed.connect(self._save_params)
         self.route.changed.connect(self._update_actions)
@@ -132,8 +136,8 @@ class MainWindow(WindowFrame):
             return
         self._loading = name
         self._set_busy(f"Loading {name}…")
-        wb = self.wb
-        worker = TaskWorker(lambda: wb.load_model(name, warmup=True), self.log_file)
+        wb, load = self.wb, self._conversation_load()
+        worker = TaskWorker(lambda: wb.load_model(name, warmup=True, overrides=load), self.log_file)
         worker.result.connect(self._on_model_loaded)
         worker.failed.connect(self.show_error)
         worker.finished.connect(self._on_load_finished)
@@ -155,11 +159,28 @@ class MainWindow(WindowFrame):
         else:
             self.status.model.setText("No model loaded")
             self.model_panel.info.setText("Pick a model to load it.")
+        self._show_placement()
         self._sync_model_combo()
         self._update_actions()
         name, self._just_loaded = self._just_loaded, None
         if name is not None:
             self.model_loaded.emit(name)
+
+    def _show_placement(self) -> None:
+        loaded_model.show_placement(self.wb, self.status, self.model_panel)
+
+    def _conversation_load(self) -> dict[str, object] | None:
+        return loaded_model.conversation_load(self.wb, self._current)
+
+    def apply_load_options(self, scope: str, options: LoadOptions) -> None:
+        """Keep the options for the loaded model ("model") or the current conversation
+        ("conversation"), then reload the model with them in a worker."""
+        loaded = self.wb.loaded_model
+        if loaded is None or self._generation is not None or self._loading is not None:
+            return
+        with self._shown_errors():
+            loaded_model.keep_load_options(self.wb, loaded.name, self._current, scope, options)
+            self.load_model(loaded.name)
 
     def _set_busy(self, text: str) -> None:
         self.status.set_busy(text)
@@ -195,6 +216,7 @@ class MainWindow(WindowFrame):
                 self.params.set_values(self.wb.params_for(c.params), c.system_prompt)
                 self.route.set_values(c.params)
                 self.collection_picker.set_selected(list(c.params.get("collections") or []))
+            loaded_model.show_options(self.wb, self.model_panel, self._current)
         self._update_actions()
 
     @property
@@ -243,10 +265,12 @@ class MainWindow(WindowFrame):
         if self._current is None:
             return
         with self._shown_errors():
+            load = self._conversation_load()  # kept: set by the load controls, not here
             params = {
                 **self.params.params(),
                 **self.route.values(),
                 "collections": self.collection_picker.selected(),
+                **({"load": load} if load else {}),
             }
             self.wb.store.update_conversation(
                 self._current, params=params, system_prompt=self.params.prompt()
@@ -334,12 +358,22 @@ class MainWindow(WindowFrame):
             return
         self.show_error(message)
         self._open_conversation(self._current)  # show what the store holds
+        backend = self.wb.backend
+        if backend is not None:  # a lost GPU: show where the model runs once it is reloaded
+            settled = TaskWorker(lambda: backend.wait_settled(600), self.log_file)
+            settled.result.connect(self._on_settled)
+            self._workers.start(settled)
+
+    def _on_settled(self, _ok: bool) -> None:
+        if not self._closed:
+            self._show_placement()
 
     def _on_generation_finished(self) -> None:
         if self._closed:
             return
         self._generation = None
         self._set_busy("")
+        self._show_placement()  # a conversation's options or a lost GPU may have moved it
         self.reload_conversations()  # the first message names the conversation
         self._update_actions()
         done, self._last_done = self._last_done, None

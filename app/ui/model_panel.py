@@ -1,17 +1,29 @@
-"""`ModelPanel`: the model picker, with a busy bar while a model loads."""
+"""`ModelPanel`: the model picker, with a busy bar while a model loads, where the loaded
+model runs, and its load options (`LoadControls`) behind a "Load options" toggle."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QGroupBox, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QLabel,
+    QProgressBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from app.engine.placement import Placement
 from app.library.registry import ModelInfo
+from app.ui.load_controls import LoadControls
 
 
 class ModelPanel(QGroupBox):
     """Lists the models Carrel knows and reports the one the person picks.
 
-    Signals: `chosen(str)` with a model name, only when the person picks one.
+    Signals: `chosen(str)` with a model name, only when the person picks one. Its
+    `controls` (`LoadControls`) emit `applied(str, object)` and `estimated(object)`.
     """
 
     chosen = Signal(str)
@@ -34,9 +46,36 @@ class ModelPanel(QGroupBox):
         self.info = QLabel("", self)
         self.info.setWordWrap(True)
         self.info.setStyleSheet("color: #666;")
+        self.runs_on = QLabel("", self)
+        self.runs_on.setWordWrap(True)
+        self.toggle = QToolButton(self)
+        self.toggle.setText("Load options")
+        self.toggle.setCheckable(True)
+        self.toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setAutoRaise(True)
+        self.controls = LoadControls(self)
+        self.controls.setVisible(False)
+        self.toggle.toggled.connect(self._toggle_controls)
         layout.addWidget(self.combo)
         layout.addWidget(self.busy)
         layout.addWidget(self.info)
+        layout.addWidget(self.runs_on)
+        layout.addWidget(self.toggle)
+        layout.addWidget(self.controls)
+
+    def _toggle_controls(self, shown: bool) -> None:
+        self.controls.setVisible(shown)
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+    def show_placement(self, placement: Placement | None) -> None:
+        """Where the loaded model runs and, after a fallback, what happened."""
+        if placement is None:
+            self.runs_on.setText("")
+            return
+        lines = [f"Runs on: {placement.describe()}", *placement.notes]
+        self.runs_on.setText("\n".join(lines))
+        self.runs_on.setToolTip(placement.where_layers_went())
 
     def set_models(self, models: list[ModelInfo]) -> None:
         self.combo.clear()

@@ -229,12 +229,14 @@ class ParamsPanel(QWidget):
 
 
 class StatusBar(QStatusBar):
-    """The loaded model, the last reply's speed, a busy bar for long actions, and the
-    "On-device" badge. No signals."""
+    """The loaded model and where it runs, the last reply's speed, a busy bar for long
+    actions, and the "On-device" badge. No signals."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = QLabel("No model loaded", self)
+        self.runs_on = QLabel("", self)
+        self.runs_on.setContentsMargins(12, 0, 12, 0)
         self.speed = QLabel("", self)
         self.busy_label = QLabel("", self)
         self.busy_bar = QProgressBar(self)
@@ -245,7 +247,7 @@ class StatusBar(QStatusBar):
         self.badge = QLabel("On-device", self)
         self.badge.setStyleSheet(BADGE_STYLE)
         self.badge.setToolTip(ON_DEVICE_TIP)
-        for widget in (self.model, self.speed, self.busy_label, self.busy_bar):
+        for widget in (self.model, self.runs_on, self.speed, self.busy_label, self.busy_bar):
             self.addWidget(widget)
         self.addPermanentWidget(self.badge)
         self.online = QLabel("Online: Hugging Face", self)
@@ -257,6 +259,12 @@ class StatusBar(QStatusBar):
     def set_busy(self, text: str) -> None:
         self.busy_label.setText(text)
         self.busy_bar.setVisible(bool(text))
+
+    def set_runs_on(self, text: str, detail: str = "") -> None:
+        """Where the model runs, as llama.cpp reported it ("Vulkan · 31/31 layers on
+        llvmpipe", "CPU"); `detail` (the split, fallbacks) in the tooltip."""
+        self.runs_on.setText(text)
+        self.runs_on.setToolTip(detail)
 
     def set_speed(self, tokens_per_s: float) -> None:
         self.speed.setText(f"{tokens_per_s:.1f} tok/s")

@@ -58,7 +58,10 @@ def models() -> tuple[Path, Path]:
 def make_library(home: Path, hub: FakeHub) -> ModelLibrary:
     paths = Paths.under(home).ensure()
     return ModelLibrary(
-        paths, Store(paths.database), ModelRegistry(paths.models_dir), hub=HubClient(hub.url)
+        paths,
+        Store(paths.database),
+        ModelRegistry(paths.models_dir),
+        hub=HubClient(hub.url, offline=False),  # the stand-in, on purpose
     )
 
 

@@ -1,7 +1,8 @@
 """Document benchmarks: ingest overhead vs the raw embedder (a corpus of manuals, and a
 folder of small notes), re-ingest, search latency.
 
-python -m tests.bench.bench_rag   (needs apt packages gutenprint-doc, debian-reference-en)
+python -m tests.bench.bench_rag [--only speed]   (needs apt packages gutenprint-doc,
+debian-reference-en)
 Prints one JSON summary. Ratios are against references measured in the same run.
 
 The machine is two cores shared with other jobs, so a single timing can be off by 2×:
@@ -12,6 +13,7 @@ average before and after.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import random
@@ -31,7 +33,8 @@ from app.rag.embedder import SentenceEmbedder
 from app.rag.index import EdgeIndex, IndexPoint
 from app.rag.ingest import EMBED_BATCH
 from app.rag.loaders import load
-from app.rag.represent import sentences
+from app.rag.passages import DEFAULT_REPRESENTATION
+from app.rag.represent import heading_line
 from app.rag.service import Documents
 from app.store import Store
 
@@ -54,16 +57,70 @@ WORDS = [
 ]
 
 
+def ingest_speed(home: Path, rounds: int = 3) -> dict[str, Any]:
+    """Today's pipeline before issue 16 (every sentence embedded on its own, torch) against
+    the shipped one (one pass per passage, batches on OpenVINO) on the same files,
+    alternating, `rounds` times: pages/s and passages/s by wall clock and by CPU time."""
+    files = [f for f in [PDF, *HTML] if f.exists()]
+    before = SentenceEmbedder(runtime="torch")
+    after = SentenceEmbedder()
+    for e in (before, after):
+        e.load()
+        e.embed(["warm up"] * 8)
+    runs: dict[str, dict[str, list[float]]] = {
+        "before": {"wall": [], "cpu": []},
+        "after": {"wall": [], "cpu": []},
+    }
+    pages = chunks = 0
+    for r in range(rounds):
+        for label, embedder, how in (
+            ("before", before, "sentences"),
+            ("after", after, DEFAULT_REPRESENTATION),
+        ):
+            paths = Paths.under(home / f"speed-{label}-{r}").ensure()
+            store = Store(paths.database)
+            docs = Documents(paths, store, embedder)
+            docs.representation = how
+            t, c = time.perf_counter(), time.process_time()
+            report = docs.add(files, "speed")
+            runs[label]["wall"].append(time.perf_counter() - t)
+            runs[label]["cpu"].append(time.process_time() - c)
+            pages, chunks = report.pages, report.chunks
+            docs.close()
+            store.close()
+    out: dict[str, Any] = {
+        "files": [f.name for f in files],
+        "pages": pages,
+        "passages": chunks,
+        "runtime_after": after.active_runtime,
+        "load_average": os.getloadavg(),
+    }
+    for label, run in runs.items():
+        wall = statistics.median(run["wall"])
+        out[label] = {
+            "seconds_rounds": [round(x, 1) for x in run["wall"]],
+            "cpu_seconds_rounds": [round(x, 1) for x in run["cpu"]],
+            "pages_per_s": round(pages / wall, 2),
+            "passages_per_s": round(chunks / wall, 1),
+        }
+    ratios = [b / a for a, b in zip(runs["after"]["wall"], runs["before"]["wall"], strict=True)]
+    cpu = [b / a for a, b in zip(runs["after"]["cpu"], runs["before"]["cpu"], strict=True)]
+    out["speedup_rounds"] = [round(x, 2) for x in ratios]
+    out["speedup"] = round(statistics.median(ratios), 2)
+    out["speedup_by_cpu_time"] = round(statistics.median(cpu), 2)
+    return out
+
+
 def ingest_overhead(home: Path, embedder: SentenceEmbedder, rounds: int = 3) -> dict[str, Any]:
     """Full ingest (read, chunk, embed, BM25, upsert, flush, record) against the raw
-    embedder on the same passages (the same sentences, in the same groups of `docs.batch`
-    passages), same model and batch, alternating, `rounds` times."""
+    embedder on the same passages (one text each, in the same groups of `docs.batch`
+    passages), same model, runtime and batch, alternating, `rounds` times."""
     files = [f for f in [PDF, *HTML] if f.exists()]
     per_file = [list(Chunker().chunks(load(f))) for f in files]
     chunks = [c for file_chunks in per_file for c in file_chunks]
     batch = EMBED_BATCH  # what Documents embeds per step
     groups = [
-        [s for c in file_chunks[i : i + batch] for s in sentences(c)]
+        [heading_line(c) + c.text for c in file_chunks[i : i + batch]]
         for file_chunks in per_file
         for i in range(0, len(file_chunks), batch)
     ]
@@ -91,7 +148,6 @@ def ingest_overhead(home: Path, embedder: SentenceEmbedder, rounds: int = 3) -> 
     return {
         "files": [f.name for f in files],
         "chunks": len(chunks),
-        "sentences_embedded": sum(len(g) for g in groups),
         "pages": pages,
         "raw_embed_chunks_per_s": round(len(chunks) / statistics.median(raw_s), 2),
         "ingest_chunks_per_s": round(len(chunks) / full, 2),
@@ -141,7 +197,7 @@ def small_files(
         (folder / f"n{i:04}.txt").write_text(text)
     chunks = [c for f in sorted(folder.iterdir()) for c in Chunker().chunks(load(f))]
     groups = [
-        [s for c in chunks[i : i + EMBED_BATCH] for s in sentences(c)]
+        [heading_line(c) + c.text for c in chunks[i : i + EMBED_BATCH]]
         for i in range(0, len(chunks), EMBED_BATCH)
     ]
     paths = Paths.under(home / "c").ensure()
@@ -163,7 +219,6 @@ def small_files(
     return {
         "files": n,
         "chunks": len(chunks),
-        "sentences_embedded": sum(len(g) for g in groups),
         "ingest_files_per_s": round(n / statistics.median(full_s), 1),
         "ratio_rounds": [round(x, 3) for x in ratios],
         "ratio_vs_raw_embedder": round(statistics.median(ratios), 3),
@@ -264,9 +319,17 @@ def main() -> None:
     embedder = SentenceEmbedder()
     embedder.load()
     embedder.embed(["warm up"])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("speed",), help="just the before/after ingest speed")
+    args = parser.parse_args()
     out: dict[str, object] = {"load_average_start": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
+        if PDF.exists():
+            out["ingest_speed"] = ingest_speed(home)
+        if args.only:
+            print(json.dumps(out, indent=2))
+            return
         out["search"] = search_latency(home, embedder)
         out["reingest"] = reingest(home, embedder)
         out["small_files"] = small_files(home, embedder)

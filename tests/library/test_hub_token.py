@@ -16,7 +16,8 @@ PASSPHRASE = "typed by the person"
 
 def test_token_from_the_vault_opens_a_gated_repo(hub: FakeHub, carrel_home: Path) -> None:
     hub.token = TOKEN
-    code, out, _ = cli("models", "token", "set", "--vault", stdin=f"{PASSPHRASE}\n{TOKEN}\n")
+    stdin = f"{PASSPHRASE}\n{PASSPHRASE}\n{TOKEN}\n"  # a new vault asks twice
+    code, out, _ = cli("models", "token", "set", "--vault", stdin=stdin)
     assert code == 0 and "…wXyZ" in out
 
     wb = Workbench.open()

@@ -182,7 +182,10 @@ def test_the_guard_refuses_an_off_device_address_before_connecting(store: Store)
         with pytest.raises(BlockingIOError):
             listener.accept()  # nothing ever connected
         [entry] = Ledger(store).entries()
-        assert entry.reason.startswith("failed: Carrel refused a connection to 127.0.0.2")
+        assert entry.outcome == "failed-unsent" and not entry.left_device
+        assert entry.describe_outcome() == (
+            "failed, nothing sent (refused by Carrel's network guard)"
+        )
     finally:
         GUARD._off_device.discard("127.0.0.2")
         del GUARD.refused[before:]
@@ -197,6 +200,10 @@ def test_a_stopped_server_is_a_remote_failure(store: Store) -> None:
     with pytest.raises(RemoteFailedError, match="cannot connect"):
         run(backend.stream(QUESTION, PARAMS))
     backend.close()
+    # The row was written before the attempt; it now says that nothing left.
+    [entry] = Ledger(store).entries()
+    assert entry.outcome == "failed-unsent" and entry.bytes > 0
+    assert entry.describe_outcome().startswith("failed, nothing sent (cannot connect")
 
 
 def test_cancel_stops_between_chunks(store: Store, proxy: RecordingProxy) -> None:

@@ -20,6 +20,7 @@ from app.engine.backend import Done, GenerationParams
 from app.engine.remote import RemoteBackend
 from app.engine.router import Route, Router
 from app.privacy.gate import Consent
+from app.privacy.policy import load_policy
 from app.privacy.service import Privacy
 from app.prompt import ChatMessage, Prompt
 from app.store import Store
@@ -56,7 +57,19 @@ def test_cli_manages_endpoints_and_vault_keys() -> None:
     assert code == 0 and "switched off" in out
     code, out = cli(["remote", "add", "team", "--url", "http://x/v1", "--model", "m"])
     assert code == 1 and "already exists" in out
-    code, out = cli(["remote", "set-key", "team", "--vault"], f"{PASSPHRASE}\n{API_KEY}\n")
+    # Listing never creates a vault; a new one is refused with an empty passphrase or two
+    # that differ, the key store left as it was; then it asks twice.
+    code, out = cli(["remote", "list", "--vault"])
+    assert code == 0 and "(no key vault yet)" in out
+    code, out = cli(["remote", "set-key", "team", "--vault"], "\n")
+    assert code == 1 and "empty passphrase" in out
+    code, out = cli(["remote", "set-key", "team", "--vault"], f"{PASSPHRASE}\nother\n")
+    assert code == 1 and "differ" in out
+    assert not (Paths.default().data_dir / "keys.vault").exists()
+    assert load_policy(Paths.default()).key_store == "auto"
+    code, out = cli(
+        ["remote", "set-key", "team", "--vault"], f"{PASSPHRASE}\n{PASSPHRASE}\n{API_KEY}\n"
+    )
     assert code == 0 and "…7c3d" in out and API_KEY not in out
     code, out = cli(["remote", "list", "--json", "--vault"], f"{PASSPHRASE}\n")
     [row] = json.loads(out)
@@ -99,7 +112,8 @@ def test_the_key_appears_nowhere_after_a_full_session(
         )[0]
         == 0
     )
-    assert cli(["remote", "set-key", "team", "--vault"], f"{PASSPHRASE}\n{API_KEY}\n")[0] == 0
+    stdin = f"{PASSPHRASE}\n{PASSPHRASE}\n{API_KEY}\n"  # a new vault asks twice
+    assert cli(["remote", "set-key", "team", "--vault"], stdin)[0] == 0
     assert cli(["remote", "enable", "team"])[0] == 0
 
     # Everything at DEBUG into the log folder, as `carrel -v` with a log file would.

@@ -19,14 +19,17 @@ from tests.support.files import REAL_HTML, make_pdf, make_zip_bomb
 
 
 def agree(docs: Documents, collection: str) -> None:
-    """The index (and its sentence store) hold exactly the recorded chunks of the recorded
-    version of each file."""
+    """The index (and its sentence store, for a representation with sentence vectors) hold
+    exactly the recorded chunks of the recorded version of each file."""
     index = docs.index(collection)
     assert isinstance(index, EdgeIndex)
     in_index = index.sources()
     recorded = {(f.source, f.hash): f.chunks for f in docs.records.files(collection) if f.chunks}
     assert in_index == recorded
-    assert index.sentences.sources() == recorded  # and every chunk's sentence vectors
+    record = docs.records.collection(collection)
+    assert record is not None
+    with_sentences = record.representation in ("sentences", "late")
+    assert index.sentences.sources() == (recorded if with_sentences else {})
 
 
 def test_corpus_and_bad_inputs(documents: Documents, corpus: Path) -> None:
@@ -168,7 +171,7 @@ def test_small_files_are_embedded_together(
     assert sorted(n for n in after if after[n] != before[n]) == [f"n{i:02}.txt" for i in range(8)]
 
 
-def test_embedder_change_asks_for_reindex(
+def test_collection_keeps_its_embedder(
     carrel_home: Path, documents: Documents, tmp_path: Path
 ) -> None:
     (tmp_path / "a.txt").write_text("hello there")
@@ -178,10 +181,15 @@ def test_embedder_change_asks_for_reindex(
     class Other(SentenceEmbedder):
         pass
 
+    # Another default embedder: the collection is still searched with its own.
     other = Other(name="another-model", dim=384)
     docs2 = Documents(documents.paths, documents.records.store, other)
-    with pytest.raises(EmbedderMismatchError, match="Re-index"):
-        docs2.search("hello", "e")
+    assert docs2.search("hello", "e")[0].text == "hello there"
+    # A collection whose model is gone says so, and what to do.
+    docs2.records.create_collection("gone", "vanished.gguf", 384, "late")
+    with pytest.raises(EmbedderMismatchError, match="choose another embedder"):
+        docs2.search("hello", "gone")
+    docs2.close()
 
 
 @pytest.mark.skipif(not REAL_HTML.exists(), reason="apt package debian-reference-en missing")

@@ -4,6 +4,7 @@ the embedder (one per session) and a `Documents` over it, a corpus made here, an
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +34,9 @@ def hub(smollm_path: Path, gemma_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     )
     server.start()
     monkeypatch.setenv("HF_ENDPOINT", server.url)
+    # The suite runs with HF_HUB_OFFLINE=1, which Carrel honours by never asking the hub;
+    # these tests browse the stand-in on purpose.
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     yield server
     server.stop()
 
@@ -54,9 +58,14 @@ def library(hub: FakeHub, carrel_home: Path) -> Iterator[ModelLibrary]:
     store.close()
 
 
+# The embedder's OpenVINO conversion (~20 s) is kept between sessions, keyed by the model's
+# files (`app.rag.runtime.model_key`), outside any test's CARREL_HOME.
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "carrel" / "tests"
+
+
 @pytest.fixture(scope="session")
 def embedder() -> SentenceEmbedder:
-    e = SentenceEmbedder()
+    e = SentenceEmbedder(cache_dir=CACHE)
     e.load()
     return e
 

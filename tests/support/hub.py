@@ -41,6 +41,9 @@ class FakeRepo:
     last_modified: str = "2026-01-01T00:00:00.000Z"
     sha: str = ""
     hashes: dict[str, str] = field(default_factory=dict)
+    # "gguf", or "sentence-transformers" for a retrieval model's repository (served whole,
+    # subfolders included, its small files outside LFS as the hub keeps them).
+    library: str = "gguf"
 
 
 def _sha256(path: Path) -> str:
@@ -64,6 +67,7 @@ class FakeHub:
         self.stalled = threading.Event()
         self.served: dict[str, int] = {}  # path in repo → body bytes sent
         self.requests: list[tuple[str, str, str]] = []  # (method, path, Range header)
+        self.targets: list[str] = []  # every request's path with its query, as received
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -109,17 +113,31 @@ def running_hub() -> Iterator[FakeHub]:
         hub.stop()
 
 
+# Files of a retrieval model's repository larger than this are in LFS (weights).
+LFS_FROM = 100_000
+
+
+def repo_files(folder: Path) -> dict[str, Path]:
+    """Every file under `folder` by its path in a repository (for `FakeHub.add_repo`)."""
+    return {str(p.relative_to(folder)): p for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def _model_json(repo: FakeRepo, blobs: bool) -> dict[str, Any]:
     siblings = []
     for name, path in repo.files.items():
         entry: dict[str, Any] = {"rfilename": name}
         if blobs:
             size = path.stat().st_size
-            entry.update(
-                size=size,
-                blobId=hashlib.sha1(name.encode()).hexdigest(),
-                lfs={"size": size, "sha256": repo.hashes[name], "pointerSize": 134},
-            )
+            if repo.library == "gguf" or size > LFS_FROM:
+                entry.update(
+                    size=size,
+                    blobId=hashlib.sha1(name.encode()).hexdigest(),
+                    lfs={"size": size, "sha256": repo.hashes[name], "pointerSize": 134},
+                )
+            else:  # a small file in git itself: the hub gives its blob id, no SHA-256
+                data = path.read_bytes()
+                blob = hashlib.sha1(f"blob {len(data)}\0".encode() + data).hexdigest()
+                entry.update(size=size, blobId=blob)
         siblings.append(entry)
     return {
         "_id": repo.sha[:24],
@@ -133,8 +151,8 @@ def _model_json(repo: FakeRepo, blobs: bool) -> dict[str, Any]:
         "disabled": False,
         "downloads": repo.downloads,
         "likes": repo.likes,
-        "tags": ["gguf", f"license:{repo.license}"],
-        "library_name": "gguf",
+        "tags": [repo.library, f"license:{repo.license}"],
+        "library_name": repo.library,
         "cardData": {"license": repo.license},
         "siblings": siblings,
     }
@@ -168,6 +186,7 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             query = parse_qs(url.query)
             with hub._lock:
                 hub.requests.append((self.command, path, self.headers.get("Range", "")))
+                hub.targets.append(self.path)
             if hub.token is not None and self.headers.get("Authorization") != f"Bearer {hub.token}":
                 self._error(401, "Access to this model is restricted.")
                 return

@@ -26,6 +26,9 @@ def hub(smollm_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]
     server.add_repo(REPO, {FILE: smollm_path}, license="apache-2.0", downloads=7, likes=2)
     server.start()
     monkeypatch.setenv("HF_ENDPOINT", server.url)
+    # The suite runs with HF_HUB_OFFLINE=1, which Carrel honours by never asking the hub;
+    # these tests browse the stand-in on purpose.
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     yield server
     server.stop()
 

@@ -126,7 +126,16 @@ def test_a_key_in_the_vault_is_shown_only_by_its_last_four(qtbot: QtBot, carrel_
     assert "encrypted vault" in keys.where.text() and keys.vault_row.isVisible()
     assert not keys.set_button.isEnabled()  # locked
 
+    # A new vault: an empty passphrase, then two that differ, are refused; twice the same opens.
+    assert keys.repeat.isVisible() and keys.unlock_button.text() == "Create vault"
+    for first, second in (("", ""), (PASSPHRASE, PASSPHRASE + "x")):
+        keys.passphrase.setText(first)
+        keys.repeat.setText(second)
+        with qtbot.waitSignal(keys.failed, timeout=TIMEOUT_MS):
+            keys.unlock_button.click()
+    assert not Path(wb.privacy.vault_path).exists() and wb.vault_passphrase is None
     keys.passphrase.setText(PASSPHRASE)
+    keys.repeat.setText(PASSPHRASE)
     with qtbot.waitSignals([keys.ready, keys.hints], order="strict", timeout=TIMEOUT_MS):
         keys.unlock_button.click()
     assert wb.vault_passphrase == PASSPHRASE
@@ -209,7 +218,7 @@ def test_redaction_lists_and_ledger_exports(
     )
     dialog.page.show_tab(ledger)  # showing the tab reads the ledger again
     [row] = ledger.rows()
-    assert row[1] == "sent" and row[2] == "team" and row[6] == "120"
+    assert row[1] == "sent" and row[10] == "team" and row[7] == "120"
     assert ledger.export("csv", tmp_path / "ledger.csv")
     assert ledger.export("json", tmp_path / "ledger.json")
     assert "sha256" in (tmp_path / "ledger.csv").read_text(encoding="utf-8").splitlines()[0]

@@ -29,6 +29,7 @@ from app.citation import Citation
 from app.errors import CarrelError
 from app.rag.outcome import FileOutcome, IngestProgress, IngestReport
 from app.ui.pages import documents_views as views
+from app.ui.pages.documents_models import RetrievalChoice
 from app.ui.pages.ingest_worker import IngestWorker
 from app.ui.viewer import viewer_for
 from app.ui.widgets import ask
@@ -80,11 +81,13 @@ class DocumentsPage(QWidget):
         self.collection_list = views.CollectionList(self)
         self.new_button = QPushButton("New…", self)
         self.drop_button = QPushButton("Remove…", self)
+        self.choice = RetrievalChoice(self.documents, self._start, self)
         left = views.stack(
             self,
             QLabel("Collections", self),
             self.collection_list,
             [self.new_button, self.drop_button],
+            self.choice,
             grow=1,
         )
         self.add_files_button = QPushButton("Add files…", self)
@@ -183,6 +186,7 @@ class DocumentsPage(QWidget):
         self.files.show_files(records, self._outcomes.get(name, {}))
 
     def _on_collection(self) -> None:
+        self.choice.show_collection(self.current_collection())
         self.hits.show_hits([])
         self.refresh_files()
         self._update_actions()

@@ -30,6 +30,12 @@ SOURCE_ROLE = Qt.ItemDataRole.UserRole
 STATE_COLOURS = {"failed": "#b3261e", "needs_ocr": "#8a5a00", "cancelled": "#6b6b6b"}
 
 
+def score_text(c: Citation) -> str:
+    """'0.812', or '0.812 · 3.41' with the reranker's score after the search's."""
+    text = f"{c.score:.3f}"
+    return text if c.rerank is None else f"{text} · {c.rerank:.2f}"
+
+
 def file_state(record: FileRecord | None, outcome: FileOutcome | None) -> str:
     """The state key shown for a file: the record's status, except "unchanged" for an
     indexed file the last ingest skipped, and the last ingest's outcome for a file it did
@@ -153,13 +159,16 @@ class HitsList(QTreeWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("documentHits")
-        self.setHeaderLabels(["File", "Page", "Heading", "Passage"])
+        self.setHeaderLabels(["File", "Page", "Heading", "Passage", "Score"])
         self.setRootIsDecorated(False)
         self.setUniformRowHeights(True)
-        self.header().setStretchLastSection(True)
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.setColumnWidth(0, 200)
         self.setColumnWidth(1, 60)
         self.setColumnWidth(2, 160)
+        self.setColumnWidth(4, 120)
         self._citations: list[Citation] = []
         self.itemActivated.connect(self._on_activated)
 
@@ -173,7 +182,11 @@ class HitsList(QTreeWidget):
                 if c.page_end and c.page_end != c.page:
                     page += f"–{c.page_end}"
             snippet = " ".join(c.text.split())
-            item = QTreeWidgetItem([Path(c.source).name, page, c.heading, snippet[:240]])
+            item = QTreeWidgetItem(
+                [Path(c.source).name, page, c.heading, snippet[:240], score_text(c)]
+            )
+            item.setTextAlignment(4, Qt.AlignmentFlag.AlignRight)
+            item.setToolTip(4, "search score (reranker score, when the collection has one)")
             item.setData(0, SOURCE_ROLE, n)
             item.setToolTip(0, c.source)
             item.setToolTip(3, snippet[:1200])

@@ -33,6 +33,10 @@ NO_KEYRING = (
     "passphrase you type here; the passphrase is kept in memory only, never written down."
 )
 VAULT_LOCKED = "Keys are kept in Carrel's encrypted vault. Type its passphrase to unlock it."
+VAULT_NEW = (
+    "Keys will be kept in Carrel's encrypted vault. Choose its passphrase and type it twice; "
+    "it is never written down."
+)
 
 
 class KeysBox(QGroupBox):
@@ -65,12 +69,18 @@ class KeysBox(QGroupBox):
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase.setPlaceholderText("Vault passphrase")
         self.passphrase.returnPressed.connect(self.unlock)
+        # A new vault asks twice: a mistyped passphrase would lock its keys away for good.
+        self.repeat = QLineEdit(self)
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat.setPlaceholderText("Repeat the passphrase")
+        self.repeat.returnPressed.connect(self.unlock)
         self.unlock_button = QPushButton("Unlock vault", self)
         self.unlock_button.clicked.connect(self.unlock)
         self.use_vault_button = QPushButton("Use the encrypted vault instead", self)
         self.use_vault_button.clicked.connect(self.show_vault)
         vault_row = QHBoxLayout()
         vault_row.addWidget(self.passphrase, 1)
+        vault_row.addWidget(self.repeat, 1)
         vault_row.addWidget(self.unlock_button)
         self.vault_row = QWidget(self)
         self.vault_row.setLayout(vault_row)
@@ -133,19 +143,34 @@ class KeysBox(QGroupBox):
         detail = str(found.__cause__ or "no Secret Service") or "no Secret Service"
         message = NO_KEYRING.format(detail=detail.splitlines()[0][:120])
         self.where.setText(message)
-        self.vault_row.show()
+        self._show_vault_row()
         self.unavailable.emit(message)
 
+    @property
+    def new_vault(self) -> bool:
+        return not self.wb.privacy.has_vault
+
     def show_vault(self) -> None:
-        self.where.setText(VAULT_LOCKED)
+        self.where.setText(VAULT_NEW if self.new_vault else VAULT_LOCKED)
         self.use_vault_button.hide()
-        self.vault_row.show()
+        self._show_vault_row()
         self.passphrase.setFocus()
 
+    def _show_vault_row(self) -> None:
+        self.repeat.setVisible(self.new_vault)
+        self.unlock_button.setText("Create vault" if self.new_vault else "Unlock vault")
+        self.vault_row.show()
+
     def unlock(self) -> None:
+        """Open the vault with the typed passphrase; a new one needs it twice, and an empty
+        one is refused, the key store left as it was."""
         passphrase = self.passphrase.text()
         if not passphrase:
-            self.failed.emit("Type the vault's passphrase first (any new one creates the vault).")
+            self.failed.emit("Type a passphrase first; an empty one cannot lock the vault.")
+            return
+        if self.new_vault and self.repeat.text() != passphrase:
+            self.repeat.clear()
+            self.failed.emit("The two passphrases differ; no vault was created. Type it again.")
             return
         self._open_vault(passphrase)
 
@@ -156,6 +181,7 @@ class KeysBox(QGroupBox):
 
     def _on_vault_opened(self, keys: Keys) -> None:
         self.passphrase.clear()
+        self.repeat.clear()
         self.vault_row.hide()
         self._opened(keys)
 

@@ -1,5 +1,7 @@
-"""`LedgerTab`: every request that left the device (or was refused), newest first, with
-exports as CSV and JSON. It shows sizes, hashes and consent, never content or keys."""
+"""`LedgerTab`: every request that was to leave the device, newest first: what became of
+it (sent, refused, failed before or after sending, and why), the conversation it came from
+by title, what a hub request carried; exports as CSV and JSON. It shows sizes, hashes and
+consent, never content or keys."""
 
 from __future__ import annotations
 
@@ -21,41 +23,45 @@ from PySide6.QtWidgets import (
 )
 
 from app.errors import CarrelError
-from app.privacy.ledger import LedgerEntry
+from app.privacy.ledger import LedgerEntry, summary
 from app.ui.files import save_atomically
 from app.workbench import Workbench
 
+# What a person reads first comes first: when, what became of it and why, from which
+# conversation, to whom.
 COLUMNS = [
     "When",
     "Outcome",
-    "Endpoint",
+    "Conversation",
     "Host",
     "Kind",
-    "Model",
+    "Model or repository",
+    "Carried",
     "Bytes",
     "Redacted",
     "Consent",
-    "Conversation",
-    "Reason",
+    "Endpoint",
     "SHA-256",
 ]
 EXPORTS = {"csv": "CSV", "json": "JSON"}
+# A long reason or title is cut to this width; the whole text is its tooltip.
+MAX_COLUMN_PX = 320
 
 
 def cells(e: LedgerEntry) -> list[str]:
     when = dt.datetime.fromtimestamp(e.at).strftime("%Y-%m-%d %H:%M:%S")
     return [
         when,
-        e.outcome,
-        e.endpoint,
+        e.describe_outcome(),
+        e.describe_conversation(),
         e.host,
         e.kind,
         e.model,
+        e.carried,
         f"{e.bytes:,}",
         str(e.redactions),
         e.consent,
-        "" if e.conversation_id is None else str(e.conversation_id),
-        e.reason,
+        e.endpoint,
         e.sha256[:16] + ("…" if e.sha256 else ""),
     ]
 
@@ -78,7 +84,8 @@ class LedgerTab(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.setWordWrap(False)
         self.refresh_button = QPushButton("Refresh", self)
         self.refresh_button.clicked.connect(self.refresh)
         self.csv_button = QPushButton("Export CSV…", self)
@@ -101,16 +108,13 @@ class LedgerTab(QWidget):
         for row, e in enumerate(entries):
             for col, text in enumerate(cells(e)):
                 item = QTableWidgetItem(text)
-                if col == len(COLUMNS) - 1:
-                    item.setToolTip(e.sha256)
+                item.setToolTip(e.sha256 if col == len(COLUMNS) - 1 else text)
                 self.table.setItem(row, col, item)
-        sent = sum(1 for e in entries if e.outcome == "sent")
-        if not entries:
-            self.summary.setText("Nothing has left this device.")
-        else:
-            self.summary.setText(
-                f"{sent} request(s) left this device; {len(entries) - sent} refused."
-            )
+        self.table.resizeColumnsToContents()
+        for col in range(len(COLUMNS)):
+            if self.table.columnWidth(col) > MAX_COLUMN_PX:
+                self.table.setColumnWidth(col, MAX_COLUMN_PX)
+        self.summary.setText(summary(entries))
         has = bool(entries)
         self.csv_button.setEnabled(has)
         self.json_button.setEnabled(has)

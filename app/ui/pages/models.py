@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.engine.devices import SystemReport
 from app.library.hub import RepoDetails
 from app.library.listings import INFO_KEYS, InstalledModel
 from app.library.records import ModelRecord
@@ -50,7 +51,8 @@ class ModelsPage(HubTab, QWidget):
     `download_progress(object)` and `download_finished(object)` with the `DownloadJob`
     (finished: done, failed or cancelled); `imported(list)` with `ModelRecord`s;
     `verified(object)` with the `ModelRecord`; `removed(str)`; `info_shown(dict)`;
-    `quantized(object)` with the new `ModelRecord`.
+    `quantized(object)` with the new `ModelRecord`; `system_listed(object)` with the
+    `SystemReport` of llama.cpp's build and devices shown above the installed models.
     """
 
     error = Signal(str)
@@ -67,6 +69,7 @@ class ModelsPage(HubTab, QWidget):
     removed = Signal(str)
     info_shown = Signal(dict)
     quantized = Signal(object)
+    system_listed = Signal(object)
     _hub_online = Signal(bool)
 
     def __init__(
@@ -90,6 +93,7 @@ class ModelsPage(HubTab, QWidget):
         self._build()
         self.refresh_installed()
         self.refresh_catalog()
+        self.refresh_system()
 
     # layout ------------------------------------------------------------------------------
 
@@ -131,6 +135,9 @@ class ModelsPage(HubTab, QWidget):
         self.details = QPlainTextEdit(box)
         self.details.setReadOnly(True)
         self.disk_label = QLabel("", box)
+        self.system_label = QLabel("Asking llama.cpp for its devices…", box)
+        self.system_label.setWordWrap(True)
+        self.system_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row = QHBoxLayout()
         for b in buttons:
             row.addWidget(b)
@@ -140,6 +147,7 @@ class ModelsPage(HubTab, QWidget):
         splitter.addWidget(self.installed_table)
         splitter.addWidget(self.details)
         layout = QVBoxLayout(box)
+        layout.addWidget(self.system_label)
         layout.addLayout(row)
         layout.addWidget(splitter)
         return box
@@ -164,6 +172,15 @@ class ModelsPage(HubTab, QWidget):
     def _on_online(self, online: bool) -> None:
         self.online_label.setText("Online: asking Hugging Face" if online else "Offline")
         self.online.emit(online)
+
+    # this machine (llama.cpp's build and the devices ggml lists) -------------------------
+
+    def refresh_system(self) -> None:
+        self._run(self.wb.system_report, self._on_system)
+
+    def _on_system(self, report: SystemReport) -> None:
+        self.system_label.setText(report.describe())
+        self.system_listed.emit(report)
 
     # installed ---------------------------------------------------------------------------
 

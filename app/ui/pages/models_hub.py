@@ -2,7 +2,8 @@
 fit badges, and the downloads it started (progress, pause, resume, cancel).
 
 A part of `ModelsPage` (a mixin: the page's signals, workers and library are its own), kept
-apart because it is one idea: what the page does with the hub.
+apart because it is one idea: what the page does with the hub. Nothing here goes online
+until the person searches; with `HF_HUB_OFFLINE` set the tab says so and asks nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.library.download import CANCELLED, DONE, FAILED, DownloadJob
+from app.library.errors import HubOfflineError
 from app.library.hub import RepoDetails
 from app.library.listings import QuantChoice
 from app.library.service import ModelLibrary
@@ -85,7 +87,14 @@ class HubTab:
         row = QHBoxLayout()
         for w in (self.search_box, QLabel("Sort by", box), self.sort_box, self.search_button):
             row.addWidget(w)
+        # Said at once, and the search is switched off: the hub is never asked.
+        self.hub_offline_label = QLabel(HubOfflineError().message, box)
+        self.hub_offline_label.setWordWrap(True)
+        self.hub_offline_label.setVisible(self.library.hub.offline)
+        for w in (self.search_box, self.sort_box, self.search_button):
+            w.setEnabled(not self.library.hub.offline)
         layout = QVBoxLayout(box)
+        layout.addWidget(self.hub_offline_label)
         layout.addLayout(row)
         layout.addWidget(self.repo_table, 2)
         layout.addWidget(self.repo_label)
@@ -97,6 +106,9 @@ class HubTab:
     # search and files ---------------------------------------------------------------------
 
     def search(self) -> None:
+        if self.library.hub.offline:
+            self.error.emit(HubOfflineError().message)
+            return
         query, sort = self.search_box.text().strip(), self.sort_box.currentText()
         library = self.library
         self._run(lambda: library.search(query, sort), self._on_searched)

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 
 from app.errors import CarrelError
 from app.privacy.policy import OnDeviceOnlyAction
+from app.ui.pages.recognizer_box import RecognizerBox
+from app.ui.workers import WorkerSet
 from app.workbench import Workbench
 
 KIND_LABELS = {
@@ -101,7 +103,7 @@ class RedactionTab(QWidget):
 
     failed = Signal(str)
 
-    def __init__(self, wb: Workbench, parent: QWidget | None = None) -> None:
+    def __init__(self, wb: Workbench, workers: WorkerSet, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.wb = wb
         policy = wb.privacy.policy
@@ -128,11 +130,13 @@ class RedactionTab(QWidget):
         )
         self.patterns.set_items(policy.redact_patterns)
         self.patterns.changed.connect(self._save_patterns)
-        for editor in (self.terms, self.patterns):
+        self.recognizers = RecognizerBox(wb, workers, self)
+        for editor in (self.terms, self.patterns, self.recognizers):
             editor.failed.connect(self.failed.emit)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(kinds_box)
+        layout.addWidget(self.recognizers)
         layout.addWidget(self.terms, 1)
         layout.addWidget(self.patterns, 1)
 

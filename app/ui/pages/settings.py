@@ -37,7 +37,7 @@ class SettingsPage(QWidget):
         self.error_bar = ErrorBar(self)
         self.tabs = QTabWidget(self)
         self.endpoints = EndpointsTab(wb, self._workers, self.tabs)
-        self.redaction = RedactionTab(wb, self.tabs)
+        self.redaction = RedactionTab(wb, self._workers, self.tabs)
         self.collections = CollectionsTab(wb, self.tabs)
         self.ledger = LedgerTab(wb, self.tabs)
         self.tabs.addTab(self.endpoints, "Remote endpoints")
