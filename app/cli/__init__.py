@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from app import __version__
-from app.cli import chat, docs, models, redact, remote, retrieval, system
+from app.cli import chat, conversation, docs, models, redact, remote, retrieval, system
 from app.config import Paths
 from app.errors import CarrelError
 from app.logs import LogFile, unexpected_message
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     chat.register(commands)
+    conversation.register(commands)
     models.register(commands)
     docs.register(commands)
     remote.register(commands)
