@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QSizePolicy, QWidget
 
 from app.ui.widgets import ErrorBar
 
@@ -21,7 +21,8 @@ def attach_error_bar(page: QWidget, error: Any, resolved: list[Any]) -> ErrorBar
     layout = page.layout()
     assert isinstance(layout, QBoxLayout)
     bar = ErrorBar(page)
-    bar.setObjectName("errorBar")
+    # As tall as its message, never a share of the page's height.
+    bar.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
     layout.insertWidget(0, bar)
     error.connect(bar.show_message)
     for signal in resolved:
