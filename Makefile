@@ -74,6 +74,7 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m tests.screenshots
+	$(OFFLINE) $(BIN)/python -m tests.screenshots_chat
 
 clean:
 	rm -rf $(VENV)

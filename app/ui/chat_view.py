@@ -7,6 +7,7 @@ rendering (code blocks, lists, tables) and a small line of figures.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QUrl, Signal
@@ -89,6 +90,8 @@ class ChatView(QTextBrowser):
         self.setOpenLinks(False)
         self.document().setDocumentMargin(12)
         self._reply_start: int | None = None
+        # Where the actions of the message just typed go once it is stored (live send).
+        self._asked_at: int | None = None
         self._follow = True
         self._citations: list[Citation] = []
         self.anchorClicked.connect(self._on_anchor)
@@ -195,6 +198,7 @@ class ChatView(QTextBrowser):
     def clear_conversation(self) -> None:
         self._citations.clear()
         self._reply_start = None
+        self._asked_at = None
         self._follow = True
         self.clear()
 
@@ -205,6 +209,7 @@ class ChatView(QTextBrowser):
         self._new_block(cursor)
         cursor.insertText(text, QTextCharFormat())
         cursor.endEditBlock()
+        self._asked_at = cursor.position()
         self._follow = True
         self._scroll_to_end()
 
@@ -253,6 +258,7 @@ class ChatView(QTextBrowser):
                     continue
                 if actions:
                     insert_actions(self, self._end_cursor(), turn)
+            self._asked_at = None
         finally:
             self.setUpdatesEnabled(True)
         self._follow = follow
@@ -293,11 +299,17 @@ class ChatView(QTextBrowser):
         stopped: bool = False,
         badge: str = "",
         citations: list[Citation] | None = None,
+        turns: Sequence[Turn] = (),
     ) -> None:
-        """Replace the streamed plain text of the reply with its rendered Markdown."""
+        """Replace the streamed plain text of the reply with its rendered Markdown.
+
+        `turns` are the stored reply and the message it answers (last two of the
+        thread): the reply gets its action links, and so does the message if it was
+        typed live (`add_user_message`). The rest of the conversation is not touched, so
+        this costs the reply's length, not the conversation's."""
         if self._reply_start is None:
-            self.add_reply(text, figures, stopped, badge, citations)
-            return
+            self.begin_reply()
+        assert self._reply_start is not None
         cursor = self._end_cursor()
         cursor.beginEditBlock()
         cursor.setPosition(self._reply_start, QTextCursor.MoveMode.KeepAnchor)
@@ -305,8 +317,14 @@ class ChatView(QTextBrowser):
         self._insert_markdown(cursor, text)
         self._sources(cursor, citations or [])
         self._figures(cursor, figures, stopped, badge)
+        if turns:
+            insert_actions(self, cursor, turns[-1])
+        asked = turns[-2] if len(turns) > 1 else None
+        if asked is not None and self._asked_at is not None and asked.message.role == "user":
+            insert_actions(self, QTextCursor(self.document()), turns[-2], at=self._asked_at)
         cursor.endEditBlock()
         self._reply_start = None
+        self._asked_at = None
 
     # following the end -------------------------------------------------------------------
 

@@ -106,10 +106,13 @@ class ConversationList(QWidget):
 
     def _on_item_changed(self, item: QListWidgetItem) -> None:
         if not self._filling:
-            # Told once the editor has closed: the window refills the list on a rename,
-            # which must not happen while the list is still committing the editor's text.
             cid, title = int(item.data(ID_ROLE)), item.text()
-            QTimer.singleShot(0, self, lambda: self.renamed.emit(cid, title))
+            if self.list.state() == QListWidget.State.EditingState:
+                # Told once the editor has closed: the window refills the list on a
+                # rename, which must not happen while the list commits the editor's text.
+                QTimer.singleShot(0, self, lambda: self.renamed.emit(cid, title))
+            else:
+                self.renamed.emit(cid, title)
 
     def _on_delete(self) -> None:
         cid = self.current_id()

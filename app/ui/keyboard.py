@@ -3,7 +3,7 @@ focus, tables that take one Tab stop, and the window's find and message-box shor
 
 - Ctrl+L puts the cursor in the message box (from any page).
 - Ctrl+F goes to the current page's search: conversation titles on Chat, the
-  collection's search on Documents, the hub search on Models.
+  collection's search on Documents, the hub search on Models (its tab, when offline).
 - Tab and Shift+Tab move between controls everywhere, the message box included
   (Ctrl+Tab types a tab there); a table or list is one stop, its rows are walked with the
   arrow keys.
@@ -130,6 +130,9 @@ class WindowKeys(QObject):
                 tab = models.tabs.widget(i)
                 if tab is not None and tab.isAncestorOf(box):
                     models.tabs.setCurrentIndex(i)
+            if not box.isEnabled():  # offline: the tab says why; its bar keeps the focus
+                models.tabs.tabBar().setFocus(Qt.FocusReason.ShortcutFocusReason)
+                return
         else:
             box = self._w.conversations.search
         box.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -18,6 +18,7 @@ from app.errors import NoModelLoadedError
 from app.library.listings import InstalledModel
 from app.library.registry import ModelInfo
 from app.ui import loaded_model
+from app.ui.chat_view import reply_figures
 from app.ui.keyboard import WindowKeys
 from app.ui.reply_actions import ReplyActions
 from app.ui.viewer import viewer_for
@@ -347,10 +348,15 @@ class MainWindow(WindowFrame):
     def _on_reply_done(self, done: Done) -> None:
         if self._closed:
             return
-        with self._shown_errors():  # the stored reply, with its actions and variants
-            self.chat.show_thread(self.wb.turns.thread(self._current or -1))
-        if done.stats.tokens_per_s > 0:
-            self.status.set_speed(done.stats.tokens_per_s)
+        stats = done.stats
+        citations = self._generation.citations if self._generation is not None else []
+        turns = []
+        with self._shown_errors():  # the stored reply and message, for their actions
+            turns = self.wb.turns.thread(self._current or -1)[-2:]
+        figures = reply_figures(stats.as_dict())
+        self.chat.end_reply(done.text, figures, stats.stopped, stats.badge, citations, turns)
+        if stats.tokens_per_s > 0:
+            self.status.set_speed(stats.tokens_per_s)
         self._last_done = done
 
     def _on_reply_failed(self, message: str) -> None:

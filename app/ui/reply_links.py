@@ -55,8 +55,13 @@ def labels(turn: Turn) -> list[tuple[str, str | None]]:
     return pieces
 
 
-def insert_actions(view: QTextEdit, cursor: QTextCursor, turn: Turn) -> None:
-    """Append the action line of `turn` as a small paragraph of links."""
+def insert_actions(
+    view: QTextEdit, cursor: QTextCursor, turn: Turn, *, at: int | None = None
+) -> None:
+    """Insert the action line of `turn` as a small paragraph of links, at the cursor or
+    after position `at` (the end of the message's text)."""
+    if at is not None:
+        cursor.setPosition(at)
     block = QTextBlockFormat()
     block.setTopMargin(2.0)
     small = QTextCharFormat()
