@@ -18,6 +18,7 @@ from app.ui.chat_page import ChatPanel, SidePanel
 from app.ui.consent import ConsentBridge
 from app.ui.conversation_list import ConversationList
 from app.ui.files import export_conversation
+from app.ui.keyboard import FocusRing, one_tab_stop
 from app.ui.page_errors import attach_error_bar
 from app.ui.pages.collection_picker import CollectionPicker
 from app.ui.pages.documents import DocumentsPage
@@ -197,6 +198,8 @@ class WindowFrame(QMainWindow):
             self._settings.raise_()
             return self._settings
         dialog = SettingsDialog(self.wb, self)
+        FocusRing(dialog)  # the keyboard furniture of the window, in the dialog too
+        one_tab_stop(dialog)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.endpoints_changed.connect(self.refresh_remote)

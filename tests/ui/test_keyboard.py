@@ -168,3 +168,18 @@ def test_the_readme_path_without_a_mouse(qtbot: QtBot, window: MainWindow) -> No
     assert "Export as &Markdown…" in texts and "Export as &JSON…" in texts
     key(qtbot, "Ctrl+L")
     assert focused() is window.prompt
+
+
+def test_the_settings_dialog_has_the_ring_and_one_stop_tables(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    from PySide6.QtWidgets import QAbstractItemView
+
+    from app.ui.keyboard import FocusRing
+    from tests.ui.test_settings import close_settings, open_settings
+
+    dialog = open_settings(qtbot, window)
+    assert dialog.findChild(FocusRing) is not None
+    views = dialog.findChildren(QAbstractItemView)
+    assert views and not any(v.tabKeyNavigation() for v in views)
+    close_settings(qtbot, dialog)
