@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OFFLINE := HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 DO_NOT_TRACK=1
 
-.PHONY: run test lint bench screenshots clean cpu-side FORCE
+.PHONY: run test lint bench screenshots clean cpu-side FORCE package package-test wheelhouse
 
 # llama.cpp is built from source once per machine, backend and flag set, into a wheel folder
 # keyed by all three (pip's own wheel cache ignores CMAKE_ARGS and would hand back a wheel
@@ -20,6 +20,14 @@ OFFLINE := HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 HF_DATASETS_OFFLINE=1 TRA
 LLAMA_BUILD := $(PYTHON) packaging/llama_build.py
 BASE := $(VENV)/.base-stamp
 LLAMA_STAMP := $(VENV)/.llama-stamp
+
+# With CARREL_WHEELHOUSE=DIR (made by `make wheelhouse`), every pip here and in
+# packaging/llama_build.py installs from DIR with no package index at all (pip reads these
+# variables), and llama_build.py takes llama.cpp's wheels from DIR/llama instead of the cache.
+ifdef CARREL_WHEELHOUSE
+export PIP_NO_INDEX := 1
+export PIP_FIND_LINKS := $(abspath $(CARREL_WHEELHOUSE))
+endif
 
 $(BASE): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +83,37 @@ bench: $(STAMP)
 screenshots: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m tests.screenshots
 	$(OFFLINE) $(BIN)/python -m tests.screenshots_chat
+
+# The Linux packages (tarball, .deb, SHA256SUMS) into $(PACKAGES), which git ignores; see
+# packaging/build_linux.py. PACKAGE_ARGS=--without-model leaves the default model out.
+# `make package-test` then installs and runs them (tests/packaging).
+PACKAGES ?= dist/packages
+$(VENV)/.package-stamp: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,package]'
+	touch $@
+
+package: $(VENV)/.package-stamp
+	$(OFFLINE) $(BIN)/python packaging/build_linux.py --out $(PACKAGES) $(PACKAGE_ARGS)
+
+package-test: $(VENV)/.package-stamp
+	CARREL_PACKAGES=$(abspath $(PACKAGES)) CARREL_WHEELHOUSE_DIR=$(abspath $(WHEELHOUSE)) \
+		$(PYTEST) tests/packaging
+
+# Every wheel `make run`, `make test` and `make package` install, for a machine with no
+# package index: torch (CPU), the source-built wheels made into wheels here, and llama.cpp's
+# wheels from the keyed cache in DIR/llama/<key>/ (each build this machine made of the
+# pinned version, the chosen one and the CPU one beside it; a GPU build's FAILED note too).
+WHEELHOUSE ?= dist/wheelhouse
+wheelhouse: cpu-side
+	rm -rf $(WHEELHOUSE) && mkdir -p $(WHEELHOUSE)
+	$(BIN)/pip download --quiet --dest $(WHEELHOUSE) \
+		--find-links "$$(dirname "$$(cut -d' ' -f1 $(VENV)/.llama-wheel)")" \
+		pip setuptools wheel torch==2.13.0 '.[dev,package]'
+	for sdist in $(WHEELHOUSE)/*.tar.gz; do [ -e "$$sdist" ] || continue; \
+		$(BIN)/pip wheel --quiet --no-deps --wheel-dir $(WHEELHOUSE) "$$sdist" && rm "$$sdist"; done
+	rm -f $(WHEELHOUSE)/llama_cpp_python-*.whl
+	$(LLAMA_BUILD) wheelhouse --dest $(WHEELHOUSE)/llama
+	@echo "$$(ls $(WHEELHOUSE) | wc -l) entries, $$(du -sh $(WHEELHOUSE) | cut -f1) in $(WHEELHOUSE)"
 
 clean:
 	rm -rf $(VENV)

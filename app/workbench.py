@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from app import export, netguard
+from app.bundle import Bundles
 from app.citation import Citation
 from app.config import Paths, Settings, changed, load_settings, save_settings
 from app.engine.backend import Generation, GenerationParams
@@ -45,6 +46,10 @@ HUB_TOKEN_ACCOUNT = "huggingface-hub"
 def index_server_account(collection: str) -> str:
     """The key-store account of the API key of a collection's Qdrant server."""
     return f"qdrant-{collection}"
+
+
+# How a retrieval model's role reads in a sentence.
+_KIND = {"embedder": "an embedding", "reranker": "a reranking"}
 
 
 class Workbench:
@@ -147,10 +152,15 @@ class Workbench:
             listener(section)
         return self.settings
 
+    def bundles(self) -> Bundles:
+        """Air-gap bundles of this library's models and collections (`app.bundle`)."""
+        return Bundles(self.library, self.documents)
+
     # models ----------------------------------------------------------------------------
 
     def models(self) -> list[ModelInfo]:
-        return self.registry.list()
+        """The models that can chat (embedding and reranking GGUFs are left out)."""
+        return [m for m in self.registry.list() if m.role == "chat"]
 
     @property
     def loaded_model(self) -> ModelInfo | None:
@@ -188,6 +198,11 @@ class Workbench:
         """Load a model (blocking), closing the one loaded before; raises a `CarrelError`
         that says why if it cannot. The previous model stays loaded if the new one fails."""
         info = self.registry.resolve(name_or_path)
+        if info.role != "chat":
+            raise CarrelError(
+                f"'{info.name}' is {_KIND[info.role]} model, not a chat model: choose it for "
+                "a collection (carrel retrieval embedder|reranker) and a chat model here."
+            )
         options = dataclasses.replace(self.load_options(info.name, overrides), warmup=warmup)
         with self._lock:
             if self._active is not None:

@@ -60,6 +60,11 @@ def llama_version(root: Path = ROOT) -> str:
 
 
 def wheels_dir() -> Path:
+    """The keyed wheel folders: the machine's cache, or with CARREL_WHEELHOUSE (an offline
+    set-up from `make wheelhouse`) the wheelhouse's llama/ folder."""
+    house = os.environ.get("CARREL_WHEELHOUSE")
+    if house:
+        return Path(house).resolve() / "llama"
     return detect.cache_dir() / "wheels"
 
 
@@ -262,6 +267,26 @@ def cpu_side(venv: Path) -> int:
     return 0
 
 
+def wheelhouse(dest: Path) -> int:
+    """Copy every cached build of the pinned version (wheel, or a GPU build's FAILED note)
+    into `dest`, by key, for `make wheelhouse`."""
+    version = llama_version()
+    copied = 0
+    for folder in sorted(p for p in wheels_dir().iterdir() if p.is_dir()):
+        wheel = find_wheel(folder, version)
+        failed = folder / "FAILED"
+        if wheel is None and not failed.is_file():
+            continue
+        target = dest / folder.name
+        target.mkdir(parents=True, exist_ok=True)
+        for path in (wheel, failed, folder / "build.json"):
+            if path is not None and path.is_file():
+                shutil.copy2(path, target / path.name)
+        copied += wheel is not None
+    say(f"llama.cpp: {copied} build(s) of {version} copied into {dest}")
+    return 0 if copied else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -270,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name)
         p.add_argument("--venv", type=Path, default=ROOT / ".venv")
         p.add_argument("--stamp", type=Path)
+    p = sub.add_parser("wheelhouse", help="copy the cached builds into a wheelhouse")
+    p.add_argument("--dest", type=Path, required=True)
     p = sub.add_parser("vulkan-headers", help="Debian 12: unpack Debian 13's Vulkan headers")
     p.add_argument("--suite", default="trixie")
     args = parser.parse_args(argv)
@@ -280,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         return install(args.venv, args.stamp)
     if args.command == "cpu-side":
         return cpu_side(args.venv)
+    if args.command == "wheelhouse":
+        return wheelhouse(args.dest)
     from vulkan_headers import fetch
 
     return fetch(args.suite)

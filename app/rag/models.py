@@ -78,10 +78,9 @@ def _folder_role(folder: Path) -> str:
 class RetrievalModels:
     """The retrieval models in `models_dir` and the built-in MiniLM; opens them by name."""
 
-    def __init__(self, models_dir: Path, default: Embedder, cache_dir: Path | None = None) -> None:
+    def __init__(self, models_dir: Path, default: Embedder) -> None:
         self.models_dir = models_dir
         self.default = default
-        self.cache_dir = cache_dir
         self._open: dict[str, Any] = {default.name: default}
         self._lock = threading.Lock()
 
@@ -123,15 +122,13 @@ class RetrievalModels:
                 raise EmbedderUnavailableError(f"no embedding model called '{name}' is installed")
             embedder: Embedder
             if name == DEFAULT_MODEL:
-                embedder = SentenceEmbedder(cache_dir=self.cache_dir)
+                embedder = SentenceEmbedder()
             elif model.format == "gguf":
                 from app.rag.llama_models import LlamaEmbedder
 
                 embedder = LlamaEmbedder(model.path, name=name)
             else:
-                st = SentenceEmbedder(
-                    str(model.path), name=name, revision=model.revision, cache_dir=self.cache_dir
-                )
+                st = SentenceEmbedder(str(model.path), name=name, revision=model.revision)
                 st.load()
                 embedder = st
             self._open[name] = embedder

@@ -67,7 +67,7 @@ class Documents:
         # The API key of a collection's Qdrant server, from the keyring (never a file).
         self.server_key = server_key
         self.records = DocumentRecords(store)
-        self.embedder: Embedder = embedder or SentenceEmbedder(cache_dir=paths.cache_dir)
+        self.embedder: Embedder = embedder or SentenceEmbedder()
         self.max_chunks = max_chunks
         # Chunks embedded and upserted per step; cancel is checked between steps.
         self.batch = EMBED_BATCH
@@ -75,7 +75,7 @@ class Documents:
         # keeps the one it was made with.
         self.representation = DEFAULT_REPRESENTATION
         # The embedders and rerankers collections may name (the default one included).
-        self.models = RetrievalModels(paths.models_dir, self.embedder, paths.cache_dir)
+        self.models = RetrievalModels(paths.models_dir, self.embedder)
         self._reembedding: set[str] = set()
         self._indexes: dict[str, Index] = {}
         self._lock = threading.RLock()

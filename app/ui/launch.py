@@ -11,14 +11,24 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app.errors import CarrelError
 from app.logs import LogFile, unexpected_message
+from app.resources import icon_files
 from app.ui.main_window import MainWindow
 from app.workbench import Workbench
 
 log = logging.getLogger(__name__)
+
+
+def app_icon() -> QIcon:
+    """Carrel's icon in every size it is drawn at (resources/icons, rendered from its SVG)."""
+    icon = QIcon()
+    for path in icon_files():
+        icon.addFile(str(path))
+    return icon
 
 
 class ErrorRelay(QObject):
@@ -66,6 +76,8 @@ def main(
     assert isinstance(app, QApplication)
     app.setApplicationName("Carrel")
     app.setOrganizationName("Carrel")
+    app.setWindowIcon(app_icon())
+    app.setDesktopFileName("carrel")  # the desktop entry: its icon and name in docks
     try:
         wb = Workbench.open()
     except CarrelError as exc:

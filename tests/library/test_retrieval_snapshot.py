@@ -46,7 +46,7 @@ def test_snapshot_is_verified_and_loads_offline(st_hub: FakeHub, carrel_home: Pa
     assert st_hub.repos[REPO].sha in manifest
     # Small files came without a SHA-256 (not in LFS) and were checked by git blob id.
     assert '"sha256": ""' not in manifest
-    models = RetrievalModels(paths.models_dir, SentenceEmbedder(), paths.cache_dir)
+    models = RetrievalModels(paths.models_dir, SentenceEmbedder())
     found = models.find(REPO)
     assert found is not None and found.role == "embedder"
     assert found.revision == st_hub.repos[REPO].sha

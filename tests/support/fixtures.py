@@ -4,7 +4,6 @@ the embedder (one per session) and a `Documents` over it, a corpus made here, an
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,14 +57,9 @@ def library(hub: FakeHub, carrel_home: Path) -> Iterator[ModelLibrary]:
     store.close()
 
 
-# The embedder's OpenVINO conversion (~20 s) is kept between sessions, keyed by the model's
-# files (`app.rag.runtime.model_key`), outside any test's CARREL_HOME.
-CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "carrel" / "tests"
-
-
 @pytest.fixture(scope="session")
 def embedder() -> SentenceEmbedder:
-    e = SentenceEmbedder(cache_dir=CACHE)
+    e = SentenceEmbedder()
     e.load()
     return e
 

@@ -13,7 +13,6 @@ from app.citation import Citation
 from app.rag.embedder import SentenceEmbedder
 from app.ui.pages.documents import DocumentsPage
 from app.workbench import Workbench
-from tests.support.fixtures import CACHE
 from tests.support.tinymodels import bert_to_gguf, save_tiny_bert
 
 TIMEOUT_MS = 120_000
@@ -21,7 +20,7 @@ TIMEOUT_MS = 120_000
 
 @pytest.fixture(scope="module")
 def embedder() -> SentenceEmbedder:
-    e = SentenceEmbedder(cache_dir=CACHE)
+    e = SentenceEmbedder()
     e.load()
     return e
 

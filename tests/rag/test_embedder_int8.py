@@ -1,0 +1,51 @@
+"""The embedder with int8 weights on the CPU (the default): close to the fp32 model's
+vectors, the same model for queries and passages, and fp32 where int8 is not available."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.rag.embedder import SentenceEmbedder
+
+TEXTS = [
+    "Printer drivers\n\nThe driver sends the page to the printer at the chosen resolution.",
+    "Package management\n\napt-get install fetches a package and the packages it depends on.",
+    "Tea\n\nThe first flush is plucked in spring; black tea is fully oxidised.",
+    "How do I add a printer?",
+    "installing software with dependencies",
+]
+
+
+def test_int8_by_default_on_the_cpu(embedder: SentenceEmbedder) -> None:
+    assert embedder.active_runtime == "int8"
+    fp32 = SentenceEmbedder(runtime="fp32")
+    assert fp32.active_runtime == "fp32"
+    a = np.asarray(embedder.embed(TEXTS))  # one batch (more texts than a query's call)
+    b = np.asarray(fp32.embed(TEXTS))
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)
+    assert (a * b).sum(axis=1).min() > 0.95  # close to fp32's, not the same
+    # The activations' int8 scale is the batch's, so a text alone (a query) gets a vector
+    # close to, not the same as, the one it gets among others.
+    alone = float(np.dot(embedder.embed([TEXTS[3]])[0], a[3]))
+    assert 0.95 < alone < 1.0 + 1e-6
+    # The nearest passage is the same with either model.
+    for v in (a, b):
+        assert [int(np.argmax(v[:3] @ v[q])) for q in (3, 4)] == [0, 1]
+
+
+def test_stays_fp32_where_int8_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch.ao.quantization
+
+    def unavailable(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("no quantized engine on this CPU")
+
+    monkeypatch.setattr(torch.ao.quantization, "quantize_dynamic", unavailable)
+    e = SentenceEmbedder()
+    assert e.active_runtime == "fp32"
+    assert len(e.embed(TEXTS[:2])[0]) == 384
+
+
+def test_unknown_runtime_is_refused() -> None:
+    with pytest.raises(ValueError, match="runtime is one of auto, fp32, int8"):
+        SentenceEmbedder(runtime="openvino")
