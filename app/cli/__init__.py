@@ -18,6 +18,7 @@ from app import __version__
 from app.cli import (
     bundle,
     chat,
+    conversation,
     docs,
     mcp,
     models,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     chat.register(commands)
+    conversation.register(commands)
     models.register(commands)
     docs.register(commands)
     remote.register(commands)

@@ -214,7 +214,12 @@ class LlamaBackend:
         self, llm: Any, messages: list[ChatMessage]
     ) -> tuple[list[int], list[str], list[Any]]:
         """The prompt's tokens, stop strings and stop criteria, as llama-cpp-python's own
-        chat handler makes them; a model without a chat template gets a plain transcript."""
+        chat handler makes them; a model without a chat template gets a plain transcript.
+        A trailing assistant message (a stopped reply) is continued: the prompt ends with
+        its text instead of an empty assistant turn."""
+        prefix = ""
+        if len(messages) > 1 and messages[-1].role == "assistant":
+            prefix, messages = messages[-1].content, messages[:-1]
         if self._formatter is None:
             lines = []
             for m in messages:
@@ -222,14 +227,16 @@ class LlamaBackend:
                     lines.append(m.content + "\n")
                 else:
                     lines.append(f"{'User' if m.role == 'user' else 'Assistant'}: {m.content}")
-            text = "\n".join(lines) + "\nAssistant:"
+            text = "\n".join(lines) + "\nAssistant:" + prefix
             tokens = llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
             return tokens, ["\nUser:"], []
         result = self._formatter(
             messages=[{"role": m.role, "content": m.content} for m in messages]
         )
         tokens = llm.tokenize(
-            result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
+            (result.prompt + prefix).encode("utf-8"),
+            add_bos=not result.added_special,
+            special=True,
         )
         stop = (
             result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
@@ -237,8 +244,8 @@ class LlamaBackend:
         return tokens, stop, list(result.stopping_criteria or [])
 
     def _fit(self, llm: Any, messages: list[ChatMessage], max_tokens: int) -> _Prompt:
-        """Drop the oldest turns (never the system prompt, never the newest message) until
-        the prompt leaves room for the reply."""
+        """Drop the oldest turns (never the system prompt, never the newest message, nor
+        the question of a reply being continued) until the prompt leaves room for the reply."""
         reply_room = min(max_tokens, int(self.n_ctx * MIN_REPLY_SHARE))
         system = [m for m in messages[:1] if m.role == "system"]
         turns = messages[len(system) :]
@@ -247,7 +254,7 @@ class LlamaBackend:
             tokens, stop, criteria = self._format(llm, system + turns)
             if len(tokens) + reply_room <= self.n_ctx:
                 return _Prompt(tokens, stop, criteria, dropped)
-            if len(turns) <= 1:
+            if len(turns) <= (2 if turns[-1].role == "assistant" else 1):
                 if len(tokens) < self.n_ctx - 1:  # fits, with less room for the reply
                     return _Prompt(tokens, stop, criteria, dropped)
                 raise ContextExceededError(len(tokens), self.n_ctx)

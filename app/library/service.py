@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Paths
-from app.errors import ModelNotFoundError
+from app.errors import CarrelError, ModelNotFoundError
 from app.library import records as rec
 from app.library.catalog import CatalogEntry, load_catalog
 from app.library.download import DownloadJob, DownloadQueue, fetch_file, file_turn, part_path
@@ -28,7 +28,7 @@ from app.library.quants import QuantFile
 from app.library.records import ModelRecord, ModelRecords, PendingDownload
 from app.library.registry import ModelInfo, ModelRegistry
 from app.library.retrieval import SnapshotProgress, snapshot
-from app.library.sideload import companions, gguf_files, place, sha256_file
+from app.library.sideload import ImportReport, companions, gguf_files, place, sha256_file
 from app.library.verdict import FitEstimate, estimate_fit
 from app.locks import FileLock
 from app.store import Store
@@ -254,10 +254,26 @@ class ModelLibrary:
     # import, verify, info, remove ---------------------------------------------------------
 
     def import_path(self, source: Path, *, link: bool = False) -> list[ModelRecord]:
-        """Import a GGUF file or every GGUF in a folder: copied, or linked in place."""
-        imported = []
+        """Import a GGUF file or every GGUF in a folder: copied, or linked in place.
+        Raises the first file's error when none could be imported; `import_each` says
+        how each file went."""
+        report = self.import_each(source, link=link)
+        if report.failed and not report.imported:
+            raise report.failed[0][1]
+        return report.imported
+
+    def import_each(self, source: Path, *, link: bool = False) -> ImportReport:
+        """Import every GGUF that `source` names, going on past the ones that fail.
+        Raises only when `source` names no GGUF at all."""
+        report = ImportReport()
         for file in gguf_files(source.expanduser()):
-            target, _header = place(file, self.models_dir, link=link, free_space=self.free_space)
+            try:
+                target, _header = place(
+                    file, self.models_dir, link=link, free_space=self.free_space
+                )
+            except CarrelError as exc:
+                report.failed.append((file, exc))
+                continue
             record = ModelRecord(
                 name=target.stem,
                 path=str(target),
@@ -269,8 +285,8 @@ class ModelLibrary:
                 verified_at=time.time(),
             )
             self.records.put(record)
-            imported.append(record)
-        return imported
+            report.imported.append(record)
+        return report
 
     def model(self, name: str) -> ModelInfo:
         return self.registry.resolve(name)
