@@ -17,10 +17,11 @@ from app.config import Paths
 from app.errors import CarrelError, ModelNotFoundError
 from app.library import records as rec
 from app.library.catalog import CatalogEntry, load_catalog
-from app.library.download import DownloadJob, DownloadQueue, fetch_file, file_turn, part_path
+from app.library.download import DownloadJob, DownloadQueue
 from app.library.errors import HashMismatchError, ImportModelError
 from app.library.gguf import GGUFHeader, read_header
 from app.library.hub import HubClient, RepoDetails, RepoSummary
+from app.library.hub_jobs import download_job
 from app.library.listings import InstalledModel, QuantChoice
 from app.library.load_options import LoadOptions
 from app.library.quantize import FULL_PRECISION, Quantization, level_name, requantize_warning
@@ -30,7 +31,6 @@ from app.library.registry import ModelInfo, ModelRegistry
 from app.library.retrieval import SnapshotProgress, snapshot
 from app.library.sideload import ImportReport, companions, gguf_files, place, sha256_file
 from app.library.verdict import FitEstimate, estimate_fit
-from app.locks import FileLock
 from app.store import Store
 
 
@@ -180,76 +180,15 @@ class ModelLibrary:
         return jobs
 
     def _job(self, pending: PendingDownload, q: QuantFile) -> DownloadJob:
-        target = Path(pending.target)
-        existing = self.records.get(target.stem)
-        if (target.exists() or target.is_symlink()) and (
-            existing is None or existing.repo != pending.repo
-        ):
-            raise ImportModelError(
-                f"The library already has a file called '{target.name}'; remove that model "
-                "first to download this one."
-            )
-
-        def work(job: DownloadJob) -> ModelRecord:
-            self.records.add_pending(pending)
-            done_before = 0
-            digest = ""
-            for part in q.parts:
-                final = self.models_dir / Path(part.path).name
-                base = done_before
-
-                def on_bytes(n: int, base: int = base) -> None:
-                    job.advance(base + n)
-
-                with file_turn(self.locks_dir, final, job):
-                    if final.exists():  # verified before it was put there
-                        job.advance(base + part.size)
-                    else:
-                        sha = fetch_file(
-                            self.hub,
-                            pending.repo,
-                            pending.revision,
-                            part,
-                            final,
-                            free_space=self.free_space,
-                            on_bytes=on_bytes,
-                            stop=job.stop_requested,
-                        )
-                        digest = digest or sha
-                done_before += part.size
-            record = ModelRecord(
-                name=target.stem,
-                path=str(target),
-                size=q.size,
-                sha256=digest or q.sha256,
-                source=rec.HUB,
-                repo=pending.repo,
-                revision=pending.revision,
-                filename=pending.filename,
-                card_license=pending.card_license,
-            )
-            self.records.put(record)
-            self.records.drop_pending(pending.target)
-            return record
-
-        def guarded(job: DownloadJob) -> ModelRecord:
-            try:
-                return work(job)
-            except HashMismatchError:
-                self.records.drop_pending(pending.target)
-                raise
-            except Exception:
-                if job.stop_requested() == "cancel":
-                    self.records.drop_pending(pending.target)
-                    for part in q.parts:  # not one another process is writing
-                        final = self.models_dir / Path(part.path).name
-                        lock = FileLock(self.locks_dir / f"download-{final.name}.lock")
-                        if lock.try_acquire():
-                            part_path(final).unlink(missing_ok=True)
-                            lock.release()
-                raise
-
-        return DownloadJob(target.stem, q.size, guarded)
+        return download_job(
+            self.hub,
+            self.records,
+            self.models_dir,
+            self.locks_dir,
+            pending,
+            q,
+            free_space=self.free_space,
+        )
 
     # import, verify, info, remove ---------------------------------------------------------
 
