@@ -82,6 +82,7 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	$(OFFLINE) $(BIN)/python -m tests.screenshots
+	$(OFFLINE) $(BIN)/python -m tests.screenshots_chat
 
 # The Linux packages (tarball, .deb, SHA256SUMS) into $(PACKAGES), which git ignores; see
 # packaging/build_linux.py. PACKAGE_ARGS=--without-model leaves the default model out.

@@ -4,19 +4,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.citation import Citation
 from app.engine.backend import Done, Event, Generation, GenerationParams
-from app.store import Message, Store
+from app.store import AFTER_LEAF, Message, Store
 
 
 class Reply(Iterator[Event]):
     """A reply streaming into a conversation. Iterate it for events; `cancel()` from any
     thread stops it between tokens. When it ends, the assistant message (partial and
-    marked stopped if cancelled) is written to the store, with the numbered sources the
-    model was given, before `Done` is returned."""
+    marked stopped if cancelled) is written to the store after message `parent_id`, with
+    the numbered sources the model was given, before `Done` is returned.
+
+    A reply that `continues` a stopped one is written into that message instead, and its
+    `Done` carries the whole text, the old part and the new."""
 
     def __init__(
         self,
@@ -25,8 +28,12 @@ class Reply(Iterator[Event]):
         generation: Generation,
         params: GenerationParams,
         citations: list[Citation] | None = None,
+        parent_id: int | None = AFTER_LEAF,
+        continues: Message | None = None,
     ) -> None:
         self._store = store
+        self._parent_id = parent_id
+        self.continues = continues
         self.conversation_id = conversation_id
         self._generation = generation
         self._params = params
@@ -51,6 +58,8 @@ class Reply(Iterator[Event]):
             stats = event.stats.as_dict()
             if self.citations:
                 stats["citations"] = [c.to_record() for c in self.citations]
+            if self.continues is not None:
+                return self._continued(self.continues, event, stats)
             self.message = self._store.add_message(
                 self.conversation_id,
                 "assistant",
@@ -59,8 +68,16 @@ class Reply(Iterator[Event]):
                 params=self._params.as_dict(),
                 stats=stats,
                 stopped=event.stats.stopped,
+                parent_id=self._parent_id,
             )
         return event
+
+    def _continued(self, before: Message, done: Done, stats: dict[str, Any]) -> Done:
+        whole = Done(before.text + done.text, done.stats)
+        stopped = done.stats.stopped
+        self._store.update_message(before.id, text=whole.text, stats=stats, stopped=stopped)
+        self.message = replace(before, text=whole.text, stats=stats, stopped=stopped)
+        return whole
 
 
 @dataclass

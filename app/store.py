@@ -62,7 +62,27 @@ def _chat_v1(db: sqlite3.Connection) -> None:
     )
 
 
-CHAT_MIGRATIONS: list[MigrationStep] = [_chat_v1]
+def _chat_v2(db: sqlite3.Connection) -> None:
+    """Conversations branch: each message follows a parent (regenerate and edit add a
+    sibling), and a conversation shows the path to its `leaf_id`. Old chats become one
+    straight branch."""
+    run_script(
+        db,
+        """
+        ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+        ALTER TABLE conversations ADD COLUMN leaf_id INTEGER;
+        UPDATE messages SET parent_id = (SELECT MAX(p.id) FROM messages p
+            WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id);
+        UPDATE conversations SET leaf_id = (SELECT MAX(id) FROM messages m
+            WHERE m.conversation_id = conversations.id);
+        CREATE INDEX messages_by_parent ON messages(conversation_id, parent_id)
+        """,
+    )
+
+
+CHAT_MIGRATIONS: list[MigrationStep] = [_chat_v1, _chat_v2]
+# `add_message` puts a message after the conversation's current leaf unless told otherwise.
+AFTER_LEAF = -1
 
 
 @dataclass
@@ -91,6 +111,7 @@ class Message:
     stats: dict[str, Any] = field(default_factory=dict)
     stopped: bool = False
     created_at: float = 0.0
+    parent_id: int | None = None
 
     @property
     def citations(self) -> list[Citation]:
@@ -259,17 +280,22 @@ class Store:
         params: dict[str, Any] | None = None,
         stats: dict[str, Any] | None = None,
         stopped: bool = False,
+        parent_id: int | None = AFTER_LEAF,
     ) -> Message:
+        """Add a message after `parent_id` (by default the current leaf; None starts a new
+        first message) and make it the conversation's leaf."""
         now = time.time()
         with self.transaction() as db:
-            exists = db.execute(
-                "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)
+            row = db.execute(
+                "SELECT leaf_id FROM conversations WHERE id = ?", (conversation_id,)
             ).fetchone()
-            if not exists:
+            if not row:
                 raise ConversationNotFoundError(conversation_id)
+            if parent_id == AFTER_LEAF:
+                parent_id = row["leaf_id"]
             cur = db.execute(
                 "INSERT INTO messages (conversation_id, role, text, model, params, stats,"
-                " stopped, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " stopped, created_at, parent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conversation_id,
                     role,
@@ -279,12 +305,14 @@ class Store:
                     json.dumps(stats or {}),
                     int(stopped),
                     now,
+                    parent_id,
                 ),
             )
-            db.execute(
-                "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
-            )
             new_id = cur.lastrowid
+            db.execute(
+                "UPDATE conversations SET updated_at = ?, leaf_id = ? WHERE id = ?",
+                (now, new_id, conversation_id),
+            )
         assert new_id is not None
         return Message(
             id=new_id,
@@ -296,13 +324,30 @@ class Store:
             stats=stats or {},
             stopped=stopped,
             created_at=now,
+            parent_id=parent_id,
         )
 
     def messages(self, conversation_id: int) -> list[Message]:
-        rows = self.query(
-            "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
-        )
-        return [_message(r) for r in rows]
+        """The conversation as shown: the branch from its first message to its leaf."""
+        leaf = self.query("SELECT leaf_id FROM conversations WHERE id = ?", (conversation_id,))
+        rows = self.query("SELECT * FROM messages WHERE conversation_id = ?", (conversation_id,))
+        by_id = {r["id"]: message_of(r) for r in rows}
+        path: list[Message] = []
+        at = leaf[0]["leaf_id"] if leaf else None
+        while at is not None and at in by_id:
+            path.append(by_id[at])
+            at = by_id[at].parent_id
+        return path[::-1]
+
+    def update_message(
+        self, message_id: int, *, text: str, stats: dict[str, Any], stopped: bool
+    ) -> None:
+        """Rewrite a reply in place (a stopped reply that was continued)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE messages SET text = ?, stats = ?, stopped = ? WHERE id = ?",
+                (text, json.dumps(stats), int(stopped), message_id),
+            )
 
 
 def _is_full(exc: sqlite3.Error) -> bool:
@@ -334,7 +379,8 @@ def _conversation(row: sqlite3.Row) -> Conversation:
     )
 
 
-def _message(row: sqlite3.Row) -> Message:
+def message_of(row: sqlite3.Row) -> Message:
+    """A `messages` row as a `Message`."""
     return Message(
         id=row["id"],
         conversation_id=row["conversation_id"],
@@ -345,4 +391,5 @@ def _message(row: sqlite3.Row) -> Message:
         stats=json.loads(row["stats"]),
         stopped=bool(row["stopped"]),
         created_at=row["created_at"],
+        parent_id=row["parent_id"],
     )

@@ -33,12 +33,12 @@ from app.privacy.service import ENDPOINTS, KEYS, Privacy
 from app.prompt import ANSWER_SOURCES, ChatMessage, Prompt
 from app.rag.service import Documents
 from app.replies import Answer, Reply
-from app.store import Conversation, Store
+from app.store import Conversation, Message, Store
+from app.turns import NEW_TITLE, Turns
 
 if TYPE_CHECKING:  # openai takes 0.3 s to import: only when a remote is used
     from app.engine.remote import RemoteBackend
 
-TITLE_LENGTH = 48
 # The keyring account (service "carrel") that holds a Hugging Face token.
 HUB_TOKEN_ACCOUNT = "huggingface-hub"
 
@@ -46,9 +46,6 @@ HUB_TOKEN_ACCOUNT = "huggingface-hub"
 def index_server_account(collection: str) -> str:
     """The key-store account of the API key of a collection's Qdrant server."""
     return f"qdrant-{collection}"
-
-
-NEW_TITLE = "New conversation"
 
 
 # How a retrieval model's role reads in a sentence.
@@ -92,6 +89,8 @@ class Workbench:
         self._backend: LlamaBackend | None = None
         self._lock = threading.Lock()
         self._active: Reply | None = None
+        # Send, regenerate, continue, edit and resend, and the variants they leave.
+        self.turns = Turns(self)
 
     @classmethod
     def open(cls, paths: Paths | None = None) -> Workbench:
@@ -254,33 +253,51 @@ class Workbench:
         through the privacy gate. A conversation tied to collections is answered from
         their best passages, numbered, each in the request once (`app.prompt`).
         """
+        return self.turns.reply(conversation_id, text, overrides, ask_remote=ask_remote)
+
+    def start_reply(
+        self,
+        conversation: Conversation,
+        history: list[ChatMessage],
+        question: str,
+        params: GenerationParams,
+        parent_id: int,
+        *,
+        ask_remote: bool = False,
+    ) -> Reply:
+        """Start the reply that follows message `parent_id`, given the branch up to it
+        (`history`); the `Turns` service calls it for send, edit and regenerate."""
         backend = self._backend
-        conversation = self.store.conversation(conversation_id)
         route = Route(conversation.params.get("route", Route.LOCAL_ONLY))
         remote = self._remote_for(conversation) if route != Route.LOCAL_ONLY else None
         if backend is None and remote is None:
             raise NoModelLoadedError
-        params = self.params_for({**conversation.params, **(overrides or {})})
-        self.store.add_message(conversation_id, "user", text)  # kept even if a reload fails
-        if backend is not None:
+        if backend is not None:  # the conversation's own load options, if it has any
             backend = self._loaded_as(backend, conversation.params.get("load"))
-        if conversation.title == NEW_TITLE:
-            self.store.update_conversation(conversation_id, title=_title_from(text))
-        if backend is not None:
-            self.store.update_conversation(conversation_id, model=backend.name)
+            self.store.update_conversation(conversation.id, model=backend.name)
         collections: list[str] = list(conversation.params.get("collections") or [])
-        prompt = Prompt.asking(self.history(conversation), self._retrieve(collections, text))
+        prompt = Prompt.asking(history, self._retrieve(collections, question))
         generation: Generation
         if remote is None and backend is not None:
             # On-device only: straight to the model's owner thread, no router in between.
             generation = backend.stream(prompt.messages(), params)
         else:
             generation = self._routed(
-                backend, remote, route, prompt, params, conversation_id, ask_remote
+                backend, remote, route, prompt, params, conversation.id, ask_remote
             )
-        reply = Reply(self.store, conversation_id, generation, params, list(prompt.passages))
+        reply = Reply(
+            self.store, conversation.id, generation, params, list(prompt.passages), parent_id
+        )
         self._active = reply
         return reply
+
+    def ready_for(self, conversation: Conversation) -> None:
+        """Raise `NoModelLoadedError` unless a model or a remote may answer it."""
+        route = Route(conversation.params.get("route", Route.LOCAL_ONLY))
+        if self._backend is None and (
+            route == Route.LOCAL_ONLY or self._remote_for(conversation) is None
+        ):
+            raise NoModelLoadedError
 
     def ask(self, question: str, collection: str, k: int = ANSWER_SOURCES) -> Answer:
         """Answer `question` from a collection's best `k` passages with the loaded model
@@ -348,11 +365,15 @@ class Workbench:
         for remote in remotes:
             remote.close()
 
-    def history(self, conversation: Conversation) -> list[ChatMessage]:
+    def history(
+        self, conversation: Conversation, branch: list[Message] | None = None
+    ) -> list[ChatMessage]:
+        """The conversation as a model reads it: the system prompt, then the shown branch
+        (or `branch`, a path of its messages)."""
         messages: list[ChatMessage] = []
         if conversation.system_prompt.strip():
             messages.append(ChatMessage("system", conversation.system_prompt))
-        for m in self.store.messages(conversation.id):
+        for m in self.store.messages(conversation.id) if branch is None else branch:
             if m.role in ("user", "assistant") and m.text:
                 messages.append(ChatMessage("user" if m.role == "user" else "assistant", m.text))
         return messages
@@ -372,8 +393,3 @@ class Workbench:
 
     def export_json(self, conversation_id: int) -> dict[str, Any]:
         return export.as_json(self.store, conversation_id)
-
-
-def _title_from(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"

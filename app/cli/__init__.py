@@ -15,7 +15,20 @@ import sys
 from collections.abc import Callable, Sequence
 
 from app import __version__
-from app.cli import bundle, chat, docs, models, redact, remote, retrieval, selfcheck, system
+from app.cli import (
+    bundle,
+    chat,
+    conversation,
+    docs,
+    mcp,
+    models,
+    redact,
+    remote,
+    retrieval,
+    selfcheck,
+    serve,
+    system,
+)
 from app.config import Paths
 from app.errors import CarrelError
 from app.logs import LogFile, unexpected_message
@@ -32,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     chat.register(commands)
+    conversation.register(commands)
     models.register(commands)
     docs.register(commands)
     remote.register(commands)
@@ -40,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     system.register(commands)
     bundle.register(commands)
     selfcheck.register(commands)
+    serve.register(commands)
+    mcp.register(commands)
     return parser
 
 

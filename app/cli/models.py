@@ -91,15 +91,19 @@ def catalog(args: argparse.Namespace) -> int:
 
 
 def import_(args: argparse.Namespace) -> int:
+    """Import each GGUF the path names; a bad one is said on stderr, the rest go on (exit
+    status 1 if any failed)."""
     with workbench() as wb:
-        records = wb.library.import_path(args.path, link=args.link)
+        report = wb.library.import_each(args.path, link=args.link)
+    for path, exc in report.failed:
+        print(f"carrel: not imported {path.name}: {exc.message}", file=sys.stderr)
     if args.json:
-        print_json([r.as_dict() for r in records])
-        return 0
-    for r in records:
+        print_json([r.as_dict() for r in report.imported])
+        return 1 if report.failed else 0
+    for r in report.imported:
         how = "linked" if r.linked else "copied"
         print(f"Imported {r.name} ({how}, {human_size(r.size)}, sha256 {r.sha256[:16]}…)")
-    return 0
+    return 1 if report.failed else 0
 
 
 def info(args: argparse.Namespace) -> int:

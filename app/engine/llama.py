@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.engine.backend import Done, Generation, GenerationParams, GenerationStats, Token
+from app.engine.constraints import NONE, Constraints
 from app.engine.devices import default_threads
 from app.engine.errors import DeviceLostError
 from app.engine.loading import choose_gpu_layers, open_model
@@ -59,7 +60,7 @@ class LlamaBackend:
         self.n_ctx = 0
         self.placement = Placement()
         self._requests: queue.SimpleQueue[
-            tuple[list[ChatMessage], GenerationParams, Generation] | None
+            tuple[list[ChatMessage], GenerationParams, Constraints, Generation] | None
         ] = queue.SimpleQueue()
         self._loaded = threading.Event()
         self._settled = threading.Event()  # cleared while reloading after a lost GPU
@@ -75,12 +76,18 @@ class LlamaBackend:
 
     # public --------------------------------------------------------------------------
 
-    def stream(self, messages: list[ChatMessage], params: GenerationParams) -> Generation:
-        """Queue a reply; it starts when the model finishes any earlier one."""
+    def stream(
+        self,
+        messages: list[ChatMessage],
+        params: GenerationParams,
+        constraints: Constraints = NONE,
+    ) -> Generation:
+        """Queue a reply; it starts when the model finishes any earlier one. `constraints`
+        add stop strings and a grammar (the local server's `stop` and `response_format`)."""
         if self._closed:
             raise CarrelError(f"The model '{self.name}' was unloaded; load it again.")
         generation = Generation()
-        self._requests.put((list(messages), params, generation))
+        self._requests.put((list(messages), params, constraints, generation))
         return generation
 
     def wait_settled(self, timeout: float | None = None) -> bool:
@@ -111,12 +118,12 @@ class LlamaBackend:
                 request = self._requests.get()
                 if request is None:
                     break
-                messages, params, generation = request
+                messages, params, constraints, generation = request
                 if broken is not None:
                     generation.put(broken)
                     generation.close()
                     continue
-                lost = self._serve(llm, messages, params, generation)
+                lost = self._serve(llm, messages, params, generation, constraints)
                 generation.close()  # the reader hears at once, not after the reload
                 if lost:
                     llm, broken = self._reload_on_cpu(llm, lost)
@@ -126,12 +133,17 @@ class LlamaBackend:
                 llm.close()
 
     def _serve(
-        self, llm: Any, messages: list[ChatMessage], params: GenerationParams, gen: Generation
+        self,
+        llm: Any,
+        messages: list[ChatMessage],
+        params: GenerationParams,
+        gen: Generation,
+        constraints: Constraints = NONE,
     ) -> str:
         """One reply; returns llama.cpp's error when a decode failed with layers on a GPU
         (the device is gone or broken), after telling the reader."""
         try:
-            self._generate(llm, messages, params, gen)
+            self._generate(llm, messages, params, gen, constraints)
         except CarrelError as exc:
             gen.put(exc)
         except RuntimeError as exc:
@@ -202,7 +214,12 @@ class LlamaBackend:
         self, llm: Any, messages: list[ChatMessage]
     ) -> tuple[list[int], list[str], list[Any]]:
         """The prompt's tokens, stop strings and stop criteria, as llama-cpp-python's own
-        chat handler makes them; a model without a chat template gets a plain transcript."""
+        chat handler makes them; a model without a chat template gets a plain transcript.
+        A trailing assistant message (a stopped reply) is continued: the prompt ends with
+        its text instead of an empty assistant turn."""
+        prefix = ""
+        if len(messages) > 1 and messages[-1].role == "assistant":
+            prefix, messages = messages[-1].content, messages[:-1]
         if self._formatter is None:
             lines = []
             for m in messages:
@@ -210,14 +227,16 @@ class LlamaBackend:
                     lines.append(m.content + "\n")
                 else:
                     lines.append(f"{'User' if m.role == 'user' else 'Assistant'}: {m.content}")
-            text = "\n".join(lines) + "\nAssistant:"
+            text = "\n".join(lines) + "\nAssistant:" + prefix
             tokens = llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
             return tokens, ["\nUser:"], []
         result = self._formatter(
             messages=[{"role": m.role, "content": m.content} for m in messages]
         )
         tokens = llm.tokenize(
-            result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
+            (result.prompt + prefix).encode("utf-8"),
+            add_bos=not result.added_special,
+            special=True,
         )
         stop = (
             result.stop if isinstance(result.stop, list) else [result.stop] if result.stop else []
@@ -225,8 +244,8 @@ class LlamaBackend:
         return tokens, stop, list(result.stopping_criteria or [])
 
     def _fit(self, llm: Any, messages: list[ChatMessage], max_tokens: int) -> _Prompt:
-        """Drop the oldest turns (never the system prompt, never the newest message) until
-        the prompt leaves room for the reply."""
+        """Drop the oldest turns (never the system prompt, never the newest message, nor
+        the question of a reply being continued) until the prompt leaves room for the reply."""
         reply_room = min(max_tokens, int(self.n_ctx * MIN_REPLY_SHARE))
         system = [m for m in messages[:1] if m.role == "system"]
         turns = messages[len(system) :]
@@ -235,7 +254,7 @@ class LlamaBackend:
             tokens, stop, criteria = self._format(llm, system + turns)
             if len(tokens) + reply_room <= self.n_ctx:
                 return _Prompt(tokens, stop, criteria, dropped)
-            if len(turns) <= 1:
+            if len(turns) <= (2 if turns[-1].role == "assistant" else 1):
                 if len(tokens) < self.n_ctx - 1:  # fits, with less room for the reply
                     return _Prompt(tokens, stop, criteria, dropped)
                 raise ContextExceededError(len(tokens), self.n_ctx)
@@ -245,7 +264,12 @@ class LlamaBackend:
             dropped += cut
 
     def _generate(
-        self, llm: Any, messages: list[ChatMessage], params: GenerationParams, gen: Generation
+        self,
+        llm: Any,
+        messages: list[ChatMessage],
+        params: GenerationParams,
+        gen: Generation,
+        constraints: Constraints = NONE,
     ) -> None:
         import llama_cpp
 
@@ -270,7 +294,8 @@ class LlamaBackend:
             min_p=params.min_p,
             repeat_penalty=params.repeat_penalty,
             seed=seed,
-            stop=prompt.stop,
+            stop=[*prompt.stop, *constraints.stop],
+            grammar=_grammar(constraints.grammar),
             stopping_criteria=llama_cpp.StoppingCriteriaList([*prompt.criteria, cancelled]),
             stream=True,
         )
@@ -307,3 +332,12 @@ class LlamaBackend:
             seed=seed,
         )
         gen.put(Done(text, stats))
+
+
+def _grammar(gbnf: str) -> Any:
+    """The compiled grammar (on the owner thread, as every llama.cpp call), or None."""
+    if not gbnf:
+        return None
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    return LlamaGrammar.from_string(gbnf, verbose=False)

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Paths
-from app.errors import ModelNotFoundError
+from app.errors import CarrelError, ModelNotFoundError
 from app.library import records as rec
 from app.library.catalog import CatalogEntry, load_catalog
-from app.library.download import DownloadJob, DownloadQueue, fetch_file, file_turn, part_path
+from app.library.download import DownloadJob, DownloadQueue
 from app.library.errors import HashMismatchError, ImportModelError
 from app.library.gguf import GGUFHeader, read_header
 from app.library.hub import HubClient, RepoDetails, RepoSummary
+from app.library.hub_jobs import download_job
 from app.library.listings import InstalledModel, QuantChoice
 from app.library.load_options import LoadOptions
 from app.library.quantize import FULL_PRECISION, Quantization, level_name, requantize_warning
@@ -28,9 +29,8 @@ from app.library.quants import QuantFile
 from app.library.records import ModelRecord, ModelRecords, PendingDownload
 from app.library.registry import ModelInfo, ModelRegistry
 from app.library.retrieval import SnapshotProgress, snapshot
-from app.library.sideload import companions, gguf_files, place, sha256_file
+from app.library.sideload import ImportReport, companions, gguf_files, place, sha256_file
 from app.library.verdict import FitEstimate, estimate_fit
-from app.locks import FileLock
 from app.store import Store
 
 
@@ -180,84 +180,39 @@ class ModelLibrary:
         return jobs
 
     def _job(self, pending: PendingDownload, q: QuantFile) -> DownloadJob:
-        target = Path(pending.target)
-        existing = self.records.get(target.stem)
-        if (target.exists() or target.is_symlink()) and (
-            existing is None or existing.repo != pending.repo
-        ):
-            raise ImportModelError(
-                f"The library already has a file called '{target.name}'; remove that model "
-                "first to download this one."
-            )
-
-        def work(job: DownloadJob) -> ModelRecord:
-            self.records.add_pending(pending)
-            done_before = 0
-            digest = ""
-            for part in q.parts:
-                final = self.models_dir / Path(part.path).name
-                base = done_before
-
-                def on_bytes(n: int, base: int = base) -> None:
-                    job.advance(base + n)
-
-                with file_turn(self.locks_dir, final, job):
-                    if final.exists():  # verified before it was put there
-                        job.advance(base + part.size)
-                    else:
-                        sha = fetch_file(
-                            self.hub,
-                            pending.repo,
-                            pending.revision,
-                            part,
-                            final,
-                            free_space=self.free_space,
-                            on_bytes=on_bytes,
-                            stop=job.stop_requested,
-                        )
-                        digest = digest or sha
-                done_before += part.size
-            record = ModelRecord(
-                name=target.stem,
-                path=str(target),
-                size=q.size,
-                sha256=digest or q.sha256,
-                source=rec.HUB,
-                repo=pending.repo,
-                revision=pending.revision,
-                filename=pending.filename,
-                card_license=pending.card_license,
-            )
-            self.records.put(record)
-            self.records.drop_pending(pending.target)
-            return record
-
-        def guarded(job: DownloadJob) -> ModelRecord:
-            try:
-                return work(job)
-            except HashMismatchError:
-                self.records.drop_pending(pending.target)
-                raise
-            except Exception:
-                if job.stop_requested() == "cancel":
-                    self.records.drop_pending(pending.target)
-                    for part in q.parts:  # not one another process is writing
-                        final = self.models_dir / Path(part.path).name
-                        lock = FileLock(self.locks_dir / f"download-{final.name}.lock")
-                        if lock.try_acquire():
-                            part_path(final).unlink(missing_ok=True)
-                            lock.release()
-                raise
-
-        return DownloadJob(target.stem, q.size, guarded)
+        return download_job(
+            self.hub,
+            self.records,
+            self.models_dir,
+            self.locks_dir,
+            pending,
+            q,
+            free_space=self.free_space,
+        )
 
     # import, verify, info, remove ---------------------------------------------------------
 
     def import_path(self, source: Path, *, link: bool = False) -> list[ModelRecord]:
-        """Import a GGUF file or every GGUF in a folder: copied, or linked in place."""
-        imported = []
+        """Import a GGUF file or every GGUF in a folder: copied, or linked in place.
+        Raises the first file's error when none could be imported; `import_each` says
+        how each file went."""
+        report = self.import_each(source, link=link)
+        if report.failed and not report.imported:
+            raise report.failed[0][1]
+        return report.imported
+
+    def import_each(self, source: Path, *, link: bool = False) -> ImportReport:
+        """Import every GGUF that `source` names, going on past the ones that fail.
+        Raises only when `source` names no GGUF at all."""
+        report = ImportReport()
         for file in gguf_files(source.expanduser()):
-            target, _header = place(file, self.models_dir, link=link, free_space=self.free_space)
+            try:
+                target, _header = place(
+                    file, self.models_dir, link=link, free_space=self.free_space
+                )
+            except CarrelError as exc:
+                report.failed.append((file, exc))
+                continue
             record = ModelRecord(
                 name=target.stem,
                 path=str(target),
@@ -269,8 +224,8 @@ class ModelLibrary:
                 verified_at=time.time(),
             )
             self.records.put(record)
-            imported.append(record)
-        return imported
+            report.imported.append(record)
+        return report
 
     def model(self, name: str) -> ModelInfo:
         return self.registry.resolve(name)

@@ -5,13 +5,44 @@ from __future__ import annotations
 import hashlib
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.errors import CarrelError
 from app.library.errors import DiskFullError, ImportModelError
 from app.library.gguf import GGUFHeader, read_header
 from app.library.quants import split_part
+from app.library.records import ModelRecord
 
 CHUNK = 1 << 20
+
+
+@dataclass
+class ImportReport:
+    """How each file of an import went: the records of the files imported, and each file
+    that failed with its error (the others were imported all the same)."""
+
+    imported: list[ModelRecord] = field(default_factory=list)
+    failed: list[tuple[Path, CarrelError]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """One line per file, for the command line and the Models page."""
+        lines = [f"Imported {r.name}." for r in self.imported]
+        lines += [f"Not imported {path.name}: {exc.message}" for path, exc in self.failed]
+        return "\n".join(lines)
+
+    def problem(self) -> str:
+        """One line saying which files failed ('' when none did)."""
+        if not self.failed:
+            return ""
+        names = ", ".join(path.name for path, _ in self.failed)
+        total = len(self.failed) + len(self.imported)
+        first = self.failed[0][1].message
+        if len(self.failed) == 1:
+            return f"{names} was not imported ({len(self.imported)} of {total} were): {first}"
+        return (
+            f"{len(self.failed)} of {total} files were not imported ({names}); the first: {first}"
+        )
 
 
 def sha256_file(path: Path, on_bytes: Callable[[int], None] | None = None) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -30,8 +31,15 @@ class ChatPanel(QWidget):
         super().__init__(parent)
         self.error_bar = ErrorBar(self)
         self.chat = ChatView(self)
+        # Says that the message box holds an earlier message being edited (hidden otherwise).
+        self.edit_note = QLabel(self)
+        self.edit_note.setWordWrap(True)
+        self.edit_note.setStyleSheet("QLabel { color: #1f4f8a; padding: 2px 4px; }")
+        self.edit_note.hide()
         self.prompt = PromptEdit(self)
-        self.prompt.setPlaceholderText("Message  (Enter sends, Shift+Enter for a new line)")
+        self.prompt.setPlaceholderText(
+            "Message  (Enter sends, Shift+Enter for a new line, Tab leaves, Ctrl+Tab is a tab)"
+        )
         self.prompt.setFixedHeight(84)
         self.send_button = QPushButton("Send", self)
         self.send_button.setDefault(True)
@@ -51,6 +59,7 @@ class ChatPanel(QWidget):
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(self.chat, 1)
         layout.addWidget(self.error_bar)
+        layout.addWidget(self.edit_note)
         layout.addLayout(input_row)
 
 

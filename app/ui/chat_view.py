@@ -7,6 +7,7 @@ rendering (code blocks, lists, tables) and a small line of figures.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QUrl, Signal
@@ -21,8 +22,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from app.branches import Turn
 from app.citation import Citation
 from app.store import Message
+from app.ui.reply_links import ACTION_SCHEME, insert_actions, keep_line_breaks, parse_action
 
 USER_COLOR = "#1f5fa8"
 ASSISTANT_COLOR = "#2d6a3e"
@@ -71,10 +74,15 @@ class ChatView(QTextBrowser):
     batch) and `end_reply` for a live one. Follows the end while the person has not
     scrolled up. A reply answered from documents lists its numbered sources.
 
-    Signals: `citation_clicked(object)` with the `Citation` the person clicked.
+    `show_thread` puts each message's actions under it as links (copy, regenerate,
+    continue a stopped reply, edit, and ‹ n/m › to browse its variants).
+
+    Signals: `citation_clicked(object)` with the `Citation` the person clicked,
+    `action(str, int)` with an action's name and the message id it applies to.
     """
 
     citation_clicked = Signal(object)
+    action = Signal(str, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +90,8 @@ class ChatView(QTextBrowser):
         self.setOpenLinks(False)
         self.document().setDocumentMargin(12)
         self._reply_start: int | None = None
+        # Where the actions of the message just typed go once it is stored (live send).
+        self._asked_at: int | None = None
         self._follow = True
         self._citations: list[Citation] = []
         self.anchorClicked.connect(self._on_anchor)
@@ -153,6 +163,11 @@ class ChatView(QTextBrowser):
             cursor.insertText(f"[{c.n or '?'}] {c.where}", link)
 
     def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() == ACTION_SCHEME:
+            parsed = parse_action(url.toString())
+            if parsed is not None:
+                self.action.emit(*parsed)
+            return
         if url.scheme() == "cite" and url.path().isdigit():
             index = int(url.path())
             if index < len(self._citations):
@@ -167,7 +182,7 @@ class ChatView(QTextBrowser):
         if not text.strip():
             return
         start = cursor.position()
-        cursor.insertFragment(QTextDocumentFragment.fromMarkdown(text))
+        cursor.insertFragment(QTextDocumentFragment.fromMarkdown(keep_line_breaks(text)))
         block = self.document().findBlock(start)
         end = cursor.position()
         while block.isValid() and block.position() <= end:
@@ -183,6 +198,7 @@ class ChatView(QTextBrowser):
     def clear_conversation(self) -> None:
         self._citations.clear()
         self._reply_start = None
+        self._asked_at = None
         self._follow = True
         self.clear()
 
@@ -193,6 +209,7 @@ class ChatView(QTextBrowser):
         self._new_block(cursor)
         cursor.insertText(text, QTextCharFormat())
         cursor.endEditBlock()
+        self._asked_at = cursor.position()
         self._follow = True
         self._scroll_to_end()
 
@@ -213,10 +230,19 @@ class ChatView(QTextBrowser):
         cursor.endEditBlock()
 
     def show_messages(self, messages: list[Message]) -> None:
+        """Show messages with no variants and no actions (a plain transcript)."""
+        self.show_thread([Turn(m, (m.id,)) for m in messages], actions=False)
+
+    def show_thread(self, turns: list[Turn], *, actions: bool = True) -> None:
+        """Show a conversation's branch; `actions` puts each message's links under it.
+        Keeps the reading position if the person had scrolled up."""
+        bar = self.verticalScrollBar()
+        follow, value = self._follow, bar.value()
         self.setUpdatesEnabled(False)
         try:
             self.clear_conversation()
-            for m in messages:
+            for turn in turns:
+                m = turn.message
                 if m.role == "user":
                     self.add_user_message(m.text)
                 elif m.role == "assistant":
@@ -228,9 +254,18 @@ class ChatView(QTextBrowser):
                         reply_badge(m.stats),
                         m.citations,
                     )
+                else:
+                    continue
+                if actions:
+                    insert_actions(self, self._end_cursor(), turn)
+            self._asked_at = None
         finally:
             self.setUpdatesEnabled(True)
-        self._scroll_to_end()
+        self._follow = follow
+        if follow:
+            self._scroll_to_end()
+        else:
+            bar.setValue(value)
 
     @property
     def streaming(self) -> bool:
@@ -264,11 +299,17 @@ class ChatView(QTextBrowser):
         stopped: bool = False,
         badge: str = "",
         citations: list[Citation] | None = None,
+        turns: Sequence[Turn] = (),
     ) -> None:
-        """Replace the streamed plain text of the reply with its rendered Markdown."""
+        """Replace the streamed plain text of the reply with its rendered Markdown.
+
+        `turns` are the stored reply and the message it answers (last two of the
+        thread): the reply gets its action links, and so does the message if it was
+        typed live (`add_user_message`). The rest of the conversation is not touched, so
+        this costs the reply's length, not the conversation's."""
         if self._reply_start is None:
-            self.add_reply(text, figures, stopped, badge, citations)
-            return
+            self.begin_reply()
+        assert self._reply_start is not None
         cursor = self._end_cursor()
         cursor.beginEditBlock()
         cursor.setPosition(self._reply_start, QTextCursor.MoveMode.KeepAnchor)
@@ -276,8 +317,14 @@ class ChatView(QTextBrowser):
         self._insert_markdown(cursor, text)
         self._sources(cursor, citations or [])
         self._figures(cursor, figures, stopped, badge)
+        if turns:
+            insert_actions(self, cursor, turns[-1])
+        asked = turns[-2] if len(turns) > 1 else None
+        if asked is not None and self._asked_at is not None and asked.message.role == "user":
+            insert_actions(self, QTextCursor(self.document()), turns[-2], at=self._asked_at)
         cursor.endEditBlock()
         self._reply_start = None
+        self._asked_at = None
 
     # following the end -------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
@@ -106,7 +106,13 @@ class ConversationList(QWidget):
 
     def _on_item_changed(self, item: QListWidgetItem) -> None:
         if not self._filling:
-            self.renamed.emit(int(item.data(ID_ROLE)), item.text())
+            cid, title = int(item.data(ID_ROLE)), item.text()
+            if self.list.state() == QListWidget.State.EditingState:
+                # Told once the editor has closed: the window refills the list on a
+                # rename, which must not happen while the list commits the editor's text.
+                QTimer.singleShot(0, self, lambda: self.renamed.emit(cid, title))
+            else:
+                self.renamed.emit(cid, title)
 
     def _on_delete(self) -> None:
         cid = self.current_id()

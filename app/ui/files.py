@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QIODevice, QSaveFile
@@ -22,7 +23,10 @@ def export_bytes(wb: Workbench, conversation_id: int, ext: str) -> bytes:
 
 
 def suggested_name(title: str, ext: str) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in title).strip()
+    """A file name from a conversation's title: the "…" of a shortened title dropped,
+    each run of other characters a file name cannot safely hold one "_"."""
+    title = title.strip().removesuffix("…").removesuffix("...").strip()
+    safe = re.sub(r"[^\w \-]+", "_", title).strip(" _")
     return f"{safe or 'conversation'}.{ext}"
 
 

@@ -44,7 +44,7 @@ def install_excepthook(window: MainWindow, log_file: Path) -> ErrorRelay:
     """Log any uncaught exception with its traceback and show it in the window, which
     keeps running. Returns the relay (keep it referenced as long as the window lives)."""
     relay = ErrorRelay(window)
-    relay.error.connect(window.show_error)
+    relay.error.connect(window.show_error_here)
 
     def report(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if issubclass(kind, KeyboardInterrupt):

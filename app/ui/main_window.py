@@ -19,6 +19,8 @@ from app.library.listings import InstalledModel
 from app.library.registry import ModelInfo
 from app.ui import bundle_dialogs, loaded_model
 from app.ui.chat_view import reply_figures
+from app.ui.keyboard import WindowKeys
+from app.ui.reply_actions import ReplyActions
 from app.ui.selfcheck_dialog import open_self_check
 from app.ui.viewer import viewer_for
 from app.ui.window_frame import WindowFrame
@@ -55,6 +57,8 @@ class MainWindow(WindowFrame):
         self._closed = False
         super().__init__(workbench, log_file)
         self._workers = WorkerSet(self)
+        self.reply_actions = ReplyActions(self)
+        self.keys = WindowKeys(self)
         self._connect()
         self.refresh_remote()
         self.reload_conversations()
@@ -83,9 +87,7 @@ class MainWindow(WindowFrame):
         self.params.changed.connect(self._save_params)
         self.route.changed.connect(self._save_params)
         self.route.changed.connect(self._update_actions)
-        self.documents_page.error.connect(self.show_error)
         self.chat.citation_clicked.connect(self.open_citation)
-        self.models_page.error.connect(self.show_error)
         self.models_page.online.connect(self.status.set_online)
         # A download, import, quantization or removal changes what the model picker offers.
         self.models_page.installed_listed.connect(self._on_library_changed)
@@ -206,6 +208,10 @@ class MainWindow(WindowFrame):
 
     def _open_conversation(self, conversation_id: int | None) -> None:
         self.params.flush()
+        if conversation_id != self._current:
+            # An error belongs to the conversation it happened in.
+            self.error_bar.dismiss()
+            self.reply_actions.cancel_edit()
         self._current = conversation_id
         with self._shown_errors():
             if conversation_id is None:
@@ -215,7 +221,7 @@ class MainWindow(WindowFrame):
                 self.collection_picker.set_selected([])
             else:
                 c = self.wb.store.conversation(conversation_id)
-                self.chat.show_messages(self.wb.store.messages(conversation_id))
+                self.chat.show_thread(self.wb.turns.thread(conversation_id))
                 self.params.set_values(self.wb.params_for(c.params), c.system_prompt)
                 self.route.set_values(c.params)
                 self.collection_picker.set_selected(list(c.params.get("collections") or []))
@@ -225,6 +231,10 @@ class MainWindow(WindowFrame):
     @property
     def current_conversation(self) -> int | None:
         return self._current
+
+    def reopen(self) -> None:
+        """Show the current conversation again as the store holds it."""
+        self._open_conversation(self._current)
 
     def new_conversation(self) -> None:
         if self._generation is not None:
@@ -281,31 +291,45 @@ class MainWindow(WindowFrame):
     def generating(self) -> bool:
         return self._generation is not None
 
+    @property
+    def loading(self) -> str | None:
+        """The name of the model being loaded, if one is."""
+        return self._loading
+
     def ask_remote(self) -> None:
         """Send the message to the conversation's remote endpoint (after the person has
         seen and approved the request)."""
         self.send(ask_remote=True)
 
     def send(self, ask_remote: bool = False) -> None:
-        """Send the text in the message box; the reply streams in from a worker."""
+        """Send the text in the message box (in place of the message being edited, if
+        one is); the reply streams in from a worker."""
         text = self.prompt.toPlainText().strip()
         if not text or self._generation is not None or self._loading is not None:
             return
         if self.wb.loaded_model is None and not self._remote_ready():
             self.show_error(NoModelLoadedError().message)
             return
+        if self.reply_actions.editing is not None:
+            self.reply_actions.send_edit(text, ask_remote)
+            return
         if self._current is None:
             self.new_conversation()
         if self._current is None:
             return
         self.params.flush()
-        self.error_bar.dismiss()
         self.prompt.clear()
         self.chat.add_user_message(text)
         self.chat.begin_reply()
         worker = GenerationWorker(
             self.wb, self._current, text, None, self.log_file, ask_remote=ask_remote
         )
+        self.start_generation(worker)
+
+    def start_generation(self, worker: GenerationWorker) -> None:
+        """Run a reply's worker: its text streams into the chat, which shows the
+        conversation as stored when it ends."""
+        self.error_bar.dismiss()
         worker.tokens.connect(self.chat.append_stream)
         worker.result.connect(self._on_reply_done)
         worker.failed.connect(self._on_reply_failed)
@@ -317,9 +341,12 @@ class MainWindow(WindowFrame):
         self._workers.start(worker)
 
     def stop(self) -> None:
-        """Stop the reply in progress; what was generated is kept and marked stopped."""
+        """Stop the reply in progress (what was generated is kept and marked stopped);
+        with none running, Esc leaves the editing of an earlier message."""
         if self._generation is not None:
             self._generation.cancel()
+        else:
+            self.reply_actions.cancel_edit()
 
     def open_citation(self, citation: Citation) -> None:
         """Show a source under a reply in the built-in viewer, at its page."""
@@ -330,9 +357,12 @@ class MainWindow(WindowFrame):
         if self._closed:
             return
         stats = done.stats
-        figures = reply_figures(stats.as_dict())
         citations = self._generation.citations if self._generation is not None else []
-        self.chat.end_reply(done.text, figures, stats.stopped, stats.badge, citations)
+        turns = []
+        with self._shown_errors():  # the stored reply and message, for their actions
+            turns = self.wb.turns.thread(self._current or -1)[-2:]
+        figures = reply_figures(stats.as_dict())
+        self.chat.end_reply(done.text, figures, stats.stopped, stats.badge, citations, turns)
         if stats.tokens_per_s > 0:
             self.status.set_speed(stats.tokens_per_s)
         self._last_done = done

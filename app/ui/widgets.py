@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QSpinBox,
@@ -79,15 +80,41 @@ class ErrorBar(QFrame):
         self.dismissed.emit()
 
 
+def confirmation(parent: QWidget, title: str, question: str) -> QMessageBox:
+    """A Yes/No question whose default (Enter) and Esc answer are No: a destructive
+    action must be chosen, never fallen into."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, question, parent=parent)
+    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    box.setEscapeButton(QMessageBox.StandardButton.No)
+    return box
+
+
+def ask(parent: QWidget, title: str, question: str) -> bool:
+    """Ask `question` (see `confirmation`); True only for Yes."""
+    return confirmation(parent, title, question).exec() == QMessageBox.StandardButton.Yes
+
+
 class PromptEdit(QPlainTextEdit):
-    """The message box: Enter sends, Shift+Enter inserts a newline.
+    """The message box: Enter sends, Shift+Enter inserts a newline; Tab and Shift+Tab
+    move the focus on, Ctrl+Tab inserts a tab.
 
     Signals: `submitted()` when Enter is pressed.
     """
 
     submitted = Signal()
 
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTabChangesFocus(True)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if (
+            event.key() == Qt.Key.Key_Tab
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            self.insertPlainText("\t")
+            return
         enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
         if enter and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             self.submitted.emit()

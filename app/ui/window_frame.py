@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPaintEvent, QShortcut
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout
+from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QVBoxLayout
 
 from app.engine.router import Route
 from app.errors import CarrelError
@@ -18,11 +18,14 @@ from app.ui.chat_page import ChatPanel, SidePanel
 from app.ui.consent import ConsentBridge
 from app.ui.conversation_list import ConversationList
 from app.ui.files import export_conversation
+from app.ui.keyboard import FocusRing, one_tab_stop
+from app.ui.page_errors import attach_error_bar
 from app.ui.pages.collection_picker import CollectionPicker
 from app.ui.pages.documents import DocumentsPage
 from app.ui.pages.models import ModelsPage
+from app.ui.pages.server import ServerPage
 from app.ui.pages.settings import SettingsDialog
-from app.ui.widgets import StatusBar
+from app.ui.widgets import StatusBar, ask
 from app.workbench import Workbench
 
 
@@ -55,7 +58,7 @@ class WindowFrame(QMainWindow):
 
     def _build(self) -> None:
         self.conversations = ConversationList(self)
-        center = ChatPanel(self)
+        center = self.chat_panel = ChatPanel(self)
         self.chat, self.error_bar, self.prompt = center.chat, center.error_bar, center.prompt
         self.send_button, self.stop_button = center.send_button, center.stop_button
         self.ask_remote_button = center.ask_remote_button
@@ -67,7 +70,7 @@ class WindowFrame(QMainWindow):
         assert isinstance(layout, QVBoxLayout)
         layout.insertWidget(2, self.collection_picker)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter = self.chat_tab = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.conversations)
         splitter.addWidget(center)
         splitter.addWidget(right)
@@ -82,6 +85,19 @@ class WindowFrame(QMainWindow):
         self.tabs.addTab(self.documents_page, "Documents")
         self.models_page = ModelsPage(self.wb, self, self.log_file)
         self.tabs.addTab(self.models_page, "Models")
+        self.server_page = ServerPage(self.wb, self)
+        self.tabs.addTab(self.server_page, "Server")
+        # Each page shows its own errors (app/ui/page_errors.py); a later success of the
+        # same kind clears them.
+        docs, models = self.documents_page, self.models_page
+        self.documents_errors = attach_error_bar(
+            docs, docs.error, [docs.ingest_started, docs.searched, docs.files_removed]
+        )
+        self.models_errors = attach_error_bar(
+            models,
+            models.error,
+            [models.searched, models.files_listed, models.download_added, models.verified],
+        )
         self.setCentralWidget(self.tabs)
 
         self.status = StatusBar(self)
@@ -138,10 +154,18 @@ class WindowFrame(QMainWindow):
     # errors ------------------------------------------------------------------------------
 
     def show_error(self, message: str) -> None:
+        """Show an error of the Chat page (conversations, replies, the model picker)."""
         self.error_bar.show_message(message)
-        if self.tabs.currentIndex() != 0:
-            # The error bar lives on the Chat tab; say it where the person is looking too.
-            self.status.showMessage(message, 10_000)
+
+    def show_error_here(self, message: str) -> None:
+        """Show an error that belongs to no page (an unexpected one) on the page in view."""
+        page = self.tabs.currentWidget()
+        if page is self.documents_page:
+            self.documents_errors.show_message(message)
+        elif page is self.models_page:
+            self.models_errors.show_message(message)
+        else:
+            self.show_error(message)
 
     @contextmanager
     def _shown_errors(self) -> Iterator[None]:
@@ -151,8 +175,7 @@ class WindowFrame(QMainWindow):
             self.show_error(exc.message)
 
     def confirm(self, question: str) -> bool:
-        answer = QMessageBox.question(self, "Carrel", question)
-        return answer == QMessageBox.StandardButton.Yes
+        return ask(self, "Carrel", question)
 
     # export ------------------------------------------------------------------------------
 
@@ -187,6 +210,8 @@ class WindowFrame(QMainWindow):
             self._settings.raise_()
             return self._settings
         dialog = SettingsDialog(self.wb, self)
+        FocusRing(dialog)  # the keyboard furniture of the window, in the dialog too
+        one_tab_stop(dialog)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.endpoints_changed.connect(self.refresh_remote)
@@ -218,6 +243,7 @@ class WindowFrame(QMainWindow):
         """Refuse any consent question still open (no worker is left waiting on it) and
         let go of the gate and the Settings dialog's workers."""
         self.consent.shutdown()
+        self.server_page.shutdown()
         if self.wb.privacy.consent is self.consent:
             self.wb.privacy.ask_with(None)
         if self._settings is not None:

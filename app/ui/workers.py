@@ -21,6 +21,7 @@ from app.engine.backend import Done, Token
 from app.errors import CarrelError
 from app.logs import unexpected_message
 from app.replies import Reply
+from app.store import Message
 from app.workbench import Workbench
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,8 @@ class TaskWorker(Worker):
 
 class GenerationWorker(Worker):
     """Streams one reply of `Workbench.reply` (`ask_remote` asks the conversation's remote
-    endpoint) and forwards its text in ~30 ms batches.
+    endpoint), or of `start` when given (a regenerate, continue or edit of
+    `Workbench.turns`), and forwards its text in ~30 ms batches.
 
     Signals: `tokens(str)` with the text that arrived since the last batch,
     `result(object)` with the final `Done` (its `stats.stopped` tells a stopped reply),
@@ -101,9 +103,11 @@ class GenerationWorker(Worker):
         log_file: Path | None = None,
         *,
         ask_remote: bool = False,
+        start: Callable[[], Reply] | None = None,
     ) -> None:
         super().__init__(log_file)
         self._wb = workbench
+        self._start = start
         self._ask_remote = ask_remote
         self._conversation_id = conversation_id
         self._text = text
@@ -125,10 +129,19 @@ class GenerationWorker(Worker):
         with self._lock:
             return list(self._reply.citations) if self._reply is not None else []
 
+    @property
+    def message(self) -> Message | None:
+        """The message the reply was written to, once it ended."""
+        with self._lock:
+            return self._reply.message if self._reply is not None else None
+
     def work(self) -> Done:
-        reply = self._wb.reply(
-            self._conversation_id, self._text, self._overrides, ask_remote=self._ask_remote
-        )
+        if self._start is not None:
+            reply = self._start()
+        else:
+            reply = self._wb.reply(
+                self._conversation_id, self._text, self._overrides, ask_remote=self._ask_remote
+            )
         with self._lock:
             self._reply = reply
             cancelled = self._cancelled

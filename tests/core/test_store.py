@@ -17,7 +17,7 @@ def store(tmp_path: Path) -> Store:
 def test_wal_mode_and_migrations_recorded(store: Store) -> None:
     assert store.query("PRAGMA journal_mode")[0][0] == "wal"
     rows = store.query("SELECT component, version FROM migrations")
-    assert [(r[0], r[1]) for r in rows] == [("chat", 1)]
+    assert [(r[0], r[1]) for r in rows] == [("chat", 1), ("chat", 2)]
 
 
 def test_migrations_apply_once(tmp_path: Path) -> None:

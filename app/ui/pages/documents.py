@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -33,6 +32,7 @@ from app.ui.pages import documents_views as views
 from app.ui.pages.documents_models import RetrievalChoice
 from app.ui.pages.ingest_worker import IngestWorker
 from app.ui.viewer import viewer_for
+from app.ui.widgets import ask
 from app.ui.workers import TaskWorker, WorkerSet
 from app.workbench import Workbench
 
@@ -219,12 +219,8 @@ class DocumentsPage(QWidget):
         name = self.current_collection()
         if name is None:
             return
-        answer = QMessageBox.question(
-            self,
-            "Remove collection",
-            f"Remove the collection '{name}' and its index? The files themselves stay.",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        question = f"Remove the collection '{name}' and its index? The files themselves stay."
+        if ask(self, "Remove collection", question):
             self.drop_collection(name)
 
     def drop_collection(self, name: str) -> TaskWorker | None:

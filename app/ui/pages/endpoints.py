@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.errors import CarrelError
 from app.privacy.policy import EndpointKind
 from app.ui.pages.keys_box import KeysBox
+from app.ui.widgets import ask
 from app.ui.workers import WorkerSet
 from app.workbench import Workbench
 
@@ -214,8 +214,7 @@ class EndpointsTab(QWidget):
         self.endpoints_changed.emit()
 
     def confirm(self, question: str) -> bool:
-        answer = QMessageBox.question(self, "Carrel", question)
-        return answer == QMessageBox.StandardButton.Yes
+        return ask(self, "Carrel", question)
 
     def remove_selected(self) -> None:
         name = self.selected()

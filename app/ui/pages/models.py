@@ -17,7 +17,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -31,9 +30,11 @@ from app.library.hub import RepoDetails
 from app.library.listings import INFO_KEYS, InstalledModel
 from app.library.records import ModelRecord
 from app.library.service import ModelLibrary
+from app.library.sideload import ImportReport
 from app.ui.pages import models_views as views
 from app.ui.pages.models_dialogs import ImportDialog, QuantizeDialog
 from app.ui.pages.models_hub import HubTab, JobBridge
+from app.ui.widgets import ask
 from app.ui.workers import TaskWorker, Worker, WorkerSet
 from app.units import human_size
 from app.workbench import Workbench
@@ -254,10 +255,8 @@ class ModelsPage(HubTab, QWidget):
         if name is None:
             return
         if confirm:
-            answer = QMessageBox.question(
-                self, "Remove model", f"Delete {name} from the library? Linked originals stay."
-            )
-            if answer != QMessageBox.StandardButton.Yes:
+            question = f"Delete {name} from the library? Linked originals stay."
+            if not ask(self, "Remove model", question):
                 return
         library = self.library
 
@@ -278,15 +277,26 @@ class ModelsPage(HubTab, QWidget):
             self.import_path(*choice)
 
     def import_path(self, path: Path, link: bool = False) -> None:
+        """Import a file or every GGUF in a folder; a bad file is reported and the others
+        are imported all the same."""
         library = self.library
         self.details.setPlainText(f"Importing {path}…")
-        self._run(lambda: library.import_path(path, link=link), self._on_imported)
+        worker = TaskWorker(lambda: library.import_each(path, link=link), self.log_file)
+        worker.result.connect(self._on_imported)
+        worker.failed.connect(self._on_import_failed)
+        self._workers.start(worker)
 
-    def _on_imported(self, records: list[Any]) -> None:
-        names = ", ".join(r.name for r in records)
-        self.details.setPlainText(f"Imported {names}.")
-        self.imported.emit(records)
-        self.refresh_installed()
+    def _on_import_failed(self, message: str) -> None:
+        self.details.setPlainText(f"Import failed: {message}")
+        self.error.emit(message)
+
+    def _on_imported(self, report: ImportReport) -> None:
+        self.details.setPlainText(report.describe())
+        if report.failed:
+            self.error.emit(report.problem())
+        self.imported.emit(report.imported)
+        if report.imported:
+            self.refresh_installed()
 
     def open_quantize_dialog(self, show: bool = True) -> QuantizeDialog | None:
         name = self._need_selection()

@@ -1,0 +1,27 @@
+"""`Constraints`: what a reply must obey beyond sampling — stop strings and a grammar.
+
+The local server needs both: OpenAI's `stop` parameter, and `response_format` / forced tool
+calls, which llama.cpp enforces token by token with a GBNF grammar so the output always
+parses. The grammar travels as text and is compiled on the model's owner thread, like
+every other call into llama.cpp.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Stop strings (the reply ends before any of them) and a GBNF grammar the reply's
+    tokens must follow (empty: none)."""
+
+    stop: tuple[str, ...] = ()
+    grammar: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.stop and not self.grammar
+
+
+NONE = Constraints()

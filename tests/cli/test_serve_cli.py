@@ -1,0 +1,56 @@
+"""`carrel serve` as a person runs it: a real process that prints its address, answers,
+logs each request as a line, and stops on Ctrl+C; off loopback without a token it refuses
+to start, in one line."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _carrel(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_serve_answers_logs_and_stops_on_ctrl_c(carrel_home: Path) -> None:
+    with _carrel("serve", "--port", "0") as proc:
+        _serve(proc)
+
+
+def _serve(proc: subprocess.Popen[str]) -> None:
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        found = re.search(r"Serving on (http://127\.0\.0\.1:\d+/v1) \(token none\)", line)
+        assert found, line
+        models = httpx.get(f"{found.group(1)}/models", timeout=60).json()
+        assert "SmolLM2-135M-Instruct.Q4_1" in [m["id"] for m in models["data"]]
+        assert "GET /v1/models 200" in proc.stderr.readline()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_serve_off_loopback_without_a_token_refuses(carrel_home: Path) -> None:
+    with _carrel("serve", "--host", "0.0.0.0", "--port", "0") as proc:
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert err.startswith("carrel: Listening on 0.0.0.0") and "needs a token" in err
