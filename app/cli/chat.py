@@ -6,8 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from app.cli.output import print_json
-from app.engine.backend import Done, Token
+from app.cli.output import print_json, stream_reply
 from app.library.load_options import KV_CACHE_TYPES, parse_gpu_layers
 from app.prompt import ChatMessage
 from app.workbench import Workbench
@@ -67,19 +66,7 @@ def run(args: argparse.Namespace) -> int:
             if v is not None
         }
         generation = wb.complete(messages, wb.params_for(overrides))
-        done: Done | None = None
-        try:
-            for event in generation:
-                if isinstance(event, Token) and not args.json:
-                    sys.stdout.write(event.text)
-                    sys.stdout.flush()
-                elif isinstance(event, Done):
-                    done = event
-        except KeyboardInterrupt:
-            generation.cancel()
-            for event in generation:
-                if isinstance(event, Done):
-                    done = event
+        done = stream_reply(generation, quiet=args.json)
         assert done is not None
         if args.json:
             s = done.stats

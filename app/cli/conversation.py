@@ -12,8 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.branches import Turn
-from app.cli.output import print_json
-from app.engine.backend import Done, Token
+from app.cli.output import print_json, stream_reply
 from app.replies import Reply
 from app.workbench import Workbench
 
@@ -134,17 +133,7 @@ def _run(args: argparse.Namespace, start: Callable[[Workbench, dict[str, Any]], 
         values = {"max_tokens": args.max_tokens, "temperature": args.temperature}
         values["seed"] = args.seed
         reply = start(wb, {k: v for k, v in values.items() if v is not None})
-        done: Done | None = None
-        try:
-            for event in reply:
-                if isinstance(event, Token) and not args.json:
-                    sys.stdout.write(event.text)
-                    sys.stdout.flush()
-                elif isinstance(event, Done):
-                    done = event
-        except KeyboardInterrupt:
-            reply.cancel()
-            done = next((e for e in reply if isinstance(e, Done)), done)
+        done = stream_reply(reply, quiet=args.json)
         assert done is not None and reply.message is not None
         turn = next(t for t in wb.turns.thread(args.id) if t.message.id == reply.message.id)
         if args.json:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from app.engine.backend import Done, Event, Token
 
 
 def print_json(value: Any) -> None:
@@ -30,3 +33,27 @@ class ProgressLine:
             sys.stderr.write("\n")
             sys.stderr.flush()
             self.drawn = False
+
+
+class _Cancellable(Protocol):
+    def __iter__(self) -> Iterator[Event]: ...
+    def cancel(self) -> None: ...
+
+
+def stream_reply(reply: _Cancellable, *, quiet: bool) -> Done | None:
+    """Print a reply's tokens as they come (unless `quiet`) and return its `Done`; Ctrl+C
+    stops it and keeps what was generated (the reply still ends with a `Done`)."""
+    done: Done | None = None
+    try:
+        for event in reply:
+            if isinstance(event, Token) and not quiet:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, Done):
+                done = event
+    except KeyboardInterrupt:
+        reply.cancel()
+        for event in reply:
+            if isinstance(event, Done):
+                done = event
+    return done
