@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.citation import Citation
 from app.engine.backend import Done, Generation, GenerationParams
+from app.engine.constraints import Constraints
 from app.errors import CarrelError
 from app.evaluate import metrics as m
 from app.evaluate.contestants import Contestant
@@ -45,6 +46,7 @@ JUDGE_PROMPT = (
     "Answer to grade: {answer}\nDoes the answer agree with the reference? Reply with one "
     "digit from 1 (wrong) to 5 (fully correct)."
 )
+GRADE = Constraints(grammar="root ::= [1-5]")
 # Remote endpoints do not report prompt tokens when streaming: ~4 characters a token.
 CHARS_PER_TOKEN = 4
 
@@ -240,8 +242,12 @@ class RunJob:
             ask = prompt_text.format(
                 question=item.question, expected=item.expected, answer=r.answer
             )
+            backend = self.wb.backend
+            if backend is None:
+                return
+            # A grammar makes the grade one digit, whatever the judge would have rambled.
             done = None
-            for event in self.wb.complete([ChatMessage("user", ask)], params):
+            for event in backend.stream([ChatMessage("user", ask)], params, GRADE):
                 if isinstance(event, Done):
                     done = event
             digit = re.search(r"[1-5]", done.text if done else "")
