@@ -118,7 +118,7 @@ def _passages(llm: Any, texts: Sequence[str], n_ctx: int) -> list[tuple[list[int
 def _chunks(llm: Any, texts: Sequence[str], n_ctx: int) -> list[tuple[list[int], int]]:
     """llama.cpp's windows: whole text tokenized once, BOS first in each window, the
     second half scored (`first = n_ctx / 2`)."""
-    tokens = llm.tokenize("\n\n".join(texts).encode("utf-8"), add_bos=True, special=True)
+    tokens = llm.tokenize("\n\n".join(texts).encode("utf-8"), add_bos=True, special=False)
     bos = llm.token_bos()
     add_bos = bool(llm._model.add_bos_token()) if hasattr(llm._model, "add_bos_token") else True
     out = []

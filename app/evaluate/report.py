@@ -65,7 +65,9 @@ class Report:
             for s in overall
         ]
         out.append(
-            svg.scatter("Quality against latency", points, "mean seconds per answer", "quality")
+            svg.scatter(
+                "Quality against latency", points, "mean seconds per answer", "quality", 1.0
+            )
         )
         out.append(
             svg.bars(

@@ -13,18 +13,25 @@ COLOURS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b", "#9
 def _nice_max(v: float) -> float:
     if v <= 0:
         return 1.0
-    for step in (1, 2, 2.5, 5):
-        for exp in range(-4, 8):
+    for exp in range(-4, 10):
+        for step in (1, 2, 2.5, 5):
             top = step * 10**exp
             if top >= v:
                 return float(top)
     return v
 
 
-def scatter(title: str, points: list[tuple[str, float, float]], xlabel: str, ylabel: str) -> str:
-    """Points (label, x, y) on axes from 0; the legend names each point's colour."""
+def scatter(
+    title: str,
+    points: list[tuple[str, float, float]],
+    xlabel: str,
+    ylabel: str,
+    y_top: float | None = None,
+) -> str:
+    """Points (label, x, y) on axes from 0 (y up to `y_top` when given, e.g. 1 for a
+    share); the legend names each point's colour."""
     xmax = _nice_max(max((p[1] for p in points), default=1.0) * 1.05)
-    ymax = _nice_max(max((p[2] for p in points), default=1.0) * 1.05)
+    ymax = y_top or _nice_max(max((p[2] for p in points), default=1.0) * 1.05)
     pw, ph = W - PAD_L - PAD_R, H - PAD_T - PAD_B
     parts = [_open(title, len(points)), _axes(xlabel, ylabel, xmax, ymax)]
     for i, (label, x, y) in enumerate(points):
