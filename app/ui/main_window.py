@@ -20,6 +20,7 @@ from app.library.registry import ModelInfo
 from app.ui import bundle_dialogs, loaded_model
 from app.ui.chat_view import reply_figures
 from app.ui.keyboard import WindowKeys
+from app.ui.pages.evaluate import add_evaluate_page
 from app.ui.reply_actions import ReplyActions
 from app.ui.selfcheck_dialog import open_self_check
 from app.ui.viewer import viewer_for
@@ -57,6 +58,7 @@ class MainWindow(WindowFrame):
         self._closed = False
         super().__init__(workbench, log_file)
         self._workers = WorkerSet(self)
+        self.evaluate_page = add_evaluate_page(self)  # the Evaluate tab (issue 19)
         self.reply_actions = ReplyActions(self)
         self.keys = WindowKeys(self)
         self._connect()
@@ -428,6 +430,7 @@ class MainWindow(WindowFrame):
         self._close_frame()
         self.documents_page.shutdown()
         self.models_page.shutdown()
+        self.evaluate_page.shutdown()
         self._workers.shutdown()
         if self._owns_workbench:
             self.wb.close()
