@@ -20,7 +20,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from app.citation import Citation
@@ -150,7 +150,17 @@ class RunJob:
                 self.run.settings["conversations"] = convs
                 self.runs.update_settings(self.run.id, self.run.settings)
         else:
-            self.wb.load_model(c.name, overrides=c.load_overrides())
+            # Loaded already as asked (the chat's model, a resumed run): no reload, whose
+            # first reply would pay the warm-up again.
+            name = self.wb.registry.resolve(c.name).name
+            wanted = self.wb.load_options(name, c.load_overrides())
+            backend = self.wb.backend
+            if (
+                backend is None
+                or backend.info.name != name
+                or replace(backend.options, warmup=False) != wanted
+            ):
+                self.wb.load_model(name, overrides=c.load_overrides())
 
     def _answer(self, c: Contestant, item: Item) -> Result | None:
         passages: list[Citation] = []
