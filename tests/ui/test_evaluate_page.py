@@ -76,7 +76,8 @@ def test_a_run_from_the_evaluate_tab(qtbot: QtBot, window: MainWindow, tmp_path:
     assert done.args == ["finished"] and len(progress) == 2
     assert runs.progress.value() == 2 and "2/2 answers" in runs.progress_label.text()
     assert runs.results.rowCount() == 1
-    assert runs.results.item(0, 0).text() == f"local:{SMOL}?k=2&mode=hybrid"
+    assert runs.results.item(0, 0).toolTip() == f"local:{SMOL}?k=2&mode=hybrid"
+    assert runs.results.item(0, 0).text() == f"{SMOL} · top-2 hybrid"
     assert "Route every task" in runs.routes.text()
     with qtbot.waitSignal(runs.report_written):
         runs.write_report(tmp_path / "report.html")

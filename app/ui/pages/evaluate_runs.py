@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.evaluate.contestants import Contestant
 from app.evaluate.report import Report
 from app.evaluate.runner import RunProgress
 from app.evaluate.service import Evaluation
@@ -53,6 +54,13 @@ def row(*widgets: QWidget) -> QHBoxLayout:
     for w in widgets:
         layout.addWidget(w)
     return layout
+
+
+def _figure(v: object) -> str:
+    """1525 for a duration, 0.667 for a share, 0.0024 for a cost."""
+    if isinstance(v, float):
+        return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
+    return str(v)
 
 
 class RunsPanel(QWidget):
@@ -224,7 +232,13 @@ class RunsPanel(QWidget):
             values = s.row()
             for c, (key, _) in enumerate(RESULT_COLUMNS):
                 v = values.get(key)
-                self.results.setItem(r, c, QTableWidgetItem("—" if v is None else str(v)))
+                text = "—" if v is None else _figure(v)
+                cell = QTableWidgetItem(text)
+                if key == "contestant":  # read as words; the spec stays in the tooltip
+                    cell = QTableWidgetItem(Contestant.parse(s.contestant).describe())
+                    cell.setToolTip(s.contestant)
+                self.results.setItem(r, c, cell)
+        self.results.resizeColumnsToContents()
         self.routes.setText("\n".join("Route " + rule.describe() for rule in self._report.rules))
 
     def write_report(self, path: Path) -> None:
