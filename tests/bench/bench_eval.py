@@ -1,5 +1,6 @@
-"""Evaluation figures: `python -m tests.bench.bench_eval [--questions 50] [--rounds 9]`,
-printed as JSON. Not collected by pytest.
+"""Evaluation figures: `python -m tests.bench.bench_eval [--questions 50] [--rounds 9]
+[--threads N]`, printed as JSON (`--questions 0`: the overhead alone). Not collected by
+pytest.
 
 1. The overhead of measuring: decode tokens/s of a run's answer (`RunJob`, with its
    memory sampler and retrieval) against the chat path's (`Workbench.reply` in a
@@ -37,6 +38,12 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--questions", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="llama.cpp threads (0: physical cores); 1 on a loaded machine",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["CARREL_HOME"] = str(Path(tmp) / "home")
@@ -46,13 +53,15 @@ def main() -> int:
         wb = Workbench.open()
         try:
             ev = Evaluation(wb)
+            if args.threads:  # for both paths: the settings' default every load starts from
+                wb.change_settings("model", threads=args.threads)
             folder = Path(tmp) / "docs"
             folder.mkdir()
             for name, text in FILES.items():
                 (folder / name).write_text(text)
             wb.documents.add([folder], "harbour")
             overhead = measure_overhead(ev, folder, args.rounds)
-            run = measure_run(ev, folder, args.questions)
+            run = measure_run(ev, folder, args.questions) if args.questions else {}
         finally:
             wb.close()
     print(
@@ -61,6 +70,7 @@ def main() -> int:
                 "machine": f"{platform.machine()}, {os.cpu_count()} cores",
                 "date": time.strftime("%Y-%m-%d %H:%M"),
                 "load_average": [round(x, 1) for x in os.getloadavg()],
+                "threads": args.threads or "physical cores",
                 "overhead": overhead,
                 "run": run,
             },
