@@ -167,7 +167,11 @@ class RunJob:
         collection = self.test_set.collection
         if c.top_k > 0 and collection:
             passages = self.wb.documents.search(item.question, collection, c.top_k, mode=c.mode)  # type: ignore[arg-type]
-        prompt = Prompt.asking([ChatMessage("user", item.question)], passages, grounded=True)
+        # Asked as a new conversation would be: the person's system prompt, then the question.
+        system = self.wb.settings.model.system_prompt.strip()
+        asked = [ChatMessage("system", system)] if system else []
+        asked.append(ChatMessage("user", item.question))
+        prompt = Prompt.asking(asked, passages, grounded=True)
         numbered = list(prompt.passages)
         figures: dict[str, Any] = dict.fromkeys(METRICS)
         try:
