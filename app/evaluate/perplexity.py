@@ -83,6 +83,8 @@ def perplexity(
     try:
         windows = _chunks(llm, texts, n_ctx) if chunked else _passages(llm, texts, n_ctx)
         nll, count, read, seconds = 0.0, 0, 0, 0.0
+        if windows:  # llama.cpp's first evaluation pays a warm-up: not part of the speed
+            llm.eval(windows[0][0][:8])
         for tokens, first in windows:
             if cancelled():
                 raise EvaluateError("Perplexity was stopped; nothing was kept.")
