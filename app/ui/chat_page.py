@@ -4,11 +4,14 @@ where replies come from, and the conversation's parameters)."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -63,22 +66,32 @@ class ChatPanel(QWidget):
         layout.addLayout(input_row)
 
 
-class SidePanel(QWidget):
-    """The model picker, the conversation's route, and its sampling parameters.
+class SidePanel(QScrollArea):
+    """The model picker, the conversation's route, and its sampling parameters, in a
+    column that scrolls when the window is too short for it (1000×650 and below).
 
-    It only lays the widgets out; the window connects them. No signals of its own.
+    It only lays the widgets out (`content` is the column's layout); the window connects
+    them. No signals of its own.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.model_panel = ModelPanel(self)
-        self.route = RouteBox(self)
-        params_box = QGroupBox("Parameters (this conversation)", self)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        inner = QWidget(self)
+        layout = self.content = QVBoxLayout(inner)
+        layout.setContentsMargins(0, 0, 4, 0)
+        self.model_panel = ModelPanel(inner)
+        self.route = RouteBox(inner)
+        params_box = QGroupBox("Parameters (this conversation)", inner)
         params_layout = QVBoxLayout(params_box)
         self.params = ParamsPanel(params_box)
         params_layout.addWidget(self.params)
         layout.addWidget(self.model_panel)
         layout.addWidget(self.route)
         layout.addWidget(params_box, 1)
+        self.setWidget(inner)
+        self.setMinimumWidth(
+            inner.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+        )

@@ -15,6 +15,7 @@ from app.citation import Citation
 from app.engine.backend import Done
 from app.errors import NoModelLoadedError
 from app.ui import bundle_dialogs
+from app.ui.answer_progress import AnswerProgress
 from app.ui.chat_view import reply_figures
 from app.ui.keyboard import WindowKeys
 from app.ui.model_loading import ModelWindow
@@ -50,6 +51,7 @@ class MainWindow(ModelWindow):
         self._last_done: Done | None = None
         super().__init__(workbench, log_file)
         self.reply_actions = ReplyActions(self)
+        self.answer_progress = AnswerProgress(self)
         self.keys = WindowKeys(self)
         self._connect()
         self.refresh_remote()
@@ -94,6 +96,12 @@ class MainWindow(ModelWindow):
             lambda: bundle_dialogs.open_export(self.wb, self, self._workers, self.log_file)
         )
         self.bundle_import_action.triggered.connect(self.import_bundle)
+        # The chat's colours are drawn into it: draw the conversation again.
+        self.theme.changed.connect(self._on_theme_changed)
+
+    def _on_theme_changed(self, _dark: bool) -> None:
+        if not self.generating:
+            self.reopen()
 
     # start-up ----------------------------------------------------------------------------
 
@@ -155,6 +163,7 @@ class MainWindow(ModelWindow):
         worker.finished.connect(self._on_generation_finished)
         self._generation = worker
         self._set_busy("Generating…")
+        self.answer_progress.follow(worker)
         self._update_actions()
         self.reply_started.emit(worker)
         self._workers.start(worker)
