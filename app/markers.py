@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -188,12 +189,7 @@ def _named_by(place: str, sources: Sequence[Citation]) -> list[int] | None:
     empty list when it names a file or page that no source has; None when it names no
     file and no page (so it is not a place)."""
     lowered = " ".join(place.lower().split())
-    files = [
-        c
-        for c in sources
-        if Path(c.source).name.lower() in lowered
-        or (len(Path(c.source).stem) >= 4 and Path(c.source).stem.lower() in lowered)
-    ]
+    files = [c for c in sources if any(name in lowered for name in _names(c.source))]
     page = _PAGE.search(place)
     if not files and page is None:
         return None
@@ -202,6 +198,14 @@ def _named_by(place: str, sources: Sequence[Citation]) -> list[int] | None:
         p = int(page.group(1))
         candidates = [c for c in candidates if c.page is not None and _covers(c, p)]
     return [c.n for c in candidates]
+
+
+@lru_cache(maxsize=256)
+def _names(source: str) -> tuple[str, ...]:
+    """How a place may name a source's file: its name, and its stem if not too short."""
+    path = Path(source)
+    stem = path.stem.lower()
+    return (path.name.lower(), stem) if len(stem) >= 4 else (path.name.lower(),)
 
 
 def _covers(c: Citation, page: int) -> bool:
@@ -217,17 +221,19 @@ def _marker_text(sources: tuple[int, ...], unknown: tuple[str, ...]) -> str:
 def _url_key(url: str) -> str:
     """An address as compared with a source's text: no scheme, no "www.", no trailing
     slash or punctuation, no whitespace, lower case."""
-    key = re.sub(r"\s+", "", url).lower()
+    key = "".join(url.split()).lower()
     key = re.sub(r"^(?:https?://)?(?:www\.)?", "", key)
     return key.rstrip("/.,;:!?")
 
 
 def _links(text: str, sources: Sequence[Citation]) -> tuple[tuple[Link, ...], frozenset[str]]:
-    haystack = re.sub(r"\s+", "", " ".join(c.text for c in sources)).lower()
+    found = [m.group(0).rstrip(".,;:!?") for m in URL.finditer(text)]
+    if not found:
+        return (), frozenset()
+    haystack = "".join(" ".join(c.text for c in sources).split()).lower()
     links: dict[str, Link] = {}
     allowed: set[str] = set()
-    for m in URL.finditer(text):
-        url = m.group(0).rstrip(".,;:!?")
+    for url in found:
         key = _url_key(url)
         ok = bool(key) and key in haystack
         links.setdefault(url, Link(url, ok))

@@ -9,9 +9,9 @@ them. `cite` turns a `Citation` into the href of a link that opens it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QRegularExpression
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -32,7 +32,7 @@ from app.ui.theme import ChatColors, chat_colors
 Cite = Callable[[Citation], str]
 # Links of the chat's own (sources, actions, notes) are never policed.
 OWN_SCHEMES = ("cite:", f"{ACTION_SCHEME}:", "goto:")
-_MARKER = QRegularExpression(r"\[\d{1,3}\??(?:, \d{1,3}\??)*\]|\[\?\]")
+_MARKER = re.compile(r"\[\d{1,3}\??(?:, \d{1,3}\??)*\]|\[\?\]")
 UNKNOWN_TIP = "This marker matches none of the sources listed under the reply."
 
 
@@ -134,23 +134,38 @@ def link_markers(
     """Make each normalised marker between `start` and `end` a link to its (first)
     source, and flag the unknown ones; markers in code are left alone."""
     by_n = {c.n: c for c in citations}
-    found = doc.find(_MARKER, start)
-    while not found.isNull() and found.selectionEnd() <= end:
-        if not _is_code(found.block().blockFormat()) and not found.charFormat().fontFixedPitch():
-            marker = found.selectedText()
-            fmt = QTextCharFormat()
-            numbers = [int(x) for x in marker.strip("[]").split(", ") if x.isdigit()]
-            if "?" in marker:
-                fmt.setForeground(QColor(colors.unknown_marker))
-                fmt.setFontWeight(QFont.Weight.Bold)
-                fmt.setToolTip(UNKNOWN_TIP)
-            elif numbers and numbers[0] in by_n:
-                fmt.setAnchor(True)
-                fmt.setAnchorHref(cite(by_n[numbers[0]]))
-                fmt.setForeground(QColor(colors.link))
-                fmt.setToolTip("\n".join(by_n[n].where for n in numbers if n in by_n))
-            found.mergeCharFormat(fmt)
-        found = doc.find(_MARKER, found.selectionEnd())
+    block = doc.findBlock(start)
+    while block.isValid() and block.position() <= end:
+        if not _is_code(block.blockFormat()):
+            for found in _MARKER.finditer(block.text()):
+                cursor = QTextCursor(doc)
+                cursor.setPosition(block.position() + found.start())
+                cursor.setPosition(block.position() + found.end(), QTextCursor.MoveMode.KeepAnchor)
+                if cursor.charFormat().fontFixedPitch():  # inline code
+                    continue
+                fmt = _marker_format(found.group(0), by_n, cite, colors)
+                if fmt is not None:
+                    cursor.mergeCharFormat(fmt)
+        block = block.next()
+
+
+def _marker_format(
+    marker: str, by_n: dict[int, Citation], cite: Cite, colors: ChatColors
+) -> QTextCharFormat | None:
+    fmt = QTextCharFormat()
+    numbers = [int(x) for x in marker.strip("[]").split(", ") if x.isdigit()]
+    if "?" in marker:
+        fmt.setForeground(QColor(colors.unknown_marker))
+        fmt.setFontWeight(QFont.Weight.Bold)
+        fmt.setToolTip(UNKNOWN_TIP)
+        return fmt
+    if not numbers or numbers[0] not in by_n:
+        return None
+    fmt.setAnchor(True)
+    fmt.setAnchorHref(cite(by_n[numbers[0]]))
+    fmt.setForeground(QColor(colors.link))
+    fmt.setToolTip("\n".join(by_n[n].where for n in numbers if n in by_n))
+    return fmt
 
 
 def insert_sources(

@@ -43,6 +43,11 @@ class RouteBox(QGroupBox):
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.route = QComboBox(self)
+        # Narrow enough for the side panel at 1000 pixels wide; the full label is shown open.
+        self.route.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.route.setMinimumContentsLength(12)
         for route, label, tip in ROUTES:
             self.route.addItem(label, str(route))
             self.route.setItemData(self.route.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
@@ -50,7 +55,7 @@ class RouteBox(QGroupBox):
         self.endpoint.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.endpoint.setMinimumContentsLength(14)
+        self.endpoint.setMinimumContentsLength(12)
         self.note = QLabel("", self)
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #666;")
