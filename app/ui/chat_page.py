@@ -4,7 +4,7 @@ where replies come from, and the conversation's parameters)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
@@ -92,6 +92,17 @@ class SidePanel(QScrollArea):
         layout.addWidget(self.route)
         layout.addWidget(params_box, 1)
         self.setWidget(inner)
-        self.setMinimumWidth(
-            inner.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
-        )
+        self._inner = inner
+        self._fit_width()
+        inner.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # "Advanced" or "Load options" opened
+            self._fit_width()
+        return super().eventFilter(watched, event)
+
+    def _fit_width(self) -> None:
+        """As wide as the column's widest row (it scrolls up and down, never sideways)."""
+        width = self._inner.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+        if width != self.minimumWidth():
+            self.setMinimumWidth(width)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QSizePolicy, QWidget
 
 from app.engine.router import Route
 from app.privacy.policy import RemoteEndpoint
@@ -43,11 +43,6 @@ class RouteBox(QGroupBox):
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.route = QComboBox(self)
-        # Narrow enough for the side panel at 1000 pixels wide; the full label is shown open.
-        self.route.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.route.setMinimumContentsLength(12)
         for route, label, tip in ROUTES:
             self.route.addItem(label, str(route))
             self.route.setItemData(self.route.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
@@ -56,6 +51,11 @@ class RouteBox(QGroupBox):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.endpoint.setMinimumContentsLength(12)
+        # Narrow enough for the side panel at 1000 pixels wide (a combo asks for its
+        # longest label); the full labels show when it opens.
+        for combo in (self.route, self.endpoint):
+            combo.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            combo.setMinimumWidth(120)
         self.note = QLabel("", self)
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #666;")

@@ -82,7 +82,9 @@ class WindowFrame(QMainWindow):
         splitter.addWidget(self.conversations)
         splitter.addWidget(center)
         splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
+        # A narrower window takes from the chat and, less, from the side panel.
+        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(2, 1)
         splitter.setSizes([230, 640, 290])
         splitter.setChildrenCollapsible(False)
         splitter.setContentsMargins(6, 6, 6, 0)

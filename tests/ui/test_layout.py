@@ -37,6 +37,10 @@ def test_params_panel_scrolls_at_1000x650_and_hides_the_advanced(
     params.advanced_toggle.click()
     window.model_panel.toggle.click()  # the load options too: taller than the window
     qtbot.waitUntil(lambda: side.verticalScrollBar().maximum() > 0)
+    # It scrolls up and down, never clips sideways: the panel widens for what opened.
+    inner = side.widget()
+    assert inner is not None
+    qtbot.waitUntil(lambda: side.viewport().width() >= inner.minimumSizeHint().width())
     side.ensureWidgetVisible(params.seed)
     qtbot.waitUntil(lambda: not params.seed.visibleRegion().isEmpty())
     assert params.system_prompt.height() >= 90
