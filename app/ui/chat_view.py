@@ -103,6 +103,7 @@ class ChatView(QTextBrowser):
         self._asked_at: int | None = None
         self._follow = True
         self._citations: list[Citation] = []
+        self._cited: dict[Citation, int] = {}
         self.anchorClicked.connect(self._on_anchor)
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_range_changed)
@@ -123,9 +124,13 @@ class ChatView(QTextBrowser):
         cursor.insertText(text, fmt)
 
     def _cite(self, citation: Citation) -> str:
-        """The href of a link that opens `citation`."""
-        self._citations.append(citation)
-        return f"cite:{len(self._citations) - 1}"
+        """The href of a link that opens `citation` (one per source: its marker in the
+        text and its line under the reply share it)."""
+        index = self._cited.get(citation)
+        if index is None:
+            index = self._cited[citation] = len(self._citations)
+            self._citations.append(citation)
+        return f"cite:{index}"
 
     def _on_anchor(self, url: QUrl) -> None:
         if url.scheme() == ACTION_SCHEME:
@@ -151,6 +156,7 @@ class ChatView(QTextBrowser):
 
     def clear_conversation(self) -> None:
         self._citations.clear()
+        self._cited.clear()
         self._reply_start = None
         self._header_at = None
         self._step_shown = False

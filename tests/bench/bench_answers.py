@@ -5,6 +5,8 @@
   1,600 characters), the window's `end_reply` of that reply with its sources (normalised,
   markers linked, links policed, sources with excerpts) and, interleaved, `end_reply` of
   the same text with the checking switched off (main's path), as a ratio;
+- open: opening a conversation of 50 exchanges whose replies each cite 5 sources, with
+  the checking and without it (main's path), interleaved;
 - startup: process start to the main window's first paint, this branch with a kept
   window state (geometry, splitters, page, theme restored) against main's code (a
   `git archive` of main, no state), interleaved rounds, as a ratio of medians.
@@ -119,6 +121,52 @@ def bench_markers(rounds: int = 60) -> dict[str, Any]:
     }
 
 
+def bench_open(exchanges: int = 50, rounds: int = 7) -> dict[str, Any]:
+    """Opening a conversation whose every reply is from 5 sources (`show_thread`), with
+    the checking and, interleaved, with it switched off (main's path)."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.branches import Turn
+    from app.store import Message
+    from app.ui import reply_render
+    from app.ui.chat_view import ChatView
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    records = [c.to_record() for c in sources()]
+    turns = []
+    for i in range(exchanges):
+        asked = Message(2 * i + 1, 1, "user", "Where do visitors pay the fee?")
+        answer = Message(2 * i + 2, 1, "assistant", reply(), stats={"citations": records})
+        turns += [Turn(asked, (asked.id,)), Turn(answer, (answer.id,))]
+    view = ChatView()
+    view.resize(900, 700)
+    real_check, real_link = reply_render.check_answer, reply_render.link_markers
+
+    def show(checking: bool) -> None:
+        reply_render.check_answer = real_check if checking else (lambda t, _s: CheckedAnswer(t))
+        reply_render.link_markers = real_link if checking else (lambda *_a: None)
+        view.show_thread(turns)
+
+    with_check: list[float] = []
+    without: list[float] = []
+    try:
+        for _ in range(rounds):
+            with_check += timed(lambda: show(True), 1)
+            without += timed(lambda: show(False), 1)
+    finally:
+        reply_render.check_answer, reply_render.link_markers = real_check, real_link
+    view.deleteLater()
+    app.processEvents()
+    return {
+        "exchanges": exchanges,
+        "open_ms_median": round(statistics.median(with_check)),
+        "open_unchecked_ms_median": round(statistics.median(without)),
+        "ratio_checked_to_unchecked": round(
+            statistics.median(with_check) / statistics.median(without), 3
+        ),
+    }
+
+
 def first_paint_ms(cwd: Path, state: Path | None) -> float:
     with tempfile.TemporaryDirectory() as home:
         if state is not None:
@@ -195,6 +243,8 @@ def main() -> int:
     }
     if not only or "markers" in only:
         out["markers"] = bench_markers()
+    if not only or "open" in only:
+        out["open"] = bench_open()
     if not only or "startup" in only:
         out["startup"] = bench_startup()
     out["load_average_after"] = [round(x, 1) for x in os.getloadavg()]
