@@ -5,6 +5,7 @@ where replies come from, and the conversation's parameters)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
@@ -37,7 +38,8 @@ class ChatPanel(QWidget):
         # Says that the message box holds an earlier message being edited (hidden otherwise).
         self.edit_note = QLabel(self)
         self.edit_note.setWordWrap(True)
-        self.edit_note.setStyleSheet("QLabel { color: #1f4f8a; padding: 2px 4px; }")
+        self.edit_note.setForegroundRole(QPalette.ColorRole.Link)  # blue, either theme
+        self.edit_note.setContentsMargins(4, 2, 4, 2)
         self.edit_note.hide()
         self.prompt = PromptEdit(self)
         self.prompt.setPlaceholderText(

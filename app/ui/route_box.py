@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QSizePolicy, QWidget
 
 from app.engine.router import Route
@@ -58,7 +59,7 @@ class RouteBox(QGroupBox):
             combo.setMinimumWidth(120)
         self.note = QLabel("", self)
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #666;")
+        self.note.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # grey, either theme
         form.addRow("Route", self.route)
         form.addRow("Remote", self.endpoint)
         form.addRow(self.note)
