@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from app.citation import Citation
 from app.library.registry import ModelInfo
 
 StepKind = Literal["searching", "reading"]
@@ -63,6 +64,22 @@ def report(step: Step) -> None:
     listener = _listener.get()
     if listener is not None:
         listener(step)
+
+
+Search = Callable[[str, str, int], list[Citation]]
+
+
+def search(find: Search, collections: list[str], text: str, k: int) -> list[Citation]:
+    """The best `k` passages for `text` from `collections` (`find(text, collection, k)`
+    searches one), the search and the reading told to the thread's listener."""
+    if not collections:
+        return []
+    report(Step(SEARCHING, len(collections)))
+    hits = [c for name in collections for c in find(text, name, k)]
+    if len(collections) > 1:  # one collection's order stays its own (a reranker's)
+        hits.sort(key=lambda c: -c.score)
+    report(Step(READING, len(hits[:k])))
+    return hits[:k]
 
 
 def small_model_note(info: ModelInfo | None) -> str:
