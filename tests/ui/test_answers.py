@@ -12,6 +12,7 @@ from PySide6.QtGui import QTextDocument
 from pytestqt.qtbot import QtBot
 
 from app.citation import Citation
+from app.markers import check_answer
 from app.ui.chat_view import ChatView
 from app.ui.main_window import MainWindow
 from tests.ui.conftest import send
@@ -65,6 +66,13 @@ def test_retrieval_step_then_the_reply_and_the_small_model_note_once(
     assert "Reading 1 passage" not in shown and "Searching" not in shown
     assert "[1] harbour.md" in shown and "The harbour master is Ingrid Solberg." in shown
     assert window.status.speed.text().endswith("tok/s")
+    # Copy gives the reply with its markers as shown.
+    current = window.current_conversation
+    assert current is not None
+    stored = window.wb.store.messages(current)[-1]
+    with qtbot.waitSignal(window.reply_actions.copied) as copied:
+        window.reply_actions.copy()
+    assert copied.args[0] == check_answer(stored.text, stored.citations).text
     # The 135M default is too small for document answers: said once, with the catalog.
     loaded = window.wb.loaded_model
     assert loaded is not None and loaded.name in noted.args[0] and "135M" in noted.args[0]
