@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -73,6 +74,10 @@ def test_twenty_clients_are_answered_while_the_gui_processes_events(
     """Behaviour only; the heartbeat's gaps are measured in
     tests/bench/bench_server_heartbeat.py (BENCHMARKS.md, issue 18)."""
     wb = Workbench.open()
+    # One llama.cpp thread (the model's saved option, which the server loads it with): on
+    # a machine loaded by others two threads spin-wait on each other, and this test took
+    # 290 s instead of ~30.
+    wb.library.save_load_options(MODEL, replace(wb.load_options(MODEL), threads=1))
     page = ServerPage(wb)
     qtbot.addWidget(page)
     beats: list[float] = []
