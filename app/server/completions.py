@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.engine.backend import Done, Token
+from app.engine.backend import Done, GenerationParams, Token
 from app.engine.constraints import Constraints
 from app.prompt import ChatMessage
 from app.server.chat import finish_reason, new_id, usage_of
@@ -69,7 +69,7 @@ class CompletionRequest:
             stop=stops(body.get("stop")),
         )
 
-    def works(self, params: Any) -> list[Work]:
+    def works(self, params: GenerationParams) -> list[Work]:
         constraints = Constraints(stop=self.stop, raw=True)
         return [
             Work(self.model, [ChatMessage("user", p)], params, constraints) for p in self.prompts
