@@ -18,12 +18,12 @@ from app import answer_steps, export, netguard
 from app.bundle import Bundles
 from app.citation import Citation
 from app.config import Paths, Settings, changed, load_settings, save_settings
-from app.engine.backend import Generation, GenerationParams
+from app.engine.backend import Generation, GenerationParams, InFlight
 from app.engine.devices import SystemReport, system_report
 from app.engine.llama import LlamaBackend
 from app.engine.placement import Placement
 from app.engine.router import Route, RoutedGeneration, Router
-from app.errors import CarrelError, NoModelLoadedError
+from app.errors import CarrelError, NoModelLoadedError, ReplyInProgressError
 from app.library.hub import HubClient
 from app.library.load_options import LoadOptions
 from app.library.registry import ModelInfo, ModelRegistry
@@ -91,6 +91,7 @@ class Workbench:
         self._active: Reply | None = None
         # Told of every conversation reply as it ends (`ReplyEnd`): usage instrumentation.
         self.reply_listeners: list[Callable[[ReplyEnd], None]] = []
+        self._replies = InFlight()  # the person's replies (window, command line)
         # Send, regenerate, continue, edit and resend, and the variants they leave.
         self.turns = Turns(self)
 
@@ -195,10 +196,17 @@ class Workbench:
         return self.library.load_options(name, defaults, overrides)
 
     def load_model(
-        self, name_or_path: str, *, warmup: bool = False, overrides: dict[str, Any] | None = None
+        self,
+        name_or_path: str,
+        *,
+        warmup: bool = False,
+        overrides: dict[str, Any] | None = None,
+        interrupt: bool = True,
     ) -> ModelInfo:
         """Load a model (blocking), closing the one loaded before; raises a `CarrelError`
-        that says why if it cannot. The previous model stays loaded if the new one fails."""
+        that says why if it cannot. The previous model stays loaded if the new one fails.
+        The person's reply in progress is stopped, or with `interrupt=False` (the local
+        server) left alone: then `ReplyInProgressError` is raised and nothing changes."""
         info = self.registry.resolve(name_or_path)
         if info.role != "chat":
             raise CarrelError(
@@ -207,6 +215,8 @@ class Workbench:
             )
         options = dataclasses.replace(self.load_options(info.name, overrides), warmup=warmup)
         with self._lock:
+            if not interrupt and self.replying:
+                raise ReplyInProgressError
             if self._active is not None:
                 self._active.cancel()
             previous, self._backend = self._backend, None
@@ -228,6 +238,11 @@ class Workbench:
 
     # replies ---------------------------------------------------------------------------
 
+    @property
+    def replying(self) -> bool:
+        """A reply started for the person is still being generated (or waits for it)."""
+        return bool(self._replies)
+
     def params_for(self, overrides: dict[str, Any] | None = None) -> GenerationParams:
         return GenerationParams.from_settings(self.settings.sampling, overrides)
 
@@ -238,7 +253,7 @@ class Workbench:
         backend = self._backend
         if backend is None:
             raise NoModelLoadedError
-        return backend.stream(messages, params or self.params_for())
+        return self._replies.add(backend.stream(messages, params or self.params_for()))
 
     def reply(
         self,
@@ -292,6 +307,7 @@ class Workbench:
         )
         reply.listeners = self.reply_listeners
         self._active = reply
+        self._replies.add(generation)
         return reply
 
     def ready_for(self, conversation: Conversation) -> None:
