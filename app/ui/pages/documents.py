@@ -141,6 +141,12 @@ class DocumentsPage(IngestPart, QWidget):
 
     # state -------------------------------------------------------------------------------
 
+    @property
+    def typed_name(self) -> str:
+        """The name last typed for a new collection that has not been made yet ("" once
+        made): "New…" offers it again, so an error never loses it."""
+        return self._typed_name
+
     def current_collection(self) -> str | None:
         return self.collection_list.current_name()
 
