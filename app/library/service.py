@@ -20,6 +20,7 @@ from app.library.catalog import CatalogEntry, load_catalog
 from app.library.download import DownloadJob, DownloadQueue
 from app.library.duplicates import Known
 from app.library.errors import ImportModelError
+from app.library.fit import GpuMemory, GpuProbe
 from app.library.gguf import GGUFHeader, read_header
 from app.library.hub import HubClient, RepoDetails, RepoSummary
 from app.library.hub_jobs import download_job
@@ -49,8 +50,11 @@ class ModelLibrary:
         *,
         hub: HubClient | None = None,
         quota: int | None = None,
+        gpu: GpuProbe | None = None,
     ) -> None:
+        """`gpu` tells the GPUs' free memory for fit verdicts (none: CPU only)."""
         self.paths = paths
+        self._gpu = gpu
         self.registry = registry
         self.records = ModelRecords(store)
         self.hub = hub or HubClient()
@@ -87,6 +91,10 @@ class ModelLibrary:
             return 0
         return sum(f.stat().st_size for f in folder.iterdir() if f.is_file() and not f.is_symlink())
 
+    def gpu(self) -> GpuMemory | None:
+        """The GPUs' free memory now, from the probe the Workbench handed in."""
+        return self._gpu() if self._gpu is not None else None
+
     def free_space(self) -> int:
         self.models_dir.mkdir(parents=True, exist_ok=True)
         free = shutil.disk_usage(self.models_dir).free
@@ -100,13 +108,14 @@ class ModelLibrary:
         """The installed models with their licence and their fit at `n_ctx` (blocking:
         reads headers and records)."""
         records = {r.name.casefold(): r for r in self.records.all()}
+        gpu = self.gpu()
         listed = []
         for info in self.registry.list():
             record = records.get(info.name.casefold())
             license_ = info.license or (record.card_license if record else "")
             fit = None
             if info.header is not None and not info.problem:
-                fit = estimate_fit(info.header, info.size, n_ctx)
+                fit = estimate_fit(info.header, info.size, n_ctx, gpu=gpu)
             listed.append(InstalledModel(info, license_, fit))
         return listed
 
@@ -127,10 +136,11 @@ class ModelLibrary:
             smallest = details.files[0]
             header, _ = self.hub.remote_header(repo, details.revision, smallest.first.path)
         choices = []
+        gpu = self.gpu() if header is not None else None
         for q in details.files:
             estimate = None
             if header is not None:
-                estimate = estimate_fit(header, q.size, n_ctx)
+                estimate = estimate_fit(header, q.size, n_ctx, gpu=gpu)
             choices.append(QuantChoice(q, estimate))
         return details, choices
 
@@ -141,7 +151,7 @@ class ModelLibrary:
         details = self.hub.repo(repo, revision)
         q = details.file(filename)
         header, transferred = self.hub.remote_header(repo, details.revision, q.first.path)
-        return estimate_fit(header, q.size, n_ctx), transferred
+        return estimate_fit(header, q.size, n_ctx, gpu=self.gpu()), transferred
 
     def snapshot(
         self, repo: str, revision: str | None = None, progress: SnapshotProgress | None = None
@@ -261,7 +271,7 @@ class ModelLibrary:
         out["record"] = record.as_dict() if record else None
         out["quantized"] = record.comparison() if record else None
         if info.header is not None:
-            out["fit"] = estimate_fit(info.header, info.size, n_ctx).as_dict()
+            out["fit"] = estimate_fit(info.header, info.size, n_ctx, gpu=self.gpu()).as_dict()
         out["library_disk_usage"] = self.disk_usage()
         out["library_size"] = self.size().total
         return out
@@ -373,6 +383,7 @@ class ModelLibrary:
             kv_type=options.kv_type,
             flash_attn=options.uses_flash_attn,
             n_ubatch=min(options.batch_size, options.context_length),
+            gpu=self.gpu(),
         ).as_dict()
 
     def save_load_options(self, name: str, options: LoadOptions) -> None:

@@ -135,3 +135,27 @@ def test_a_failed_request_says_why_in_words(carrel_home: Path) -> None:
     assert "could not be looked up" in network_reason(OSError("wrapped")) + network_reason(lookup)
     text = unreachable("https://huggingface.co", ConnectionError(lookup)).message
     assert "its name could not be looked up (no network connection, or no DNS)" in text
+
+
+def test_fit_verdicts_use_the_gpu_memory_handed_in(carrel_home: Path) -> None:
+    from app.config import Paths
+    from app.library.fit import GpuMemory
+    from app.library.registry import ModelRegistry
+    from app.store import Store
+
+    paths = Paths.default().ensure()
+    store = Store(paths.database)
+    gib = 1024**3
+    roomy = ModelLibrary(
+        paths,
+        store,
+        ModelRegistry(paths.models_dir),
+        gpu=lambda: GpuMemory("a test GPU", 16 * gib, 16 * gib),
+    )
+    none = ModelLibrary(paths, store, ModelRegistry(paths.models_dir))
+    badges = {r.info.name: r.fit_badge() for r in roomy.installed(2048)}
+    assert badges["SmolLM2-135M-Instruct.Q4_1"].startswith("Full GPU")
+    assert none.installed(2048)[0].fit_badge().startswith(("CPU only", "Won't fit"))
+    roomy.close()
+    none.close()
+    store.close()
