@@ -92,7 +92,8 @@ def shoot(size: str, home: Path) -> None:
 
     def live(p: IngestProgress) -> None:  # one picture while files are still moving
         states = {s for s, _ in page.files.rows().values()}
-        if "live" not in shot and "embedding…" in states and "queued" in states | {"reading…"}:
+        moving = states & {"queued", "reading…"}
+        if "live" not in shot and "embedding…" in states and moving:
             shot["live"] = True
             window.grab().save(str(OUT / f"documents-live-{size}.png"))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
+import urllib.request
 
 from app.library.errors import GatedRepoError, HubError, HubNotFoundError, HubUnreachableError
 
@@ -102,7 +103,12 @@ def translate(exc: Exception, endpoint: str, what: str, repo: str) -> HubError:
 
 def check_reachable(endpoint: str, host: str, port: int) -> None:
     """Look `host` up (no connection is made); a failed lookup raises at once the
-    `HubUnreachableError` the request would have raised after its retries."""
+    `HubUnreachableError` the request would have raised after its retries. Not behind a
+    proxy (HTTPS_PROXY and kin): the proxy looks the name up, and this machine may not."""
+    scheme = "https" if port == 443 else "http"
+    proxies = urllib.request.getproxies()
+    if (scheme in proxies or "all" in proxies) and not urllib.request.proxy_bypass(host):
+        return
     try:
         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
