@@ -126,6 +126,19 @@ def test_use_in_chat_size_info_and_verify(qtbot: QtBot, page: ModelsPage) -> Non
     assert second.args[0].compared and "matches what was recorded" in page.details.toPlainText()
 
 
+def test_the_fit_follows_the_chosen_context(qtbot: QtBot, page: ModelsPage) -> None:
+    def gemma_fit() -> str:
+        names = page.installed_table.column_texts(0)
+        return page.installed_table.column_texts(6)[names.index("gemma-3-270m-q4_k_m")]
+
+    at_4k = gemma_fit()
+    with qtbot.waitSignal(page.installed_listed, timeout=TIMEOUT_MS):
+        page.context_box.setCurrentIndex(page.context_box.findData(32768))
+    assert page.n_ctx == 32768
+    size = float(gemma_fit().split("· ")[1].split()[0])
+    assert size > float(at_4k.split("· ")[1].split()[0])  # a longer context needs more
+
+
 def test_a_duplicate_import_warns(qtbot: QtBot, page: ModelsPage, smollm_path: Path) -> None:
     bar = attach_error_bar(page, page.error, [page.searched])
     with qtbot.waitSignal(page.duplicate_import, timeout=TIMEOUT_MS) as warned:

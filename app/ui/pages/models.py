@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -41,6 +42,9 @@ from app.ui.pages.models_info import info_html
 from app.ui.widgets import ask
 from app.ui.workers import TaskWorker, Worker, WorkerSet
 from app.workbench import Workbench
+
+# The context lengths the page's fit verdicts can be given for.
+CONTEXTS = [2048, 4096, 8192, 16384, 32768, 131072]
 
 
 class ModelsPage(CatalogTab, HubTab, QWidget):
@@ -115,9 +119,29 @@ class ModelsPage(CatalogTab, HubTab, QWidget):
         self.tabs.addTab(self._build_catalog(self), "Catalog")
         self.tabs.addTab(self._build_hub(self), "Hugging Face")
         self.online_label = QLabel("Offline", self)
+        # The context every fit verdict on the page is for (Installed, Catalog, the hub).
+        self.context_box = QComboBox(self)
+        for n in CONTEXTS:
+            self.context_box.addItem(f"{n:,} tokens", n)
+        self.context_box.setCurrentIndex(CONTEXTS.index(self.n_ctx))
+        self.context_box.setToolTip("The context length the Fit verdicts are for")
+        self.context_box.currentIndexChanged.connect(
+            lambda _i: self.set_context(int(self.context_box.currentData()))
+        )
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.online_label, 1)
+        bottom.addWidget(QLabel("Fit at context:", self))
+        bottom.addWidget(self.context_box)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
-        layout.addWidget(self.online_label)
+        layout.addLayout(bottom)
+
+    def set_context(self, n_ctx: int) -> None:
+        """Give every fit verdict at context `n_ctx`: Installed at once, the catalog rows
+        already looked up (asking the hub again for their headers)."""
+        self.n_ctx = n_ctx
+        self.refresh_installed()
+        self.refresh_looked_up()
 
     def _buttons(self, *pairs: tuple[str, Callable[[], Any]]) -> list[QPushButton]:
         buttons = []

@@ -92,6 +92,12 @@ class CatalogTab:
         worker.failed.connect(lambda message: self.catalog_table.show_problem(row, message))
         return worker
 
+    def refresh_looked_up(self) -> None:
+        """Look up again the rows already looked up (their fit at a new context)."""
+        for row in range(self.catalog_table.rowCount()):
+            if self.catalog_table.looked_up(row):
+                self.look_up_row(row)
+
     def download_entry(self, row: int) -> TaskWorker | None:
         return self.look_up_row(row, download=True)
 

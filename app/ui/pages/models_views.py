@@ -141,6 +141,10 @@ class CatalogTable(Table):
         badge = fit.badge() if fit is not None else "Fit unknown"
         self.setItem(row, 3, _item(badge, fit.describe() if fit is not None else ""))
 
+    def looked_up(self, row: int) -> bool:
+        item = self.item(row, 2)
+        return item is not None and item.text() != "—"
+
     def show_problem(self, row: int, message: str) -> None:
         self.setItem(row, 3, _item("not looked up", message))
 
