@@ -79,8 +79,8 @@ class CatalogTab:
     def look_up_row(self, row: int, download: bool = False) -> TaskWorker | None:
         """Ask the hub for row `row`'s file; then queue its download with `download`."""
         entry = self.catalog_table.entry(row)
-        if entry is None:
-            return None
+        if entry is None or not entry.repo:
+            return None  # an api-only entry: no file to look up
         if self.library.hub.offline:
             self.error.emit(HubOfflineError().message)
             return None

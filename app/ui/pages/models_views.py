@@ -101,7 +101,7 @@ class CatalogTable(Table):
     Signals: `download_clicked(int)` with the row whose Download was pressed or which was
     double-clicked."""
 
-    HEADERS = ("Name", "Use", "Size", "Fit", "Licence", "Category", "Repository", "")
+    HEADERS = ("Name", "Use", "Size", "Fit", "Licence", "Category", "", "Repository")
     download_clicked = Signal(int)
     NOT_ASKED = "Look up asks Hugging Face for the file's size and reads its header for the fit."
 
@@ -119,16 +119,19 @@ class CatalogTable(Table):
                     _item("—", self.NOT_ASKED),
                     _item(e.license),
                     _item(e.category),
-                    _item(f"{e.repo} · {e.quant}"),
+                    _item(""),
+                    _item(f"{e.repo} · {e.quant}" if e.repo else "(no weights: a remote API)"),
                 ]
                 for e in entries
             ]
         )
-        for row in range(len(entries)):
+        for row, e in enumerate(entries):
+            if not e.repo:
+                continue  # an api-only entry has nothing to download
             button = QPushButton("Download", self)
             button.setToolTip("Download this model from Hugging Face (goes online)")
             button.clicked.connect(lambda _=False, row=row: self.download_clicked.emit(row))
-            self.setCellWidget(row, 7, button)
+            self.setCellWidget(row, 6, button)
 
     def entry(self, row: int) -> CatalogEntry | None:
         item = self.item(row, 0) if row >= 0 else None
@@ -149,7 +152,7 @@ class CatalogTable(Table):
         self.setItem(row, 3, _item("not looked up", message))
 
     def download_button(self, row: int) -> QPushButton:
-        widget = self.cellWidget(row, 7)
+        widget = self.cellWidget(row, 6)
         assert isinstance(widget, QPushButton)
         return widget
 
