@@ -9,6 +9,7 @@ from typing import Any
 
 from app.citation import Citation
 from app.engine.backend import Done, Event, Generation, GenerationParams
+from app.markers import CheckedAnswer, check_answer
 from app.store import AFTER_LEAF, Message, Store
 
 
@@ -99,9 +100,18 @@ class Answer:
         assert done is not None
         return cls(done.text.strip(), done.stats.model, citations, done.stats.stopped)
 
+    def checked(self) -> CheckedAnswer:
+        """The answer with its markers as the source numbers, and its links checked."""
+        return check_answer(self.answer, self.citations)
+
     def as_dict(self) -> dict[str, Any]:
+        """The answer with normalised markers (`answer`; as the model wrote it in
+        `answer_as_written`), what they cite, the links, and the sources."""
+        checked = self.checked()
         return {
-            "answer": self.answer,
+            "answer": checked.text,
+            "answer_as_written": self.answer,
+            **checked.as_dict(),
             "model": self.model,
             "citations": [
                 {

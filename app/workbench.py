@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from app import export, netguard
+from app import answer_steps, export, netguard
 from app.bundle import Bundles
 from app.citation import Citation
 from app.config import Paths, Settings, changed, load_settings, save_settings
@@ -303,7 +303,7 @@ class Workbench:
     def ask(self, question: str, collection: str, k: int = ANSWER_SOURCES) -> Answer:
         """Answer `question` from a collection's best `k` passages with the loaded model
         (blocking), citing them by number."""
-        citations = self.documents.search(question, collection, k)
+        citations = answer_steps.search(self.documents.search, [collection], question, k)
         prompt = Prompt.asking([ChatMessage("user", question)], citations, grounded=True)
         return Answer.of(self.complete(prompt.messages()), list(prompt.passages))
 
@@ -330,12 +330,9 @@ class Workbench:
         return router.stream(prompt, params, conversation_id=conversation_id, ask_remote=ask_remote)
 
     def _retrieve(self, collections: list[str], text: str) -> list[Citation]:
-        """The best passages for `text` from the collections a conversation is tied to."""
-        hits = [
-            c for name in collections for c in self.documents.search(text, name, ANSWER_SOURCES)
-        ]
-        hits.sort(key=lambda c: -c.score)
-        return hits[:ANSWER_SOURCES]
+        """The best passages for `text` from the collections a conversation is tied to;
+        each step is told to the thread's listener (`app.answer_steps`)."""
+        return answer_steps.search(self.documents.search, collections, text, ANSWER_SOURCES)
 
     def _remote_for(self, conversation: Conversation) -> RemoteBackend | None:
         """The enabled endpoint the conversation names (or the first enabled one)."""

@@ -1,13 +1,11 @@
-"""Screenshots of the Documents and Models pages in a real window under Xvfb, at each
-size given (default 1000x650 and 1400x900): `python -m tests.screenshots_pages [WxH …]`
-writes, in docs/screenshots/, documents-live-WxH.png (an ingest under way: files queued,
-reading, embedding, done), documents-WxH.png (a collection named with spaces and accents,
-its files and a search's hits, kept after a second ingest), models-WxH.png (Installed with
-the library's true size and a model's Info), models-catalog-WxH.png (the Catalog with
-Download buttons), models-hub-WxH.png (the Hugging Face tab saying it is switched off) and
-viewer-WxH.png (the viewer as it opens on that screen, a passage across a page break
-marked). No model is loaded. Uses its own display (:131); needs the Debian packages of
-`tests.screenshots`."""
+"""Every page of the main window at three sizes, taken under Xvfb with the real model:
+`python -m tests.screenshots_pages` writes, in docs/screenshots/, PAGE-WxH.png for the
+pages chat, documents, models and server at 1000×650, 1400×900 and 2560×1440; the chat
+shows a document answer (its sources with excerpts, the note on a small model). Also
+chat-step-1400x900.png (the retrieval step in the reply area while the passages are
+read), chat-advanced-1000x650.png (the side panel scrolled, "Advanced" open) and
+chat-dark-1400x900.png (the dark theme). Uses its own display (:131); needs the Debian
+packages of `tests.screenshots`."""
 
 from __future__ import annotations
 
@@ -21,15 +19,24 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 DISPLAY = ":131"
-MANUAL = Path("/usr/share/doc/gutenprint-doc/gutenprint-users-manual.pdf")
-NAME = "Field notes — été 2026"
+SIZES = ((1000, 650), (1400, 900), (2560, 1440))
+NOTES = """# Harbour rules
+
+The harbour master is Ingrid Solberg; her office is open from 7 to 19 every day.
+Boats must be moored bow first and tied at two points at least. Visitors pay the mooring
+fee at the office or online at https://harbour.example.org/fees before the first night.
+
+## Winter
+
+From November to March the outer pier is closed and every boat lies in the inner basin.
+"""
 
 
-def start_xvfb(size: str) -> subprocess.Popen[bytes]:
+def start_xvfb() -> subprocess.Popen[bytes]:
     if shutil.which("Xvfb") is None:
         raise SystemExit("Xvfb is missing: apt-get install -y xvfb libxcb-icccm4 libxcb-keysyms1")
     proc = subprocess.Popen(
-        ["Xvfb", DISPLAY, "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
+        ["Xvfb", DISPLAY, "-screen", "0", "2600x1500x24", "-nolisten", "tcp"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -42,124 +49,90 @@ def start_xvfb(size: str) -> subprocess.Popen[bytes]:
     return proc
 
 
-def corpus(folder: Path) -> list[Path]:
-    from tests.support.files import make_pdf
-
-    folder.mkdir(parents=True, exist_ok=True)
-    road = folder / "caravan-road.pdf"
-    road.write_bytes(
-        make_pdf(
-            [
-                [f"Page {n} line {i} about the caravan road south of the Atlas." for i in range(12)]
-                for n in (1, 2, 3)
-            ]
-        )
-    )
-    (folder / "tea.md").write_text("# Tea\n\nGreen tea is steeped at 80 degrees.\n", "utf-8")
-    (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog")
-    readme = Path(__file__).resolve().parents[1] / "README.md"
-    shutil.copyfile(readme, folder / "README.md")
-    found = [road, folder / "tea.md", folder / "broken.pdf", folder / "README.md"]
-    return [*found, MANUAL] if MANUAL.exists() else found
-
-
-def shoot(size: str, home: Path) -> None:
+def shoot(home: Path) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from app.rag.outcome import IngestProgress
     from app.ui.main_window import MainWindow
-    from app.ui.viewer import viewer_for
     from app.workbench import Workbench
     from tests.bench.bench_gui import wait_for
 
-    width, height = (int(n) for n in size.split("x"))
     app = QApplication.instance() or QApplication(sys.argv)
     wb = Workbench.open()
+    wb.settings.sampling.seed = 5
+    notes = home / "harbour-rules.md"
+    notes.write_text(NOTES)
+    wb.documents.add([notes], "harbour")
+    wb.new_conversation("Summarise the Q3 report")
     window = MainWindow(wb)
-    window.setGeometry(0, 0, width, height)
+    window.resize(1400, 900)
     window.show()
-    window.start(load_default=False)
-    files = corpus(home / "docs")
+    window.start(load_default=True)
+    wait_for(window.model_loaded)
+    window.collection_picker.refresh()
+    OUT.mkdir(parents=True, exist_ok=True)
 
-    page = window.documents_page
-    window.tabs.setCurrentWidget(page)
-    page.create_collection(NAME)
-    wait_for(page.collections_changed, 60)
-    page.create_collection("atlas")
-    wait_for(page.collections_changed, 60)
-    page.select_collection(NAME)
-    shot: dict[str, bool] = {}
+    window.new_conversation()
+    window.collection_picker.set_selected(["harbour"])
+    window._save_params()
+    window.params.max_tokens.setValue(120)
+    window.prompt.setPlainText("Who is the harbour master, and where do visitors pay?")
+    window.send()
+    wait_for(window.chat.step_shown)
+    if "Reading" not in window.chat.toPlainText():
+        wait_for(window.chat.step_shown)
+    app.processEvents()
+    window.grab().save(str(OUT / "chat-step-1400x900.png"))
+    wait_for(window.reply_finished)
 
-    def live(p: IngestProgress) -> None:  # one picture while files are still moving
-        states = {s for s, _ in page.files.rows().values()}
-        moving = states & {"queued", "reading…"}
-        if "live" not in shot and "embedding…" in states and moving:
-            shot["live"] = True
-            window.grab().save(str(OUT / f"documents-live-{size}.png"))
-
-    page.ingest_progress.connect(live)
-    page.add_paths(files[:2] + files[3:])
-    wait_for(page.ingest_finished, 900)
-    if "live" not in shot:
-        window.grab().save(str(OUT / f"documents-live-{size}.png"))
-    page.search("caravan road south of the Atlas")
-    wait_for(page.searched, 120)
-    page.add_paths([files[2]])  # a second ingest: the hits stay
-    wait_for(page.ingest_finished, 120)
-    app.processEvents()
-    window.grab().save(str(OUT / f"documents-{size}.png"))
-
-    hit = next(c for c in page.hits.citations() if c.page_end and c.page_end != c.page)
-    viewer = viewer_for(page)
-    viewer.open_citation(hit)
-    app.processEvents()
-    viewer.grab().save(str(OUT / f"viewer-{size}.png"))
-    viewer.close()
-
-    models = window.models_page
-    window.tabs.setCurrentWidget(models)
-    models.tabs.setCurrentIndex(0)
-    models.select_installed("SmolLM2-135M-Instruct.Q4_1")
-    models.show_info()
-    wait_for(models.info_shown, 60)
-    app.processEvents()
-    window.grab().save(str(OUT / f"models-{size}.png"))
-    models.tabs.setCurrentIndex(1)
-    app.processEvents()
-    window.grab().save(str(OUT / f"models-catalog-{size}.png"))
-    models.tabs.setCurrentIndex(2)
-    models.search()
-    app.processEvents()
-    window.grab().save(str(OUT / f"models-hub-{size}.png"))
+    pages = {
+        "chat": window.chat_tab,
+        "documents": window.documents_page,
+        "models": window.models_page,
+        "server": window.server_page,
+    }
+    window.documents_page.refresh_collections()
+    for width, height in SIZES:
+        window.resize(width, height)
+        for name, page in pages.items():
+            window.tabs.setCurrentWidget(page)
+            for _ in range(3):
+                app.processEvents()
+            window.grab().save(str(OUT / f"{name}-{width}x{height}.png"))
+        if width == 1000:
+            window.tabs.setCurrentWidget(window.chat_tab)
+            window.params.advanced_toggle.setChecked(True)
+            app.processEvents()
+            side = window.chat_tab.widget(2)
+            side.verticalScrollBar().setValue(side.verticalScrollBar().maximum())  # type: ignore[attr-defined]
+            app.processEvents()
+            window.grab().save(str(OUT / "chat-advanced-1000x650.png"))
+            window.params.advanced_toggle.setChecked(False)
+            side.verticalScrollBar().setValue(0)  # type: ignore[attr-defined]
+    window.resize(1400, 900)
+    window.tabs.setCurrentWidget(window.chat_tab)
+    window.set_theme("dark")
+    for _ in range(3):
+        app.processEvents()
+    window.grab().save(str(OUT / "chat-dark-1400x900.png"))
+    window.set_theme("system")
     window.close()
-    wb.close()
+    window.deleteLater()
+    app.processEvents()
 
 
 def main() -> int:
-    sizes = sys.argv[1:] or ["1000x650", "1400x900"]
-    OUT.mkdir(parents=True, exist_ok=True)
-    for size in sizes:
-        xvfb = start_xvfb(size)
-        try:
-            with tempfile.TemporaryDirectory() as home:
-                os.environ.update(
-                    DISPLAY=DISPLAY, QT_QPA_PLATFORM="xcb", CARREL_HOME=home, HF_HUB_OFFLINE="1"
-                )
-                # One window per size, in a process of its own: Qt keeps one display.
-                code = subprocess.call([sys.executable, "-c", CHILD, size, home])
-                if code:
-                    return code
-        finally:
-            xvfb.terminate()
-            xvfb.wait()
-    print(f"wrote documents-*, models-*, viewer-* for {', '.join(sizes)} in {OUT}")
+    xvfb = start_xvfb()
+    try:
+        with tempfile.TemporaryDirectory() as home:
+            os.environ.update(
+                DISPLAY=DISPLAY, QT_QPA_PLATFORM="xcb", CARREL_HOME=home, HF_HUB_OFFLINE="1"
+            )
+            shoot(Path(home))
+    finally:
+        xvfb.terminate()
+        xvfb.wait()
+    print(f"wrote PAGE-WxH.png for every page and size, and the chat's extras, in {OUT}")
     return 0
-
-
-CHILD = (
-    "import sys; from pathlib import Path; from tests.screenshots_pages import shoot; "
-    "shoot(sys.argv[1], Path(sys.argv[2]))"
-)
 
 
 if __name__ == "__main__":
