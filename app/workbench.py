@@ -32,7 +32,7 @@ from app.netguard import NetGuard
 from app.privacy.service import ENDPOINTS, KEYS, Privacy
 from app.prompt import ANSWER_SOURCES, ChatMessage, Prompt
 from app.rag.service import Documents
-from app.replies import Answer, Reply
+from app.replies import Answer, Reply, ReplyEnd
 from app.store import Conversation, Message, Store
 from app.turns import NEW_TITLE, Turns
 
@@ -90,6 +90,8 @@ class Workbench:
         self._backend: LlamaBackend | None = None
         self._lock = threading.Lock()
         self._active: Reply | None = None
+        # Told of every conversation reply as it ends (`ReplyEnd`): usage instrumentation.
+        self.reply_listeners: list[Callable[[ReplyEnd], None]] = []
         # Send, regenerate, continue, edit and resend, and the variants they leave.
         self.turns = Turns(self)
 
@@ -289,6 +291,7 @@ class Workbench:
         reply = Reply(
             self.store, conversation.id, generation, params, list(prompt.passages), parent_id
         )
+        reply.listeners = self.reply_listeners
         self._active = reply
         return reply
 
@@ -340,8 +343,12 @@ class Workbench:
         enabled = [e for e in self.privacy.endpoints() if e.enabled]
         chosen = next((e for e in enabled if e.name == wanted), None) if wanted else None
         chosen = chosen or (enabled[0] if enabled else None)
-        if chosen is None:
-            return None
+        return self.remote_backend(chosen.name) if chosen is not None else None
+
+    def remote_backend(self, name: str) -> RemoteBackend:
+        """The backend of endpoint `name` (built once, until its endpoint or key changes);
+        every request it makes goes through the privacy gate and into the ledger."""
+        chosen = self.privacy.endpoint(name)
         with self._remotes_lock:
             if chosen.name not in self._remotes:
                 from app.engine.remote import RemoteBackend

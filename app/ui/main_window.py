@@ -19,6 +19,7 @@ from app.ui.answer_progress import AnswerProgress
 from app.ui.chat_view import reply_figures
 from app.ui.keyboard import WindowKeys
 from app.ui.model_loading import ModelWindow
+from app.ui.pages.evaluate import add_evaluate_page
 from app.ui.reply_actions import ReplyActions
 from app.ui.selfcheck_dialog import open_self_check
 from app.ui.viewer import viewer_for
@@ -50,6 +51,7 @@ class MainWindow(ModelWindow):
         self._generation: GenerationWorker | None = None
         self._last_done: Done | None = None
         super().__init__(workbench, log_file)
+        self.evaluate_page = add_evaluate_page(self)  # the Evaluate tab (issue 19)
         self.reply_actions = ReplyActions(self)
         self.answer_progress = AnswerProgress(self)
         self.keys = WindowKeys(self)
@@ -256,6 +258,7 @@ class MainWindow(ModelWindow):
         self._close_frame()
         self.documents_page.shutdown()
         self.models_page.shutdown()
+        self.evaluate_page.shutdown()
         self._workers.shutdown()
         if self._owns_workbench:
             self.wb.close()
