@@ -68,3 +68,13 @@ def quantized_name(source_name: str, level: str) -> str:
     if span is None:
         return f"{source_name}.{level}"
     return source_name[: span[0]] + level + source_name[span[1] :]
+
+
+def base_name(name: str) -> str:
+    """`name` without the quant level it states (and the '.', '-' or '_' before it):
+    the name every quantized copy of one model shares ("SmolLM2-135M-Instruct")."""
+    span = quant_span(name)
+    if span is None:
+        return name
+    start = span[0] - 1 if span[0] > 0 and name[span[0] - 1] in "._-" else span[0]
+    return name[:start] + name[span[1] :]

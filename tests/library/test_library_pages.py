@@ -17,7 +17,7 @@ from app.library.errors import HashMismatchError, HubUnreachableError
 from app.library.hub import HubClient
 from app.library.hub_errors import network_reason, unreachable
 from app.library.overview import info_groups, info_text
-from app.library.quant_targets import quant_targets, quantized_name
+from app.library.quant_targets import base_name, quant_targets, quantized_name
 from app.library.service import ModelLibrary
 from app.library.sideload import sha256_file
 from tests.support.hub import SMOL_FILE, SMOL_REPO, FakeHub
@@ -104,6 +104,8 @@ def test_quantize_targets_are_smaller_with_sizes_and_clean_names() -> None:
     assert quantized_name("gemma-3-270m-q4_k_m", "Q4_0") == "gemma-3-270m-Q4_0"
     assert quantized_name("model-f16", "Q8_0") == "model-Q8_0"
     assert quantized_name("plain", "Q4_0") == "plain.Q4_0"
+    assert base_name("SmolLM2-135M-Instruct.Q4_K_M") == "SmolLM2-135M-Instruct"
+    assert base_name("gemma-3-270m-q4_k_m") == base_name("gemma-3-270m-Q4_0") == "gemma-3-270m"
 
 
 def test_a_real_quantization_has_a_clean_name_and_the_estimated_size(
