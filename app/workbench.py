@@ -19,7 +19,7 @@ from app.bundle import Bundles
 from app.citation import Citation
 from app.config import Paths, Settings, changed, load_settings, save_settings
 from app.engine.backend import Generation, GenerationParams, InFlight
-from app.engine.devices import SystemReport, system_report
+from app.engine.devices import SystemReport, devices, gpu_memory_of, system_report
 from app.engine.llama import LlamaBackend
 from app.engine.placement import Placement
 from app.engine.router import Route, RoutedGeneration, Router
@@ -80,6 +80,7 @@ class Workbench:
             store,
             registry,
             hub=HubClient(token=self.hub_token, allow=self.guard.allow, log=privacy.ledger),
+            gpu=lambda: gpu_memory_of(devices()),  # ggml's devices, for fit verdicts
         )
         # Called with the section after each `change_settings`.
         self.settings_listeners: list[Callable[[str], None]] = []
