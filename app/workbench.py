@@ -29,9 +29,10 @@ from app.library.load_options import LoadOptions
 from app.library.registry import ModelInfo, ModelRegistry
 from app.library.service import ModelLibrary
 from app.netguard import NetGuard
-from app.privacy.service import ENDPOINTS, KEYS, Privacy
+from app.privacy.service import Privacy
 from app.prompt import ANSWER_SOURCES, ChatMessage, Prompt
 from app.rag.service import Documents
+from app.remotes import RemoteBackends
 from app.replies import Answer, Reply, ReplyEnd
 from app.store import Conversation, Message, Store
 from app.turns import NEW_TITLE, Turns
@@ -84,9 +85,7 @@ class Workbench:
         )
         # Called with the section after each `change_settings`.
         self.settings_listeners: list[Callable[[str], None]] = []
-        self._remotes: dict[str, RemoteBackend] = {}
-        self._remotes_lock = threading.Lock()
-        privacy.listeners.append(self._on_privacy_changed)
+        self.remotes = RemoteBackends(privacy)
         self._backend: LlamaBackend | None = None
         self._lock = threading.Lock()
         self._active: Reply | None = None
@@ -109,7 +108,7 @@ class Workbench:
 
     def close(self) -> None:
         self.unload()
-        self._forget_remotes()
+        self.remotes.forget()
         self.documents.close()
         self.library.close()
         self.store.close()
@@ -122,7 +121,7 @@ class Workbench:
     @vault_passphrase.setter
     def vault_passphrase(self, value: str | None) -> None:
         self.privacy.passphrase = value
-        self._forget_remotes()
+        self.remotes.forget()
 
     def secret(self, account: str) -> str | None:
         """A token or key from the key store (keyring or unlocked vault), never a file;
@@ -355,36 +354,12 @@ class Workbench:
 
     def _remote_for(self, conversation: Conversation) -> RemoteBackend | None:
         """The enabled endpoint the conversation names (or the first enabled one)."""
-        wanted = conversation.params.get("remote", "")
-        enabled = [e for e in self.privacy.endpoints() if e.enabled]
-        chosen = next((e for e in enabled if e.name == wanted), None) if wanted else None
-        chosen = chosen or (enabled[0] if enabled else None)
-        return self.remote_backend(chosen.name) if chosen is not None else None
+        return self.remotes.named_or_first(conversation.params.get("remote", ""))
 
     def remote_backend(self, name: str) -> RemoteBackend:
         """The backend of endpoint `name` (built once, until its endpoint or key changes);
         every request it makes goes through the privacy gate and into the ledger."""
-        chosen = self.privacy.endpoint(name)
-        with self._remotes_lock:
-            if chosen.name not in self._remotes:
-                from app.engine.remote import RemoteBackend
-
-                key = self.privacy.keys().get(chosen.name)
-                self._remotes[chosen.name] = RemoteBackend(chosen, self.privacy.gate, key)
-            return self._remotes[chosen.name]
-
-    def _on_privacy_changed(self, what: str) -> None:
-        if what in (ENDPOINTS, KEYS):
-            self._forget_remotes()
-
-    def _forget_remotes(self) -> None:
-        """Drop the cached remote backends: the next reply builds one with the endpoint
-        and key as they are now."""
-        with self._remotes_lock:
-            remotes = list(self._remotes.values())
-            self._remotes.clear()
-        for remote in remotes:
-            remote.close()
+        return self.remotes.get(name)
 
     def history(
         self, conversation: Conversation, branch: list[Message] | None = None
