@@ -1,6 +1,6 @@
 """Every page of the main window at three sizes, taken under Xvfb with the real model:
 `python -m tests.screenshots_pages` writes, in docs/screenshots/, PAGE-WxH.png for the
-pages chat, documents, models and server at 1000×650, 1400×900 and 2560×1440; the chat
+pages chat, documents, models, server and evaluate at 1000×650, 1400×900 and 2560×1440; the chat
 shows a document answer (its sources with excerpts, the note on a small model). Also
 chat-step-1400x900.png (the retrieval step in the reply area while the passages are
 read), chat-advanced-1000x650.png (the side panel scrolled, "Advanced" open) and
@@ -63,6 +63,7 @@ def shoot(home: Path) -> None:
     notes.write_text(NOTES)
     wb.documents.add([notes], "harbour")
     wb.new_conversation("Summarise the Q3 report")
+    evaluation_run(wb, notes)
     window = MainWindow(wb)
     window.resize(1400, 900)
     window.show()
@@ -89,7 +90,12 @@ def shoot(home: Path) -> None:
         "documents": window.documents_page,
         "models": window.models_page,
         "server": window.server_page,
+        "evaluate": window.evaluate_page,
     }
+    window.tabs.setCurrentWidget(window.evaluate_page)
+    app.processEvents()
+    window.evaluate_page.tabs.setCurrentWidget(window.evaluate_page.runs)
+    window.evaluate_page.runs.show_results()
     window.documents_page.refresh_collections()
     for width, height in SIZES:
         window.resize(width, height)
@@ -118,6 +124,31 @@ def shoot(home: Path) -> None:
     window.close()
     window.deleteLater()
     app.processEvents()
+
+
+def evaluation_run(wb: object, notes: Path) -> None:
+    """A test set of two questions over the harbour notes and one finished run, so the
+    Evaluate page shows results (a few seconds with SmolLM2)."""
+    from app.evaluate.service import Evaluation
+    from app.evaluate.sets import Gold, Item
+
+    ev = Evaluation(wb)  # type: ignore[arg-type]
+    test_set = ev.sets.create("harbour questions", "harbour")
+    gold = [Gold(str(notes.resolve()), "harbour", text="Ingrid Solberg")]
+    ev.sets.add(
+        test_set,
+        [
+            Item(0, "Who is the harbour master?", "Ingrid Solberg", gold, "facts"),
+            Item(0, "Where do visitors pay the mooring fee?", "office", gold, "facts"),
+        ],
+    )
+    run = ev.create_run(
+        "harbour questions",
+        ["local:SmolLM2-135M-Instruct.Q4_1?k=2"],
+        params={"max_tokens": 24},
+        name="SmolLM2 on the harbour notes",
+    )
+    ev.job(run.id).execute()
 
 
 def main() -> int:

@@ -59,4 +59,4 @@ class AnswerProgress(QObject):
         """Models → Catalog, where larger models are listed."""
         page = self._w.models_page
         self._w.tabs.setCurrentWidget(page)
-        page.tabs.setCurrentWidget(page.catalog_table)
+        page.show_catalog()

@@ -81,7 +81,7 @@ def test_retrieval_step_then_the_reply_and_the_small_model_note_once(
         send(qtbot, window, "And who is the deputy?")
     window.chat.anchorClicked.emit(QUrl("goto:catalog"))
     assert window.tabs.currentWidget() is window.models_page
-    assert window.models_page.tabs.currentWidget() is window.models_page.catalog_table
+    assert window.models_page.tabs.currentWidget() is window.models_page.catalog_tab
 
 
 SOURCES = [

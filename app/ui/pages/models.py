@@ -116,7 +116,8 @@ class ModelsPage(CatalogTab, HubTab, QWidget):
     def _build(self) -> None:
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self._build_installed(), "Installed")
-        self.tabs.addTab(self._build_catalog(self), "Catalog")
+        self.catalog_tab = self._build_catalog(self)
+        self.tabs.addTab(self.catalog_tab, "Catalog")
         self.tabs.addTab(self._build_hub(self), "Hugging Face")
         self.online_label = QLabel("Offline", self)
         # The context every fit verdict on the page is for (Installed, Catalog, the hub).
@@ -254,6 +255,10 @@ class ModelsPage(CatalogTab, HubTab, QWidget):
         if name is None:
             self.error.emit("Pick a model in the Installed list first.")
         return name
+
+    def show_catalog(self) -> None:
+        """Bring the Catalog tab forward (the chat's small-model note links here)."""
+        self.tabs.setCurrentWidget(self.catalog_tab)
 
     def show_info(self) -> None:
         name = self._need_selection()
