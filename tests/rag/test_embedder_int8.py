@@ -1,5 +1,6 @@
-"""The embedder with int8 weights on the CPU (the default): close to the fp32 model's
-vectors, the same model for queries and passages, and fp32 where int8 is not available."""
+"""The embedder with torch's int8 weights on the CPU (the fallback of the default, which is
+onnxruntime's int8: tests/rag/test_embedder_onnx.py): close to the fp32 model's vectors, the
+same model for queries and passages, and fp32 where int8 is not available."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ TEXTS = [
 ]
 
 
-def test_int8_by_default_on_the_cpu(embedder: SentenceEmbedder) -> None:
+def test_torch_int8_on_the_cpu() -> None:
+    embedder = SentenceEmbedder(runtime="int8")
     assert embedder.active_runtime == "int8"
     fp32 = SentenceEmbedder(runtime="fp32")
     assert fp32.active_runtime == "fp32"
@@ -41,11 +43,11 @@ def test_stays_fp32_where_int8_is_unavailable(monkeypatch: pytest.MonkeyPatch) -
         raise RuntimeError("no quantized engine on this CPU")
 
     monkeypatch.setattr(torch.ao.quantization, "quantize_dynamic", unavailable)
-    e = SentenceEmbedder()
+    e = SentenceEmbedder(runtime="int8")
     assert e.active_runtime == "fp32"
     assert len(e.embed(TEXTS[:2])[0]) == 384
 
 
 def test_unknown_runtime_is_refused() -> None:
-    with pytest.raises(ValueError, match="runtime is one of auto, fp32, int8"):
+    with pytest.raises(ValueError, match="runtime is one of auto, fp32, int8, onnx-int8"):
         SentenceEmbedder(runtime="openvino")
