@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# How much of a passage is shown under a reply (the whole passage is in the viewer).
+EXCERPT_CHARS = 240
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -50,6 +53,14 @@ class Citation:
         if self.heading:
             place += f" › {self.heading}"
         return place
+
+    def excerpt(self, limit: int = EXCERPT_CHARS) -> str:
+        """The passage on one line, cut at a word near `limit` characters with "…"."""
+        text = " ".join(self.text.split())
+        if len(text) <= limit:
+            return text
+        cut = text.rfind(" ", 0, limit)
+        return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + "…"
 
     def numbered(self, n: int) -> Citation:
         """This passage as source number `n` of a reply."""

@@ -3,13 +3,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.citation import Citation
-from app.engine.backend import Done, Event, Generation, GenerationParams
+from app.engine.backend import Done, Event, Generation, GenerationParams, GenerationStats
+from app.markers import CheckedAnswer, check_answer
 from app.store import AFTER_LEAF, Message, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReplyEnd:
+    """How a conversation reply ended, for usage instrumentation: its figures (who
+    answered, tokens, times) or, when it failed, the error's kind and message."""
+
+    conversation_id: int
+    stats: GenerationStats | None
+    failure: str = ""
+    detail: str = ""
 
 
 class Reply(Iterator[Event]):
@@ -39,6 +54,8 @@ class Reply(Iterator[Event]):
         self._params = params
         self.citations = citations or []
         self.message: Message | None = None
+        # Told once when the reply ends, finished, stopped or failed (the Workbench's).
+        self.listeners: list[Callable[[ReplyEnd], None]] = []
 
     def cancel(self) -> None:
         self._generation.cancel()
@@ -47,7 +64,13 @@ class Reply(Iterator[Event]):
         return self
 
     def __next__(self) -> Event:
-        event = next(self._generation)
+        try:
+            event = next(self._generation)
+        except StopIteration:
+            raise
+        except Exception as exc:
+            self._tell(ReplyEnd(self.conversation_id, None, type(exc).__name__, str(exc)))
+            raise
         if isinstance(event, Done):
             answered = getattr(self._generation, "answered_by", None)
             if answered is not None:
@@ -70,7 +93,16 @@ class Reply(Iterator[Event]):
                 stopped=event.stats.stopped,
                 parent_id=self._parent_id,
             )
+            self._tell(ReplyEnd(self.conversation_id, event.stats))
         return event
+
+    def _tell(self, end: ReplyEnd) -> None:
+        """Instrumentation must never break a reply: a listener's error is logged."""
+        for listener in list(self.listeners):
+            try:
+                listener(end)
+            except Exception:
+                log.exception("a reply listener failed")
 
     def _continued(self, before: Message, done: Done, stats: dict[str, Any]) -> Done:
         whole = Done(before.text + done.text, done.stats)
@@ -99,9 +131,18 @@ class Answer:
         assert done is not None
         return cls(done.text.strip(), done.stats.model, citations, done.stats.stopped)
 
+    def checked(self) -> CheckedAnswer:
+        """The answer with its markers as the source numbers, and its links checked."""
+        return check_answer(self.answer, self.citations)
+
     def as_dict(self) -> dict[str, Any]:
+        """The answer with normalised markers (`answer`; as the model wrote it in
+        `answer_as_written`), what they cite, the links, and the sources."""
+        checked = self.checked()
         return {
-            "answer": self.answer,
+            "answer": checked.text,
+            "answer_as_written": self.answer,
+            **checked.as_dict(),
             "model": self.model,
             "citations": [
                 {

@@ -89,7 +89,14 @@ class SelfCheck:
     def default_model(self) -> Path:
         """The file of the person's default model (the shipped one unless they chose)."""
         name = load_settings(self.paths).model.default
-        return ModelRegistry(self.paths.models_dir).resolve(name).path
+        registry = ModelRegistry(self.paths.models_dir)
+        if not registry.list():
+            # A package built --without-model, before the person adds one.
+            raise CarrelError(
+                "no model installed (this Carrel came without one): add a GGUF with "
+                "'carrel models import FILE' or a bundle with 'carrel bundle import FILE'"
+            )
+        return registry.resolve(name).path
 
     def run(
         self,

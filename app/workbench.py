@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from app import export, netguard
+from app import answer_steps, export, netguard
 from app.bundle import Bundles
 from app.citation import Citation
 from app.config import Paths, Settings, changed, load_settings, save_settings
@@ -32,7 +32,7 @@ from app.netguard import NetGuard
 from app.privacy.service import ENDPOINTS, KEYS, Privacy
 from app.prompt import ANSWER_SOURCES, ChatMessage, Prompt
 from app.rag.service import Documents
-from app.replies import Answer, Reply
+from app.replies import Answer, Reply, ReplyEnd
 from app.store import Conversation, Message, Store
 from app.turns import NEW_TITLE, Turns
 
@@ -89,6 +89,8 @@ class Workbench:
         self._backend: LlamaBackend | None = None
         self._lock = threading.Lock()
         self._active: Reply | None = None
+        # Told of every conversation reply as it ends (`ReplyEnd`): usage instrumentation.
+        self.reply_listeners: list[Callable[[ReplyEnd], None]] = []
         # Send, regenerate, continue, edit and resend, and the variants they leave.
         self.turns = Turns(self)
 
@@ -288,6 +290,7 @@ class Workbench:
         reply = Reply(
             self.store, conversation.id, generation, params, list(prompt.passages), parent_id
         )
+        reply.listeners = self.reply_listeners
         self._active = reply
         return reply
 
@@ -302,7 +305,7 @@ class Workbench:
     def ask(self, question: str, collection: str, k: int = ANSWER_SOURCES) -> Answer:
         """Answer `question` from a collection's best `k` passages with the loaded model
         (blocking), citing them by number."""
-        citations = self.documents.search(question, collection, k)
+        citations = answer_steps.search(self.documents.search, [collection], question, k)
         prompt = Prompt.asking([ChatMessage("user", question)], citations, grounded=True)
         return Answer.of(self.complete(prompt.messages()), list(prompt.passages))
 
@@ -329,12 +332,9 @@ class Workbench:
         return router.stream(prompt, params, conversation_id=conversation_id, ask_remote=ask_remote)
 
     def _retrieve(self, collections: list[str], text: str) -> list[Citation]:
-        """The best passages for `text` from the collections a conversation is tied to."""
-        hits = [
-            c for name in collections for c in self.documents.search(text, name, ANSWER_SOURCES)
-        ]
-        hits.sort(key=lambda c: -c.score)
-        return hits[:ANSWER_SOURCES]
+        """The best passages for `text` from the collections a conversation is tied to;
+        each step is told to the thread's listener (`app.answer_steps`)."""
+        return answer_steps.search(self.documents.search, collections, text, ANSWER_SOURCES)
 
     def _remote_for(self, conversation: Conversation) -> RemoteBackend | None:
         """The enabled endpoint the conversation names (or the first enabled one)."""
@@ -342,8 +342,12 @@ class Workbench:
         enabled = [e for e in self.privacy.endpoints() if e.enabled]
         chosen = next((e for e in enabled if e.name == wanted), None) if wanted else None
         chosen = chosen or (enabled[0] if enabled else None)
-        if chosen is None:
-            return None
+        return self.remote_backend(chosen.name) if chosen is not None else None
+
+    def remote_backend(self, name: str) -> RemoteBackend:
+        """The backend of endpoint `name` (built once, until its endpoint or key changes);
+        every request it makes goes through the privacy gate and into the ledger."""
+        chosen = self.privacy.endpoint(name)
         with self._remotes_lock:
             if chosen.name not in self._remotes:
                 from app.engine.remote import RemoteBackend

@@ -20,6 +20,7 @@ from app.cli import (
     chat,
     conversation,
     docs,
+    eval_sets,
     mcp,
     models,
     redact,
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     selfcheck.register(commands)
     serve.register(commands)
     mcp.register(commands)
+    eval_sets.register(commands)
     return parser
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from app.branches import Turn
 from app.cli.output import print_json, stream_reply
+from app.markers import check_answer
 from app.replies import Reply
 from app.workbench import Workbench
 
@@ -147,11 +148,16 @@ def _run(args: argparse.Namespace, start: Callable[[Workbench, dict[str, Any]], 
 
 
 def _turn_record(turn: Turn) -> dict[str, Any]:
+    """A message as `--json` prints it; a reply from sources has its markers normalised
+    (`text`; as written in `text_as_written`) and its links checked (`app.markers`)."""
     m = turn.message
+    checked = check_answer(m.text, m.citations) if m.role == "assistant" else None
+    sourced = {"text_as_written": m.text, **checked.as_dict()} if checked and m.citations else {}
     return {
         "id": m.id,
         "role": m.role,
-        "text": m.text,
+        "text": checked.text if checked else m.text,
+        **sourced,
         "model": m.model,
         "stopped": m.stopped,
         "variant": turn.index + 1,

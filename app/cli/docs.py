@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
+from app.answer_steps import Step, reporting, small_model_note
 from app.cli.output import ProgressLine, print_json
 from app.cli.session import open_keys, read_secret, workbench
 from app.errors import CarrelError
@@ -146,14 +148,25 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def run_ask(args: argparse.Namespace) -> int:
+    line = ProgressLine()
     with workbench() as wb:
         wb.load_model(args.model or wb.settings.model.default)
-        result = wb.ask(args.question, args.collection, k=args.k)
+        note = "" if args.json else small_model_note(wb.loaded_model)
+        if note:
+            print(f"carrel: {note}", file=sys.stderr)
+
+        def show(step: Step) -> None:
+            if not args.json:
+                line(step.describe())
+
+        with reporting(show):
+            result = wb.ask(args.question, args.collection, k=args.k)
+        line.end()
     if args.json:
         print_json(result.as_dict())
         return 0
-    print(result.answer)
+    print(result.checked().text)
     print()
     for c in result.citations:
-        print(f"[{c.n}] {c.where}")
+        print(f"[{c.n}] {c.where}\n    {c.excerpt()}")
     return 0

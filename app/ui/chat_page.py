@@ -4,11 +4,15 @@ where replies come from, and the conversation's parameters)."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -34,7 +38,8 @@ class ChatPanel(QWidget):
         # Says that the message box holds an earlier message being edited (hidden otherwise).
         self.edit_note = QLabel(self)
         self.edit_note.setWordWrap(True)
-        self.edit_note.setStyleSheet("QLabel { color: #1f4f8a; padding: 2px 4px; }")
+        self.edit_note.setForegroundRole(QPalette.ColorRole.Link)  # blue, either theme
+        self.edit_note.setContentsMargins(4, 2, 4, 2)
         self.edit_note.hide()
         self.prompt = PromptEdit(self)
         self.prompt.setPlaceholderText(
@@ -63,22 +68,43 @@ class ChatPanel(QWidget):
         layout.addLayout(input_row)
 
 
-class SidePanel(QWidget):
-    """The model picker, the conversation's route, and its sampling parameters.
+class SidePanel(QScrollArea):
+    """The model picker, the conversation's route, and its sampling parameters, in a
+    column that scrolls when the window is too short for it (1000×650 and below).
 
-    It only lays the widgets out; the window connects them. No signals of its own.
+    It only lays the widgets out (`content` is the column's layout); the window connects
+    them. No signals of its own.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.model_panel = ModelPanel(self)
-        self.route = RouteBox(self)
-        params_box = QGroupBox("Parameters (this conversation)", self)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        inner = QWidget(self)
+        layout = self.content = QVBoxLayout(inner)
+        layout.setContentsMargins(0, 0, 4, 0)
+        self.model_panel = ModelPanel(inner)
+        self.route = RouteBox(inner)
+        params_box = QGroupBox("Parameters (this conversation)", inner)
         params_layout = QVBoxLayout(params_box)
         self.params = ParamsPanel(params_box)
         params_layout.addWidget(self.params)
         layout.addWidget(self.model_panel)
         layout.addWidget(self.route)
         layout.addWidget(params_box, 1)
+        self.setWidget(inner)
+        self._inner = inner
+        self._fit_width()
+        inner.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:  # "Advanced" or "Load options" opened
+            self._fit_width()
+        return super().eventFilter(watched, event)
+
+    def _fit_width(self) -> None:
+        """As wide as the column's widest row (it scrolls up and down, never sideways)."""
+        width = self._inner.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
+        if width != self.minimumWidth():
+            self.setMinimumWidth(width)

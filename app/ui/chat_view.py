@@ -2,7 +2,11 @@
 
 A streaming reply is appended as plain text at the end of the document (O(1) per batch,
 nothing re-rendered); when it ends, exactly that reply's text is replaced by its Markdown
-rendering (code blocks, lists, tables) and a small line of figures.
+rendering (code blocks, lists, tables), its citation markers as the numbers of the
+sources listed under it, and a small line of figures (`app.ui.reply_render`). Before the
+first word of a document answer, the reply area says what is happening ("Searching 3
+collections…", then "Reading 5 passages…"). Lines are at most ~90 characters wide,
+centred when the view is wider.
 """
 
 from __future__ import annotations
@@ -13,31 +17,25 @@ from typing import Any
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import (
     QColor,
+    QDesktopServices,
     QFont,
+    QResizeEvent,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
-    QTextDocumentFragment,
-    QTextFormat,
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from app.branches import Turn
 from app.citation import Citation
 from app.store import Message
-from app.ui.reply_links import ACTION_SCHEME, insert_actions, keep_line_breaks, parse_action
+from app.ui.reply_links import ACTION_SCHEME, insert_actions, parse_action
+from app.ui.reply_render import insert_figures, insert_reply, insert_sources, new_block
+from app.ui.theme import chat_colors
 
-USER_COLOR = "#1f5fa8"
-ASSISTANT_COLOR = "#2d6a3e"
-META_COLOR = "#7a7a7a"
-STOPPED_COLOR = "#b3261e"
-CODE_BACKGROUND = "#f3f3f3"
-# The badge under each reply says where it was written: (text colour, background).
-BADGE_COLORS = {
-    "on-device": ("#1d6b35", "#e3f4e8"),
-    "self-hosted": ("#1f4f8a", "#e4eefa"),
-    "third-party": ("#8a4b00", "#fdf0dc"),
-}
+# The reading width: about this many characters of the view's font per line.
+READING_CHARS = 90
+CATALOG_HREF = "goto:catalog"
 
 
 def reply_badge(stats: dict[str, Any]) -> str:
@@ -70,19 +68,28 @@ def reply_figures(stats: dict[str, Any], model: str = "") -> str:
 class ChatView(QTextBrowser):
     """Shows a conversation: person's messages, rendered replies, and the reply streaming in.
 
-    Use `show_messages` for a stored conversation, then `begin_reply`, `append_stream` (per
-    batch) and `end_reply` for a live one. Follows the end while the person has not
-    scrolled up. A reply answered from documents lists its numbered sources.
+    Use `show_messages` for a stored conversation, then `begin_reply`, `show_step` (what a
+    document answer is doing before its first word), `append_stream` (per batch) and
+    `end_reply` for a live one. Follows the end while the person has not scrolled up. A
+    reply answered from documents lists its numbered sources, each with an excerpt, and
+    its markers link to them; a link in a reply is a link only when a source has it.
 
     `show_thread` puts each message's actions under it as links (copy, regenerate,
     continue a stopped reply, edit, and ‹ n/m › to browse its variants).
 
     Signals: `citation_clicked(object)` with the `Citation` the person clicked,
-    `action(str, int)` with an action's name and the message id it applies to.
+    `action(str, int)` with an action's name and the message id it applies to,
+    `link_opened(str)` with an address from a source the person opened,
+    `catalog_requested()` from the note on a small model, `step_shown(str)` and
+    `note_shown(str)` with the text of a step or a note put in the reply area.
     """
 
     citation_clicked = Signal(object)
     action = Signal(str, int)
+    link_opened = Signal(str)
+    catalog_requested = Signal()
+    step_shown = Signal(str)
+    note_shown = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,10 +97,13 @@ class ChatView(QTextBrowser):
         self.setOpenLinks(False)
         self.document().setDocumentMargin(12)
         self._reply_start: int | None = None
+        self._header_at: int | None = None
+        self._step_shown = False
         # Where the actions of the message just typed go once it is stored (live send).
         self._asked_at: int | None = None
         self._follow = True
         self._citations: list[Citation] = []
+        self._cited: dict[Citation, int] = {}
         self.anchorClicked.connect(self._on_anchor)
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_range_changed)
@@ -106,61 +116,21 @@ class ChatView(QTextBrowser):
         cursor.movePosition(QTextCursor.MoveOperation.End)
         return cursor
 
-    def _new_block(self, cursor: QTextCursor, *, top_margin: float = 0.0) -> None:
-        """Start a fresh, unformatted paragraph (no list, code or table carried over)."""
-        block = QTextBlockFormat()
-        block.setTopMargin(top_margin)
-        if self.document().isEmpty():
-            cursor.setBlockFormat(block)
-            cursor.setBlockCharFormat(QTextCharFormat())
-        else:
-            cursor.insertBlock(block, QTextCharFormat())
-
     def _header(self, cursor: QTextCursor, text: str, color: str) -> None:
-        self._new_block(cursor, top_margin=14.0)
+        new_block(self, cursor, top_margin=14.0)
         fmt = QTextCharFormat()
         fmt.setFontWeight(QFont.Weight.Bold)
         fmt.setForeground(QColor(color))
         cursor.insertText(text, fmt)
 
-    def _figures(self, cursor: QTextCursor, figures: str, stopped: bool, badge: str) -> None:
-        if not figures and not stopped and not badge:
-            return
-        self._new_block(cursor, top_margin=2.0)
-        small = QTextCharFormat()
-        small.setForeground(QColor(META_COLOR))
-        small.setFontPointSize(max(self.font().pointSizeF() - 1.5, 6.0))
-        if badge:
-            fg, bg = BADGE_COLORS.get(badge, BADGE_COLORS["third-party"])
-            mark = QTextCharFormat(small)
-            mark.setForeground(QColor(fg))
-            mark.setBackground(QColor(bg))
-            mark.setFontWeight(QFont.Weight.Bold)
-            cursor.insertText(f" {badge} ", mark)
-            if figures or stopped:
-                cursor.insertText(" · ", small)
-        if stopped:
-            red = QTextCharFormat(small)
-            red.setForeground(QColor(STOPPED_COLOR))
-            cursor.insertText("(stopped)", red)
-            if figures:
-                cursor.insertText(" · ", small)
-        cursor.insertText(figures, small)
-
-    def _sources(self, cursor: QTextCursor, citations: list[Citation]) -> None:
-        """'[n] file.pdf p. 3 › heading' per source, each a link that opens the document."""
-        small = QTextCharFormat()
-        small.setForeground(QColor(META_COLOR))
-        small.setFontPointSize(max(self.font().pointSizeF() - 1.5, 6.0))
-        for c in citations:
-            self._new_block(cursor, top_margin=1.0)
-            link = QTextCharFormat(small)
-            link.setAnchor(True)
-            link.setAnchorHref(f"cite:{len(self._citations)}")
-            link.setForeground(QColor(USER_COLOR))
-            link.setFontUnderline(True)
-            self._citations.append(c)
-            cursor.insertText(f"[{c.n or '?'}] {c.where}", link)
+    def _cite(self, citation: Citation) -> str:
+        """The href of a link that opens `citation` (one per source: its marker in the
+        text and its line under the reply share it)."""
+        index = self._cited.get(citation)
+        if index is None:
+            index = self._cited[citation] = len(self._citations)
+            self._citations.append(citation)
+        return f"cite:{index}"
 
     def _on_anchor(self, url: QUrl) -> None:
         if url.scheme() == ACTION_SCHEME:
@@ -168,45 +138,38 @@ class ChatView(QTextBrowser):
             if parsed is not None:
                 self.action.emit(*parsed)
             return
+        if url.toString() == CATALOG_HREF:
+            self.catalog_requested.emit()
+            return
         if url.scheme() == "cite" and url.path().isdigit():
             index = int(url.path())
             if index < len(self._citations):
                 self.citation_clicked.emit(self._citations[index])
-
-    def _markdown(self, cursor: QTextCursor, text: str) -> None:
-        self._new_block(cursor)
-        self._insert_markdown(cursor, text)
-
-    def _insert_markdown(self, cursor: QTextCursor, text: str) -> None:
-        """Insert rendered Markdown at the cursor and shade its code blocks."""
-        if not text.strip():
             return
-        start = cursor.position()
-        cursor.insertFragment(QTextDocumentFragment.fromMarkdown(keep_line_breaks(text)))
-        block = self.document().findBlock(start)
-        end = cursor.position()
-        while block.isValid() and block.position() <= end:
-            fmt = block.blockFormat()
-            if fmt.hasProperty(QTextFormat.Property.BlockCodeFence) or fmt.nonBreakableLines():
-                shaded = QTextCursor(block)
-                fmt.setBackground(QColor(CODE_BACKGROUND))
-                shaded.setBlockFormat(fmt)
-            block = block.next()
+        if url.scheme() in ("http", "https") or url.toString().startswith("www."):
+            # Only links a source has are left as links (`reply_render.police_links`).
+            target = url if url.scheme() else QUrl(f"https://{url.toString()}")
+            self.link_opened.emit(target.toString())
+            QDesktopServices.openUrl(target)
 
     # public ------------------------------------------------------------------------------
 
     def clear_conversation(self) -> None:
         self._citations.clear()
+        self._cited.clear()
         self._reply_start = None
+        self._header_at = None
+        self._step_shown = False
         self._asked_at = None
         self._follow = True
         self.clear()
+        self._fit_reading_width()
 
     def add_user_message(self, text: str) -> None:
         cursor = self._end_cursor()
         cursor.beginEditBlock()
-        self._header(cursor, "You", USER_COLOR)
-        self._new_block(cursor)
+        self._header(cursor, "You", chat_colors(self).user)
+        new_block(self, cursor)
         cursor.insertText(text, QTextCharFormat())
         cursor.endEditBlock()
         self._asked_at = cursor.position()
@@ -223,10 +186,11 @@ class ChatView(QTextBrowser):
     ) -> None:
         cursor = self._end_cursor()
         cursor.beginEditBlock()
-        self._header(cursor, "Assistant", ASSISTANT_COLOR)
-        self._markdown(cursor, text)
-        self._sources(cursor, citations or [])
-        self._figures(cursor, figures, stopped, badge)
+        self._header(cursor, "Assistant", chat_colors(self).assistant)
+        new_block(self, cursor)
+        insert_reply(self, cursor, text, citations or [], self._cite)
+        insert_sources(self, cursor, citations or [], self._cite)
+        insert_figures(self, cursor, figures, stopped, badge)
         cursor.endEditBlock()
 
     def show_messages(self, messages: list[Message]) -> None:
@@ -273,20 +237,75 @@ class ChatView(QTextBrowser):
 
     def begin_reply(self) -> None:
         cursor = self._end_cursor()
-        self._header(cursor, "Assistant", ASSISTANT_COLOR)
-        self._new_block(cursor)
+        self._header_at = cursor.position()
+        self._header(cursor, "Assistant", chat_colors(self).assistant)
+        new_block(self, cursor)
         self._reply_start = cursor.position()
         self._follow = True
         self._scroll_to_end()
+
+    def show_step(self, text: str) -> None:
+        """Say in the reply area what the reply is doing before its first word; the first
+        streamed text (or the end of the reply) replaces it."""
+        if self._reply_start is None:
+            self.begin_reply()
+        assert self._reply_start is not None
+        cursor = self._end_cursor()
+        cursor.setPosition(self._reply_start, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        fmt = QTextCharFormat()
+        fmt.setFontItalic(True)
+        fmt.setForeground(QColor(chat_colors(self).step))
+        cursor.insertText(text, fmt)
+        self._step_shown = True
+        self.step_shown.emit(text)
+
+    def _clear_step(self) -> None:
+        if self._step_shown and self._reply_start is not None:
+            cursor = self._end_cursor()
+            cursor.setPosition(self._reply_start, QTextCursor.MoveMode.KeepAnchor)
+            cursor.removeSelectedText()
+            cursor.setCharFormat(QTextCharFormat())
+        self._step_shown = False
+
+    def show_note(self, text: str) -> None:
+        """A note above the reply being written (a model too small for document answers),
+        with a link to the model catalog."""
+        at = self._header_at if self._header_at is not None else self._end_cursor().position()
+        before = self.document().characterCount()
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(at)
+        colors = chat_colors(self)
+        block = QTextBlockFormat()
+        block.setTopMargin(10.0)
+        block.setBackground(QColor(colors.note_background))
+        fmt = QTextCharFormat()
+        cursor.insertBlock(block, fmt)
+        cursor.insertText(f"Note: {text} ", fmt)
+        link = QTextCharFormat()
+        link.setAnchor(True)
+        link.setAnchorHref(CATALOG_HREF)
+        link.setForeground(QColor(colors.link))
+        link.setFontUnderline(True)
+        cursor.insertText("Open the catalog", link)
+        grown = self.document().characterCount() - before
+        if self._reply_start is not None:
+            self._reply_start += grown
+        if self._asked_at is not None and self._asked_at > at:
+            self._asked_at += grown
+        self._header_at = at + grown
+        self.note_shown.emit(text)
 
     def append_stream(self, text: str) -> None:
         """Append streamed text at the end: one cursor insert, no re-rendering."""
         if self._reply_start is None:
             self.begin_reply()
+        if self._step_shown:
+            self._clear_step()
         self._end_cursor().insertText(text)
 
     def streamed_text(self) -> str:
-        if self._reply_start is None:
+        if self._reply_start is None or self._step_shown:
             return ""
         cursor = self._end_cursor()
         cursor.setPosition(self._reply_start, QTextCursor.MoveMode.KeepAnchor)
@@ -314,9 +333,10 @@ class ChatView(QTextBrowser):
         cursor.beginEditBlock()
         cursor.setPosition(self._reply_start, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
-        self._insert_markdown(cursor, text)
-        self._sources(cursor, citations or [])
-        self._figures(cursor, figures, stopped, badge)
+        cursor.setCharFormat(QTextCharFormat())
+        insert_reply(self, cursor, text, citations or [], self._cite)
+        insert_sources(self, cursor, citations or [], self._cite)
+        insert_figures(self, cursor, figures, stopped, badge)
         if turns:
             insert_actions(self, cursor, turns[-1])
         asked = turns[-2] if len(turns) > 1 else None
@@ -324,7 +344,30 @@ class ChatView(QTextBrowser):
             insert_actions(self, QTextCursor(self.document()), turns[-2], at=self._asked_at)
         cursor.endEditBlock()
         self._reply_start = None
+        self._header_at = None
+        self._step_shown = False
         self._asked_at = None
+
+    # the reading width -------------------------------------------------------------------
+
+    def reading_width(self) -> int:
+        """The widest a line of text is drawn, in pixels (~90 characters)."""
+        return self.fontMetrics().averageCharWidth() * READING_CHARS
+
+    def _fit_reading_width(self) -> None:
+        """Centre the text in a column of `reading_width` when the view is wider."""
+        spare = self.viewport().width() - self.reading_width() - 24
+        side = max(spare // 2, 0)
+        root = self.document().rootFrame()
+        fmt = root.frameFormat()
+        if int(fmt.leftMargin()) != side:
+            fmt.setLeftMargin(side)
+            fmt.setRightMargin(side)
+            root.setFrameFormat(fmt)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_reading_width()
 
     # following the end -------------------------------------------------------------------
 

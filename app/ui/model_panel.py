@@ -4,6 +4,7 @@ model runs, and its load options (`LoadControls`) behind a "Load options" toggle
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -45,7 +46,7 @@ class ModelPanel(QGroupBox):
         self.busy.hide()
         self.info = QLabel("", self)
         self.info.setWordWrap(True)
-        self.info.setStyleSheet("color: #666;")
+        self.info.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # grey, either theme
         self.runs_on = QLabel("", self)
         self.runs_on.setWordWrap(True)
         self.toggle = QToolButton(self)

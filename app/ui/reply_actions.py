@@ -18,6 +18,7 @@ from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 
 from app.branches import Turn
 from app.errors import CarrelError
+from app.markers import check_answer
 from app.replies import Reply
 from app.ui.reply_links import CONTINUE, COPY, EDIT, REGENERATE, SHOW
 from app.ui.workers import GenerationWorker
@@ -86,13 +87,15 @@ class ReplyActions(QObject):
     # actions -----------------------------------------------------------------------------
 
     def copy(self, message_id: int | None = None) -> None:
-        """Put a reply's text (Markdown, as written) on the clipboard."""
+        """Put a reply's text on the clipboard: its Markdown, with the citation markers
+        as shown (the source list's numbers, `app.markers`)."""
         turn = self._turn(message_id, "assistant")
         if turn is None:
             return
-        QGuiApplication.clipboard().setText(turn.message.text)
+        text = check_answer(turn.message.text, turn.message.citations).text
+        QGuiApplication.clipboard().setText(text)
         self._w.status.showMessage("Reply copied to the clipboard.", 3000)
-        self.copied.emit(turn.message.text)
+        self.copied.emit(text)
 
     def regenerate(self, message_id: int | None = None) -> None:
         """Write the reply again; the old one stays as a variant."""

@@ -13,12 +13,11 @@ from PySide6.QtGui import QColor, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextEdit
 
 from app.branches import Turn
+from app.ui.theme import chat_colors
 
 ACTION_SCHEME = "act"
 COPY, REGENERATE, CONTINUE, EDIT, SHOW = "copy", "regenerate", "continue", "edit", "show"
 ACTIONS = (COPY, REGENERATE, CONTINUE, EDIT, SHOW)
-LINK_COLOR = "#1f5fa8"
-MUTED_COLOR = "#7a7a7a"
 # Lines that start a block of their own in Markdown: a hard break before them is useless.
 _BLOCK_START = re.compile(r"^\s*([-*+]\s|\d+[.)]\s|#|>|\||```|~~~)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -64,8 +63,9 @@ def insert_actions(
         cursor.setPosition(at)
     block = QTextBlockFormat()
     block.setTopMargin(2.0)
+    colors = chat_colors(view)
     small = QTextCharFormat()
-    small.setForeground(QColor(MUTED_COLOR))
+    small.setForeground(QColor(colors.meta))
     small.setFontPointSize(max(view.font().pointSizeF() - 1.5, 6.0))
     cursor.insertBlock(block, small)
     for i, (text, href) in enumerate(labels(turn)):
@@ -77,7 +77,7 @@ def insert_actions(
         link = QTextCharFormat(small)
         link.setAnchor(True)
         link.setAnchorHref(href)
-        link.setForeground(QColor(LINK_COLOR))
+        link.setForeground(QColor(colors.link))
         cursor.insertText(text, link)
     cursor.insertText(" ", small)
     cursor.setCharFormat(QTextCharFormat())

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QWidget
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QSizePolicy, QWidget
 
 from app.engine.router import Route
 from app.privacy.policy import RemoteEndpoint
@@ -50,10 +51,15 @@ class RouteBox(QGroupBox):
         self.endpoint.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.endpoint.setMinimumContentsLength(14)
+        self.endpoint.setMinimumContentsLength(12)
+        # Narrow enough for the side panel at 1000 pixels wide (a combo asks for its
+        # longest label); the full labels show when it opens.
+        for combo in (self.route, self.endpoint):
+            combo.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            combo.setMinimumWidth(120)
         self.note = QLabel("", self)
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #666;")
+        self.note.setForegroundRole(QPalette.ColorRole.PlaceholderText)  # grey, either theme
         form.addRow("Route", self.route)
         form.addRow("Remote", self.endpoint)
         form.addRow(self.note)

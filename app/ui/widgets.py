@@ -126,7 +126,9 @@ class PromptEdit(QPlainTextEdit):
 
 
 class ParamsPanel(QWidget):
-    """Sampling parameters and the system prompt of the current conversation.
+    """Sampling parameters and the system prompt of the current conversation: the
+    temperature, reply length and system prompt in view, the less-used samplers and the
+    seed behind an "Advanced" toggle (`advanced_toggle`, closed at first).
 
     Signals: `changed()` after the person edits a value (the system prompt is debounced),
     never while `set_values` fills the panel.
@@ -165,7 +167,7 @@ class ParamsPanel(QWidget):
         self.seed.setSpecialValueText("random")
         self.system_prompt = QPlainTextEdit(self)
         self.system_prompt.setPlaceholderText("System prompt for this conversation")
-        self.system_prompt.setMinimumHeight(70)
+        self.system_prompt.setMinimumHeight(96)
         self._prompt_timer = QTimer(self)
         self._prompt_timer.setSingleShot(True)
         self._prompt_timer.setInterval(400)
@@ -173,14 +175,35 @@ class ParamsPanel(QWidget):
         self.system_prompt.textChanged.connect(self._prompt_edited)
 
         form.addRow("Temperature", self.temperature)
-        form.addRow("Top-p", self.top_p)
-        form.addRow("Top-k", self.top_k)
-        form.addRow("Min-p", self.min_p)
-        form.addRow("Repeat penalty", self.repeat_penalty)
         form.addRow("Max tokens", self.max_tokens)
-        form.addRow("Seed", self.seed)
+        self.advanced_toggle = QToolButton(self)
+        self.advanced_toggle.setText("Advanced")
+        self.advanced_toggle.setCheckable(True)
+        self.advanced_toggle.setAutoRaise(True)
+        self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_toggle.setToolTip("Top-p, top-k, min-p, repeat penalty and seed")
+        self.advanced = QWidget(self)
+        more = QFormLayout(self.advanced)
+        more.setContentsMargins(12, 0, 0, 0)
+        more.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        more.addRow("Top-p", self.top_p)
+        more.addRow("Top-k", self.top_k)
+        more.addRow("Min-p", self.min_p)
+        more.addRow("Repeat penalty", self.repeat_penalty)
+        more.addRow("Seed", self.seed)
+        self.advanced.setVisible(False)
+        self.advanced_toggle.toggled.connect(self._toggle_advanced)
+        form.addRow(self.advanced_toggle)
+        form.addRow(self.advanced)
         form.addRow(QLabel("System prompt", self))
         form.addRow(self.system_prompt)
+
+    def _toggle_advanced(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        self.advanced_toggle.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
 
     def _prompt_edited(self) -> None:
         if not self._filling:
@@ -268,6 +291,10 @@ class StatusBar(QStatusBar):
 
     def set_speed(self, tokens_per_s: float) -> None:
         self.speed.setText(f"{tokens_per_s:.1f} tok/s")
+
+    def clear_speed(self) -> None:
+        """No speed shown (a reply is being prepared: the last one's would mislead)."""
+        self.speed.setText("")
 
     def set_online(self, online: bool) -> None:
         """Show, while hub browsing or a download runs, that Carrel is online."""

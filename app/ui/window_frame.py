@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence, QPaintEvent, QShortcut
-from PySide6.QtWidgets import QMainWindow, QSplitter, QTabWidget, QVBoxLayout
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QPaintEvent, QShortcut
+from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QTabWidget
 
 from app.engine.router import Route
 from app.errors import CarrelError
@@ -25,7 +26,9 @@ from app.ui.pages.documents import DocumentsPage
 from app.ui.pages.models import ModelsPage
 from app.ui.pages.server import ServerPage
 from app.ui.pages.settings import SettingsDialog
+from app.ui.theme import DARK, LIGHT, SYSTEM, Theme
 from app.ui.widgets import StatusBar, ask
+from app.ui.window_state import WindowState
 from app.workbench import Workbench
 
 
@@ -53,6 +56,13 @@ class WindowFrame(QMainWindow):
         self.resize(1180, 760)
         self._build()
         self._build_menu()
+        # Remembered across restarts (app.ui.window_state): size, splitters, page, theme.
+        self.window_state = WindowState(workbench.paths.config_dir)
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        self.theme = Theme(app, self)
+        self.set_theme(self.window_state.theme, keep=False)
+        self.window_state.restore(self, self.tabs)
 
     # layout ------------------------------------------------------------------------------
 
@@ -66,15 +76,15 @@ class WindowFrame(QMainWindow):
         self.model_panel, self.params, self.route = right.model_panel, right.params, right.route
         # Which collections this conversation answers from (after the route box).
         self.collection_picker = CollectionPicker(self.wb.documents, right)
-        layout = right.layout()
-        assert isinstance(layout, QVBoxLayout)
-        layout.insertWidget(2, self.collection_picker)
+        right.content.insertWidget(2, self.collection_picker)
 
         splitter = self.chat_tab = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.conversations)
         splitter.addWidget(center)
         splitter.addWidget(right)
-        splitter.setStretchFactor(1, 1)
+        # A narrower window takes from the chat and, less, from the side panel.
+        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(2, 1)
         splitter.setSizes([230, 640, 290])
         splitter.setChildrenCollapsible(False)
         splitter.setContentsMargins(6, 6, 6, 0)
@@ -134,7 +144,24 @@ class WindowFrame(QMainWindow):
         self.addAction(self.settings_action)
         menu.addSeparator()
         menu.addAction(quit_action)
+        themes = self.menuBar().addMenu("&View").addMenu("&Theme")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for choice, label in ((SYSTEM, "Follow the &desktop"), (LIGHT, "&Light"), (DARK, "&Dark")):
+            action = QAction(label, self)
+            action.setCheckable(True)
+            action.triggered.connect(partial(self.set_theme, choice))
+            group.addAction(action)
+            themes.addAction(action)
+            self.theme_actions[choice] = action
         self.menuBar().addMenu("&Help").addAction(self.self_check_action)
+
+    def set_theme(self, choice: str, *, keep: bool = True) -> None:
+        """Light, dark, or follow the desktop ("system"); kept for the next start."""
+        self.theme.apply(choice)
+        self.theme_actions[self.theme.choice].setChecked(True)
+        if keep:
+            self.window_state.theme = self.theme.choice
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -242,6 +269,8 @@ class WindowFrame(QMainWindow):
     def _close_frame(self) -> None:
         """Refuse any consent question still open (no worker is left waiting on it) and
         let go of the gate and the Settings dialog's workers."""
+        self.window_state.save(self, self.tabs)
+        self.theme.restore()
         self.consent.shutdown()
         self.server_page.shutdown()
         if self.wb.privacy.consent is self.consent:

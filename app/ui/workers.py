@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
+from app.answer_steps import reporting
 from app.citation import Citation
 from app.engine.backend import Done, Token
 from app.errors import CarrelError
@@ -87,11 +88,13 @@ class GenerationWorker(Worker):
     endpoint), or of `start` when given (a regenerate, continue or edit of
     `Workbench.turns`), and forwards its text in ~30 ms batches.
 
-    Signals: `tokens(str)` with the text that arrived since the last batch,
-    `result(object)` with the final `Done` (its `stats.stopped` tells a stopped reply),
-    `failed(str)`, `finished()`. `cancel()` may be called from any thread.
+    Signals: `step(object)` with each `app.answer_steps.Step` of a document answer
+    (searching, reading) before its first word, `tokens(str)` with the text that arrived
+    since the last batch, `result(object)` with the final `Done` (its `stats.stopped`
+    tells a stopped reply), `failed(str)`, `finished()`. `cancel()` may be called from any thread.
     """
 
+    step = Signal(object)
     tokens = Signal(str)
 
     def __init__(
@@ -136,12 +139,13 @@ class GenerationWorker(Worker):
             return self._reply.message if self._reply is not None else None
 
     def work(self) -> Done:
-        if self._start is not None:
-            reply = self._start()
-        else:
-            reply = self._wb.reply(
-                self._conversation_id, self._text, self._overrides, ask_remote=self._ask_remote
-            )
+        with reporting(self.step.emit):
+            if self._start is not None:
+                reply = self._start()
+            else:
+                reply = self._wb.reply(
+                    self._conversation_id, self._text, self._overrides, ask_remote=self._ask_remote
+                )
         with self._lock:
             self._reply = reply
             cancelled = self._cancelled

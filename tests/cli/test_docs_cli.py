@@ -40,6 +40,10 @@ def test_docs_search_ask_json(corpus: Path, smollm_path: Path) -> None:
     assert answer["model"] and isinstance(answer["answer"], str)
     assert answer["citations"][0]["n"] == 1
     assert set(answer["citations"][0]) >= {"n", "source", "page", "text"}
+    # The markers as the source list's numbers (app.markers), and what the model wrote.
+    assert {"answer_as_written", "markers", "cited", "unknown_markers", "links"} <= set(answer)
+    assert all(m["text"].startswith("[") for m in answer["markers"])
+    assert set(answer["cited"]) <= {c["n"] for c in answer["citations"]}
     code, removed = run("docs", "remove", str(corpus / "page.html"), "--collection", "k", "--json")
     assert removed == {"removed": True, "path": str(corpus / "page.html")}
     code, hits = run("search", "derailleur", "--collection", "k", "--json")

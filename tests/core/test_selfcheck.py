@@ -11,6 +11,7 @@ import pytest
 from app.cli import main
 from app.config import Paths, load_settings, save_settings
 from app.engine.devices import system_report
+from app.errors import CarrelError
 from app.selfcheck import SelfCheck, check_guard, gpu_backend
 from app.workbench import Workbench
 
@@ -70,3 +71,13 @@ def test_a_failed_check_fails_the_command(capsys: pytest.CaptureFixture[str]) ->
     assert results["search"].ok and results["network guard"].ok
     assert main(["self-check"]) == 1
     assert "1 of 6 checks failed" in capsys.readouterr().out
+
+
+def test_with_no_model_at_all_the_model_check_says_how_to_add_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A package built --without-model has no model packages: the check names the two ways
+    to add one instead of a missing name."""
+    monkeypatch.setattr("app.library.registry._package_dir", lambda name: None)
+    with pytest.raises(CarrelError, match=r"no model installed .*carrel models import FILE"):
+        SelfCheck().default_model()
