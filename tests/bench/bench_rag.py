@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib.util
 import json
 import os
 import random
@@ -79,6 +80,8 @@ def ingest_speed(home: Path, rounds: int = 3, only: list[str] | None = None) -> 
     "before"."""
     files = [f for f in [PDF, *HTML] if f.exists()]
     chosen = [p for p in PIPELINES if only is None or p[0] == "before" or p[0] in only]
+    if only is None and importlib.util.find_spec("onnxruntime") is None:  # not a dependency
+        chosen = [p for p in chosen if p[2] != "onnx-int8"]
     embedders = {}
     for label, _, runtime, _, _ in chosen:
         embedders[label] = e = SentenceEmbedder(runtime=runtime)

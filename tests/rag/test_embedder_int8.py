@@ -1,6 +1,5 @@
-"""The embedder with torch's int8 weights on the CPU (the fallback of the default, which is
-onnxruntime's int8: tests/rag/test_embedder_onnx.py): close to the fp32 model's vectors, the
-same model for queries and passages, and fp32 where int8 is not available."""
+"""The embedder with int8 weights on the CPU (the default): close to the fp32 model's
+vectors, the same model for queries and passages, and fp32 where int8 is not available."""
 
 from __future__ import annotations
 
@@ -18,8 +17,7 @@ TEXTS = [
 ]
 
 
-def test_torch_int8_on_the_cpu() -> None:
-    embedder = SentenceEmbedder(runtime="int8")
+def test_int8_by_default_on_the_cpu(embedder: SentenceEmbedder) -> None:
     assert embedder.active_runtime == "int8"
     fp32 = SentenceEmbedder(runtime="fp32")
     assert fp32.active_runtime == "fp32"
