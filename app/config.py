@@ -118,12 +118,21 @@ class ModelSettings:
 
 
 @dataclass
+class ServerSettings:
+    """The local server's (`carrel serve`, the window's Server page)."""
+
+    # Minutes without a request after which the model the server loaded is unloaded.
+    idle_unload_minutes: float = 10.0
+
+
+@dataclass
 class Settings:
     """Everything the person chose, stored as TOML; see `load_settings` and `save_settings`."""
 
     schema_version: int = 1
     model: ModelSettings = field(default_factory=ModelSettings)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
 
 
 SCHEMA_VERSION = Settings().schema_version

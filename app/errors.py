@@ -105,6 +105,16 @@ class NoModelLoadedError(CarrelError):
         super().__init__("No model is loaded. Pick one in the model list first.")
 
 
+class ReplyInProgressError(CarrelError):
+    """A model switch that would stop the person's reply in progress, asked not to."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A reply in the Carrel window is still being written; the model is switched "
+            "once it ends."
+        )
+
+
 class ConversationNotFoundError(CarrelError):
     """A conversation id that is not in the store (deleted, or a typo on the command line)."""
 

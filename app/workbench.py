@@ -18,20 +18,21 @@ from app import answer_steps, export, netguard
 from app.bundle import Bundles
 from app.citation import Citation
 from app.config import Paths, Settings, changed, load_settings, save_settings
-from app.engine.backend import Generation, GenerationParams
-from app.engine.devices import SystemReport, system_report
+from app.engine.backend import Generation, GenerationParams, InFlight
+from app.engine.devices import SystemReport, devices, gpu_memory_of, system_report
 from app.engine.llama import LlamaBackend
 from app.engine.placement import Placement
 from app.engine.router import Route, RoutedGeneration, Router
-from app.errors import CarrelError, NoModelLoadedError
+from app.errors import CarrelError, NoModelLoadedError, ReplyInProgressError
 from app.library.hub import HubClient
 from app.library.load_options import LoadOptions
 from app.library.registry import ModelInfo, ModelRegistry
 from app.library.service import ModelLibrary
 from app.netguard import NetGuard
-from app.privacy.service import ENDPOINTS, KEYS, Privacy
+from app.privacy.service import Privacy
 from app.prompt import ANSWER_SOURCES, ChatMessage, Prompt
 from app.rag.service import Documents
+from app.remotes import RemoteBackends
 from app.replies import Answer, Reply, ReplyEnd
 from app.store import Conversation, Message, Store
 from app.turns import NEW_TITLE, Turns
@@ -80,17 +81,17 @@ class Workbench:
             store,
             registry,
             hub=HubClient(token=self.hub_token, allow=self.guard.allow, log=privacy.ledger),
+            gpu=lambda: gpu_memory_of(devices()),  # ggml's devices, for fit verdicts
         )
         # Called with the section after each `change_settings`.
         self.settings_listeners: list[Callable[[str], None]] = []
-        self._remotes: dict[str, RemoteBackend] = {}
-        self._remotes_lock = threading.Lock()
-        privacy.listeners.append(self._on_privacy_changed)
+        self.remotes = RemoteBackends(privacy)
         self._backend: LlamaBackend | None = None
         self._lock = threading.Lock()
         self._active: Reply | None = None
         # Told of every conversation reply as it ends (`ReplyEnd`): usage instrumentation.
         self.reply_listeners: list[Callable[[ReplyEnd], None]] = []
+        self._replies = InFlight()  # the person's replies (window, command line)
         # Send, regenerate, continue, edit and resend, and the variants they leave.
         self.turns = Turns(self)
 
@@ -107,7 +108,7 @@ class Workbench:
 
     def close(self) -> None:
         self.unload()
-        self._forget_remotes()
+        self.remotes.forget()
         self.documents.close()
         self.library.close()
         self.store.close()
@@ -120,7 +121,7 @@ class Workbench:
     @vault_passphrase.setter
     def vault_passphrase(self, value: str | None) -> None:
         self.privacy.passphrase = value
-        self._forget_remotes()
+        self.remotes.forget()
 
     def secret(self, account: str) -> str | None:
         """A token or key from the key store (keyring or unlocked vault), never a file;
@@ -195,10 +196,17 @@ class Workbench:
         return self.library.load_options(name, defaults, overrides)
 
     def load_model(
-        self, name_or_path: str, *, warmup: bool = False, overrides: dict[str, Any] | None = None
+        self,
+        name_or_path: str,
+        *,
+        warmup: bool = False,
+        overrides: dict[str, Any] | None = None,
+        interrupt: bool = True,
     ) -> ModelInfo:
         """Load a model (blocking), closing the one loaded before; raises a `CarrelError`
-        that says why if it cannot. The previous model stays loaded if the new one fails."""
+        that says why if it cannot. The previous model stays loaded if the new one fails.
+        The person's reply in progress is stopped, or with `interrupt=False` (the local
+        server) left alone: then `ReplyInProgressError` is raised and nothing changes."""
         info = self.registry.resolve(name_or_path)
         if info.role != "chat":
             raise CarrelError(
@@ -207,6 +215,8 @@ class Workbench:
             )
         options = dataclasses.replace(self.load_options(info.name, overrides), warmup=warmup)
         with self._lock:
+            if not interrupt and self.replying:
+                raise ReplyInProgressError
             if self._active is not None:
                 self._active.cancel()
             previous, self._backend = self._backend, None
@@ -228,6 +238,11 @@ class Workbench:
 
     # replies ---------------------------------------------------------------------------
 
+    @property
+    def replying(self) -> bool:
+        """A reply started for the person is still being generated (or waits for it)."""
+        return bool(self._replies)
+
     def params_for(self, overrides: dict[str, Any] | None = None) -> GenerationParams:
         return GenerationParams.from_settings(self.settings.sampling, overrides)
 
@@ -238,7 +253,7 @@ class Workbench:
         backend = self._backend
         if backend is None:
             raise NoModelLoadedError
-        return backend.stream(messages, params or self.params_for())
+        return self._replies.add(backend.stream(messages, params or self.params_for()))
 
     def reply(
         self,
@@ -292,6 +307,7 @@ class Workbench:
         )
         reply.listeners = self.reply_listeners
         self._active = reply
+        self._replies.add(generation)
         return reply
 
     def ready_for(self, conversation: Conversation) -> None:
@@ -338,36 +354,12 @@ class Workbench:
 
     def _remote_for(self, conversation: Conversation) -> RemoteBackend | None:
         """The enabled endpoint the conversation names (or the first enabled one)."""
-        wanted = conversation.params.get("remote", "")
-        enabled = [e for e in self.privacy.endpoints() if e.enabled]
-        chosen = next((e for e in enabled if e.name == wanted), None) if wanted else None
-        chosen = chosen or (enabled[0] if enabled else None)
-        return self.remote_backend(chosen.name) if chosen is not None else None
+        return self.remotes.named_or_first(conversation.params.get("remote", ""))
 
     def remote_backend(self, name: str) -> RemoteBackend:
         """The backend of endpoint `name` (built once, until its endpoint or key changes);
         every request it makes goes through the privacy gate and into the ledger."""
-        chosen = self.privacy.endpoint(name)
-        with self._remotes_lock:
-            if chosen.name not in self._remotes:
-                from app.engine.remote import RemoteBackend
-
-                key = self.privacy.keys().get(chosen.name)
-                self._remotes[chosen.name] = RemoteBackend(chosen, self.privacy.gate, key)
-            return self._remotes[chosen.name]
-
-    def _on_privacy_changed(self, what: str) -> None:
-        if what in (ENDPOINTS, KEYS):
-            self._forget_remotes()
-
-    def _forget_remotes(self) -> None:
-        """Drop the cached remote backends: the next reply builds one with the endpoint
-        and key as they are now."""
-        with self._remotes_lock:
-            remotes = list(self._remotes.values())
-            self._remotes.clear()
-        for remote in remotes:
-            remote.close()
+        return self.remotes.get(name)
 
     def history(
         self, conversation: Conversation, branch: list[Message] | None = None

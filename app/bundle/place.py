@@ -22,6 +22,7 @@ from app.library import records as rec
 from app.library.records import ModelRecord
 from app.library.service import ModelLibrary
 from app.library.sideload import sha256_file
+from app.rag.naming import collection_key
 from app.rag.records import CollectionRecord, FileRecord
 from app.rag.service import Documents
 from app.rag.transfer import CollectionFiles, install
@@ -138,7 +139,7 @@ def place_collection(
     documents: Documents, staged: Staged, entry: CollectionEntry, replace: bool
 ) -> None:
     """Install the staged collection with the records it carries (`app.rag.transfer`)."""
-    base = staged.folders[1] / "collections" / entry.name
+    base = staged.folders[1] / "collections" / collection_key(entry.name)
     raw = json.loads((base / RECORDS).read_text(encoding="utf-8"))
     meta = raw["collection"]
     files = CollectionFiles(

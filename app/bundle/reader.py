@@ -39,6 +39,7 @@ from app.bundle.manifest import (
 )
 from app.bundle.stream import CHUNK, HashingReader, Ticker
 from app.bundle.writer import PAX_EXTENTS, PAX_LENGTH, sum_file
+from app.rag.naming import collection_key
 
 STAGING = ".bundle-import-"
 _SMALL = 64 << 20  # the manifest and its checksum are read into memory, up to this size
@@ -217,7 +218,7 @@ def _verify(staged: Staged, small: dict[str, bytes], written: dict[str, Written]
         raise BundleDamagedError(archive, missing[0], "is in the manifest but not in the archive")
     _check_sum_file(staged)
     for collection in staged.manifest.collections:
-        shard = staged.folders[1] / "collections" / collection.name / "shard"
+        shard = staged.folders[1] / "collections" / collection_key(collection.name) / "shard"
         for folder in collection.dirs:
             (shard / folder).mkdir(parents=True, exist_ok=True)
 

@@ -135,7 +135,7 @@ class Bundles:
         for name in collections:
             self.documents.files(name)  # an unknown name fails here, before any writing
         estimate = sum(f.stat().st_size for i in infos for f in companions(i.path))
-        estimate += sum(_allocated(self.documents.index_root / name) for name in collections)
+        estimate += sum(_allocated(self.documents.folder(name)) for name in collections)
         check_space(out, estimate)
         writer = BundleWriter(out, Ticker("exporting", estimate, progress, cancel))
         manifest = Manifest(created_at=time.time(), carrel_version=__version__)

@@ -30,6 +30,7 @@ from app.bundle.manifest import (
     Manifest,
 )
 from app.bundle.stream import CHUNK, HashingWriter, RangeReader, Ticker, data_extents
+from app.rag.naming import collection_key
 
 # pax header keys that carry a sparse file's ranges inside the archive, so an import can
 # write the file as it reads it; the manifest lists them too, and both must agree.
@@ -156,7 +157,7 @@ def check_space(out: Path, need: int) -> None:
 
 
 def collection_member(name: str, *parts: str) -> str:
-    return "/".join(("collections", name, *parts))
+    return "/".join(("collections", collection_key(name), *parts))
 
 
 def sentences_member(name: str, suffix: str) -> str:

@@ -97,6 +97,8 @@ def import_(args: argparse.Namespace) -> int:
         report = wb.library.import_each(args.path, link=args.link)
     for path, exc in report.failed:
         print(f"carrel: not imported {path.name}: {exc.message}", file=sys.stderr)
+    if report.duplicates:
+        print(f"carrel: {report.warning()}", file=sys.stderr)
     if args.json:
         print_json([r.as_dict() for r in report.imported])
         return 1 if report.failed else 0
@@ -121,11 +123,14 @@ def info(args: argparse.Namespace) -> int:
 
 def verify(args: argparse.Namespace) -> int:
     with workbench() as wb:
-        record = wb.library.verify(args.name)
+        found = wb.library.verify_model(args.name)
+    record = found.record
     if args.json:
-        print_json({"name": record.name, "ok": True, "sha256": record.sha256})
+        print_json(
+            {"name": record.name, "ok": True, "sha256": record.sha256, "compared": found.compared}
+        )
     else:
-        print(record.describe_verified())
+        print(found.describe())
     return 0
 
 

@@ -187,6 +187,9 @@ def _ledger(args: argparse.Namespace) -> int:
             if e.carried:
                 what += f": {e.carried}"
             conv = f" «{e.describe_conversation()}»" if e.conversation_id is not None else ""
-            print(f"{d['at']}  {e.host} ({e.kind}) {e.model}{conv}, consent {e.consent}: {what}")
+            print(
+                f"{d['at']}  [{e.describe_origin()}] {e.host} ({e.kind}) {e.model}{conv}, "
+                f"consent {e.consent}: {what}"
+            )
         print(summary(entries))
         return 0

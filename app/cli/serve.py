@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app import netguard
 from app.cli import session
 from app.server import options as opts
-from app.server.requestlog import Entry
-from app.server.runner import LocalServer
-from app.workbench import Workbench
+
+if TYPE_CHECKING:  # Starlette and uvicorn load only when the server starts
+    from app.server.requestlog import Entry
+    from app.workbench import Workbench
 
 
 def register(commands: Any) -> None:
@@ -27,8 +28,9 @@ def register(commands: Any) -> None:
     p.add_argument(
         "--idle-minutes",
         type=float,
-        default=opts.IDLE_UNLOAD_MINUTES,
-        help="unload the model after this long without a request",
+        default=None,
+        help="unload the model after this long without a request (default: as set in "
+        "the window's Server page, else 10)",
     )
     p.add_argument(
         "--cors", action="append", default=[], metavar="ORIGIN", help="allow a web origin"
@@ -57,7 +59,12 @@ def _serve(wb: Workbench, args: argparse.Namespace) -> int:
     if args.forget_token:
         print("Token removed." if opts.forget_token(wb) else "No token was set.")
         return 0
+    from app.server.runner import LocalServer
+
     token = opts.saved_token(wb)
+    idle_minutes = args.idle_minutes
+    if idle_minutes is None:  # as set on the window's Server page
+        idle_minutes = wb.settings.server.idle_unload_minutes
     options = opts.ServerOptions(
         host=args.host,
         port=args.port,
@@ -65,13 +72,15 @@ def _serve(wb: Workbench, args: argparse.Namespace) -> int:
         token=token,
         cors_origins=tuple(args.cors),
         max_tokens_cap=args.max_tokens,
-        idle_unload_s=args.idle_minutes * 60,
+        idle_unload_s=idle_minutes * 60,
     )
     server = LocalServer(wb, options)
     server.requests.listeners.append(_print)
     server.start()
+    idle = f"{options.idle_unload_s / 60:g} min"
     print(
-        f"Serving on {server.url} (token {opts.token_hint(token)}); Ctrl+C stops.",
+        f"Serving on {server.url} (token {opts.token_hint(token)}; a model it loaded is "
+        f"unloaded after {idle} idle); Ctrl+C stops.",
         file=sys.stderr,
     )
     try:

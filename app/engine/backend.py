@@ -88,6 +88,7 @@ class Generation(Iterator[Event]):
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._cancel = threading.Event()
+        self._produced = threading.Event()
         self._ended = False
 
     def cancel(self) -> None:
@@ -101,7 +102,14 @@ class Generation(Iterator[Event]):
         self._queue.put(item)
 
     def close(self) -> None:
+        self._produced.set()
         self._queue.put(self._END)
+
+    @property
+    def produced(self) -> bool:
+        """The producer is done with it (every event is queued): the model that made it
+        may be closed without cutting it short."""
+        return self._produced.is_set()
 
     def __iter__(self) -> Generation:
         return self
@@ -118,6 +126,25 @@ class Generation(Iterator[Event]):
             raise item
         assert isinstance(item, Token | Done)
         return item
+
+
+class InFlight:
+    """Generations not yet produced, added and asked about from any thread: the person's
+    replies, which the local server waits for before it swaps the model under them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[Generation] = []
+
+    def add(self, generation: Generation) -> Generation:
+        with self._lock:
+            self._items = [g for g in self._items if not g.produced] + [generation]
+        return generation
+
+    def __bool__(self) -> bool:
+        with self._lock:
+            self._items = [g for g in self._items if not g.produced]
+            return bool(self._items)
 
 
 class Backend(Protocol):

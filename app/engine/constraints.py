@@ -2,8 +2,9 @@
 
 The local server needs both: OpenAI's `stop` parameter, and `response_format` / forced tool
 calls, which llama.cpp enforces token by token with a GBNF grammar so the output always
-parses. The grammar travels as text and is compiled on the model's owner thread, like
-every other call into llama.cpp.
+parses; and its `/v1/completions` needs a prompt taken as it is (`raw`). The grammar
+travels as text and is compiled on the model's owner thread, like every other call into
+llama.cpp.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ class Constraints:
 
     stop: tuple[str, ...] = ()
     grammar: str = ""
+    # The last message's text is the prompt as it is, without the chat template (the
+    # server's `/v1/completions`, which continues text instead of answering a turn).
+    raw: bool = False
 
     @property
     def empty(self) -> bool:
-        return not self.stop and not self.grammar
+        return not self.stop and not self.grammar and not self.raw
 
 
 NONE = Constraints()

@@ -263,6 +263,14 @@ class LlamaBackend:
             turns = turns[cut:]
             dropped += cut
 
+    def _raw(self, llm: Any, text: str) -> _Prompt:
+        """A text to continue as it is: no template, no turns to drop, no stop strings
+        but the end of text."""
+        tokens = llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+        if len(tokens) >= self.n_ctx - 1:
+            raise ContextExceededError(len(tokens), self.n_ctx)
+        return _Prompt(tokens, [], [], 0)
+
     def _generate(
         self,
         llm: Any,
@@ -274,7 +282,10 @@ class LlamaBackend:
         import llama_cpp
 
         t0 = time.perf_counter()
-        prompt = self._fit(llm, messages, params.max_tokens)
+        if constraints.raw:
+            prompt = self._raw(llm, messages[-1].content)
+        else:
+            prompt = self._fit(llm, messages, params.max_tokens)
         seed = params.seed if params.seed >= 0 else random.randrange(2**31)
         if params.seed >= 0:
             # Reusing the cached prefix evaluates the prompt's tail alone, which changes the

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.evaluate.errors import EvaluateError
+from app.library.quant_targets import base_name
 
 if TYPE_CHECKING:
     from app.library.registry import ModelInfo, ModelRegistry
@@ -49,10 +50,16 @@ class Perplexity:
 
 def quant_family(registry: ModelRegistry, name: str) -> list[ModelInfo]:
     """`name` and the installed quant levels made from it (Carrel names a quantized copy
+    after it with the level replaced, `quantized_name`; copies made before were
     `<name>.<LEVEL>`), largest file first."""
     base = registry.resolve(name)
+    stem = base_name(base.name)
     family = [
-        m for m in registry.list() if m.name == base.name or m.name.startswith(base.name + ".")
+        m
+        for m in registry.list()
+        if m.name == base.name
+        or m.name.startswith(base.name + ".")
+        or (stem != base.name and base_name(m.name) == stem)
     ]
     # Resolving assembles a packaged model into the models folder, so it has a path.
     return sorted((registry.resolve(m.name) for m in family), key=lambda m: -m.size)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from app.citation import Citation
 from app.engine.backend import Done, Generation, GenerationParams
 from app.engine.constraints import Constraints
-from app.errors import CarrelError
+from app.errors import CarrelError, ReplyInProgressError
 from app.evaluate import metrics as m
 from app.evaluate.contestants import Contestant
 from app.evaluate.memory import PeakMemory
@@ -49,6 +49,8 @@ JUDGE_PROMPT = (
 GRADE = Constraints(grammar="root ::= [1-5]")
 # Remote endpoints do not report prompt tokens when streaming: ~4 characters a token.
 CHARS_PER_TOKEN = 4
+# Seconds between two looks at a reply of the person's that a contestant's load waits for.
+WAIT_FOR_REPLY_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,19 @@ class RunJob:
                 or backend.info.name != name
                 or replace(backend.options, warmup=False) != wanted
             ):
-                self.wb.load_model(name, overrides=c.load_overrides())
+                self._load(name, c.load_overrides())
+
+    def _load(self, name: str, overrides: dict[str, Any] | None = None) -> None:
+        """Load a contestant's model once the person's reply in the window (if one is being
+        written) has ended: a run never stops it."""
+        while True:
+            try:
+                self.wb.load_model(name, overrides=overrides, interrupt=False)
+                return
+            except ReplyInProgressError:
+                if self.stopped():
+                    raise
+                time.sleep(WAIT_FOR_REPLY_S)
 
     def _answer(self, c: Contestant, item: Item) -> Result | None:
         passages: list[Citation] = []
@@ -245,7 +259,7 @@ class RunJob:
         ]
         if not todo:
             return
-        self.wb.load_model(judge)
+        self._load(judge)
         params = GenerationParams.from_settings(
             self.wb.settings.sampling, {"temperature": 0.0, "seed": 1, "max_tokens": 4}
         )

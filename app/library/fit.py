@@ -17,12 +17,14 @@ the KV term.
 
 On a GPU the compute buffer is allocated up front, so a full offload needs weights + KV
 cache + compute buffer on the device (`device_need`). The device's free memory is what
-ggml itself reports (`app.engine.devices`), for any GPU maker, not a vendor tool.
+ggml itself reports (`app.engine.devices`, asked by the Workbench and handed in as a
+`GpuProbe`), for any GPU maker, not a vendor tool.
 """
 
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psutil
@@ -152,9 +154,7 @@ class GpuMemory:
     unified: bool = False
 
 
-def gpu_memory() -> GpuMemory | None:
-    """The GPU devices ggml lists, with the free memory it reports for them now; None when
-    this build has no GPU device to use (a CPU build, or no usable GPU)."""
-    from app.engine.devices import devices, gpu_memory_of
-
-    return gpu_memory_of(devices())
+# What the library asks for the GPUs' free memory now (None: no GPU to use). The Workbench
+# hands the library one built on ggml's device list (`app.engine.devices`); the library
+# itself knows no engine.
+GpuProbe = Callable[[], "GpuMemory | None"]

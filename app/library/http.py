@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from app.library.errors import GatedRepoError, HubNotFoundError, HubUnreachableError
+from app.library.hub_errors import unreachable
 from app.netguard import EgressRefusedError
 
 MAX_REDIRECTS = 5
@@ -97,13 +98,13 @@ def get(
             raise
         except OSError as exc:
             conn.close()
-            raise HubUnreachableError(where, str(exc), nothing_sent=True) from exc
+            raise unreachable(where, exc, nothing_sent=True) from exc
         try:
             conn.request(method, path, headers=headers)
             resp = conn.getresponse()
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
-            raise HubUnreachableError(where, str(exc)) from exc
+            raise unreachable(where, exc) from exc
         if resp.status in (301, 302, 303, 307, 308):
             location = resp.getheader("Location") or ""
             resp.read()

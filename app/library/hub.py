@@ -26,13 +26,13 @@ from app.library import http
 from app.library import requestlog as rl
 from app.library.errors import (
     DownloadCancelledError,
-    GatedRepoError,
     HubError,
     HubNotFoundError,
     HubOfflineError,
-    HubUnreachableError,
 )
 from app.library.gguf import GGUFHeader, read_header_from
+from app.library.hub_errors import check_reachable, translate
+from app.library.hub_switch import hub_flag_offline, hub_flag_online, offline_by_environment
 from app.library.quants import QuantFile, RemoteFile, group_files
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -44,45 +44,6 @@ FIRST_RANGE = 64 * 1024  # the first request is small; each next one doubles up 
 # HEADER_MAX_TRANSFER, whatever the file holds.
 HEADER_BUDGET = 3 * 1024 * 1024
 HEADER_MAX_TRANSFER = 4 * 1024 * 1024
-
-TRUE = ("1", "on", "yes", "true")
-
-
-def offline_by_environment() -> bool:
-    """Whether `HF_HUB_OFFLINE` (huggingface_hub's own switch) is set in the environment."""
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in TRUE
-
-
-_online_lock = threading.Lock()
-_online_count = 0
-
-
-def _hub_flag_offline() -> None:
-    """huggingface_hub offline outside actions, whatever the environment said when it was
-    imported (5 ms: its constants module only)."""
-    from huggingface_hub import constants
-
-    with _online_lock:
-        if _online_count == 0:
-            constants.HF_HUB_OFFLINE = True
-
-
-@contextmanager
-def _hub_flag_online() -> Iterator[None]:
-    """Let huggingface_hub make requests while any action is inside this block."""
-    global _online_count
-    from huggingface_hub import constants
-
-    with _online_lock:
-        _online_count += 1
-        constants.HF_HUB_OFFLINE = False
-    try:
-        yield
-    finally:
-        with _online_lock:
-            _online_count -= 1
-            if _online_count == 0:
-                constants.HF_HUB_OFFLINE = True
 
 
 @dataclass(frozen=True)
@@ -141,7 +102,7 @@ class HubClient:
         self._allow = allow
         self.log = log
         self.offline = offline_by_environment() if offline is None else offline
-        _hub_flag_offline()
+        hub_flag_offline()
         self.listeners: list[Callable[[bool], None]] = []
         self._active = 0
         self._lock = threading.Lock()
@@ -161,9 +122,13 @@ class HubClient:
         return self._allow(host) if self._allow is not None else nullcontext()
 
     def check_online(self) -> None:
-        """Raise `HubOfflineError` when the hub is switched off (nothing is opened)."""
+        """Raise `HubOfflineError` when the hub is switched off (nothing is opened), and
+        `HubUnreachableError` at once when its name cannot be looked up."""
         if self.offline:
             raise HubOfflineError
+        parts = urlsplit(self.endpoint)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        check_reachable(self.endpoint, self.host, port)
 
     @contextmanager
     def online(self, carried: str, repo: str = "") -> Iterator[None]:
@@ -178,7 +143,7 @@ class HubClient:
         try:
             with ExitStack() as stack:
                 stack.enter_context(self.allow(self.host))
-                stack.enter_context(_hub_flag_online())
+                stack.enter_context(hub_flag_online())
                 self._set_active(+1)
                 stack.callback(self._set_active, -1)
                 yield
@@ -207,18 +172,7 @@ class HubClient:
         return HfApi(endpoint=self.endpoint, token=self.token() or False)
 
     def _translate(self, exc: Exception, what: str, repo: str) -> HubError:
-        from huggingface_hub.errors import HfHubHTTPError
-
-        if isinstance(exc, HubError):
-            return exc
-        if isinstance(exc, HfHubHTTPError):
-            status = exc.response.status_code if exc.response is not None else 0
-            if status in (401, 403):
-                return GatedRepoError(repo, status)
-            if status == 404:
-                return HubNotFoundError(what)
-            return HubUnreachableError(self.endpoint, f"HTTP {status}")
-        return HubUnreachableError(self.endpoint, str(exc) or type(exc).__name__)
+        return translate(exc, self.endpoint, what, repo)
 
     def search(self, query: str, sort: str = "downloads", limit: int = 20) -> list[RepoSummary]:
         """GGUF repositories matching `query`, most downloaded (or liked, or recent) first."""

@@ -36,6 +36,12 @@ def parse_quant(filename: str) -> str:
     return _ALIASES.get(level, level)
 
 
+def quant_span(stem: str) -> tuple[int, int] | None:
+    """Where the last quant level a name states sits in it ((start, end)), or None."""
+    found = list(_QUANT_RE.finditer(stem))
+    return found[-1].span(1) if found else None
+
+
 def split_part(filename: str) -> tuple[str, int, int] | None:
     """(stem, part, total) for `name-00001-of-00003.gguf`, else None."""
     m = _SPLIT_RE.match(filename.rsplit("/", 1)[-1])

@@ -127,10 +127,6 @@ class ModelRecord:
             else None,
         }
 
-    def describe_verified(self) -> str:
-        """What a person is told after `verify`: the header read and the hash matched."""
-        return f"{self.name}: header valid, SHA-256 {self.sha256[:16]}… matches what was recorded."
-
     def describe_source(self) -> str:
         if self.source == HUB:
             return f"{self.repo}@{self.revision[:12]} ({self.filename})"

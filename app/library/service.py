@@ -18,12 +18,16 @@ from app.errors import CarrelError, ModelNotFoundError
 from app.library import records as rec
 from app.library.catalog import CatalogEntry, load_catalog
 from app.library.download import DownloadJob, DownloadQueue
-from app.library.errors import HashMismatchError, ImportModelError
+from app.library.duplicates import Known
+from app.library.errors import ImportModelError
+from app.library.fit import GpuMemory, GpuProbe
 from app.library.gguf import GGUFHeader, read_header
 from app.library.hub import HubClient, RepoDetails, RepoSummary
 from app.library.hub_jobs import download_job
 from app.library.listings import InstalledModel, QuantChoice
 from app.library.load_options import LoadOptions
+from app.library.overview import LibrarySize, library_size
+from app.library.quant_targets import quantized_name
 from app.library.quantize import FULL_PRECISION, Quantization, level_name, requantize_warning
 from app.library.quants import QuantFile
 from app.library.records import ModelRecord, ModelRecords, PendingDownload
@@ -31,6 +35,7 @@ from app.library.registry import ModelInfo, ModelRegistry
 from app.library.retrieval import SnapshotProgress, snapshot
 from app.library.sideload import ImportReport, companions, gguf_files, place, sha256_file
 from app.library.verdict import FitEstimate, estimate_fit
+from app.library.verification import Verification, verify_model
 from app.store import Store
 
 
@@ -45,8 +50,11 @@ class ModelLibrary:
         *,
         hub: HubClient | None = None,
         quota: int | None = None,
+        gpu: GpuProbe | None = None,
     ) -> None:
+        """`gpu` tells the GPUs' free memory for fit verdicts (none: CPU only)."""
         self.paths = paths
+        self._gpu = gpu
         self.registry = registry
         self.records = ModelRecords(store)
         self.hub = hub or HubClient()
@@ -83,6 +91,10 @@ class ModelLibrary:
             return 0
         return sum(f.stat().st_size for f in folder.iterdir() if f.is_file() and not f.is_symlink())
 
+    def gpu(self) -> GpuMemory | None:
+        """The GPUs' free memory now, from the probe the Workbench handed in."""
+        return self._gpu() if self._gpu is not None else None
+
     def free_space(self) -> int:
         self.models_dir.mkdir(parents=True, exist_ok=True)
         free = shutil.disk_usage(self.models_dir).free
@@ -96,13 +108,14 @@ class ModelLibrary:
         """The installed models with their licence and their fit at `n_ctx` (blocking:
         reads headers and records)."""
         records = {r.name.casefold(): r for r in self.records.all()}
+        gpu = self.gpu()
         listed = []
         for info in self.registry.list():
             record = records.get(info.name.casefold())
             license_ = info.license or (record.card_license if record else "")
             fit = None
             if info.header is not None and not info.problem:
-                fit = estimate_fit(info.header, info.size, n_ctx)
+                fit = estimate_fit(info.header, info.size, n_ctx, gpu=gpu)
             listed.append(InstalledModel(info, license_, fit))
         return listed
 
@@ -123,10 +136,11 @@ class ModelLibrary:
             smallest = details.files[0]
             header, _ = self.hub.remote_header(repo, details.revision, smallest.first.path)
         choices = []
+        gpu = self.gpu() if header is not None else None
         for q in details.files:
             estimate = None
             if header is not None:
-                estimate = estimate_fit(header, q.size, n_ctx)
+                estimate = estimate_fit(header, q.size, n_ctx, gpu=gpu)
             choices.append(QuantChoice(q, estimate))
         return details, choices
 
@@ -137,7 +151,7 @@ class ModelLibrary:
         details = self.hub.repo(repo, revision)
         q = details.file(filename)
         header, transferred = self.hub.remote_header(repo, details.revision, q.first.path)
-        return estimate_fit(header, q.size, n_ctx), transferred
+        return estimate_fit(header, q.size, n_ctx, gpu=self.gpu()), transferred
 
     def snapshot(
         self, repo: str, revision: str | None = None, progress: SnapshotProgress | None = None
@@ -205,7 +219,10 @@ class ModelLibrary:
         """Import every GGUF that `source` names, going on past the ones that fail.
         Raises only when `source` names no GGUF at all."""
         report = ImportReport()
+        known = Known(self.registry.list(), self.records.all())
         for file in gguf_files(source.expanduser()):
+            digest = sha256_file(file)
+            same = known.same_as(file, digest)
             try:
                 target, _header = place(
                     file, self.models_dir, link=link, free_space=self.free_space
@@ -217,7 +234,7 @@ class ModelLibrary:
                 name=target.stem,
                 path=str(target),
                 size=sum(f.stat().st_size for f in companions(file)),
-                sha256=sha256_file(file),
+                sha256=digest,
                 source=rec.LINKED if link else rec.IMPORTED,
                 origin=str(file.resolve()),
                 linked=link,
@@ -225,31 +242,23 @@ class ModelLibrary:
             )
             self.records.put(record)
             report.imported.append(record)
+            if same:  # imported all the same, and said: the person may want one copy
+                report.duplicates.append((file, same))
+            known.add(record)
         return report
 
     def model(self, name: str) -> ModelInfo:
         return self.registry.resolve(name)
 
     def verify(self, name: str, on_bytes: Callable[[int], None] | None = None) -> ModelRecord:
-        """Re-read the header and re-hash the file against the SHA-256 recorded for it.
-        A model without a record (dropped in the folder by hand) gets one now."""
-        info = self.registry.resolve(name)  # header and size checks raise here
-        actual = sha256_file(info.path, on_bytes)
-        record = self.records.get(info.name)
-        if record is None:
-            record = ModelRecord(
-                name=info.name,
-                path=str(info.path),
-                size=info.size,
-                sha256=actual,
-                source=rec.IMPORTED,
-                origin=info.source,
-            )
-            self.records.put(record)
-        elif record.sha256 and record.sha256 != actual:
-            raise HashMismatchError(info.path.name, record.sha256, actual)
-        self.records.mark_verified(record.name)
-        return self.records.get(record.name) or record
+        """Re-read the header and re-hash the file (`verify_model`); the record."""
+        return self.verify_model(name, on_bytes).record
+
+    def verify_model(
+        self, name: str, on_bytes: Callable[[int], None] | None = None
+    ) -> Verification:
+        """Verify with what a person is told: matched, or hashed for the first time."""
+        return verify_model(self.registry, self.records, name, on_bytes)
 
     def info(self, name: str, n_ctx: int = 4096) -> dict[str, Any]:
         """Everything the Models page and `carrel models info` show about one model."""
@@ -262,9 +271,14 @@ class ModelLibrary:
         out["record"] = record.as_dict() if record else None
         out["quantized"] = record.comparison() if record else None
         if info.header is not None:
-            out["fit"] = estimate_fit(info.header, info.size, n_ctx).as_dict()
+            out["fit"] = estimate_fit(info.header, info.size, n_ctx, gpu=self.gpu()).as_dict()
         out["library_disk_usage"] = self.disk_usage()
+        out["library_size"] = self.size().total
         return out
+
+    def size(self) -> LibrarySize:
+        """The true size of the library: every listed model's files, wherever they are."""
+        return library_size(self.registry.list(), self.models_dir)
 
     def remove(self, name: str) -> None:
         """Delete a model's files from the library (a linked original is left alone)."""
@@ -294,7 +308,7 @@ class ModelLibrary:
         none). With `measure`, the tokens/s of source and result are timed afterwards."""
         info = self.registry.resolve(name)
         level = level_name(level)
-        target = self.models_dir / f"{info.name}.{level}.gguf"
+        target = self.models_dir / f"{quantized_name(info.name, level)}.gguf"
         if target.exists():
             raise ImportModelError(
                 f"The library already has '{target.name}'; remove it to quantize again."
@@ -369,6 +383,7 @@ class ModelLibrary:
             kv_type=options.kv_type,
             flash_attn=options.uses_flash_attn,
             n_ubatch=min(options.batch_size, options.context_length),
+            gpu=self.gpu(),
         ).as_dict()
 
     def save_load_options(self, name: str, options: LoadOptions) -> None:

@@ -24,12 +24,34 @@ class ImportReport:
 
     imported: list[ModelRecord] = field(default_factory=list)
     failed: list[tuple[Path, CarrelError]] = field(default_factory=list)
+    # Files imported that the library had already: (file, the model it had).
+    duplicates: list[tuple[Path, str]] = field(default_factory=list)
 
     def describe(self) -> str:
         """One line per file, for the command line and the Models page."""
         lines = [f"Imported {r.name}." for r in self.imported]
         lines += [f"Not imported {path.name}: {exc.message}" for path, exc in self.failed]
+        lines += [self._duplicate(path, name) for path, name in self.duplicates]
         return "\n".join(lines)
+
+    @staticmethod
+    def _duplicate(path: Path, name: str) -> str:
+        return (
+            f"Note: {path.name} is a duplicate: the library already had it as '{name}' (the "
+            "same file or the same SHA-256). Remove one of them if you do not need both."
+        )
+
+    def warning(self) -> str:
+        """One line about the files the library had already ('' when none)."""
+        if not self.duplicates:
+            return ""
+        if len(self.duplicates) == 1:
+            return self._duplicate(*self.duplicates[0])
+        names = ", ".join(f"{path.name} (as '{name}')" for path, name in self.duplicates)
+        return (
+            f"Note: {len(self.duplicates)} files imported are duplicates of models the library "
+            f"already had: {names}. Remove the copies you do not need."
+        )
 
     def problem(self) -> str:
         """One line saying which files failed ('' when none did)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.library.fit import N_UBATCH, GpuMemory, MemoryNeed, available_ram, gpu_memory, memory_need
+from app.library.fit import N_UBATCH, GpuMemory, MemoryNeed, available_ram, memory_need
 from app.library.gguf import GGUFHeader
 
 GIB = 1024**3
@@ -114,19 +114,16 @@ def estimate_fit(
     n_ubatch: int = N_UBATCH,
     ram_free: int | None = None,
     gpu: GpuMemory | None = None,
-    detect_gpu: bool = True,
 ) -> FitEstimate:
     """The verdict for a model whose header is known (local, or read remotely by Range), at
-    a context length, KV-cache type and flash-attention setting. `gpu` None with
-    `detect_gpu` asks ggml for the devices' free memory now."""
+    a context length, KV-cache type and flash-attention setting, on this machine's free
+    memory and the GPUs' `gpu` (None: no GPU to use; the library asks its `GpuProbe`)."""
     trained = header.arch_value("context_length")
     if isinstance(trained, int) and trained > 0:
         n_ctx = min(n_ctx, trained)
     flash_attn = flash_attn or kv_type != "f16"  # llama.cpp needs it for a quantized V cache
     need = memory_need(header, file_size, n_ctx, kv_type, flash_attn=flash_attn, n_ubatch=n_ubatch)
     ram = available_ram() if ram_free is None else ram_free
-    if gpu is None and detect_gpu:
-        gpu = gpu_memory()
     layers = int(header.arch_value("block_count") or 0)
     verdict, on_gpu = _verdict(need, layers, ram, gpu)
     note = "" if need.worst_case <= ram else "Long prompts may need more than is free."

@@ -81,7 +81,21 @@ def _ledger_v2(db: sqlite3.Connection) -> None:
     )
 
 
-LEDGER_MIGRATIONS: list[MigrationStep] = [_ledger_v1, _ledger_v2]
+def _ledger_v3(db: sqlite3.Connection) -> None:
+    """Which face asked: the window, the command line or the local server (rows written
+    before this step do not say: empty)."""
+    run_script(db, "ALTER TABLE egress_ledger ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
+
+
+LEDGER_MIGRATIONS: list[MigrationStep] = [_ledger_v1, _ledger_v2, _ledger_v3]
+
+
+class Origin(StrEnum):
+    """The face a request came through."""
+
+    GUI = "gui"
+    CLI = "cli"
+    SERVER = "server"
 
 
 class Outcome(StrEnum):
@@ -130,6 +144,8 @@ class LedgerEntry:
     reason: str
     # For hub requests: what they carried ("search: llama gguf", "file x.gguf of org/repo").
     carried: str = ""
+    # The face that asked (`Origin`); empty in rows older than the column.
+    origin: str = ""
     # The conversation's title, when it still exists.
     conversation_title: str | None = None
 
@@ -146,6 +162,10 @@ class LedgerEntry:
         """ "failed, nothing sent (cannot connect)", for the ledger view and the CLI."""
         text = Outcome(self.outcome).describe()
         return f"{text} ({self.reason})" if self.reason else text
+
+    def describe_origin(self) -> str:
+        """ "server", or "unknown" for a row written before origins were kept."""
+        return self.origin or "unknown"
 
     def describe_conversation(self) -> str:
         if self.conversation_id is None:
@@ -172,10 +192,13 @@ def summary(entries: list[LedgerEntry]) -> str:
 
 
 class Ledger:
-    """The egress ledger in Carrel's database."""
+    """The egress ledger in Carrel's database. `origin` is the face of this process (the
+    window sets GUI; the command line is the default); a request the local server makes
+    passes its own."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, origin: Origin = Origin.CLI) -> None:
         self._store = store
+        self.origin = origin
         store.migrate("ledger", LEDGER_MIGRATIONS)
 
     def record(
@@ -193,6 +216,7 @@ class Ledger:
         outcome: str = "sent",
         reason: str = "",
         carried: str = "",
+        origin: Origin | None = None,
     ) -> LedgerEntry:
         now = time.time()
         values = (
@@ -209,12 +233,13 @@ class Ledger:
             str(outcome),
             reason,
             carried,
+            str(origin or self.origin),
         )
         with self._store.transaction() as db:
             cur = db.execute(
                 "INSERT INTO egress_ledger (at, endpoint, host, kind, model, bytes, sha256,"
-                " redactions, conversation_id, consent, outcome, reason, carried)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " redactions, conversation_id, consent, outcome, reason, carried, origin)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
             new_id = cur.lastrowid

@@ -46,11 +46,12 @@ class CollectionNotFoundError(CarrelError):
 
 
 class BadCollectionNameError(CarrelError):
-    """A collection name that cannot be a folder name."""
+    """A collection name that cannot be used (blank, too long, control characters)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, why: str) -> None:
         super().__init__(
-            f"'{name}' cannot be a collection name; use letters, digits, '-', '_' or '.'."
+            f"{name!r} cannot be a collection name: {why}. Any other name will do, "
+            "spaces and accents included."
         )
 
 

@@ -21,10 +21,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from app.errors import CarrelError, NoSpaceError
-from app.rag.chunker import Chunk
 from app.rag.embedder import Embedder
 from app.rag.index import Index, IndexPoint, point_id
 from app.rag.outcome import FileOutcome, IngestProgress, IngestReport, ProgressCallback
@@ -38,6 +36,7 @@ from app.rag.pipeline import (
     missing,
     walk,
 )
+from app.rag.points import payload
 from app.rag.records import DocumentRecords, FileRecord
 
 __all__ = [
@@ -161,6 +160,12 @@ class Ingestor:
 
         self._waiting = waiting
 
+        def mark(file_state: str, *sources: str) -> None:  # the live file list's states
+            if progress is not None and sources:
+                progress(IngestProgress(event="files", sources=sources, file_state=file_state))
+
+        mark("queued", *(str(p) for p, _ in found))
+
         seen: set[str] = set()
         # A file that failed is read again, whatever its size and date: it stays failed
         # until it indexes.
@@ -178,6 +183,7 @@ class Ingestor:
                 work_bytes += size
                 work_seconds += seconds
             report.files[slot] = outcome
+            mark(outcome.status, outcome.source)
             report.chunks += outcome.chunks
             report.pages += outcome.pages
             if outcome.status == "cancelled":
@@ -189,13 +195,16 @@ class Ingestor:
 
         def run_group() -> None:
             t0 = time.perf_counter()
+            mark("embedding", *(p.item.source for p in group))
             outcomes = self._index_group(group, state, tell, cancel)
             share = (time.perf_counter() - t0) / len(group)
             for pending, outcome in zip(group, outcomes, strict=True):
                 finish(outcome, pending.slot, pending.size, pending.seconds + share)
             group.clear()
 
-        reader = Reader([p for p, _ in found], known, self.max_chunks)
+        reader = Reader(
+            [p for p, _ in found], known, self.max_chunks, lambda p: mark("reading", str(p))
+        )
         try:
             for item in reader:
                 if cancel is not None and cancel.is_set():
@@ -305,7 +314,7 @@ class Ingestor:
                         point_id(item.source, item.content_hash, n),
                         v.mean,
                         c.text,
-                        _payload(item.source, item.content_hash, n, c),
+                        payload(item.source, item.content_hash, n, c),
                         v.sentences or None,
                     )
                     for (item, n, c), v in zip(part, vectors, strict=True)
@@ -380,19 +389,6 @@ class _Pending:
     seconds: float
     notes: str
     pages: int
-
-
-def _payload(source: str, content_hash: str, n: int, chunk: Chunk) -> dict[str, Any]:
-    return {
-        "source": source,
-        "hash": content_hash,
-        "n": n,
-        "page": chunk.page,
-        "page_end": chunk.page_end,
-        "heading": list(chunk.heading),
-        "start": chunk.start,
-        "end": chunk.end,
-    }
 
 
 def _within(source: str, folder: Path) -> bool:

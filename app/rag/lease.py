@@ -5,7 +5,8 @@ Qdrant Edge lets one process open a shard. A second one is refused, and its atte
 already damages the first's files: measured (qdrant-edge-py 0.9.0), the writer's next flush
 failed with "tracker_journal.dat is shorter than expected", 4 times in 4. So no process
 opens, creates or even tidies a shard's files without holding its lease, a lock file
-beside the shard (`.lock-<collection>`; collection names cannot start with a dot).
+beside the shard (`.lock-<key>`, the collection's key of `app.rag.naming`, which never starts
+with a dot).
 
 A process that wants a collection another one holds registers as waiting (a lock file of
 its own, `.wait-<collection>-<pid.lease>-<n>-<r|w>`, so a killed waiter is no longer counted;

@@ -13,6 +13,9 @@ from app.units import duration
 
 # How a file's state reads for a person (the record's status, or an ingest's outcome).
 STATE_LABELS = {
+    "queued": "queued",
+    "reading": "reading…",
+    "embedding": "embedding…",
     "indexed": "indexed",
     "failed": "failed",
     "needs_ocr": "needs OCR",
@@ -31,7 +34,9 @@ class IngestProgress:
     """Where an ingest stands; `rate` is chunks per second, `eta_s` None until known.
     `event`: "start" (a file), "batch" (passages embedded), "file" (a file settled),
     "indexing" (waiting for a search-index step), "waiting" (for another Carrel process
-    to let go of the collection; `note` says which), "done"."""
+    to let go of the collection; `note` says which), "done"; and "files": the files in
+    `sources` moved to `file_state` ("queued", "reading", "embedding", then the outcome's
+    status), a fresh object each time, told from the reader's thread for "reading"."""
 
     files_done: int = 0
     files_total: int = 0
@@ -42,6 +47,8 @@ class IngestProgress:
     eta_s: float | None = None
     event: str = ""
     note: str = ""
+    sources: tuple[str, ...] = ()
+    file_state: str = ""
 
     def describe(self) -> str:
         """'3/10 files · 120 chunks · 28.5 chunks/s · ETA 12 s · a.pdf'."""

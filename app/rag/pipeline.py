@@ -16,7 +16,7 @@ import os
 import queue
 import stat
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,7 +81,15 @@ def read_chunks(
 class Reader:
     """Prepares files in order on its own thread; iterate it on the ingest thread."""
 
-    def __init__(self, paths: list[Path], known: dict[str, Known], max_chunks: int) -> None:
+    def __init__(
+        self,
+        paths: list[Path],
+        known: dict[str, Known],
+        max_chunks: int,
+        reading: Callable[[Path], None] | None = None,
+    ) -> None:
+        """`reading` is told (on the reader's thread) of each file it starts to load."""
+        self._reading = reading
         self._paths = paths
         self._known = known
         self._max_chunks = max_chunks
@@ -148,6 +156,8 @@ class Reader:
         self._go.acquire()
         if self._stop.is_set():
             return _failed(item, "The ingest was cancelled.")
+        if self._reading is not None:
+            self._reading(path)
         try:
             item.chunks, item.pages, chunker = read_chunks(path, self._max_chunks, self._stop)
             item.problems = chunker.problems

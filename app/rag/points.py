@@ -12,6 +12,8 @@ from typing import Any, Literal, Protocol
 
 import qdrant_edge as qe
 
+from app.rag.chunker import Chunk
+
 Mode = Literal["hybrid", "dense", "bm25"]
 
 
@@ -80,3 +82,17 @@ class Index(Protocol):
 def bm25() -> qe.Bm25:
     """The keyword (sparse) encoder both indexes use, so their vectors never drift apart."""
     return qe.Bm25(qe.Bm25Config(language="english"))
+
+
+def payload(source: str, content_hash: str, n: int, chunk: Chunk) -> dict[str, Any]:
+    """What a passage's point carries besides its vectors and text."""
+    return {
+        "source": source,
+        "hash": content_hash,
+        "n": n,
+        "page": chunk.page,
+        "page_end": chunk.page_end,
+        "heading": list(chunk.heading),
+        "start": chunk.start,
+        "end": chunk.end,
+    }

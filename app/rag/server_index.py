@@ -48,6 +48,7 @@ from app.rag.index import (
     Mode,
     bm25,
 )
+from app.rag.naming import collection_key
 from app.rag.represent import fuse
 
 DEFAULT_PREFIX = "carrel_"
@@ -121,7 +122,7 @@ class ServerIndex:
         where: str = "local mode",
     ) -> None:
         self.collection = collection
-        self.name = prefix + collection
+        self.name = prefix + collection_key(collection)  # a server-safe name
         self.dim = dim
         self.where = where
         self._client = client

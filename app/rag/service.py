@@ -7,7 +7,6 @@ keeps each opened collection's index open (Qdrant Edge allows one process per sh
 
 from __future__ import annotations
 
-import re
 import shutil
 import threading
 from collections.abc import Callable, Iterable
@@ -20,7 +19,6 @@ from app.netguard import NetGuard
 from app.rag import reembed
 from app.rag.embedder import Embedder, SentenceEmbedder
 from app.rag.errors import (
-    BadCollectionNameError,
     CollectionNotFoundError,
     EmbedderMismatchError,
     EmbedderUnavailableError,
@@ -37,6 +35,7 @@ from app.rag.ingest import (
 )
 from app.rag.lease import ShardLease, Waiting
 from app.rag.models import RetrievalModels
+from app.rag.naming import check_name, collection_key
 from app.rag.passages import DEFAULT_REPRESENTATION
 from app.rag.records import CollectionRecord, CollectionSummary, DocumentRecords, FileRecord
 from app.rag.rerank import DEPTH, rerank
@@ -44,8 +43,6 @@ from app.rag.retrieve import Retriever
 from app.rag.sentences import remove_store
 from app.rag.shared_index import SharedIndex
 from app.store import Store
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 class Documents:
@@ -84,6 +81,10 @@ class Documents:
     def index_root(self) -> Path:
         return self.paths.data_dir / "index"
 
+    def folder(self, name: str) -> Path:
+        """Where collection `name`'s shard lives (under its key, `app.rag.naming`)."""
+        return self.index_root / collection_key(name)
+
     def close(self) -> None:
         with self._lock:
             for index in self._indexes.values():
@@ -105,8 +106,7 @@ class Documents:
         return self.records.summaries()
 
     def _check(self, name: str, *, create: bool, embedder: str | None = None) -> CollectionRecord:
-        if not _NAME.match(name):
-            raise BadCollectionNameError(name)
+        check_name(name)
         record = self.records.collection(name)
         if record is None:
             if not create:
@@ -170,7 +170,7 @@ class Documents:
     ) -> Index:
         """The embedded shard, or the team's Qdrant server when the collection names one."""
         if not record.server_url:
-            folder = self.index_root / record.name
+            folder = self.folder(record.name)
             return SharedIndex(folder, record.dim, record.name, waiting=waiting, reading=reading)
         from app.rag.server_index import ServerIndex
 
@@ -210,8 +210,7 @@ class Documents:
         """Delete a collection: its record, its shard folder and its sentence vectors
         (quick at any size)."""
         with self._lock:
-            if not _NAME.match(name):
-                raise BadCollectionNameError(name)
+            check_name(name)
             record = self.records.collection(name)
             index = self._indexes.pop(name, None)
             if record is not None and record.server_url:
@@ -220,8 +219,9 @@ class Documents:
             if index is not None:
                 index.close()
             self.records.drop_collection(name)
-            folder = self.index_root / name
-            lease = ShardLease(self.index_root, name)  # no other process has the files open
+            folder = self.folder(name)
+            # No other process has the files open while they go.
+            lease = ShardLease(self.index_root, collection_key(name))
             lease.acquire()
             try:
                 for each in (folder, reembed.staging(folder), reembed.retired(folder)):
@@ -246,8 +246,7 @@ class Documents:
             if progress is not None:
                 progress(IngestProgress(event="waiting", note=line))
 
-        if not _NAME.match(collection):
-            raise BadCollectionNameError(collection)
+        check_name(collection)
         if collection in self._reembedding:
             raise ReembeddingError(collection)
         # The model loads now (seconds), before the collection is taken from a process
@@ -326,7 +325,7 @@ class Documents:
         with the old embedder until the new index is complete and swapped in. Blocks (run
         it in a worker); False if cancelled. One process at a time re-embeds a
         collection (`reembed.claim`); the swap is made under the collection's lease."""
-        folder = self.index_root / collection
+        folder = self.folder(collection)
         with self._lock:
             record = self._check(collection, create=False)
             if record.server_url:
@@ -357,7 +356,7 @@ class Documents:
                 old = self._indexes.pop(collection, None)
                 if old is not None:
                     old.close()
-                lease = ShardLease(self.index_root, collection)
+                lease = ShardLease(self.index_root, collection_key(collection))
                 lease.acquire()
                 try:
                     reembed.recover(folder, self.records, collection)  # the swap
@@ -372,14 +371,14 @@ class Documents:
     def _recover(self, name: str, waiting: Waiting | None) -> bool:
         """Finish or undo a re-embed's swap a crash cut short (under the collection's
         lease, and not while another process re-embeds it); True if there was one."""
-        folder = self.index_root / name
+        folder = self.folder(name)
         if not reembed.interrupted(folder):
             return False
         claim = reembed.claim(folder)
         if claim is None:
             return False  # a live process is re-embedding it: its staging shard stays
         try:
-            lease = ShardLease(self.index_root, name)
+            lease = ShardLease(self.index_root, collection_key(name))
             lease.acquire(waiting)
             try:
                 reembed.recover(folder, self.records, name)

@@ -58,7 +58,7 @@ class SharedIndex(EdgeIndex):
     ) -> None:
         """`reading`: this first opening only reads (see the module)."""
         self.waiting = waiting
-        self._lease = ShardLease(folder.parent, collection)
+        self._lease = ShardLease(folder.parent, folder.name)  # the collection's key
         self._turn = threading.Condition()  # guards `_users` and `_aside`
         self._users = 0  # calls under way in this process
         self._aside = False  # the files are closed and the lease is another's

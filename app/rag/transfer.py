@@ -94,9 +94,9 @@ def install(
     the new one is in and is put back if anything fails."""
     name = staged.record.name
     root = documents.index_root
-    target = root / name
+    target = documents.folder(name)
     target_store = store_path(target)
-    aside = root / f".{name}.replaced-{time.time_ns()}"
+    aside = root / f".{target.name}.replaced-{time.time_ns()}"
     with documents._lock:
         existing = documents.records.collection(name)
         if existing is not None and not replace:

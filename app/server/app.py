@@ -1,6 +1,7 @@
 """The routes of `carrel serve`: OpenAI's `/v1` API plus Carrel's collections.
 
-- `GET /v1/models`, `POST /v1/chat/completions` (streamed or not), `POST /v1/embeddings`
+- `GET /v1/models`, `POST /v1/chat/completions` and `POST /v1/completions` (streamed or
+  not), `POST /v1/embeddings`
 - `GET /v1/collections`, `POST /v1/collections/{name}/search`
 
 Each route reads its body, runs the blocking part through `ServerCore` off the event loop,
@@ -24,6 +25,7 @@ from starlette.routing import Route
 
 from app.errors import CarrelError
 from app.server import chat
+from app.server import completions as text
 from app.server.errors import ApiError
 from app.server.guard import Guard
 from app.server.requestlog import Entry, RequestLog
@@ -89,6 +91,17 @@ def build_app(core: ServerCore, requests: RequestLog) -> Starlette:
             )
         return JSONResponse(await chat.complete(core.scheduler, prepared, entry))
 
+    async def completions(request: Request, entry: Entry) -> Response:
+        body = await body_of(request)
+        parsed, works = await anyio.to_thread.run_sync(core.prepare_completion, body)
+        if parsed.stream:
+            return StreamingResponse(
+                text.stream(core.scheduler, parsed, works, entry),
+                media_type="text/event-stream",
+                headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+            )
+        return JSONResponse(await text.complete(core.scheduler, parsed, works, entry))
+
     async def embeddings(request: Request, entry: Entry) -> Response:
         body = await body_of(request)
         return JSONResponse(await anyio.to_thread.run_sync(core.embeddings, body))
@@ -115,6 +128,7 @@ def build_app(core: ServerCore, requests: RequestLog) -> Starlette:
     routes = [
         Route("/v1/models", route(models), methods=["GET"]),
         Route("/v1/chat/completions", route(chat_completions), methods=["POST"]),
+        Route("/v1/completions", route(completions), methods=["POST"]),
         Route("/v1/embeddings", route(embeddings), methods=["POST"]),
         Route("/v1/collections", route(collections), methods=["GET"]),
         Route("/v1/collections/{name}/search", route(search), methods=["POST"]),

@@ -80,7 +80,7 @@ async def finished(scheduler: ModelScheduler, p: Prepared, entry: Entry) -> Outc
                 done = event
         assert done is not None, "a reply always ends with Done"
         entry.finish(job.model, done.stats.prompt_tokens, done.stats.completion_tokens)
-        finish = _finish_reason(done)
+        finish = finish_reason(done)
         calls = read_calls(done.text, p.request.tools)
         if calls:
             message = {"role": "assistant", "content": None, "tool_calls": calls}
@@ -106,14 +106,14 @@ async def complete(scheduler: ModelScheduler, p: Prepared, entry: Entry) -> dict
     """The whole reply as one `chat.completion` object."""
     out = await finished(scheduler, p, entry)
     body: dict[str, Any] = {
-        "id": _id(),
+        "id": new_id(),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": out.model,
         "choices": [
             {"index": 0, "message": out.message, "finish_reason": out.finish, "logprobs": None}
         ],
-        "usage": _usage(out.done),
+        "usage": usage_of(out.done),
     }
     if p.citations:
         body["citations"] = p.citations
@@ -123,7 +123,7 @@ async def complete(scheduler: ModelScheduler, p: Prepared, entry: Entry) -> dict
 async def stream(scheduler: ModelScheduler, p: Prepared, entry: Entry) -> AsyncIterator[bytes]:
     """The reply as `chat.completion.chunk` events, then `data: [DONE]`; a held reply
     (`Prepared.hold`) arrives in one piece at its end."""
-    ident, created = _id(), int(time.time())
+    ident, created = new_id(), int(time.time())
     model = ""
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
@@ -159,12 +159,12 @@ async def stream(scheduler: ModelScheduler, p: Prepared, entry: Entry) -> AsyncI
                 else:
                     done_or_none = event
             assert done_or_none is not None, "a reply always ends with Done"
-            done, finish = done_or_none, _finish_reason(done_or_none)
+            done, finish = done_or_none, finish_reason(done_or_none)
             entry.finish(model, done.stats.prompt_tokens, done.stats.completion_tokens)
         yield chunk({}, finish, **({"citations": p.citations} if p.citations else {}))
         if p.request.include_usage:
             usage = {"id": ident, "object": "chat.completion.chunk", "created": created}
-            usage |= {"model": model, "choices": [], "usage": _usage(done)}
+            usage |= {"model": model, "choices": [], "usage": usage_of(done)}
             yield b"data: " + json.dumps(usage).encode() + b"\n\n"
     except Exception as exc:
         # The status line is gone; the error travels as the stream's last event.
@@ -176,11 +176,11 @@ async def stream(scheduler: ModelScheduler, p: Prepared, entry: Entry) -> AsyncI
     yield b"data: [DONE]\n\n"
 
 
-def _finish_reason(done: Done) -> str:
+def finish_reason(done: Done) -> str:
     return "length" if done.stats.finish_reason == "length" else "stop"
 
 
-def _usage(done: Done) -> dict[str, int]:
+def usage_of(done: Done) -> dict[str, int]:
     s = done.stats
     return {
         "prompt_tokens": s.prompt_tokens,
@@ -189,5 +189,5 @@ def _usage(done: Done) -> dict[str, int]:
     }
 
 
-def _id() -> str:
-    return "chatcmpl-" + secrets.token_hex(12)
+def new_id(prefix: str = "chatcmpl-") -> str:
+    return prefix + secrets.token_hex(12)

@@ -12,9 +12,13 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from app.config import ServerSettings
 from app.errors import CarrelError
-from app.workbench import Workbench
+
+if TYPE_CHECKING:
+    from app.workbench import Workbench
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -26,8 +30,6 @@ MAX_BODY_BYTES = 1 << 20
 MAX_TOKENS_CAP = 4096
 # Requests waiting or running at once before the server answers 429.
 MAX_PENDING = 64
-# Minutes without a request after which the model the server loaded is unloaded.
-IDLE_UNLOAD_MINUTES = 10.0
 
 
 class ServerSetupError(CarrelError):
@@ -46,7 +48,9 @@ class ServerOptions:
     max_body_bytes: int = MAX_BODY_BYTES
     max_tokens_cap: int = MAX_TOKENS_CAP
     max_pending: int = MAX_PENDING
-    idle_unload_s: float = IDLE_UNLOAD_MINUTES * 60
+    # Seconds without a request after which the model the server loaded is unloaded
+    # (the person sets it in minutes: settings' `server.idle_unload_minutes`).
+    idle_unload_s: float = ServerSettings().idle_unload_minutes * 60
 
     @property
     def loopback(self) -> bool:

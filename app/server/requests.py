@@ -72,7 +72,7 @@ class ChatRequest:
                 isinstance(stream_options, dict) and stream_options.get("include_usage")
             ),
             overrides=sampling(body, max_tokens_cap),
-            stop=_stops(body.get("stop")),
+            stop=stops(body.get("stop")),
             grammar=grammar or tools.grammar,
             schema=schema,
             tools=tools,
@@ -155,7 +155,7 @@ def _with_system(messages: list[ChatMessage], text: str) -> list[ChatMessage]:
     return [ChatMessage("system", text), *messages]
 
 
-def _stops(value: Any) -> tuple[str, ...]:
+def stops(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     stops = [value] if isinstance(value, str) else value

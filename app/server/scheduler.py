@@ -2,10 +2,14 @@
 
 The Workbench holds one loaded llama.cpp model on one owner thread, shared with the GUI
 and the CLI; this class never makes a model of its own. A request names a model: when it
-is the loaded one the request joins the owner thread's queue; when it is another, the
-scheduler waits until no server request is using the loaded one, then asks the Workbench to
-load the new one (which closes the old one first, so a reload never holds two models in
-memory, and uses the model's saved load options). A model that would not fit raises the
+is the loaded one, loaded with the model's saved load options, the request joins the owner
+thread's queue; when it is another (or the same one loaded with other options, e.g. a
+conversation's context length), the scheduler waits until no server request is using the
+loaded one *and* no reply the person asked for in the window is being written (a switch
+never stops the person's reply: it queues behind it), then asks the Workbench to load the
+model with its saved options (which closes the old one first, so a reload never holds two
+models in memory; LM Studio's TTL reload doubled memory, lmstudio-bug-tracker#634, and its
+JIT loads ignored per-model settings, #1463). A model that would not fit raises the
 core's `ModelTooLargeError` instead of loading. After `idle_s` without a request, a model
 the server loaded is unloaded; one the person loaded in the window is left alone.
 
@@ -14,6 +18,7 @@ Blocking calls: run them off the event loop.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -21,11 +26,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from app.engine.llama import LlamaBackend
-from app.errors import NoModelLoadedError
+from app.errors import NoModelLoadedError, ReplyInProgressError
+from app.library.load_options import LoadOptions
 from app.server.errors import ApiError
 from app.workbench import Workbench
 
 log = logging.getLogger(__name__)
+
+# Seconds between two looks at a reply of the person's that a model switch waits for.
+POLL_S = 0.05
 
 
 class ModelScheduler:
@@ -91,21 +100,48 @@ class ModelScheduler:
                 self._last_used = time.monotonic()
                 self._cond.notify_all()
 
+    def set_idle(self, seconds: float) -> None:
+        """Change the idle time while serving (the window's setting)."""
+        with self._cond:
+            self.idle_s = seconds
+            self._cond.notify_all()
+
     def _acquire(self, model: str) -> LlamaBackend:
         name = self.resolve(model)
+        wanted = self._wb.load_options(name)
         with self._cond:
-            while self.loaded != name and self._in_flight > 0:
-                self._cond.wait()
-            backend = self._wb.backend
-            if backend is None or backend.info.name != name:
-                log.info("Loading %s for the server", name)
-                self._wb.load_model(name, warmup=True)
-                self._loaded_here = name
+            while True:
+                if self._closed:
+                    raise ApiError(503, "The server is shutting down.", code="shutting_down")
                 backend = self._wb.backend
-            if backend is None:
-                raise NoModelLoadedError
-            self._in_flight += 1
-            return backend
+                if backend is not None and _loaded_as(backend, name, wanted):
+                    self._in_flight += 1
+                    return backend
+                # Another model, or this one with other load options than its saved ones:
+                # (re)load once nobody uses the loaded one — neither a request of the
+                # server's nor a reply the person is reading in the window.
+                if self._in_flight > 0 or self._wb.replying:
+                    self._cond.wait(timeout=POLL_S)
+                    continue
+                try:
+                    self._load(name, backend)
+                except ReplyInProgressError:  # the person sent a message just now
+                    self._cond.wait(timeout=POLL_S)
+                    continue
+                loaded = self._wb.backend
+                if loaded is None:
+                    raise NoModelLoadedError
+                self._in_flight += 1
+                return loaded
+
+    def _load(self, name: str, backend: LlamaBackend | None) -> None:
+        """Load `name` with its saved options, closing the loaded model first (so two are
+        never held in memory). A reload of the person's model keeps it theirs: it is not
+        unloaded when the server goes idle."""
+        log.info("Loading %s for the server", name)
+        self._wb.load_model(name, warmup=True, interrupt=False)
+        if backend is None or backend.info.name != name:
+            self._loaded_here = name
 
     def close(self) -> None:
         """Stop the idle watch; unload the model if this scheduler loaded it."""
@@ -135,6 +171,16 @@ class ModelScheduler:
             self._unload_own_locked()
 
     def _unload_own_locked(self) -> None:
+        if self._wb.replying:  # the person is using it in the window: later
+            self._last_used = time.monotonic()
+            return
         if self._loaded_here and self.loaded == self._loaded_here and self._in_flight == 0:
             self._wb.unload()
         self._loaded_here = ""
+
+
+def _loaded_as(backend: LlamaBackend, name: str, wanted: LoadOptions) -> bool:
+    """`backend` is model `name` loaded with the options `wanted` (warm-up aside)."""
+    if backend.info.name != name:
+        return False
+    return dataclasses.replace(backend.options, warmup=False) == wanted

@@ -8,7 +8,7 @@ thread, collections and ledger.
 
 Privacy: the server has no person to ask, so a request for a remote model, or a route that
 would send this one off the device first, is refused without anything leaving, and the
-refusal is written to the egress ledger with "origin: server" in its reason.
+refusal is written to the egress ledger with the origin "server".
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from typing import Any
 
 from app.engine.backend import Done
 from app.engine.router import Route
+from app.privacy.ledger import Origin
+from app.server.completions import CompletionRequest
 from app.server.errors import ApiError, bad_request
 from app.server.grounding import citation_json, grounded, replace_collection, retrieve
 from app.server.jobs import Work
@@ -30,7 +32,7 @@ from app.workbench import Workbench
 MAX_SEARCH_K = 50
 MAX_EMBED_INPUTS = 256
 REMOTE_PREFIX = "remote:"
-NOBODY_TO_ASK = "origin: server; nobody to ask for consent"
+NOBODY_TO_ASK = "nobody to ask for consent"
 
 
 class ServerCore:
@@ -87,6 +89,12 @@ class ServerCore:
         )
         return request, work, citations
 
+    def prepare_completion(self, body: dict[str, Any]) -> tuple[CompletionRequest, list[Work]]:
+        """Read a text completion request and refuse what would leave (blocking)."""
+        request = CompletionRequest.parse(body, self.options.max_tokens_cap)
+        self._check_route(request.model, body.get("route"))
+        return request, request.works(self.wb.params_for(request.overrides))
+
     def _check_route(self, model: str, route: Any) -> None:
         if route not in (None, *list(Route)):
             raise bad_request("'route' must be local-only, local-first or remote-first.", "route")
@@ -108,6 +116,7 @@ class ServerCore:
                 consent="refused",
                 outcome="refused",
                 reason=NOBODY_TO_ASK,
+                origin=Origin.SERVER,
             )
         if wanted:
             raise ApiError(

@@ -179,7 +179,6 @@ class LoadControls(QWidget):
             n_ubatch=min(opts.batch_size, opts.context_length),
             ram_free=self._ram_free or None,
             gpu=self._report.gpu_memory if self._report else None,
-            detect_gpu=False,
         )
 
     def _changed(self) -> None:

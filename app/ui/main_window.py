@@ -87,6 +87,7 @@ class MainWindow(ModelWindow):
         self.models_page.online.connect(self.status.set_online)
         # A download, import, quantization or removal changes what the model picker offers.
         self.models_page.installed_listed.connect(self._on_library_changed)
+        self.models_page.use_in_chat.connect(self.use_in_chat)
         self.documents_page.collections_changed.connect(
             lambda _names: self.collection_picker.refresh()
         )

@@ -68,6 +68,12 @@ class ModelWindow(ConversationWindow):
         if loaded is None or loaded.name != name:
             self.load_model(name)
 
+    def use_in_chat(self, name: str) -> None:
+        """Models → Installed → Use in chat: the Chat page, with that model (loaded if it
+        is not already)."""
+        self.tabs.setCurrentIndex(0)
+        self._on_model_chosen(name)
+
     def load_model(self, name: str) -> None:
         """Load a model in a worker; the window stays usable and shows it is busy."""
         if self._loading is not None or self.generating:

@@ -29,6 +29,7 @@ from app.errors import CarrelError
 from app.ui.citations import PAGED_SUFFIXES, citation_url, open_source
 from app.ui.viewer_bar import ViewerBar
 from app.ui.viewer_pdf import PAGE_ERRORS, PdfPages
+from app.ui.viewer_size import place_on_screen
 from app.ui.viewer_text import read_text, select_passage, show_text, unreadable
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class DocumentViewer(QDialog):
         self._refit.setInterval(80)
         self._refit.timeout.connect(self._fit_width_now)
         self._build()
-        self.resize(880, 980)
+        place_on_screen(self, parent)  # never taller than the screen it opens on
 
     def _build(self) -> None:
         self.where = QLabel(self)

@@ -72,21 +72,41 @@ class PdfPages:
 
     def find_marks(self, index: int, cited: Citation) -> str:
         """Find the passage on page `index` by its words (and its offset) and keep its boxes
-        to mark; returns its text as found ("" when it is not)."""
+        to mark; a passage that runs on past the page (its `page_end` is later) is followed
+        onto the next pages, where its remaining words are marked too. Returns its text as
+        found ("" when it is not)."""
         if not cited.text.strip():
             return ""
+        words = cited.text.split()
+        last = max(index, (cited.page_end or 0) - 1)
         with PDFIUM_LOCK:
-            return self._find_marks_locked(index, cited)
+            at = cited.start if cited.end > cited.start else None
+            found = self._mark_page(index, words, at, cited.source)
+            if not found:
+                return ""
+            shown = [found]
+            rest = words[len(found.split()) :]
+            page = index + 1
+            while rest and page <= min(last, self.count - 1):
+                more = self._mark_page(page, rest, None, cited.source)
+                if not more:
+                    break
+                shown.append(more)
+                rest = rest[len(more.split()) :]
+                page += 1
+            return " ".join(shown)
 
-    def _find_marks_locked(self, index: int, cited: Citation) -> str:
+    def _mark_page(self, index: int, words: list[str], at: int | None, source: str) -> str:
+        """Mark the longest run of `words` found on page `index` (from offset `at` when
+        given); its text, "" when the lead words are not on the page."""
         try:
             page = self._doc[index]
             try:
                 textpage = page.get_textpage()
                 try:
                     raw = textpage.get_text_range()
-                    at = _raw_offset(raw, cited.start) if cited.end > cited.start else None
-                    span = find_passage(raw, cited.text, at)
+                    offset = _raw_offset(raw, at) if at is not None else None
+                    span = find_passage(raw, " ".join(words), offset)
                     if span is None:
                         return ""
                     first = pdfium_c.FPDFText_GetCharIndexFromTextIndex(textpage, span[0])
@@ -101,7 +121,7 @@ class PdfPages:
             finally:
                 page.close()
         except pypdfium2.PdfiumError as exc:  # no mark is no error
-            log.info("viewer: no mark on page %d of %s: %s", index + 1, cited.source, exc)
+            log.info("viewer: no mark on page %d of %s: %s", index + 1, source, exc)
             return ""
 
     def marks(self, index: int, scale: float) -> list[QRect]:

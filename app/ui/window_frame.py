@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QTabWidget
 
 from app.engine.router import Route
 from app.errors import CarrelError
+from app.privacy.ledger import Origin
 from app.ui.chat_page import ChatPanel, SidePanel
 from app.ui.consent import ConsentBridge
 from app.ui.conversation_list import ConversationList
@@ -52,6 +53,7 @@ class WindowFrame(QMainWindow):
         self._settings: SettingsDialog | None = None
         self.consent = ConsentBridge(self)
         workbench.privacy.ask_with(self.consent)
+        workbench.privacy.ledger.origin = Origin.GUI  # what this window sends is the GUI's
         self.setWindowTitle("Carrel")
         self.resize(1180, 760)
         self._build()

@@ -140,7 +140,7 @@ def fit_errors(smol: Path, gemma: Path) -> list[dict[str, Any]]:
                 text=True,
             ).stdout
             measured = json.loads(out.strip().splitlines()[-1])
-            est = estimate_fit(header, path.stat().st_size, n_ctx, detect_gpu=False)
+            est = estimate_fit(header, path.stat().st_size, n_ctx)
             rows.append(
                 {
                     "model": path.name,
@@ -162,7 +162,7 @@ def header_bytes(hub: FakeHub, smol: Path, gemma: Path, work: Path) -> list[dict
     for repo, path in ((REPO_S, smol), (REPO_G, gemma)):
         fit, transferred = lib.remote_fit(repo, path.name, 4096)
         local = read_header(path)
-        full = estimate_fit(local, path.stat().st_size, 4096, detect_gpu=False)
+        full = estimate_fit(local, path.stat().st_size, 4096)
         rows.append(
             {
                 "model": path.name,

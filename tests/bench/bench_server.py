@@ -23,6 +23,7 @@ import platform
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -143,8 +144,10 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     with tempfile.TemporaryDirectory() as home:
         wb = Workbench.open(Paths.under(Path(home)))
-        load = {"threads": args.threads} if args.threads else None
-        wb.load_model(MODEL, warmup=True, overrides=load)
+        if args.threads:  # saved as the model's own: the server loads a model as saved
+            options = wb.load_options(MODEL)
+            wb.library.save_load_options(MODEL, replace(options, threads=args.threads))
+        wb.load_model(MODEL, warmup=True)
         server = LocalServer(wb, ServerOptions(port=0, model=MODEL)).start()
         client = openai.OpenAI(base_url=server.url, api_key="unused", max_retries=0, timeout=900)
         try:

@@ -115,7 +115,7 @@ def _corrupted(out: Path, how: str) -> Path:
 @pytest.mark.parametrize(
     ("how", "error", "named"),
     [
-        ("flipped", BundleDamagedError, "models/SmolLM2-135M-Instruct.Q4_1.Q4_0.gguf has SHA-256"),
+        ("flipped", BundleDamagedError, "models/SmolLM2-135M-Instruct.Q4_0.gguf has SHA-256"),
         ("truncated", BundleTruncatedError, "cut short (inside"),
     ],
 )

@@ -36,6 +36,7 @@ def test_cli_actions(
         "name": name,
         "ok": True,
         "sha256": f["sha256"],
+        "compared": True,  # against the hash recorded at download
     }
     info = run(["info", name, "--json"])
     assert info["source"].startswith(SMOL_REPO)  # type: ignore[index]

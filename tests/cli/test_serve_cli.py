@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from app.workbench import Workbench
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -36,7 +38,7 @@ def _serve(proc: subprocess.Popen[str]) -> None:
     try:
         assert proc.stderr is not None
         line = proc.stderr.readline()
-        found = re.search(r"Serving on (http://127\.0\.0\.1:\d+/v1) \(token none\)", line)
+        found = re.search(r"Serving on (http://127\.0\.0\.1:\d+/v1) \(token none;", line)
         assert found, line
         models = httpx.get(f"{found.group(1)}/models", timeout=60).json()
         assert "SmolLM2-135M-Instruct.Q4_1" in [m["id"] for m in models["data"]]
@@ -47,6 +49,24 @@ def _serve(proc: subprocess.Popen[str]) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_serve_uses_the_idle_time_saved_in_the_window(carrel_home: Path) -> None:
+    wb = Workbench.open()
+    wb.change_settings("server", idle_unload_minutes=2.5)  # as the Server page saves it
+    wb.close()
+    for args, said in [((), "2.5 min"), (("--idle-minutes", "4"), "4 min")]:
+        with _carrel("serve", "--port", "0", *args) as proc:
+            try:
+                assert proc.stderr is not None
+                line = proc.stderr.readline()
+                assert f"unloaded after {said} idle" in line, line
+                proc.send_signal(signal.SIGINT)
+                assert proc.wait(timeout=60) == 0
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
 
 
 def test_serve_off_loopback_without_a_token_refuses(carrel_home: Path) -> None:

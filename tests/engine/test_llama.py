@@ -177,7 +177,7 @@ def test_gpu_layers_follow_the_fit(smollm_path: Path) -> None:
 
     def fit(vram: int | None):  # type: ignore[no-untyped-def]
         gpu = None if vram is None else GpuMemory("test GPU", vram, vram)
-        return estimate_fit(header, size, 2048, ram_free=8 * 1024**3, gpu=gpu, detect_gpu=False)
+        return estimate_fit(header, size, 2048, ram_free=8 * 1024**3, gpu=gpu)
 
     assert choose_gpu_layers(5, fit(None)) == 5  # the person's choice wins
     assert choose_gpu_layers(-1, None) == 0  # no GPU offload in this llama.cpp

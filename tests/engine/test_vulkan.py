@@ -93,7 +93,7 @@ def test_the_fit_estimate_matches_what_llama_cpp_put_on_the_device(
     from app.library.verdict import estimate_fit
 
     buffers = on_device["placement"]["buffers_mib"]
-    fit = estimate_fit(read_header(smollm_path), smollm_path.stat().st_size, 512, detect_gpu=False)
+    fit = estimate_fit(read_header(smollm_path), smollm_path.stat().st_size, 512)
     mib = 1024**2
     assert fit.weights / mib == pytest.approx(buffers["Vulkan0 model"], rel=0.01)
     assert fit.kv_cache / mib == pytest.approx(buffers["Vulkan0 KV"], rel=0.01)

@@ -35,8 +35,9 @@ PROSE = [
 ]
 # Where `llama-perplexity` may be (built from the llama.cpp that llama-cpp-python vendors).
 TOOL = os.environ.get("CARREL_LLAMA_PERPLEXITY") or shutil.which("llama-perplexity") or ""
-# Our windows follow the tool's; what differs is the arithmetic (float64 log-sum-exp here,
-# its float32 in threads) and batch splits: 0.5% is far below a quant level's difference.
+# Our windows follow the tool's; what may differ is the arithmetic (float64 log-sum-exp
+# here, its float32 in threads): measured equal to 4 decimals (38.0640 both, SmolLM2 Q4_1,
+# 3 windows of 128); 0.5% is far below a quant level's difference.
 TOLERANCE = 0.005
 
 
@@ -60,7 +61,7 @@ def test_the_lower_bit_level_is_not_better(workbench: Workbench, prose: str) -> 
     assert q4.tokens == q2.tokens > 150  # the same text, the same tokenizer
     assert 1 < q4.perplexity < 200 and q2.perplexity >= q4.perplexity
     assert q2.size_bytes < q4.size_bytes and q4.tokens_per_s > 0
-    assert record.name == f"{SMOL}.Q2_K"
+    assert record.name == "SmolLM2-135M-Instruct.Q2_K"  # the level replaced
 
 
 @pytest.mark.skipif(not TOOL, reason="llama.cpp's llama-perplexity is not built here")
@@ -81,6 +82,10 @@ def test_matches_llama_cpp_perplexity(smollm_path: Path, tmp_path: Path) -> None
             "-t",
             "2",
             "--no-warmup",
+            # llama-cpp-python loads without flash attention; the tool's default (auto)
+            # turns it on for the CPU, which moves the figure by ~0.7 % on this text.
+            "-fa",
+            "off",
         ],
         capture_output=True,
         text=True,

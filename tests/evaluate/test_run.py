@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from pathlib import Path
 
 import pytest
 
+from app.engine.backend import Done, Token
 from app.evaluate.runner import RunProgress
 from app.evaluate.runs import METRICS
 from app.evaluate.service import Evaluation
@@ -108,3 +110,28 @@ def test_cancel_keeps_what_was_done_and_resume_finishes(evaluation: Evaluation) 
     assert [(r.id, r.created_at) for r in after if r.item_id == first[0].item_id] == [
         (first[0].id, first[0].created_at)
     ]
+
+
+def test_a_run_waits_for_the_persons_reply_instead_of_stopping_it(
+    evaluation: Evaluation,
+) -> None:
+    """Starting a run while a reply is being written in the window: the contestant's model
+    loads once that reply has ended; the reply is kept whole, not stopped."""
+    ev = evaluation
+    wb = ev.wb
+    wb.load_model(SMOL)
+    run = ev.create_run("harbour", [f"local:{GEMMA}?k=0"], params={"max_tokens": 4})
+    conversation = wb.new_conversation()
+    events = iter(
+        wb.reply(conversation.id, "Count from 1 to 300, one number a line.", {"max_tokens": 300})
+    )
+    assert isinstance(next(events), Token) and wb.replying  # the person's reply is being written
+    status: list[str] = []
+    job = threading.Thread(target=lambda: status.append(ev.job(run.id).execute()))
+    job.start()
+    done = [e for e in events if isinstance(e, Done)][-1]
+    job.join(timeout=300)
+    assert not done.stats.stopped and done.stats.finish_reason in ("length", "stop")
+    stored = wb.store.messages(conversation.id)[-1]
+    assert stored.role == "assistant" and not stored.stopped and stored.text == done.text
+    assert status == ["finished"] and len(ev.runs.results(run.id)) == 3

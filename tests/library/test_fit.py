@@ -27,7 +27,7 @@ def test_verdicts(smollm_path: Path) -> None:
     h = read_header(smollm_path)
     size = smollm_path.stat().st_size
     gib = 1024**3
-    cpu = estimate_fit(h, size, 2048, ram_free=8 * gib, detect_gpu=False)
+    cpu = estimate_fit(h, size, 2048, ram_free=8 * gib)
     assert cpu.verdict == CPU_ONLY and cpu.vram_free is None
     assert "no GPU device" in cpu.describe()
     full = estimate_fit(h, size, 2048, ram_free=8 * gib, gpu=GpuMemory("test", gib, 2 * gib))
@@ -36,6 +36,6 @@ def test_verdicts(smollm_path: Path) -> None:
     part = estimate_fit(h, size, 2048, ram_free=8 * gib, gpu=GpuMemory("test", 200 * MIB, 2 * gib))
     assert part.verdict == PARTIAL and 0 < part.gpu_layers < 30
     assert f"{part.gpu_layers} of 30 layers" in part.describe()
-    no = estimate_fit(h, size, 8192, ram_free=100 * MIB, detect_gpu=False)
+    no = estimate_fit(h, size, 8192, ram_free=100 * MIB)
     assert no.verdict == WONT_FIT and "smaller quant" in no.describe()
-    assert estimate_fit(h, size, 10**6, detect_gpu=False).n_ctx == 8192  # trained length
+    assert estimate_fit(h, size, 10**6).n_ctx == 8192  # trained length

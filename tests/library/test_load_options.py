@@ -51,7 +51,7 @@ def test_fit_counts_the_kv_type_and_flash_attention(smollm_path: Path) -> None:
     header, size = read_header(smollm_path), smollm_path.stat().st_size
 
     def fit(**kw: Any) -> Any:
-        return estimate_fit(header, size, 8192, ram_free=8 * GIB, detect_gpu=False, **kw)
+        return estimate_fit(header, size, 8192, ram_free=8 * GIB, **kw)
 
     f16, q8, q4 = fit(), fit(kv_type="q8_0"), fit(kv_type="q4_0")
     # llama.cpp: 180 MiB of f16 K+V at 8192 cells; q8_0 is 34 bytes and q4_0 18 per 32 values.

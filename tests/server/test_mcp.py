@@ -33,7 +33,7 @@ def test_mcp_lists_tools_searches_and_answers(tmp_path: Path) -> None:
     wb.close()  # the shard is one process's at a time: the MCP process opens it next
     env = {
         name: os.environ[name]
-        for name in ("HF_HUB_OFFLINE", "HF_HUB_DISABLE_TELEMETRY", "CARREL_OPENVINO_CACHE")
+        for name in ("HF_HUB_OFFLINE", "HF_HUB_DISABLE_TELEMETRY")
         if name in os.environ
     }
     params = StdioServerParameters(

@@ -120,6 +120,7 @@ def test_a_remote_model_is_refused_and_the_refusal_is_in_the_ledger(served: Serv
         assert all(
             e.outcome == "refused" and e.bytes == 0 and e.reason == NOBODY_TO_ASK for e in rows
         )
+        assert {e.origin for e in rows} == {"server"}
     finally:
         privacy.remove_endpoint("cloud")
 

@@ -211,3 +211,19 @@ def test_the_message_box_has_the_focus_at_start(qtbot: QtBot, carrel_home: Path)
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.prompt)
     window.close()
+
+
+def test_use_in_chat_from_the_models_page_loads_that_model_on_the_chat_page(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    with qtbot.waitSignal(window.models_listed, timeout=TIMEOUT_MS):
+        window.start(load_default=False)
+    window.tabs.setCurrentWidget(window.models_page)
+    name = window.wb.settings.model.default
+    assert window.models_page.select_installed(name)
+    window.models_page.use_button.click()
+    assert window.tabs.currentIndex() == 0
+    qtbot.waitUntil(lambda: window.send_button.isEnabled(), timeout=TIMEOUT_MS)
+    loaded = window.wb.loaded_model
+    assert loaded is not None and loaded.name == name
+    assert window.model_panel.combo.currentData() == name

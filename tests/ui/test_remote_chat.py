@@ -73,8 +73,9 @@ def test_refused_sends_nothing_and_the_ledger_shows_it(
     settings = open_settings(qtbot, window)
     settings.page.show_tab(settings.page.ledger)
     [row] = settings.page.ledger.rows()
-    assert row[1] == "refused, nothing sent (refused by the person)" and row[10] == "team"
-    assert row[2] == window.wb.store.conversation(entry.conversation_id or -1).title
+    assert row[1] == "refused, nothing sent (refused by the person)" and row[11] == "team"
+    assert row[2] == "gui" and entry.origin == "gui"  # asked in the window
+    assert row[3] == window.wb.store.conversation(entry.conversation_id or -1).title
     close_settings(qtbot, settings)
     window.close()
 

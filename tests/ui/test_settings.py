@@ -218,7 +218,8 @@ def test_redaction_lists_and_ledger_exports(
     )
     dialog.page.show_tab(ledger)  # showing the tab reads the ledger again
     [row] = ledger.rows()
-    assert row[1] == "sent" and row[10] == "team" and row[7] == "120"
+    assert row[1] == "sent" and row[11] == "team" and row[8] == "120"
+    assert row[2] == "gui"  # recorded by the window's Workbench
     assert ledger.export("csv", tmp_path / "ledger.csv")
     assert ledger.export("json", tmp_path / "ledger.json")
     assert "sha256" in (tmp_path / "ledger.csv").read_text(encoding="utf-8").splitlines()[0]

@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QFileDialog,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -27,8 +25,9 @@ from PySide6.QtWidgets import (
 
 from app.citation import Citation
 from app.errors import CarrelError
-from app.rag.outcome import FileOutcome, IngestProgress, IngestReport
+from app.rag.outcome import FileOutcome
 from app.ui.pages import documents_views as views
+from app.ui.pages.documents_ingest import IngestPart
 from app.ui.pages.documents_models import RetrievalChoice
 from app.ui.pages.ingest_worker import IngestWorker
 from app.ui.viewer import viewer_for
@@ -39,7 +38,7 @@ from app.workbench import Workbench
 SEARCH_K = 10
 
 
-class DocumentsPage(QWidget):
+class DocumentsPage(IngestPart, QWidget):
     """The Documents page over `workbench.documents`.
 
     Signals: `error(str)` with a message for the window's error bar;
@@ -70,6 +69,10 @@ class DocumentsPage(QWidget):
         self._workers = WorkerSet(self)
         self._ingest: IngestWorker | None = None
         self._outcomes: dict[str, dict[str, FileOutcome]] = {}
+        # A running ingest's files by state ({source: state}), for its collection.
+        self._live: dict[str, str] = {}
+        # The name last typed in "New…", offered again until a collection gets it.
+        self._typed_name = ""
         self._select_after_refresh: str | None = None
         self.setAcceptDrops(True)
         self._build()
@@ -139,8 +142,10 @@ class DocumentsPage(QWidget):
     # state -------------------------------------------------------------------------------
 
     @property
-    def ingesting(self) -> bool:
-        return self._ingest is not None
+    def typed_name(self) -> str:
+        """The name last typed for a new collection that has not been made yet ("" once
+        made): "New…" offers it again, so an error never loses it."""
+        return self._typed_name
 
     def current_collection(self) -> str | None:
         return self.collection_list.current_name()
@@ -162,7 +167,8 @@ class DocumentsPage(QWidget):
 
     def refresh_collections(self) -> None:
         """Re-read the collections with their file counts, keeping the current one."""
-        current = self._select_after_refresh or self.current_collection()
+        before = self.current_collection()
+        current = self._select_after_refresh or before
         self._select_after_refresh = None
         try:
             summaries = self.documents.summaries()
@@ -170,7 +176,11 @@ class DocumentsPage(QWidget):
             self.error.emit(exc.message)
             return
         self.collection_list.show_collections(summaries, current)
-        self._on_collection()
+        if self.current_collection() != before:
+            self._on_collection()
+        else:  # the same collection: its files may have changed, its search hits stay
+            self.refresh_files()
+            self._update_actions()
 
     def refresh_files(self) -> None:
         """Show the current collection's files and their states."""
@@ -183,7 +193,8 @@ class DocumentsPage(QWidget):
         except CarrelError as exc:
             self.error.emit(exc.message)
             return
-        self.files.show_files(records, self._outcomes.get(name, {}))
+        live = self._live if self._ingest is not None and self._ingest.collection == name else {}
+        self.files.show_files(records, self._outcomes.get(name, {}), live)
 
     def _on_collection(self) -> None:
         self.choice.show_collection(self.current_collection())
@@ -195,7 +206,10 @@ class DocumentsPage(QWidget):
 
     def ask_new_collection(self) -> None:
         name, ok = QInputDialog.getText(
-            self, "New collection", "Name (letters, digits, '-', '_' or '.'):"
+            self,
+            "New collection",
+            "Name (any name: spaces, accents and punctuation are kept as typed):",
+            text=self._typed_name,
         )
         if ok and name.strip():
             self.create_collection(name.strip())
@@ -203,6 +217,7 @@ class DocumentsPage(QWidget):
     def create_collection(self, name: str) -> TaskWorker:
         """Create (and open) a collection in a worker; it is selected when ready."""
         docs = self.documents
+        self._typed_name = name  # offered again if the collection cannot be made
 
         def create() -> str:
             docs.index(name, create=True)
@@ -211,6 +226,7 @@ class DocumentsPage(QWidget):
         return self._start(TaskWorker(create, self.log_file), self._on_created)
 
     def _on_created(self, name: str) -> None:
+        self._typed_name = ""
         self._select_after_refresh = name
         self.refresh_collections()
         self.collections_changed.emit(self.collection_names())
@@ -240,88 +256,6 @@ class DocumentsPage(QWidget):
         self._outcomes.pop(name, None)
         self.refresh_collections()
         self.collections_changed.emit(self.collection_names())
-
-    # adding ------------------------------------------------------------------------------
-
-    def ask_add_files(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self, "Add files to the collection")
-        if names:
-            self.add_paths([Path(n) for n in names])
-
-    def ask_add_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder to the collection")
-        if folder:
-            self.add_paths([Path(folder)])
-
-    def add_paths(self, paths: list[Path], collection: str | None = None) -> IngestWorker | None:
-        """Index `paths` (files or folders) into `collection` (default: the current one)."""
-        name = collection or self.current_collection()
-        if name is None:
-            self.error.emit("Create a collection first (New…), then add files to it.")
-            return None
-        if self.ingesting:
-            self.error.emit("An ingest is already running: wait for it or cancel it first.")
-            return None
-        worker = IngestWorker(self.documents, paths, name, self.log_file)
-        worker.progress.connect(self._on_progress)
-        worker.result.connect(self._on_ingested)
-        worker.failed.connect(self._on_ingest_failed)
-        worker.finished.connect(self._on_ingest_finished)
-        self._ingest = worker
-        self.ingest_bar.begin(name)
-        self._update_actions()
-        self.ingest_started.emit(worker)
-        self._workers.start(worker)
-        return worker
-
-    def cancel_ingest(self) -> None:
-        if self._ingest is not None:
-            self._ingest.cancel()
-            self.ingest_bar.cancelling()
-
-    def _on_progress(self, p: IngestProgress) -> None:
-        if self._ingest is None:
-            return
-        self.ingest_bar.show_progress(p)
-        if p.event == "file" and self._ingest.collection == self.current_collection():
-            self.refresh_files()
-        self.ingest_progress.emit(p)
-
-    def _on_ingested(self, report: IngestReport) -> None:
-        name = self._ingest.collection if self._ingest is not None else None
-        if name is not None:
-            self._outcomes[name] = {f.source: f for f in report.files}
-        self.ingest_bar.idle(report.describe())
-        self._finish_ingest(report)
-
-    def _on_ingest_failed(self, message: str) -> None:
-        self.ingest_bar.idle("The ingest stopped: " + message)
-        self.error.emit(message)
-        self._finish_ingest(None)
-
-    def _finish_ingest(self, report: IngestReport | None) -> None:
-        self._ingest = None
-        self.refresh_collections()
-        self._update_actions()
-        self.ingest_finished.emit(report)
-
-    def _on_ingest_finished(self) -> None:
-        if self._ingest is not None:  # neither result nor failed came (should not happen)
-            self._finish_ingest(None)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if views.local_paths(event.mimeData().urls()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = views.local_paths(event.mimeData().urls())
-        if not paths:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.add_paths(paths)
 
     # removing ----------------------------------------------------------------------------
 

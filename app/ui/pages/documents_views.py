@@ -36,10 +36,19 @@ def score_text(c: Citation) -> str:
     return text if c.rerank is None else f"{text} · {c.rerank:.2f}"
 
 
-def file_state(record: FileRecord | None, outcome: FileOutcome | None) -> str:
-    """The state key shown for a file: the record's status, except "unchanged" for an
-    indexed file the last ingest skipped, and the last ingest's outcome for a file it did
-    not record (cancelled)."""
+# The states a running ingest moves a file through before its outcome.
+LIVE_STATES = ("queued", "reading", "embedding")
+
+
+def file_state(
+    record: FileRecord | None, outcome: FileOutcome | None, live: str | None = None
+) -> str:
+    """The state key shown for a file: its live state while an ingest has it queued,
+    reading or embedding; else the record's status, except "unchanged" for an indexed
+    file the last ingest skipped, and the last ingest's outcome for a file it did not
+    record (cancelled)."""
+    if live in LIVE_STATES:
+        return live
     if record is None:
         return outcome.status if outcome is not None else ""
     if record.status == "indexed" and outcome is not None and outcome.status == "unchanged":
@@ -75,6 +84,16 @@ class CollectionList(QListWidget):
         finally:
             self.blockSignals(False)
 
+    def show_counts(self, collections: list[CollectionSummary]) -> None:
+        """Update the file counts shown, leaving the list and its current row alone."""
+        counts = {c.name: c.files for c in collections}
+        for row in range(self.count()):
+            item = self.item(row)
+            name = str(item.data(SOURCE_ROLE)) if item is not None else ""
+            if item is not None and name in counts:
+                n = counts[name]
+                item.setText(f"{name}  ({n} file{'s' if n != 1 else ''})")
+
     def current_name(self) -> str | None:
         item = self.currentItem()
         return str(item.data(SOURCE_ROLE)) if item is not None else None
@@ -108,26 +127,59 @@ class FilesTable(QTreeWidget):
         self.setColumnWidth(2, 60)
         self.setColumnWidth(3, 80)
 
-    def show_files(self, records: list[FileRecord], outcomes: dict[str, FileOutcome]) -> None:
+    def show_files(
+        self,
+        records: list[FileRecord],
+        outcomes: dict[str, FileOutcome],
+        live: dict[str, str] | None = None,
+    ) -> None:
+        """Show `records` with the last ingest's `outcomes` and a running ingest's `live`
+        states ({source: state}; a file it has not recorded yet gets a row too)."""
+        live = live or {}
         known = {r.source: r for r in records}
-        sources = sorted(set(known) | {s for s, o in outcomes.items() if o.status == "cancelled"})
+        cancelled = {s for s, o in outcomes.items() if o.status == "cancelled"}
+        pending = {s for s, state in live.items() if state in LIVE_STATES}
+        selected = set(self.selected_sources())
+        self.setUpdatesEnabled(False)
         self.clear()
-        for source in sources:
+        for source in sorted(set(known) | cancelled | pending):
             record, outcome = known.get(source), outcomes.get(source)
-            state = file_state(record, outcome)
-            reason = (record.reason if record else "") or (outcome.reason if outcome else "")
-            pages = record.pages if record else 0
-            chunks = record.chunks if record else 0
-            item = QTreeWidgetItem([Path(source).name, state_label(state), str(pages), str(chunks)])
-            item.setText(4, reason)
+            item = QTreeWidgetItem()
             item.setData(0, SOURCE_ROLE, source)
-            item.setToolTip(0, source)
-            item.setToolTip(4, reason)
-            item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight)
-            item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight)
-            if state in STATE_COLOURS:
-                item.setForeground(1, QBrush(QColor(STATE_COLOURS[state])))
+            self._fill(item, file_state(record, outcome, live.get(source)), record, outcome)
             self.addTopLevelItem(item)
+            item.setSelected(source in selected)
+        self.setUpdatesEnabled(True)
+
+    def set_state(self, sources: tuple[str, ...], state: str) -> None:
+        """Move the rows of `sources` to live `state`, adding rows for new files."""
+        rows = {str(item.data(0, SOURCE_ROLE)): item for item in self._items()}
+        for source in sources:
+            item = rows.get(source)
+            if item is None:
+                item = QTreeWidgetItem()
+                item.setData(0, SOURCE_ROLE, source)
+                self.addTopLevelItem(item)
+            self._fill(item, state, None, None)
+
+    @staticmethod
+    def _fill(
+        item: QTreeWidgetItem, state: str, record: FileRecord | None, outcome: FileOutcome | None
+    ) -> None:
+        source = str(item.data(0, SOURCE_ROLE))
+        reason = (record.reason if record else "") or (outcome.reason if outcome else "")
+        pages = str(record.pages) if record else ""
+        chunks = str(record.chunks) if record else ""
+        for column, text in enumerate((Path(source).name, state_label(state), pages, chunks)):
+            item.setText(column, text)
+        item.setText(4, reason)
+        item.setToolTip(0, source)
+        item.setToolTip(4, reason)
+        item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight)
+        item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight)
+        item.setForeground(
+            1, QBrush(QColor(STATE_COLOURS[state])) if state in STATE_COLOURS else QBrush()
+        )
 
     def rows(self) -> dict[str, tuple[str, str]]:
         """{full path: (state label, reason)} of every row shown."""

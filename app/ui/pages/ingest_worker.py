@@ -21,7 +21,9 @@ class IngestWorker(Worker):
     """Runs `Documents.add(paths, collection)` on its own QThread.
 
     Signals: `progress(object)` with a copy of the ingest's `IngestProgress` (files, pages,
-    chunks, rate, ETA; at most every 100 ms during a file, and after every file),
+    chunks, rate, ETA; at most every 100 ms during a file, and after every file; and
+    each "files" event, a file's state moving, the "reading" ones from the ingest's reader
+    thread),
     `result(object)` with the `IngestReport` (`cancelled` tells a stopped ingest),
     `failed(str)`, `finished()` last. `cancel()` may be called from any thread: the
     ingest stops between files or batches and leaves no file half indexed.

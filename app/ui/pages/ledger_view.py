@@ -27,11 +27,12 @@ from app.privacy.ledger import LedgerEntry, summary
 from app.ui.files import save_atomically
 from app.workbench import Workbench
 
-# What a person reads first comes first: when, what became of it and why, from which
-# conversation, to whom.
+# What a person reads first comes first: when, what became of it and why, which face asked
+# (window, command line, local server), from which conversation, to whom.
 COLUMNS = [
     "When",
     "Outcome",
+    "Origin",
     "Conversation",
     "Host",
     "Kind",
@@ -53,6 +54,7 @@ def cells(e: LedgerEntry) -> list[str]:
     return [
         when,
         e.describe_outcome(),
+        e.describe_origin(),
         e.describe_conversation(),
         e.host,
         e.kind,

@@ -1,7 +1,8 @@
 """`ModelsPage`: the model library in three tabs — Installed (info, verify, remove,
-import, quantize), Catalog (the curated list, offline), Hugging Face (search, a
-repository's quant files with fit badges, downloads with progress, pause, resume, cancel;
-its widgets and slots are `app.ui.pages.models_hub.HubTab`).
+import, quantize, use in chat), Catalog (the curated list; sizes, fit and Download once
+asked: `app.ui.pages.models_catalog.CatalogTab`), Hugging Face (search, a repository's
+quant files with fit badges, downloads with progress, pause, resume, cancel; its widgets
+and slots are `app.ui.pages.models_hub.HubTab`).
 
 Every call that may touch the network, the hub or the disk runs in a worker; downloads run
 on the library's own queue thread and report here through signals.
@@ -15,32 +16,38 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTabWidget,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from app.engine.devices import SystemReport
 from app.library.hub import RepoDetails
-from app.library.listings import INFO_KEYS, InstalledModel
-from app.library.records import ModelRecord
+from app.library.listings import InstalledModel
+from app.library.overview import LibrarySize
 from app.library.service import ModelLibrary
 from app.library.sideload import ImportReport
+from app.library.verification import Verification
 from app.ui.pages import models_views as views
+from app.ui.pages.models_catalog import CatalogTab
 from app.ui.pages.models_dialogs import ImportDialog, QuantizeDialog
 from app.ui.pages.models_hub import HubTab, JobBridge
+from app.ui.pages.models_info import info_html
 from app.ui.widgets import ask
 from app.ui.workers import TaskWorker, Worker, WorkerSet
-from app.units import human_size
 from app.workbench import Workbench
 
+# The context lengths the page's fit verdicts can be given for.
+CONTEXTS = [2048, 4096, 8192, 16384, 32768, 131072]
 
-class ModelsPage(HubTab, QWidget):
+
+class ModelsPage(CatalogTab, HubTab, QWidget):
     """The Models page over `workbench.library`.
 
     Signals: `error(str)` with a message for the window's error bar; `online(bool)` when
@@ -49,10 +56,15 @@ class ModelsPage(HubTab, QWidget):
     `searched(list)` with the `RepoSummary`s; `files_listed(object)` with the
     `RepoDetails` whose quant table is shown; `download_added(object)`,
     `download_progress(object)` and `download_finished(object)` with the `DownloadJob`
-    (finished: done, failed or cancelled); `imported(list)` with `ModelRecord`s;
-    `verified(object)` with the `ModelRecord`; `removed(str)`; `info_shown(dict)`;
+    (finished: done, failed or cancelled); `imported(list)` with `ModelRecord`s (and
+    `duplicate_import(str)` with the warning when files were left out because the
+    library has them already); `verified(object)` with the `Verification`;
+    `removed(str)`; `info_shown(dict)`;
     `quantized(object)` with the new `ModelRecord`; `system_listed(object)` with the
-    `SystemReport` of llama.cpp's build and devices shown above the installed models.
+    `SystemReport` of llama.cpp's build and devices shown above the installed models;
+    `catalog_looked_up(object)` with a `CatalogChoice` (a catalog row's file, size and
+    fit); `use_in_chat(str)` with the name of the installed model to chat with;
+    `library_sized(object)` with the `LibrarySize` shown.
     """
 
     error = Signal(str)
@@ -70,6 +82,10 @@ class ModelsPage(HubTab, QWidget):
     info_shown = Signal(dict)
     quantized = Signal(object)
     system_listed = Signal(object)
+    catalog_looked_up = Signal(object)
+    use_in_chat = Signal(str)
+    duplicate_import = Signal(str)
+    library_sized = Signal(object)
     _hub_online = Signal(bool)
 
     def __init__(
@@ -100,13 +116,32 @@ class ModelsPage(HubTab, QWidget):
     def _build(self) -> None:
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self._build_installed(), "Installed")
-        self.catalog_table = views.CatalogTable(self)
-        self.tabs.addTab(self.catalog_table, "Catalog")
+        self.tabs.addTab(self._build_catalog(self), "Catalog")
         self.tabs.addTab(self._build_hub(self), "Hugging Face")
         self.online_label = QLabel("Offline", self)
+        # The context every fit verdict on the page is for (Installed, Catalog, the hub).
+        self.context_box = QComboBox(self)
+        for n in CONTEXTS:
+            self.context_box.addItem(f"{n:,} tokens", n)
+        self.context_box.setCurrentIndex(CONTEXTS.index(self.n_ctx))
+        self.context_box.setToolTip("The context length the Fit verdicts are for")
+        self.context_box.currentIndexChanged.connect(
+            lambda _i: self.set_context(int(self.context_box.currentData()))
+        )
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.online_label, 1)
+        bottom.addWidget(QLabel("Fit at context:", self))
+        bottom.addWidget(self.context_box)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
-        layout.addWidget(self.online_label)
+        layout.addLayout(bottom)
+
+    def set_context(self, n_ctx: int) -> None:
+        """Give every fit verdict at context `n_ctx`: Installed at once, the catalog rows
+        already looked up (asking the hub again for their headers)."""
+        self.n_ctx = n_ctx
+        self.refresh_installed()
+        self.refresh_looked_up()
 
     def _buttons(self, *pairs: tuple[str, Callable[[], Any]]) -> list[QPushButton]:
         buttons = []
@@ -125,15 +160,18 @@ class ModelsPage(HubTab, QWidget):
             self.remove_button,
             self.import_button,
             self.quantize_button,
+            self.use_button,
         ) = buttons = self._buttons(
             ("Info", self.show_info),
             ("Verify", self.verify_selected),
             ("Remove", self.remove_selected),
             ("Import…", self.open_import_dialog),
             ("Quantize…", self.open_quantize_dialog),
+            ("Use in chat", self.use_selected),
         )
-        self.details = QPlainTextEdit(box)
-        self.details.setReadOnly(True)
+        self.use_button.setToolTip("Load this model for the Chat page and go there")
+        self.details = QTextBrowser(box)
+        self.details.setOpenLinks(False)
         self.disk_label = QLabel("", box)
         self.system_label = QLabel("Asking llama.cpp for its devices…", box)
         self.system_label.setWordWrap(True)
@@ -187,17 +225,18 @@ class ModelsPage(HubTab, QWidget):
     def refresh_installed(self) -> None:
         library, n_ctx = self.library, self.n_ctx
 
-        def listing() -> tuple[list[InstalledModel], int]:
-            return library.installed(n_ctx), library.disk_usage()
+        def listing() -> tuple[list[InstalledModel], LibrarySize]:
+            return library.installed(n_ctx), library.size()
 
         self._run(listing, self._on_installed)
 
-    def _on_installed(self, value: tuple[list[InstalledModel], int]) -> None:
-        rows, usage = value
+    def _on_installed(self, value: tuple[list[InstalledModel], LibrarySize]) -> None:
+        rows, size = value
         self._rows = rows
         self.installed_table.show_rows(rows)
-        self.disk_label.setText(f"Library on disk: {human_size(usage)}")
+        self.disk_label.setText(size.describe())
         self.installed_listed.emit(rows)
+        self.library_sized.emit(size)
 
     def select_installed(self, name: str) -> bool:
         names = [n.casefold() for n in self.installed_table.column_texts(0)]
@@ -224,18 +263,7 @@ class ModelsPage(HubTab, QWidget):
         self._run(lambda: library.info(name, n_ctx), self._on_info)
 
     def _on_info(self, data: dict[str, Any]) -> None:
-        lines = [f"{k}: {data.get(k)}" for k in INFO_KEYS if k in data]
-        if "fit" in data:
-            lines.append(f"fit: {data['fit']['summary']}")
-        compared = data.get("quantized")
-        if compared:
-            src, res = compared["source"], compared["result"]
-            lines.append(
-                f"quantized from {src['name']}: {human_size(src['size'])} → "
-                f"{human_size(res['size'])}; {src['tokens_per_s']} → "
-                f"{res['tokens_per_s']} tokens/s"
-            )
-        self.details.setPlainText("\n".join(lines))
+        self.details.setHtml(info_html(data))
         self.info_shown.emit(data)
 
     def verify_selected(self) -> None:
@@ -244,11 +272,25 @@ class ModelsPage(HubTab, QWidget):
             return
         self.details.setPlainText(f"Verifying {name}…")
         library = self.library
-        self._run(lambda: library.verify(name), self._on_verified)
+        self._run(lambda: library.verify_model(name), self._on_verified)
 
-    def _on_verified(self, record: ModelRecord) -> None:
-        self.details.setPlainText(record.describe_verified())
-        self.verified.emit(record)
+    def _on_verified(self, found: Verification) -> None:
+        self.details.setPlainText(found.describe())
+        self.verified.emit(found)
+
+    def use_selected(self) -> None:
+        """Ask for the selected model to be loaded for chat (the window does it)."""
+        name = self._need_selection()
+        if name is None:
+            return
+        row = next((r for r in self._rows if r.info.name == name), None)
+        if row is not None and row.info.role != "chat":
+            self.error.emit(f"{name} is a {row.info.role} for documents, not a chat model.")
+            return
+        if row is not None and row.info.problem:
+            self.error.emit(f"{name} cannot be used: {row.info.problem}")
+            return
+        self.use_in_chat.emit(name)
 
     def remove_selected(self, confirm: bool = True) -> None:
         name = self._need_selection()
@@ -292,8 +334,11 @@ class ModelsPage(HubTab, QWidget):
 
     def _on_imported(self, report: ImportReport) -> None:
         self.details.setPlainText(report.describe())
-        if report.failed:
-            self.error.emit(report.problem())
+        problems = [line for line in (report.problem(), report.warning()) if line]
+        if problems:
+            self.error.emit(" ".join(problems))
+        if report.duplicates:
+            self.duplicate_import.emit(report.warning())
         self.imported.emit(report.imported)
         if report.imported:
             self.refresh_installed()
@@ -302,8 +347,9 @@ class ModelsPage(HubTab, QWidget):
         name = self._need_selection()
         if name is None:
             return None
-        quant = next((r.info.quant for r in self._rows if r.info.name == name), "unknown")
-        dialog = QuantizeDialog(self.library, name, quant, self.start_worker, self)
+        row = next((r for r in self._rows if r.info.name == name), None)
+        quant, size = (row.info.quant, row.info.size) if row is not None else ("unknown", 0)
+        dialog = QuantizeDialog(self.library, name, quant, size, self.start_worker, self)
         dialog.quantized.connect(self._on_quantized)
         self.quantize_dialog = dialog
         if show:
@@ -313,15 +359,6 @@ class ModelsPage(HubTab, QWidget):
     def _on_quantized(self, record: Any) -> None:
         self.quantized.emit(record)
         self.refresh_installed()
-
-    # catalog -----------------------------------------------------------------------------
-
-    def refresh_catalog(self) -> None:
-        self._run(self.library.catalog, self._on_catalog)
-
-    def _on_catalog(self, entries: list[Any]) -> None:
-        self.catalog_table.show_entries(entries)
-        self.catalog_listed.emit(entries)
 
     # shutdown ----------------------------------------------------------------------------
 

@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.library.quantize import LEVELS, Quantization, requantize_warning
+from app.library.quant_targets import quant_targets, quantized_name
+from app.library.quantize import Quantization, requantize_warning
 from app.library.records import ModelRecord
 from app.library.service import ModelLibrary
 from app.ui.workers import Worker
@@ -139,6 +140,7 @@ class QuantizeDialog(QDialog):
         library: ModelLibrary,
         name: str,
         source_quant: str,
+        source_size: int,
         start: Callable[[Worker], Worker],
         parent: QWidget | None = None,
     ) -> None:
@@ -149,8 +151,14 @@ class QuantizeDialog(QDialog):
         self._start = start
         self.worker: QuantizeWorker | None = None
         self.level_box = QComboBox(self)
-        self.level_box.addItems(list(LEVELS))
-        self.level_box.setCurrentText("Q4_K_M")
+        # Only levels smaller than the source's, each with the result's estimated size.
+        for target in quant_targets(source_quant, source_size):
+            text = target.describe() if target.estimated_size else target.level
+            self.level_box.addItem(text, target.level)
+        default = self.level_box.findData("Q4_K_M")
+        self.level_box.setCurrentIndex(max(default, 0))
+        self.output_label = QLabel("", self)
+        self.level_box.currentIndexChanged.connect(lambda _i: self._show_output())
         self.warning = QLabel(requantize_warning(source_quant), self)
         self.warning.setWordWrap(True)
         self.warning.setVisible(bool(self.warning.text()))
@@ -158,8 +166,12 @@ class QuantizeDialog(QDialog):
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
         self.status = QLabel("", self)
+        self.status.setWordWrap(True)
         self.result_label = QLabel("", self)
         self.result_label.setStyleSheet("font-family: monospace")
+        self.result_label.setMinimumWidth(
+            self.result_label.fontMetrics().horizontalAdvance("x" * 40)
+        )
         self.start_button = QPushButton("Quantize", self)
         self.cancel_button = QPushButton("Cancel", self)
         self.close_button = QPushButton("Close", self)
@@ -171,6 +183,8 @@ class QuantizeDialog(QDialog):
         grid.addWidget(QLabel(f"Source: {name} ({source_quant})", self), 0, 0, 1, 2)
         grid.addWidget(QLabel("Target level:", self), 1, 0)
         grid.addWidget(self.level_box, 1, 1)
+        grid.addWidget(QLabel("Writes:", self), 2, 0)
+        grid.addWidget(self.output_label, 2, 1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         for b in (self.start_button, self.cancel_button, self.close_button):
@@ -180,9 +194,30 @@ class QuantizeDialog(QDialog):
         for w in (self.warning, self.bar, self.status, self.result_label):
             layout.addWidget(w)
         layout.addLayout(buttons)
+        self._show_output()
+        if self.level_box.count() == 0:
+            self.start_button.setEnabled(False)
+            self.status.setText(
+                f"There is no smaller level to quantize {source_quant} to; start from a "
+                "full-precision (F16, BF16, F32) file instead."
+            )
+
+    def level(self) -> str:
+        """The target level chosen ('' when none is offered)."""
+        return str(self.level_box.currentData() or "")
+
+    def levels(self) -> list[str]:
+        """Every target level offered."""
+        return [str(self.level_box.itemData(i)) for i in range(self.level_box.count())]
+
+    def _show_output(self) -> None:
+        level = self.level()
+        self.output_label.setText(f"{quantized_name(self._name, level)}.gguf" if level else "—")
 
     def start(self) -> None:
-        worker = QuantizeWorker(self._library, self._name, self.level_box.currentText())
+        if not self.level():
+            return
+        worker = QuantizeWorker(self._library, self._name, self.level())
         worker.progress.connect(self._on_progress)
         worker.phase.connect(lambda _p: self.status.setText("Measuring tokens/s of both…"))
         worker.result.connect(self._on_result)
@@ -208,6 +243,7 @@ class QuantizeDialog(QDialog):
     def _on_result(self, record: ModelRecord) -> None:
         self.status.setText(f"Wrote {record.name}.")
         self.result_label.setText(comparison_text(record))
+        self.adjustSize()  # the whole comparison shows, never cut off
         self.quantized.emit(record)
 
     def _on_failed(self, message: str) -> None:
@@ -217,7 +253,7 @@ class QuantizeDialog(QDialog):
     def _on_finished(self) -> None:
         self.worker = None
         self.cancel_button.setEnabled(False)
-        self.start_button.setEnabled(True)
+        self.start_button.setEnabled(bool(self.level()))
         self.level_box.setEnabled(True)
 
     def done(self, code: int) -> None:  # closing the dialog cancels a running job

@@ -91,10 +91,20 @@ class HubTab:
         self.hub_offline_label = QLabel(HubOfflineError().message, box)
         self.hub_offline_label.setWordWrap(True)
         self.hub_offline_label.setVisible(self.library.hub.offline)
+        # Otherwise said plainly before anything is typed: this tab goes online.
+        self.hub_online_label = QLabel(
+            f"This tab goes online: searching sends your search words, and opening or "
+            f"downloading a model asks {self.library.hub.host or 'the hub'} for it. Each "
+            "request is written in the privacy ledger. Nothing is asked until you search.",
+            box,
+        )
+        self.hub_online_label.setWordWrap(True)
+        self.hub_online_label.setVisible(not self.library.hub.offline)
         for w in (self.search_box, self.sort_box, self.search_button):
             w.setEnabled(not self.library.hub.offline)
         layout = QVBoxLayout(box)
         layout.addWidget(self.hub_offline_label)
+        layout.addWidget(self.hub_online_label)
         layout.addLayout(row)
         layout.addWidget(self.repo_table, 2)
         layout.addWidget(self.repo_label)
@@ -111,7 +121,11 @@ class HubTab:
             return
         query, sort = self.search_box.text().strip(), self.sort_box.currentText()
         library = self.library
-        self._run(lambda: library.search(query, sort), self._on_searched)
+        self.repo_label.setText(f"Searching Hugging Face for '{query}'…")
+        worker = self._run(lambda: library.search(query, sort), self._on_searched)
+        # A failure is not an empty result: the page's error bar says why (until
+        # dismissed) and the list says the search failed.
+        worker.failed.connect(lambda _m: self._on_search_failed(query))
 
     def _on_searched(self, repos: list[Any]) -> None:
         self.repo_table.blockSignals(True)
@@ -121,6 +135,14 @@ class HubTab:
             f"{len(repos)} repositories." if repos else "No GGUF repositories match."
         )
         self.searched.emit(repos)
+
+    def _on_search_failed(self, query: str) -> None:
+        self.repo_table.blockSignals(True)
+        self.repo_table.show_repos([])
+        self.repo_table.blockSignals(False)
+        self.repo_label.setText(
+            f"The search for '{query}' failed (see above); nothing was found or not found."
+        )
 
     def _open_row(self, row: int) -> None:
         item = self.repo_table.item(row, 0) if row >= 0 else None

@@ -26,6 +26,7 @@ from app.library.catalog import CatalogEntry
 from app.library.download import CANCELLED, DONE, FAILED, PAUSED, DownloadJob
 from app.library.hub import RepoSummary
 from app.library.listings import InstalledModel, QuantChoice
+from app.library.verdict import FitEstimate
 from app.units import human_size
 
 
@@ -94,12 +95,19 @@ class InstalledTable(Table):
 
 
 class CatalogTable(Table):
-    """The curated catalog: name, use, repository, quant, licence and its category."""
+    """The curated catalog: name, use, size and fit (once looked up on the hub), licence,
+    category, repository and a Download button; the entry is kept in column 0.
 
-    HEADERS = ("Name", "Use", "Repository", "Quant", "Licence", "Category")
+    Signals: `download_clicked(int)` with the row whose Download was pressed or which was
+    double-clicked."""
+
+    HEADERS = ("Name", "Use", "Size", "Fit", "Licence", "Category", "", "Repository")
+    download_clicked = Signal(int)
+    NOT_ASKED = "Look up asks Hugging Face for the file's size and reads its header for the fit."
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(self.HEADERS, parent)
+        self.cellDoubleClicked.connect(lambda row, _column: self.download_clicked.emit(row))
 
     def show_entries(self, entries: list[CatalogEntry]) -> None:
         self.fill(
@@ -107,14 +115,46 @@ class CatalogTable(Table):
                 [
                     _item(e.name, e.note, e),
                     _item(", ".join(e.use)),
-                    _item(e.repo),
-                    _item(e.quant),
+                    _item("—", self.NOT_ASKED),
+                    _item("—", self.NOT_ASKED),
                     _item(e.license),
                     _item(e.category),
+                    _item(""),
+                    _item(f"{e.repo} · {e.quant}" if e.repo else "(no weights: a remote API)"),
                 ]
                 for e in entries
             ]
         )
+        for row, e in enumerate(entries):
+            if not e.repo:
+                continue  # an api-only entry has nothing to download
+            button = QPushButton("Download", self)
+            button.setToolTip("Download this model from Hugging Face (goes online)")
+            button.clicked.connect(lambda _=False, row=row: self.download_clicked.emit(row))
+            self.setCellWidget(row, 6, button)
+
+    def entry(self, row: int) -> CatalogEntry | None:
+        item = self.item(row, 0) if row >= 0 else None
+        value = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return value if isinstance(value, CatalogEntry) else None
+
+    def show_choice(self, row: int, size: int, fit: FitEstimate | None) -> None:
+        """The size and fit verdict of row `row`'s file, as the hub listed it."""
+        self.setItem(row, 2, _item(human_size(size)))
+        badge = fit.badge() if fit is not None else "Fit unknown"
+        self.setItem(row, 3, _item(badge, fit.describe() if fit is not None else ""))
+
+    def looked_up(self, row: int) -> bool:
+        item = self.item(row, 2)
+        return item is not None and item.text() != "—"
+
+    def show_problem(self, row: int, message: str) -> None:
+        self.setItem(row, 3, _item("not looked up", message))
+
+    def download_button(self, row: int) -> QPushButton:
+        widget = self.cellWidget(row, 6)
+        assert isinstance(widget, QPushButton)
+        return widget
 
 
 class RepoTable(Table):

@@ -1,6 +1,7 @@
 """`ServerPage`: the local server from the window — start and stop it, its address, its
-token (by its last four characters), the model for requests that name none, and a live
-log of requests with time, model, tokens and duration.
+token (by its last four characters), the model for requests that name none, how long an
+idle model it loaded stays loaded (saved in the settings, which `carrel serve` reads too),
+and a live log of requests with time, model, tokens and duration.
 
 The server shares the window's Workbench, so its requests queue on the same model owner
 thread as the chat. Starting binds a socket (quick); stopping waits for replies in
@@ -10,10 +11,12 @@ progress, so it runs on a thread of its own and `stopped` arrives when it is don
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -27,9 +30,11 @@ from PySide6.QtWidgets import (
 
 from app.errors import CarrelError
 from app.server import options as opts
-from app.server.requestlog import Entry
-from app.server.runner import LocalServer
 from app.workbench import Workbench
+
+if TYPE_CHECKING:  # Starlette and uvicorn load when the server starts, not with the window
+    from app.server.requestlog import Entry
+    from app.server.runner import LocalServer
 
 DEFAULT_MODEL = "(the loaded model, else the default)"
 LOG_LINES = 500
@@ -57,6 +62,14 @@ class ServerPage(QWidget):
         self.port.setRange(0, 65535)
         self.port.setValue(opts.DEFAULT_PORT)
         self.model = QComboBox(self)
+        # Saved in the settings: `carrel serve` uses the same idle time.
+        self.idle = QDoubleSpinBox(self)
+        self.idle.setRange(0.5, 24 * 60)
+        self.idle.setDecimals(1)
+        self.idle.setSuffix(" min")
+        self.idle.setValue(wb.settings.server.idle_unload_minutes)
+        self.idle.setToolTip("A model the server loaded is unloaded after this long unused.")
+        self.idle.valueChanged.connect(self._set_idle)
         self.address = QLabel("Stopped", self)
         self.address.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.token = QLabel(self)
@@ -70,6 +83,7 @@ class ServerPage(QWidget):
         form.addRow("Address", self.host)
         form.addRow("Port", self.port)
         form.addRow("Model", self.model)
+        form.addRow("Unload when idle for", self.idle)
         token_row = QHBoxLayout()
         token_row.addWidget(self.token, 1)
         token_row.addWidget(self.new_token)
@@ -109,7 +123,10 @@ class ServerPage(QWidget):
             port=self.port.value(),
             model="" if model == DEFAULT_MODEL else model,
             token=opts.saved_token(self.wb),
+            idle_unload_s=self.idle.value() * 60,
         )
+        from app.server.runner import LocalServer
+
         try:
             server = LocalServer(self.wb, options)
             server.requests.listeners.append(self._on_request)
@@ -154,6 +171,15 @@ class ServerPage(QWidget):
     def _editable(self, on: bool) -> None:
         for widget in (self.host, self.port, self.model, self.new_token):
             widget.setEnabled(on)
+
+    def _set_idle(self, minutes: float) -> None:
+        try:
+            self.wb.change_settings("server", idle_unload_minutes=minutes)
+        except CarrelError as exc:
+            self.failed.emit(exc.message)
+            return
+        if self.server is not None:
+            self.server.core.scheduler.set_idle(minutes * 60)
 
     def _make_token(self) -> None:
         try:
