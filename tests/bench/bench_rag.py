@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib.util
 import json
 import os
 import random
@@ -67,23 +68,29 @@ PIPELINES = (
     ("passage fp32", "passage", "fp32", 30, 64),  # issue 16's first step: a vector a passage
     ("int8", DEFAULT_REPRESENTATION, "auto", OVERLAP_WORDS, EMBED_BATCH),  # as shipped
     ("int8, no overlap", DEFAULT_REPRESENTATION, "auto", 0, EMBED_BATCH),  # a candidate
+    # Issue 16, third round: onnxruntime with int8 weights (`app.rag.onnx_runtime`).
+    ("onnx int8", DEFAULT_REPRESENTATION, "onnx-int8", OVERLAP_WORDS, EMBED_BATCH),
 )
 
 
-def ingest_speed(home: Path, rounds: int = 3) -> dict[str, Any]:
-    """The pipelines of `PIPELINES` on the same files, interleaved, `rounds` times: pages/s
-    and passages/s by wall clock, and the CPU seconds of this process (the steadier figure
-    on a shared machine), each against "before"."""
+def ingest_speed(home: Path, rounds: int = 3, only: list[str] | None = None) -> dict[str, Any]:
+    """The pipelines of `PIPELINES` (those named in `only`, with "before" always) on the
+    same files, interleaved, `rounds` times: pages/s and passages/s by wall clock, and the
+    CPU seconds of this process (the steadier figure on a shared machine), each against
+    "before"."""
     files = [f for f in [PDF, *HTML] if f.exists()]
+    chosen = [p for p in PIPELINES if only is None or p[0] == "before" or p[0] in only]
+    if only is None and importlib.util.find_spec("onnxruntime") is None:  # not a dependency
+        chosen = [p for p in chosen if p[2] != "onnx-int8"]
     embedders = {}
-    for label, _, runtime, _, _ in PIPELINES:
+    for label, _, runtime, _, _ in chosen:
         embedders[label] = e = SentenceEmbedder(runtime=runtime)
         e.load()
         e.embed(["warm up"] * 8)
-    runs: dict[str, dict[str, list[float]]] = {p[0]: {"wall": [], "cpu": []} for p in PIPELINES}
+    runs: dict[str, dict[str, list[float]]] = {p[0]: {"wall": [], "cpu": []} for p in chosen}
     counts: dict[str, tuple[int, int]] = {}
     for r in range(rounds):
-        for label, how, _, overlap, batch in PIPELINES:
+        for label, how, _, overlap, batch in chosen:
             paths = Paths.under(home / f"speed-{label}-{r}").ensure()
             store = Store(paths.database)
             docs = Documents(paths, store, embedders[label])
@@ -106,7 +113,7 @@ def ingest_speed(home: Path, rounds: int = 3) -> dict[str, Any]:
         "load_average": os.getloadavg(),
     }
     base = runs["before"]
-    for label, how, _, overlap, batch in PIPELINES:
+    for label, how, _, overlap, batch in chosen:
         run = runs[label]
         pages, chunks = counts[label]
         wall = statistics.median(run["wall"])
@@ -345,12 +352,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("speed",), help="just the before/after ingest speed")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the speed")
+    parser.add_argument(
+        "--pipelines",
+        help="comma-separated labels of the speed's pipelines"
+        f" ({', '.join(p[0] for p in PIPELINES)}; default all; 'before' always runs)",
+    )
     args = parser.parse_args()
+    only = [p.strip() for p in args.pipelines.split(",")] if args.pipelines else None
     out: dict[str, object] = {"load_average_start": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         if PDF.exists():
-            out["ingest_speed"] = ingest_speed(home, args.rounds)
+            out["ingest_speed"] = ingest_speed(home, args.rounds, only)
         if args.only:
             print(json.dumps(out, indent=2))
             return

@@ -175,6 +175,7 @@ def child(args: argparse.Namespace) -> None:
         json.dumps(
             {
                 "seconds": round(seconds, 1),
+                "runtime": getattr(embedder, "active_runtime", "stand-in"),
                 "peak_rss_mb": round(ingest_peak_kb / 1024, 1),
                 "search_mean_ms": round(sum(times) / len(times) * 1000, 1),
                 "search_p95_ms": round(times[int(0.95 * len(times)) - 1] * 1000, 1),

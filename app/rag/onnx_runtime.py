@@ -1,0 +1,281 @@
+"""MiniLM on onnxruntime with int8 weights: exported and quantized here, from the model
+on disk, once, and kept in Carrel's cache keyed by the model's files.
+
+The export is torch's (`torch.onnx.export`, a wrapper returning the last hidden state,
+dynamic batch and sequence axes); the quantization onnxruntime's (`quantize_dynamic`:
+int8 weights, one scale per output channel, activations quantized per batch on the fly).
+The tokenizer is the model's own `tokenizer.json` read by `tokenizers` (what
+sentence-transformers runs), cut at the model's `max_seq_length`; pooling is the mean of
+the tokens under the attention mask, then L2 normalisation, as sentence-transformers pools
+MiniLM. Nothing is fetched: a model that is not on disk is an error.
+
+Opt-in (`SentenceEmbedder(runtime="onnx-int8")`), not the default: onnxruntime and onnx are
+not Carrel's dependencies. Measured (issue 16, third round, BENCHMARKS.md): 1.18x torch
+int8's CPU time on a whole ingest, vectors closer to fp32's (lowest cosine 0.982 against
+0.953), retrieval within the rule on both development sets; but under strace the fusion and
+quantization steps made DNS lookups from native code, which Carrel must never do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+# Bumped whenever the export or the quantization below changes, so a cached file made by
+# an older recipe is never reused.
+RECIPE = 1
+OPSET = 17
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How the int8 model is made: which weights get int8 and how."""
+
+    per_channel: bool = True
+    # 7-bit weights: AVX2 without VNNI multiplies u8 by s8 into int16 pairs, which
+    # saturate with full-range weights.
+    reduce_range: bool = True
+    # Keep the attention score products (activation by activation) in fp32.
+    attention_fp32: bool = True
+    # Keep the first and last layers' MatMuls in fp32.
+    exclude_layers: tuple[int, ...] = ()
+    quantized: bool = True
+    # onnxruntime's transformer fusions (Attention, SkipLayerNormalization, BiasGelu)
+    # before quantizing: int8 attention then runs as one QAttention kernel.
+    fused: bool = False
+
+    def key(self) -> str:
+        return json.dumps(self.__dict__ | {"exclude_layers": list(self.exclude_layers)})
+
+
+def model_hash(model_dir: Path) -> str:
+    """A digest of the files that decide the network's output (weights and config)."""
+    h = hashlib.sha256()
+    for name in ("config.json", "model.safetensors", "pytorch_model.bin"):
+        path = model_dir / name
+        if path.exists():
+            h.update(name.encode())
+            with path.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+    return h.hexdigest()[:16]
+
+
+def cached_model(model_dir: Path, cache_dir: Path, recipe: Recipe) -> Path:
+    """The ONNX file for `model_dir` made by `recipe`, exported and quantized into
+    `cache_dir` the first time (written to a temporary name, then renamed: two Carrels
+    exporting at once each write their own and the last rename wins, with the same bytes)."""
+    import onnxruntime
+
+    key = hashlib.sha256(
+        f"{RECIPE}|{model_hash(model_dir)}|{recipe.key()}|{onnxruntime.__version__}".encode()
+    ).hexdigest()[:16]
+    folder = cache_dir / "onnx"
+    target = folder / f"minilm-{key}.onnx"
+    if target.exists():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        fp32 = Path(tmp) / "fp32.onnx"
+        export(model_dir, fp32)
+        if recipe.fused:
+            fuse(fp32, fp32, model_dir)
+        made = Path(tmp) / "model.onnx"
+        if recipe.quantized:
+            quantize(fp32, made, recipe)
+        else:
+            fp32.rename(made)
+        made.replace(target)
+    log.info("embedder exported to %s", target)
+    return target
+
+
+def export(model_dir: Path, out: Path) -> None:
+    """The transformer of the sentence-transformers model in `model_dir` as ONNX."""
+    import warnings
+
+    import torch
+    from transformers import AutoModel
+
+    # The eager attention exports as plain MatMul/Softmax, which onnxruntime's fusions know.
+    network: Any = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
+    network.eval()
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.network = network
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.network(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    ids = torch.ones((2, 8), dtype=torch.int64)
+    axes = {0: "batch", 1: "sequence"}
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            LastHidden(),
+            (ids, ids, torch.zeros_like(ids)),
+            str(out),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={
+                "input_ids": axes,
+                "attention_mask": axes,
+                "token_type_ids": axes,
+                "last_hidden_state": axes,
+            },
+            opset_version=OPSET,
+            dynamo=False,
+        )
+
+
+def fuse(src: Path, dst: Path, model_dir: Path) -> None:
+    """onnxruntime's BERT fusions, offline, in fp32."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    config = json.loads((model_dir / "config.json").read_text())
+    model = optimize_model(
+        str(src),
+        model_type="bert",
+        num_heads=int(config["num_attention_heads"]),
+        hidden_size=int(config["hidden_size"]),
+        opt_level=1,
+    )
+    log.info("fusions: %s", model.get_fused_operator_statistics())
+    model.save_model_to_file(str(dst))
+
+
+def quantize(src: Path, dst: Path, recipe: Recipe) -> None:
+    """int8 weights for the MatMuls of `src` (Gather and the rest stay fp32)."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    graph = onnx.load(str(src)).graph
+    exclude = []
+    for node in graph.node:
+        if node.op_type != "MatMul":
+            continue
+        weights = {init.name for init in graph.initializer}
+        if recipe.attention_fp32 and not any(i in weights for i in node.input):
+            exclude.append(node.name)  # activation x activation: scores, and scores x V
+        elif any(f"/layer.{n}/" in node.name for n in recipe.exclude_layers):
+            exclude.append(node.name)
+    quantize_dynamic(
+        str(src),
+        str(dst),
+        per_channel=recipe.per_channel,
+        reduce_range=recipe.reduce_range,
+        weight_type=QuantType.QInt8,
+        op_types_to_quantize=["MatMul", "Attention"] if recipe.fused else ["MatMul"],
+        nodes_to_exclude=exclude,
+        # The fused operators are outside ONNX's domain, where shape inference has no
+        # types: their outputs are fp32.
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
+
+
+class OnnxEncoder:
+    """A session over the cached model and the model's tokenizer; `encode` returns unit
+    vectors as sentence-transformers' `encode(normalize_embeddings=True)` does."""
+
+    def __init__(self, model_dir: Path, model_file: Path, threads: int = 2) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        # Threads that wait sleep instead of spinning: on a shared machine a spinning
+        # thread burns the CPU another process needs.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+        options.log_severity_level = 3
+        self.session = onnxruntime.InferenceSession(
+            str(model_file), options, providers=["CPUExecutionProvider"]
+        )
+        self.max_length = _max_seq_length(model_dir)
+        self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=self.max_length)
+        self.tokenizer.no_padding()
+        self._inputs = {i.name for i in self.session.get_inputs()}
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        out = np.zeros((len(texts), 0), np.float32)
+        for part, hidden, mask, _ in self.batches(texts, batch_size):
+            weights = mask[:, :, None]
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            if out.shape[1] == 0:
+                out = np.zeros((len(texts), pooled.shape[1]), np.float32)
+            out[part] = pooled / np.clip(norms, 1e-12, None)
+        return out
+
+    def batches(
+        self, texts: list[str], batch_size: int = 32
+    ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray, np.ndarray]]:
+        """(indices, last hidden state, attention mask, character offsets) per batch of
+        texts of similar length (sorted by length, padded to the batch's longest)."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            part = order[start : start + batch_size]
+            encodings = self.tokenizer.encode_batch([texts[i] for i in part])
+            width = max(len(e.ids) for e in encodings)
+            ids = np.zeros((len(part), width), np.int64)
+            mask = np.zeros((len(part), width), np.int64)
+            types = np.zeros((len(part), width), np.int64)
+            offsets = np.zeros((len(part), width, 2), np.int64)
+            for row, e in enumerate(encodings):
+                n = len(e.ids)
+                ids[row, :n] = e.ids
+                mask[row, :n] = e.attention_mask
+                types[row, :n] = e.type_ids
+                offsets[row, :n] = e.offsets
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            feed = {k: v for k, v in feed.items() if k in self._inputs}
+            hidden = np.asarray(self.session.run(None, feed)[0], dtype=np.float32)
+            yield part, hidden, mask.astype(np.float32), offsets
+
+
+def _max_seq_length(model_dir: Path) -> int:
+    try:
+        config = json.loads((model_dir / "sentence_bert_config.json").read_text())
+        return int(config.get("max_seq_length") or 256)
+    except (OSError, ValueError):
+        return 256
+
+
+# What `load_encoder` makes and runs (chosen by measurement: issue 16 in BENCHMARKS.md).
+DEFAULT_RECIPE = Recipe(fused=True, reduce_range=False)
+THREADS = 2
+
+
+def load_encoder(model_dir: Path, cache_dir: Path | None = None) -> OnnxEncoder:
+    """The int8 model for `model_dir` from Carrel's cache (made there on first use)."""
+    if cache_dir is None:
+        from app.config import Paths
+
+        cache_dir = Paths.default().cache_dir
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    try:
+        model_file = cached_model(model_dir, cache_dir, DEFAULT_RECIPE)
+        return OnnxEncoder(model_dir, model_file, threads=THREADS)
+    except ImportError as exc:
+        from app.rag.errors import EmbedderUnavailableError
+
+        raise EmbedderUnavailableError(f"onnxruntime: {exc}") from exc
