@@ -112,6 +112,8 @@ class RunsPanel(QWidget):
     def _build(self) -> None:
         box = self
         self.contestants = QListWidget(box)
+        # About six rows: the results table below takes what the window has left.
+        self.contestants.setMaximumHeight(self.contestants.fontMetrics().height() * 8)
         self.extra = QLineEdit(box)
         self.extra.setPlaceholderText(
             "more contestants: local:MODEL?ctx=2048&kv=q8_0&k=4; remote:NAME"
