@@ -127,9 +127,12 @@ def edit(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, start: Callable[[Workbench, dict[str, Any]], Reply]) -> int:
     """Load the model, start the reply, stream it (Ctrl+C stops it and keeps what was
     written, marked stopped: `continue` goes on from there)."""
+    from app.evaluate.usage import UsageLog
+
     wb = Workbench.open()
     try:
         wb.store.conversation(args.id)
+        UsageLog(wb.store).attach(wb)  # counted in `carrel eval usage`, as in the window
         wb.load_model(args.model or wb.settings.model.default)
         values = {"max_tokens": args.max_tokens, "temperature": args.temperature}
         values["seed"] = args.seed

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from app.engine.backend import Token
+from app.evaluate.usage import UsageLog
 from app.workbench import Workbench
 from tests.support.runners import cli
 
@@ -37,6 +38,13 @@ def test_send_regenerate_switch_and_edit() -> None:
     assert thread[-1]["id"] == branch["id"]
     code, out, _ = cli("conversation", "show", str(cid))
     assert code == 0 and "(2/2)" in out and f"[{branch['id']}] Assistant" in out
+    # Each reply the shell made is in the usage log, as the window's are.
+    wb = Workbench.open()
+    try:
+        rows = UsageLog(wb.store).summary()
+    finally:
+        wb.close()
+    assert sum(r.replies for r in rows) == 3 and sum(r.tokens_out for r in rows) > 0
 
 
 def test_continue_a_reply_stopped_in_the_window() -> None:
