@@ -26,7 +26,7 @@ from app.ui.main_window import MainWindow
 from app.ui.pages.evaluate import EvaluatePage
 from app.workbench import Workbench
 from tests.evaluate.conftest import SMOL, make_collection, make_set
-from tests.ui.conftest import TIMEOUT_MS
+from tests.ui.conftest import TIMEOUT_MS, send
 
 pytestmark = pytest.mark.slow
 
@@ -124,3 +124,26 @@ def test_blind_review_by_keyboard_names_nobody_before_the_vote(
     rates = {w.contestant: w for w in page.ev.report(run_id).win_rates}
     assert rates[A.key].comparisons == rates[B.key].comparisons == 2
     assert rates[A.key].wins + rates[B.key].wins == 2
+
+
+def test_the_usage_tab_counts_the_windows_replies_and_exports_them(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    with qtbot.waitSignal(window.model_loaded, timeout=TIMEOUT_MS):
+        window.start(load_default=True)
+    window.params.max_tokens.setValue(6)
+    for text in ("Hi", "Say yes."):
+        assert send(qtbot, window, text) is not None
+    page = window.evaluate_page
+    window.tabs.setCurrentWidget(page)
+    page.tabs.setCurrentWidget(page.usage)  # shown: it reads the log
+    table = page.usage.table
+    assert table.rowCount() == 1
+    assert table.item(0, 1).text() == window.wb.settings.model.default
+    assert table.item(0, 3).text() == "2" and table.item(0, 4).text() == "0"
+    page.usage.period.setCurrentText("month")
+    assert table.rowCount() == 1 and len(table.item(0, 0).text()) == len("2026-12")
+    with qtbot.waitSignal(page.usage.exported, timeout=TIMEOUT_MS) as written:
+        page.usage.export(tmp_path / "usage.csv")
+    lines = Path(written.args[0]).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("at,model,route") and len(lines) == 3

@@ -1,6 +1,7 @@
 """`EvaluatePage`: evaluate models on the person's own documents — test sets (import,
 export, draft, accept or drop questions), runs with progress and ETA, the results table,
-blind review (`ReviewPanel`), the report (HTML and CSV) and the suggested routes.
+blind review (`ReviewPanel`), the report (HTML and CSV), the suggested routes, and the usage
+of everyday replies (`UsagePanel`).
 
 Everything goes through `app.evaluate.Evaluation` over the window's Workbench; creating
 the page also starts recording everyday replies (the usage log). Runs and other blocking
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 from app.evaluate.service import Evaluation
 from app.ui.pages.evaluate_review import ReviewPanel
 from app.ui.pages.evaluate_runs import RunsPanel, row
+from app.ui.pages.evaluate_usage import UsagePanel
 from app.ui.workers import TaskWorker, WorkerSet
 from app.workbench import Workbench
 
@@ -63,6 +65,8 @@ class EvaluatePage(QWidget):
         tabs.addTab(self.runs, "Runs")
         self.review = ReviewPanel(self)
         tabs.addTab(self.review, "Blind review")
+        self.usage = UsagePanel(self.ev.usage, self)
+        tabs.addTab(self.usage, "Usage")
         self.tabs = tabs
         layout = QVBoxLayout(self)
         self.message = QLabel("", self)
@@ -71,6 +75,7 @@ class EvaluatePage(QWidget):
         self.error.connect(self.message.setText)
         self.runs.set_name = self.set_picker.currentText
         self.runs.error.connect(self.error)
+        self.usage.error.connect(self.error)
         self.runs.review_requested.connect(self.start_review)
         # Filled when first shown: listing models and collections is no start-up work.
 
