@@ -1,12 +1,15 @@
 """Contestants: who answers a test set, and how.
 
 A local contestant is a library model (by name, i.e. a quant file) with load settings
-(context, GPU layers, KV-cache type) and retrieval settings (top-k, mode); a remote one is
-an endpoint the person set up, asked through the egress gate, with the same retrieval
-settings. Written as a spec for the command line and kept as one in the store:
+(context, GPU layers, KV-cache type) and retrieval settings (top-k, mode, reranker); a
+remote one is an endpoint the person set up, asked through the egress gate, with the same
+retrieval settings. Written as a spec for the command line and kept as one in the store:
 
     local:SmolLM2-135M-Instruct.Q4_1?ctx=2048&gpu=0&kv=q8_0&k=4&mode=hybrid
+    local:SmolLM2-135M-Instruct.Q4_1?k=4&rerank=bge-reranker-base    (or rerank=none)
     remote:team?k=3
+
+Without `rerank` a contestant searches as the collection is set up (its reranker, if any).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ class Contestant:
     kv_type: str | None = None
     top_k: int = 4
     mode: str = "hybrid"
+    # None: the collection's own reranker (if any); "": none; a name: that reranker.
+    reranker: str | None = None
 
     @property
     def key(self) -> str:
@@ -47,6 +52,8 @@ class Contestant:
             q["kv"] = self.kv_type
         q["k"] = self.top_k
         q["mode"] = self.mode
+        if self.reranker is not None:
+            q["rerank"] = self.reranker or "none"
         return f"{self.kind}:{self.name}?{urlencode(q)}"
 
     @property
@@ -74,6 +81,8 @@ class Contestant:
         if self.kv_type is not None:
             bits.append(f"kv {self.kv_type}")
         bits.append(f"top-{self.top_k} {self.mode}")
+        if self.reranker is not None:
+            bits.append(f"reranked by {self.reranker}" if self.reranker else "no reranker")
         return " · ".join(bits)
 
     @classmethod
@@ -84,10 +93,10 @@ class Contestant:
         if kind not in ("local", "remote") or not name:
             raise EvaluateError(
                 f"'{spec}' is not a contestant: write local:MODEL[?ctx=N&gpu=N&kv=TYPE&k=N"
-                "&mode=MODE] or remote:ENDPOINT[?k=N&mode=MODE]."
+                "&mode=MODE&rerank=NAME|none] or remote:ENDPOINT[?k=N&mode=MODE&rerank=…]."
             )
         values: dict[str, Any] = {}
-        for k, v in parse_qsl(query):
+        for k, v in parse_qsl(query, keep_blank_values=True):
             try:
                 if k in ("ctx", "gpu", "k"):
                     values[{"k": "top_k", "ctx": "context", "gpu": "gpu_layers"}[k]] = int(v)
@@ -99,12 +108,17 @@ class Contestant:
                     if v not in MODES:
                         raise ValueError(v)
                     values["mode"] = v
+                elif k == "rerank":
+                    if not v:
+                        raise ValueError(v)
+                    values["reranker"] = "" if v == "none" else v
                 else:
                     raise ValueError(k)
             except ValueError as exc:
                 raise EvaluateError(
                     f"'{k}={v}' in '{spec}' is not a setting: ctx, gpu and k take numbers, kv "
-                    f"one of {', '.join(KV_CACHE_TYPES)}, mode one of {', '.join(MODES)}."
+                    f"one of {', '.join(KV_CACHE_TYPES)}, mode one of {', '.join(MODES)}, "
+                    "rerank a reranking model's name or none."
                 ) from exc
         if kind == "remote" and any(k in values for k in ("context", "gpu_layers", "kv_type")):
             raise EvaluateError(f"'{spec}': a remote endpoint takes no load settings.")

@@ -180,7 +180,13 @@ class RunJob:
         passages: list[Citation] = []
         collection = self.test_set.collection
         if c.top_k > 0 and collection:
-            passages = self.wb.documents.search(item.question, collection, c.top_k, mode=c.mode)  # type: ignore[arg-type]
+            passages = self.wb.documents.search(
+                item.question,
+                collection,
+                c.top_k,
+                mode=c.mode,  # type: ignore[arg-type]
+                reranker_name=c.reranker,
+            )
         # Asked as a new conversation would be: the person's system prompt, then the question.
         system = self.wb.settings.model.system_prompt.strip()
         asked = [ChatMessage("system", system)] if system else []

@@ -288,17 +288,19 @@ class Documents:
         files: list[str] | None = None,
         mode: Mode = "hybrid",
         waiting: Waiting | None = None,
+        reranker_name: str | None = None,
     ) -> list[Citation]:
         """The best `k` passages for `query` (see `index` for `waiting`); with the
-        collection's reranker, the fused top `DEPTH` re-scored by it (each hit then
-        carries both scores). The query is embedded first: loading the model takes
-        seconds, which are not spent holding a collection another process may be waiting
-        for."""
+        collection's reranker (or `reranker_name`: "" for none), the fused top `DEPTH`
+        re-scored by it (each hit then carries both scores). The query is embedded first:
+        loading the model takes seconds, which are not spent holding a collection another
+        process may be waiting for."""
         sources = [str(Path(f).expanduser().resolve()) for f in files] if files else None
         embedder = self.embedder_of(collection)
         dense = None if mode == "bm25" else embedder.embed([query])[0]
         record = self._check(collection, create=False)
-        reranker = self.models.reranker(record.reranker) if record.reranker else None
+        chosen = record.reranker if reranker_name is None else reranker_name
+        reranker = self.models.reranker(chosen) if chosen else None
         index = self.index(collection, waiting=waiting, reading=True)
         retriever = Retriever(index, embedder, collection)
         depth = max(k, DEPTH) if reranker else k

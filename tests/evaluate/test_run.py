@@ -99,7 +99,8 @@ def test_a_judge_scores_answers_with_its_prompt_kept(evaluation: Evaluation) -> 
 
 def test_cancel_keeps_what_was_done_and_resume_finishes(evaluation: Evaluation) -> None:
     ev = evaluation
-    run = ev.create_run("harbour", [f"local:{SMOL}?k=1"], params={"max_tokens": 8})
+    # rerank=none: the contestant's own retrieval setting reaches the search.
+    run = ev.create_run("harbour", [f"local:{SMOL}?k=1&rerank=none"], params={"max_tokens": 8})
     job = ev.job(run.id, lambda p: job.cancel() if p.done == 1 else None)
     assert job.execute() == "cancelled"
     first = ev.runs.results(run.id)

@@ -89,7 +89,15 @@ def test_contestant_specs() -> None:
     assert c.load_overrides() == {"context_length": 2048, "gpu_layers": 0, "kv_type": "q8_0"}
     assert Contestant.parse(c.key) == c and c.top_k == 3 and c.mode == "hybrid"
     assert Contestant.parse("remote:team").is_remote
-    for bad in ("model", "local:", "local:m?kv=q3", "remote:team?ctx=4", "local:m?mode=x"):
+    assert c.reranker is None and "rerank" not in c.key  # the collection's own
+    ranked = Contestant.parse("local:m?k=3&rerank=bge-reranker-base")
+    unranked = Contestant.parse("remote:team?rerank=none")
+    assert (ranked.reranker, unranked.reranker) == ("bge-reranker-base", "")
+    assert Contestant.parse(ranked.key) == ranked and Contestant.parse(unranked.key) == unranked
+    assert ranked.describe().endswith("reranked by bge-reranker-base")
+    assert unranked.describe().endswith("no reranker")
+    bad_specs = ("model", "local:", "local:m?kv=q3", "remote:team?ctx=4", "local:m?mode=x")
+    for bad in (*bad_specs, "local:m?rerank="):
         with pytest.raises(EvaluateError):
             Contestant.parse(bad)
 

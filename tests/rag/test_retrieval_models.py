@@ -83,6 +83,19 @@ def test_reranker_rescores_the_fused_candidates(
     assert library.search("summit", "r", k=1)[0].rerank is None
 
 
+def test_a_search_can_choose_its_own_reranker(library: Documents, corpus: Path) -> None:
+    """What an evaluation run's contestant does (`rerank=NAME|none`): one search reranked,
+    or not, whatever the collection is set to, and the collection left as it was."""
+    library.add([corpus], "e")
+    question = "Which summit reaches 4167 metres?"
+    chosen = library.search(question, "e", k=3, reranker_name="test/tiny-reranker")
+    assert all(h.rerank is not None for h in chosen)
+    assert all(h.rerank is None for h in library.search(question, "e", k=3))
+    library.set_reranker("e", "tiny-rank.gguf")
+    assert all(h.rerank is None for h in library.search(question, "e", k=3, reranker_name=""))
+    assert all(h.rerank is not None for h in library.search(question, "e", k=3))
+
+
 def test_change_embedder_serves_the_old_index_until_done(library: Documents, corpus: Path) -> None:
     library.add([corpus], "c")
     count = library.index("c").count()
