@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OFFLINE := HF_HUB_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 DO_NOT_TRACK=1
 
-.PHONY: run test lint bench screenshots clean cpu-side FORCE package package-test wheelhouse
+.PHONY: run test lint bench screenshots clean cpu-side FORCE package package-test wheelhouse \
+	llama-perplexity
 
 # llama.cpp is built from source once per machine, backend and flag set, into a wheel folder
 # keyed by all three (pip's own wheel cache ignores CMAKE_ARGS and would hand back a wheel
@@ -104,6 +105,11 @@ package-test: $(VENV)/.package-stamp
 # wheels from the keyed cache in DIR/llama/<key>/ (each build this machine made of the
 # pinned version, the chosen one and the CPU one beside it; a GPU build's FAILED note too).
 WHEELHOUSE ?= dist/wheelhouse
+# llama.cpp's own perplexity tool, built once per llama-cpp-python version into the keyed
+# cache, for issue 19's check that Carrel's perplexity is llama.cpp's (a few minutes).
+llama-perplexity: $(STAMP)
+	$(BIN)/python packaging/llama_tools.py perplexity
+
 wheelhouse: cpu-side
 	rm -rf $(WHEELHOUSE) && mkdir -p $(WHEELHOUSE)
 	$(BIN)/pip download --quiet --dest $(WHEELHOUSE) \

@@ -16,6 +16,7 @@ from app.evaluate.perplexity import perplexity
 from app.evaluate.service import Evaluation
 from app.workbench import Workbench
 from tests.evaluate.conftest import SMOL
+from tests.packaging.scripts import load
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +34,14 @@ PROSE = [
     "Puffins nest on the skerry from May to August. Visitors may watch them from the path "
     "but must not leave it, because the burrows collapse under a careless foot.",
 ]
-# Where `llama-perplexity` may be (built from the llama.cpp that llama-cpp-python vendors).
-TOOL = os.environ.get("CARREL_LLAMA_PERPLEXITY") or shutil.which("llama-perplexity") or ""
+# Where `llama-perplexity` may be: named, on the PATH, or where `make llama-perplexity`
+# builds it (packaging/llama_tools.py: from the llama.cpp that llama-cpp-python vendors).
+BUILT = load("llama_tools").tool_path()
+TOOL = (
+    os.environ.get("CARREL_LLAMA_PERPLEXITY")
+    or shutil.which("llama-perplexity")
+    or (str(BUILT) if BUILT.is_file() else "")
+)
 # Our windows follow the tool's; what may differ is the arithmetic (float64 log-sum-exp
 # here, its float32 in threads): measured equal to 4 decimals (38.0640 both, SmolLM2 Q4_1,
 # 3 windows of 128); 0.5% is far below a quant level's difference.
@@ -64,7 +71,7 @@ def test_the_lower_bit_level_is_not_better(workbench: Workbench, prose: str) -> 
     assert record.name == "SmolLM2-135M-Instruct.Q2_K"  # the level replaced
 
 
-@pytest.mark.skipif(not TOOL, reason="llama.cpp's llama-perplexity is not built here")
+@pytest.mark.skipif(not TOOL, reason="no llama-perplexity here: `make llama-perplexity`")
 def test_matches_llama_cpp_perplexity(smollm_path: Path, tmp_path: Path) -> None:
     text = "\n\n".join(PROSE * 2)
     (tmp_path / "text.txt").write_text(text)

@@ -120,3 +120,16 @@ def test_a_failed_cpu_build_stops_set_up_with_its_log(tmp_path: Path) -> None:
 
 def test_version_comes_from_pyproject() -> None:
     assert build.llama_version() == VERSION
+
+
+def test_the_perplexity_tool_is_kept_by_llama_cpp_python_version(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    tools = load("llama_tools")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    version = load("llama_build").llama_version()
+    kept = tmp_path / "carrel" / "llama-tools" / version / "llama-perplexity"
+    assert tools.tool_path() == kept
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"")
+    assert tools.build(version) == kept  # built once: the cached file is the answer
