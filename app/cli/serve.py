@@ -76,14 +76,15 @@ def _serve(wb: Workbench, args: argparse.Namespace) -> int:
     )
     server = LocalServer(wb, options)
     server.requests.listeners.append(_print)
-    server.start()
     idle = f"{options.idle_unload_s / 60:g} min"
-    print(
-        f"Serving on {server.url} (token {opts.token_hint(token)}; a model it loaded is "
-        f"unloaded after {idle} idle); Ctrl+C stops.",
-        file=sys.stderr,
-    )
-    try:
+    try:  # Ctrl+C stops it cleanly from the moment it listens, even mid-line
+        server.start()
+        print(
+            f"Serving on {server.url} (token {opts.token_hint(token)}; a model it loaded is "
+            f"unloaded after {idle} idle); Ctrl+C stops.",
+            file=sys.stderr,
+            flush=True,
+        )
         server.wait()
     except KeyboardInterrupt:
         print("Stopping…", file=sys.stderr)
