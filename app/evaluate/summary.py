@@ -7,7 +7,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from app.evaluate.runs import Result
+from app.evaluate.runs import METRICS, Result
 
 
 @dataclass(frozen=True)
@@ -49,20 +49,7 @@ class Summary:
             "errors": self.errors,
             "quality": _r(self.quality),
         }
-        for name in (
-            "ttft_ms",
-            "total_ms",
-            "tokens_per_s",
-            "tokens_in",
-            "tokens_out",
-            "peak_rss_mb",
-            "cost",
-            "retrieval_hit",
-            "citation_support",
-            "contains_expected",
-            "similarity",
-            "judge",
-        ):
+        for name in METRICS:
             out[name] = _r(getattr(self, name))
         return out
 
