@@ -12,13 +12,13 @@ libxkbcommon-x11-0.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
+
+from tests.support import xvfb as virtual_display
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 DISPLAY = ":99"
@@ -26,20 +26,7 @@ MANUAL = Path("/usr/share/doc/gutenprint-doc/gutenprint-users-manual.pdf")
 
 
 def start_xvfb() -> subprocess.Popen[bytes]:
-    if shutil.which("Xvfb") is None:
-        raise SystemExit("Xvfb is missing: apt-get install -y xvfb libxcb-icccm4 libxcb-keysyms1")
-    proc = subprocess.Popen(
-        ["Xvfb", DISPLAY, "-screen", "0", "1440x900x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    socket = Path(f"/tmp/.X11-unix/X{DISPLAY[1:]}")
-    deadline = time.monotonic() + 10
-    while not socket.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("Xvfb did not start")
-        time.sleep(0.05)  # a script waiting on an external process, not a test
-    return proc
+    return virtual_display.start_xvfb(DISPLAY, "1440x900")
 
 
 def shoot() -> None:

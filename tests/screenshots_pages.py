@@ -10,12 +10,12 @@ packages of `tests.screenshots`."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from tests.support import xvfb as virtual_display
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 DISPLAY = ":131"
@@ -33,20 +33,7 @@ From November to March the outer pier is closed and every boat lies in the inner
 
 
 def start_xvfb() -> subprocess.Popen[bytes]:
-    if shutil.which("Xvfb") is None:
-        raise SystemExit("Xvfb is missing: apt-get install -y xvfb libxcb-icccm4 libxcb-keysyms1")
-    proc = subprocess.Popen(
-        ["Xvfb", DISPLAY, "-screen", "0", "2600x1500x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    socket = Path(f"/tmp/.X11-unix/X{DISPLAY[1:]}")
-    deadline = time.monotonic() + 10
-    while not socket.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("Xvfb did not start")
-        time.sleep(0.05)  # a script waiting on an external process, not a test
-    return proc
+    return virtual_display.start_xvfb(DISPLAY, "2600x1500")
 
 
 def shoot(home: Path) -> None:
