@@ -13,22 +13,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.evaluate import draft as drafting
-from app.evaluate import perplexity as ppl
-from app.evaluate import routing
 from app.evaluate.contestants import Contestant
 from app.evaluate.errors import EvaluateError
-from app.evaluate.passages import sample_passages
-from app.evaluate.report import Report
 from app.evaluate.review import Reviews, win_rates
-from app.evaluate.runner import JUDGE_PROMPT, RunJob, RunProgress
 from app.evaluate.runs import Run, Runs
 from app.evaluate.setfiles import read_items, write_items
 from app.evaluate.sets import TestSet, TestSets
-from app.evaluate.summary import summarise
 from app.evaluate.usage import UsageLog
 
 if TYPE_CHECKING:
+    # Imported where used: the window builds an Evaluation at start-up (the usage log),
+    # before anyone drafts, runs or reports.
+    from app.evaluate import perplexity as ppl
+    from app.evaluate import routing
+    from app.evaluate.report import Report
+    from app.evaluate.runner import RunJob, RunProgress
     from app.workbench import Workbench
 
 
@@ -72,6 +71,8 @@ class Evaluation:
             test_set = self.sets.get(name)
         except EvaluateError:
             test_set = self.sets.create(name, collection)
+        from app.evaluate import draft as drafting
+
         drafting.draft_set(
             self.wb, test_set, model, n, seed=seed, on_item=on_item, cancelled=cancelled
         )
@@ -113,11 +114,15 @@ class Evaluation:
         settings: dict[str, Any] = {"params": params or {}}
         if judge:
             settings["judge"] = judge
+            from app.evaluate.runner import JUDGE_PROMPT
+
             settings["judge_prompt"] = judge_prompt or JUDGE_PROMPT
         return self.runs.create(test_set.id, parsed, settings, name)
 
     def job(self, run_id: int, on_progress: Callable[[RunProgress], None] | None = None) -> RunJob:
         """The job that runs (or resumes) run `run_id`: `execute()` it on a worker."""
+        from app.evaluate.runner import RunJob
+
         return RunJob(self.wb, self.runs.get(run_id), on_progress)
 
     def set_price(self, endpoint: str, input_per_mtok: float, output_per_mtok: float) -> None:
@@ -134,6 +139,10 @@ class Evaluation:
         max_latency_ms: float | None = None,
         max_cost: float | None = None,
     ) -> Report:
+        from app.evaluate import routing
+        from app.evaluate.report import Report
+        from app.evaluate.summary import summarise
+
         run = self.runs.get(run_id)
         test_set = self.sets.by_id(run.set_id)
         results = self.runs.results(run_id)
@@ -151,6 +160,8 @@ class Evaluation:
         )
 
     def apply_routes(self, rules: list[routing.Rule]) -> None:
+        from app.evaluate import routing
+
         routing.apply(self.wb, rules)
 
     # perplexity --------------------------------------------------------------------------
@@ -165,6 +176,9 @@ class Evaluation:
         on_model: Callable[[ppl.Perplexity], None] | None = None,
     ) -> list[ppl.Perplexity]:
         """Each installed quant level of `model` over the same sample of `collection`."""
+        from app.evaluate import perplexity as ppl
+        from app.evaluate.passages import sample_passages
+
         self._check_collection(collection)
         texts = [p.text for p in sample_passages(self.wb.documents, collection, passages, seed)]
         family = ppl.quant_family(self.wb.registry, model)

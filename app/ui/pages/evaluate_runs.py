@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -26,11 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.evaluate.contestants import Contestant
-from app.evaluate.report import Report
-from app.evaluate.runner import RunProgress
 from app.evaluate.service import Evaluation
 from app.ui.pages.evaluate_workers import RunWorker
 from app.ui.workers import WorkerSet
+
+if TYPE_CHECKING:
+    from app.evaluate.report import Report
+    from app.evaluate.runner import RunProgress
 
 RESULT_COLUMNS = [
     ("contestant", "contestant"),

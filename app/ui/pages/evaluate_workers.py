@@ -4,12 +4,14 @@ blocking evaluation call (import, draft, perplexity) through `TaskWorker`."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 
-from app.evaluate.runner import RunJob
 from app.ui.workers import Worker
+
+if TYPE_CHECKING:
+    from app.evaluate.runner import RunJob
 
 
 class RunWorker(Worker):
