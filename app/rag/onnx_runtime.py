@@ -1,19 +1,21 @@
 """MiniLM on onnxruntime with int8 weights: exported and quantized here, from the model
-on disk, once, and kept in Carrel's cache keyed by the model's files.
+on disk, once, and kept in Carrel's cache keyed by the model's files. The embedder's
+default runtime on a machine without a GPU (`app.rag.embedder`).
 
 The export is torch's (`torch.onnx.export`, a wrapper returning the last hidden state,
-dynamic batch and sequence axes); the quantization onnxruntime's (`quantize_dynamic`:
-int8 weights, one scale per output channel, activations quantized per batch on the fly).
+dynamic batch and sequence axes); onnxruntime's BERT fusions follow (Attention,
+SkipLayerNormalization, BiasGelu), then its quantization (`quantize_dynamic`: int8
+weights, one scale per output channel, activations quantized per batch on the fly).
 The tokenizer is the model's own `tokenizer.json` read by `tokenizers` (what
 sentence-transformers runs), cut at the model's `max_seq_length`; pooling is the mean of
 the tokens under the attention mask, then L2 normalisation, as sentence-transformers pools
 MiniLM. Nothing is fetched: a model that is not on disk is an error.
 
-Opt-in (`SentenceEmbedder(runtime="onnx-int8")`), not the default: onnxruntime and onnx are
-not Carrel's dependencies. Measured (issue 16, third round, BENCHMARKS.md): 1.18x torch
-int8's CPU time on a whole ingest, vectors closer to fp32's (lowest cosine 0.982 against
-0.953), retrieval within the rule on both development sets; but under strace the fusion and
-quantization steps made DNS lookups from native code, which Carrel must never do.
+onnxruntime's own telemetry is switched off before it loads (`app/__init__.py`): without
+that, the fusion and quantization steps looked up Microsoft's event collector's address
+(measured under strace, issue 16 in BENCHMARKS.md). Measured there too: a whole ingest in
+0.79x torch int8's wall time, vectors closer to fp32's (lowest cosine 0.982 against 0.953),
+retrieval within the rule on both development sets.
 """
 
 from __future__ import annotations
@@ -107,7 +109,9 @@ def export(model_dir: Path, out: Path) -> None:
 
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     # The eager attention exports as plain MatMul/Softmax, which onnxruntime's fusions know.
     network: Any = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
     network.eval()
@@ -174,6 +178,8 @@ def quantize(src: Path, dst: Path, recipe: Recipe) -> None:
             exclude.append(node.name)  # activation x activation: scores, and scores x V
         elif any(f"/layer.{n}/" in node.name for n in recipe.exclude_layers):
             exclude.append(node.name)
+    # Its advice to pre-process goes to the root logger on every call: not the person's.
+    logging.getLogger().addFilter(_PREPROCESS_ADVICE)
     quantize_dynamic(
         str(src),
         str(dst),
@@ -186,6 +192,18 @@ def quantize(src: Path, dst: Path, recipe: Recipe) -> None:
         # types: their outputs are fp32.
         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
+
+
+class _Drop(logging.Filter):
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefix)
+
+
+_PREPROCESS_ADVICE = _Drop("Please consider to run pre-processing before quantization")
 
 
 class OnnxEncoder:
@@ -272,6 +290,7 @@ def load_encoder(model_dir: Path, cache_dir: Path | None = None) -> OnnxEncoder:
         cache_dir = Paths.default().cache_dir
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # app/__init__.py set it first; see there
     try:
         model_file = cached_model(model_dir, cache_dir, DEFAULT_RECIPE)
         return OnnxEncoder(model_dir, model_file, threads=THREADS)

@@ -1,5 +1,6 @@
-"""The embedder with int8 weights on the CPU (the default): close to the fp32 model's
-vectors, the same model for queries and passages, and fp32 where int8 is not available."""
+"""The embedder with int8 weights on torch (a model the person imported, on the CPU): close
+to the fp32 model's vectors, the same model for queries and passages, and fp32 where int8
+is not available."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ TEXTS = [
 ]
 
 
-def test_int8_by_default_on_the_cpu(embedder: SentenceEmbedder) -> None:
+def test_int8_on_torch() -> None:
+    embedder = SentenceEmbedder(runtime="int8")
     assert embedder.active_runtime == "int8"
     fp32 = SentenceEmbedder(runtime="fp32")
     assert fp32.active_runtime == "fp32"
