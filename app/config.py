@@ -104,6 +104,10 @@ class SamplingSettings:
     seed: int = -1
 
 
+# The routes a conversation can take (`app.engine.router.Route`'s values).
+ROUTES = ("local-only", "local-first", "remote-first")
+
+
 @dataclass
 class ModelSettings:
     """How models are chosen and loaded."""
@@ -115,6 +119,17 @@ class ModelSettings:
     # -1: every layer on the GPU when llama.cpp has one and the model fits, else none.
     gpu_layers: int = -1
     system_prompt: str = "You are a helpful assistant."
+    # How new conversations are answered (`app.engine.router.Route`), and the remote
+    # endpoint they use when the route allows one; set by hand or by an evaluation's
+    # suggested routes (`app.evaluate.routing.apply`).
+    route: str = "local-only"
+    remote: str = ""
+
+    def __post_init__(self) -> None:
+        if self.route not in ROUTES:
+            raise SettingsError(
+                f"Settings: 'model.route' should be {' or '.join(ROUTES)}, not {self.route!r}."
+            )
 
 
 @dataclass

@@ -377,11 +377,18 @@ class Workbench:
     # conversations ---------------------------------------------------------------------
 
     def new_conversation(self, title: str = NEW_TITLE) -> Conversation:
+        """A conversation with the settings' system prompt and route (and remote endpoint,
+        when the route allows one)."""
         loaded = self.loaded_model
+        chosen = self.settings.model
+        params: dict[str, Any] = {}
+        if chosen.route != Route.LOCAL_ONLY:
+            params = {"route": chosen.route, "remote": chosen.remote}
         return self.store.create_conversation(
             title=title,
-            system_prompt=self.settings.model.system_prompt,
+            system_prompt=chosen.system_prompt,
             model=loaded.name if loaded else "",
+            params=params,
         )
 
     def export_markdown(self, conversation_id: int) -> str:

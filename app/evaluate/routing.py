@@ -1,10 +1,13 @@
 """A suggested routing policy: for each task, the contestant with the best quality whose
 mean latency (or cost per answer) stays under the person's bound; applied in one action.
 
-Applying keeps the rules in `eval_routing` and sets the routes: the default task's local
-winner becomes the default model (with its load settings kept for it in the library),
-and `route_params(task)` gives the conversation parameters (`route`, `remote`, `load`) a
-conversation for that task is started with (`Workbench.store.update_conversation`).
+Applying keeps the rules in `eval_routing` and sets the routes new conversations take
+(`Workbench.new_conversation` reads them from the settings): when the default task's
+winner is local, it becomes the default model, answering on the device only, with its
+load settings kept for it in the library; when it is a remote endpoint, new conversations
+go to that endpoint first (still through the privacy gate: consent, redaction, the
+ledger) and to the local model when it fails. `route_params(task)` gives the parameters of
+a task's rule, for a conversation started for that task.
 """
 
 from __future__ import annotations
@@ -78,11 +81,13 @@ def apply(workbench: Workbench, rules: list[Rule]) -> None:
             )
     default = next((r for r in rules if r.task == ""), rules[0])
     c = Contestant.parse(default.contestant)
-    if not c.is_remote:
-        workbench.change_settings("model", default=c.name)
-        if c.load_overrides():
-            base = workbench.load_options(c.name)
-            workbench.library.save_load_options(c.name, base.with_changes(c.load_overrides()))
+    if c.is_remote:  # new conversations ask the endpoint first, the local model after
+        workbench.change_settings("model", route="remote-first", remote=c.name)
+        return
+    workbench.change_settings("model", default=c.name, route="local-only", remote="")
+    if c.load_overrides():
+        base = workbench.load_options(c.name)
+        workbench.library.save_load_options(c.name, base.with_changes(c.load_overrides()))
 
 
 def applied(workbench: Workbench) -> list[Rule]:

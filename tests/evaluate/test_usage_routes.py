@@ -9,7 +9,7 @@ import io
 import pytest
 
 from app.engine.backend import Done
-from app.errors import NoModelLoadedError
+from app.errors import NoModelLoadedError, SettingsError
 from app.evaluate import routing
 from app.evaluate.service import Evaluation
 from app.evaluate.summary import Summary
@@ -68,3 +68,24 @@ def test_the_suggested_routes_apply_in_one_action(workbench: Workbench) -> None:
         "route": "local-only",
         "load": {"context_length": 2048},
     }
+
+
+def test_applied_routes_are_how_new_conversations_are_answered(workbench: Workbench) -> None:
+    Evaluation(workbench)
+    before = workbench.new_conversation()
+    assert before.params.get("route", "local-only") == "local-only"
+    remote = "remote:team?k=4&mode=hybrid"
+    routing.apply(workbench, routing.suggest([summary(remote, "", 0.9, 1500, cost=0.5)]))
+    c = workbench.new_conversation()
+    assert (c.params["route"], c.params["remote"]) == ("remote-first", "team")
+    assert workbench.store.conversation(before.id).params == before.params  # old ones kept
+    local = f"local:{SMOL}?ctx=2048&k=3&mode=hybrid"
+    routing.apply(workbench, routing.suggest([summary(local, "", 0.6, 900)]))
+    assert workbench.new_conversation().params.get("route", "local-only") == "local-only"
+    assert workbench.settings.model.default == SMOL
+
+
+def test_a_route_the_settings_do_not_know_is_refused(workbench: Workbench) -> None:
+    with pytest.raises(SettingsError, match=r"model\.route"):
+        workbench.change_settings("model", route="anywhere")
+    assert workbench.settings.model.route == "local-only"
