@@ -139,6 +139,10 @@ class RemoteBackend:
             "model": self.endpoint.model,
             "messages": [{"role": m.role, "content": m.content} for m in clearance.messages],
             "stream": True,
+            # The final chunk then carries the usage (prompt and completion tokens), where
+            # the server reports it (OpenAI, vLLM, llama.cpp's llama-server, `carrel serve`);
+            # servers that do not (llama-cpp-python's) ignore it and stream as before.
+            "stream_options": {"include_usage": True},
             "temperature": params.temperature,
             "top_p": params.top_p,
             "max_tokens": params.max_tokens,
@@ -162,10 +166,12 @@ class RemoteBackend:
         chunks = 0
         t_first = t_last = 0.0
         finish = ""
+        usage: Any = None
         try:
             for chunk in stream:
                 if gen.cancelled:
                     break
+                usage = getattr(chunk, "usage", None) or usage
                 if not chunk.choices:
                     continue
                 choice = chunk.choices[0]
@@ -188,11 +194,14 @@ class RemoteBackend:
             gen.put(TokenEvent(tail))
         stopped = gen.cancelled
         decode_s = t_last - t_first
+        # Without the server's usage, each streamed piece counts as one token.
+        completion = int(getattr(usage, "completion_tokens", 0) or 0) or chunks
         stats = GenerationStats(
             model=self.endpoint.model,
-            completion_tokens=chunks,
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=completion,
             ttft_ms=(t_first - t0) * 1000 if raw else 0.0,
-            tokens_per_s=(chunks - 1) / decode_s if chunks > 1 and decode_s > 0 else 0.0,
+            tokens_per_s=(completion - 1) / decode_s if completion > 1 and decode_s > 0 else 0.0,
             total_ms=(time.perf_counter() - t0) * 1000,
             stopped=stopped,
             finish_reason="stopped" if stopped else finish,
