@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from typing import Any
 
 from app.cli.output import print_json, stream_reply
+from app.engine.backend import Done
+from app.errors import CarrelError
 from app.library.load_options import KV_CACHE_TYPES, parse_gpu_layers
 from app.prompt import ChatMessage
 from app.workbench import Workbench
+
+log = logging.getLogger(__name__)
 
 
 def register(commands: Any) -> None:
@@ -66,8 +71,13 @@ def run(args: argparse.Namespace) -> int:
             if v is not None
         }
         generation = wb.complete(messages, wb.params_for(overrides))
-        done = stream_reply(generation, quiet=args.json)
+        try:
+            done = stream_reply(generation, quiet=args.json)
+        except CarrelError as exc:
+            _record(wb, model, None, type(exc).__name__)
+            raise
         assert done is not None
+        _record(wb, model, done, "stopped" if done.stats.stopped else "")
         if args.json:
             s = done.stats
             print_json(
@@ -90,3 +100,22 @@ def run(args: argparse.Namespace) -> int:
         return 0
     finally:
         wb.close()
+
+
+def _record(wb: Workbench, model: str, done: Done | None, failure: str) -> None:
+    """Count the reply in the usage log (`carrel eval usage`), as the window's are."""
+    from app.evaluate.usage import UsageLog
+
+    s = done.stats if done is not None else None
+    try:
+        UsageLog(wb.store).record(
+            model=s.model if s else model,
+            route="local-only",
+            total_ms=s.total_ms if s else 0.0,
+            ttft_ms=s.ttft_ms if s else 0.0,
+            tokens_in=s.prompt_tokens if s else 0,
+            tokens_out=s.completion_tokens if s else 0,
+            failure=failure,
+        )
+    except Exception:  # instrumentation never costs the person their reply
+        log.exception("the reply could not be counted in the usage log")

@@ -71,3 +71,21 @@ def test_errors_are_one_line() -> None:
     assert code == 1 and "no reply to regenerate" in err and len(err.strip().splitlines()) == 1
     code, _, err = cli("conversation", "show", "9999")
     assert code == 1 and "9999" in err
+
+
+def test_a_one_off_chat_is_counted_in_the_usage_log() -> None:
+    code, out, err = cli("chat", "--prompt", "Say hi.", *SHORT, "--json")
+    assert code == 0, err
+    reply = json.loads(out)
+    wb = Workbench.open()
+    try:
+        [row] = UsageLog(wb.store).summary()
+    finally:
+        wb.close()
+    assert (row.model, row.route, row.replies, row.failures) == (
+        reply["model"],
+        "local-only",
+        1,
+        0,
+    )
+    assert row.tokens_out == reply["completion_tokens"] > 0
