@@ -32,7 +32,9 @@ N_CTX = 512
 @dataclass(frozen=True)
 class Perplexity:
     """One model's perplexity over the sample: the figure, tokens scored, file size and
-    how fast it read them (prompt tokens per second)."""
+    how fast it scored them (tokens per second). Scoring computes and copies every
+    position's logits, which reading a prompt in chat does not, so the speed compares quant
+    levels with each other; a run's tokens/s is the speed a chat meets."""
 
     model: str
     quant: str
@@ -44,7 +46,7 @@ class Perplexity:
     def describe(self) -> str:
         return (
             f"{self.model} ({self.quant}): perplexity {self.perplexity:.3f} over {self.tokens} "
-            f"tokens, {self.size_bytes / 2**20:.0f} MiB, {self.tokens_per_s:.0f} tokens/s read"
+            f"tokens, {self.size_bytes / 2**20:.0f} MiB, {self.tokens_per_s:.0f} tokens/s scored"
         )
 
 
@@ -74,7 +76,7 @@ def perplexity(
     threads: int | None = None,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> tuple[float, int, float]:
-    """(perplexity, tokens scored, tokens read per second) of the model at `path`."""
+    """(perplexity, tokens scored, tokens scored per second) of the model at `path`."""
     import llama_cpp
     import numpy as np
 

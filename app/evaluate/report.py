@@ -84,7 +84,7 @@ class Report:
         if self.perplexities:
             out.append(
                 svg.bars(
-                    "Tokens per second per quant level",
+                    "Tokens scored per second per quant level",
                     [(f"{p.model}", p.tokens_per_s) for p in self.perplexities],
                     "tok/s",
                 )
@@ -93,7 +93,7 @@ class Report:
         if self.perplexities:
             out.append("<h2>Quantization loss on this collection</h2><table><tr>")
             out.append("<th>model</th><th>quant</th><th>perplexity</th><th>tokens</th>")
-            out.append("<th>size MiB</th><th>tokens/s read</th></tr>")
+            out.append("<th>size MiB</th><th>tokens/s scored</th></tr>")
             for p in self.perplexities:
                 out.append(
                     f"<tr><td>{escape(p.model)}</td><td>{escape(p.quant)}</td>"
