@@ -27,8 +27,9 @@ from pathlib import Path
 from app.locks import POLL_S, FileLock
 
 # How long a process that handed the shard over waits for a waiter to take it, before it
-# takes it back itself (a waiter polls every `POLL_S`).
-HAND_OVER_S = 2.0
+# takes it back itself (a waiter polls every `POLL_S`; on a busy machine a waiting process
+# may not run for a second or more).
+HAND_OVER_S = 5.0
 
 # The key, in the lock file, of the lease that handed the shard over in the middle of an
 # add: until it has the shard back, only readers may take it.
@@ -143,17 +144,12 @@ class ShardLease:
             marked = {**self._holder(), **({MID_ADD: self._me} if mid_add else {})}
             self._lock.describe(marked)
             self._lock.release()
+            # The lease is left alone meanwhile (taking it to look would be a moment in
+            # which the waiter's own try fails): a waiter that takes it removes its mark.
             deadline = time.monotonic() + HAND_OVER_S
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and self.wanted(readers_only=mid_add):
                 time.sleep(POLL_S)
-                if not self._lock.try_acquire():  # as it was left, mark and all
-                    break  # taken: wait our turn below
-                if not self.wanted(readers_only=mid_add):
-                    self.mid_add = False
-                    self._lock.describe(self._holder())
-                    return  # the waiter gave up or went
-                self._lock.release()
-            self._wait(False, waiting)
+            self._wait(False, waiting)  # at once if nobody took it, else after them
         finally:
             _unmark(mark)
 
