@@ -1,0 +1,101 @@
+"""What the embedder's runtime costs a person outside a long ingest: the one-time export
+of the onnxruntime model, and a fresh process's first query vector, per runtime.
+
+python -m tests.bench.bench_embedder_runtime [--rounds 3]
+
+Each figure is a fresh child process (`python -c`), so imports count as a person meets
+them: the first search after Carrel starts pays them. Rounds alternate the runtimes.
+Prints one JSON summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+FIRST_QUERY = """
+import time, sys
+t = time.perf_counter()
+from pathlib import Path
+from app.rag.embedder import SentenceEmbedder
+e = SentenceEmbedder(runtime=sys.argv[1], cache_dir=Path(sys.argv[2]))
+v = e.embed(["how do I add a printer?"])
+ready = time.perf_counter() - t
+t = time.perf_counter()
+for _ in range(20):
+    e.embed(["how do I add a printer?"])
+print(e.active_runtime, ready, (time.perf_counter() - t) / 20)
+"""
+
+EXPORT = """
+import time, sys
+from pathlib import Path
+from app.rag.embedder import SentenceEmbedder
+from app.rag import onnx_runtime as ox
+e = SentenceEmbedder(runtime="fp32")
+folder = e._model_dir()
+t, c = time.perf_counter(), time.process_time()
+ox.cached_model(folder, Path(sys.argv[1]), ox.DEFAULT_RECIPE)
+print(time.perf_counter() - t, time.process_time() - c)
+"""
+
+
+def child(code: str, *args: str) -> list[str]:
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.split()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    out: dict[str, object] = {"load_average_start": os.getloadavg()}
+    with tempfile.TemporaryDirectory() as tmp:
+        exports = []
+        for r in range(args.rounds):
+            wall, cpu = child(EXPORT, str(Path(tmp) / f"export-{r}"))
+            exports.append((float(wall), float(cpu)))
+        out["export_s"] = {
+            "wall_rounds": [round(w, 1) for w, _ in exports],
+            "cpu_rounds": [round(c, 1) for _, c in exports],
+            "wall_median": round(statistics.median(w for w, _ in exports), 1),
+        }
+        cache = Path(tmp) / "export-0"
+        firsts: dict[str, list[tuple[float, float]]] = {"onnx-int8": [], "int8": []}
+        for _ in range(args.rounds):
+            for runtime in firsts:
+                active, ready, per = child(FIRST_QUERY, runtime, str(cache))
+                assert active == runtime, (active, runtime)
+                firsts[runtime].append((float(ready), float(per)))
+        out["first_query"] = {
+            runtime: {
+                "process_start_to_first_vector_s": [round(a, 2) for a, _ in rows],
+                "median_s": round(statistics.median(a for a, _ in rows), 2),
+                "next_queries_ms": round(statistics.median(b for _, b in rows) * 1000, 1),
+            }
+            for runtime, rows in firsts.items()
+        }
+    out["load_average_end"] = os.getloadavg()
+    out["at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
