@@ -221,7 +221,18 @@ def check_documents(wb: Workbench) -> str:
     if chunks == 0:
         reasons = "; ".join(f.reason for f in report.files if f.reason) or "no passages"
         raise CarrelError(f"the document was not indexed: {reasons}")
-    return f"embedded and indexed {chunks} passages with {wb.documents.embedder.name}"
+    embedder = wb.documents.embedder
+    runtime = getattr(embedder, "active_runtime", "")
+    on = f" ({RUNTIME_NAMES.get(runtime, runtime)})" if runtime else ""
+    return f"embedded and indexed {chunks} passages with {embedder.name}{on}"
+
+
+# How the self-check names the embedder's runtime (`SentenceEmbedder.active_runtime`).
+RUNTIME_NAMES = {
+    "onnx-int8": "onnxruntime, int8",
+    "int8": "torch, int8",
+    "fp32": "torch, fp32",
+}
 
 
 def check_search(wb: Workbench) -> str:

@@ -49,6 +49,7 @@ def test_every_check_passes_and_nothing_of_the_person_changes(
     names = ["network guard", "GPU backend", "key store", "model", "documents", "search"]
     assert [line.split()[0] for line in lines[:-1]] == ["ok"] * len(names)
     assert [line[6:19].strip() for line in lines[:-1]] == names
+    assert "(onnxruntime, int8)" in lines[names.index("documents")]
     assert lines[-1].startswith("self-check: all checks passed")
 
     wb = Workbench.open()

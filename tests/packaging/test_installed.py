@@ -122,6 +122,7 @@ def test_self_check_of_the_installed_app(root: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 7 and all(line.startswith("ok ") for line in lines[:6])
+    assert "(onnxruntime, int8)" in done.stdout  # the embedder's runtime made it into the build
     print(done.stdout)
     assert snapshot(root / "opt" / "carrel") == before  # nothing written into the install
 
