@@ -6,8 +6,9 @@ Applying keeps the rules in `eval_routing` and sets the routes new conversations
 winner is local, it becomes the default model, answering on the device only, with its
 load settings kept for it in the library; when it is a remote endpoint, new conversations
 go to that endpoint first (still through the privacy gate: consent, redaction, the
-ledger) and to the local model when it fails. `route_params(task)` gives the parameters of
-a task's rule, for a conversation started for that task.
+ledger) and to the local model when it fails. Conversations carry no task, so they all
+take the default task's rule; `route_params(task)` gives a task's own rule as conversation
+parameters, and the rules of every task are kept and shown.
 """
 
 from __future__ import annotations
