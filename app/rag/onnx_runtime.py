@@ -32,7 +32,13 @@ from typing import Any
 
 import numpy as np
 
+from app.resources import resource
+
 log = logging.getLogger(__name__)
+
+# Where an installed Carrel keeps the model its installer's build made (under `resources/`),
+# so an installed app never exports: it needs neither onnx nor the fusion tools.
+SHIPPED = "embedder"
 
 # Bumped whenever the export or the quantization below changes, so a cached file made by
 # an older recipe is never reused.
@@ -83,8 +89,12 @@ def cached_model(model_dir: Path, cache_dir: Path, recipe: Recipe) -> Path:
     key = hashlib.sha256(
         f"{RECIPE}|{model_hash(model_dir)}|{recipe.key()}|{onnxruntime.__version__}".encode()
     ).hexdigest()[:16]
+    name = f"minilm-{key}.onnx"
+    shipped = resource(SHIPPED, name)  # made when the installer was built (installer.spec)
+    if shipped.is_file():
+        return shipped
     folder = cache_dir / "onnx"
-    target = folder / f"minilm-{key}.onnx"
+    target = folder / name
     if target.exists():
         return target
     folder.mkdir(parents=True, exist_ok=True)

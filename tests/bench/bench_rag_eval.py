@@ -368,7 +368,7 @@ def main() -> None:
     parser.add_argument(
         "--runtime",
         default="auto",
-        help=f"comma-separated, from {', '.join(RUNTIMES)} (auto: int8 on a CPU)",
+        help=f"comma-separated, from {', '.join(RUNTIMES)} (auto: onnxruntime int8 on a CPU)",
     )
     parser.add_argument(
         "--overlap",

@@ -149,3 +149,28 @@ def test_onnxruntime_sends_nothing_and_keeps_no_device_id(tmp_path: Path) -> Non
     connects = [line for line in trace.read_text().splitlines() if "connect(" in line]
     assert not [line for line in connects if "AF_INET" in line], connects
     assert not (home / ".cache" / "Microsoft").exists()
+
+
+def test_an_installed_app_uses_the_model_its_build_made(
+    onnx: SentenceEmbedder, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The installer's build exports the model into `resources/embedder/` (installer.spec):
+    found there, nothing is exported and the cache is not written."""
+    import shutil
+
+    from app.rag import onnx_runtime as ox
+
+    made = ox.cached_model(onnx._model_dir(), cache, ox.DEFAULT_RECIPE)  # made already
+    (tmp_path / "res" / ox.SHIPPED).mkdir(parents=True)
+    shutil.copy(made, tmp_path / "res" / ox.SHIPPED / made.name)
+    monkeypatch.setattr(ox, "resource", lambda *parts: tmp_path.joinpath("res", *parts))
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("exported although the build made the model")
+
+    monkeypatch.setattr(ox, "export", never)
+    empty = tmp_path / "cache"
+    e = SentenceEmbedder(cache_dir=empty)
+    assert e.active_runtime == "onnx-int8"
+    assert np.allclose(np.asarray(e.embed(TEXTS[:2])), np.asarray(onnx.embed(TEXTS[:2])), atol=1e-5)
+    assert not empty.exists()
