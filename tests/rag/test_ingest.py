@@ -143,8 +143,12 @@ def test_small_files_are_embedded_together(
         (folder / f"n{i:02}.txt").write_text(f"Note {i} is about bird {i}.")
     (folder / "n05.bin.txt").write_bytes(os.urandom(512))  # fails among them, alone
     calls: list[int] = []
-    embed = documents.embedder.embed
+    embed, spans = documents.embedder.embed, getattr(documents.embedder, "embed_spans", None)
     monkeypatch.setattr(documents.embedder, "embed", lambda t: calls.append(len(t)) or embed(t))
+    if spans is not None:  # the "late" representation: one pass gives passage and sentences
+        monkeypatch.setattr(
+            documents.embedder, "embed_spans", lambda t, s: calls.append(len(t)) or spans(t, s)
+        )
     documents.batch = 8
     report = documents.add([folder], "notes")
     assert report.count("indexed") == 20 and report.count("failed") == 1
