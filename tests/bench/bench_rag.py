@@ -71,7 +71,7 @@ PIPELINES = (
     # Issue 16's third round: onnxruntime with int8 weights, one vector per passage.
     ("onnx int8", "passage", "auto", OVERLAP_WORDS, EMBED_BATCH),
     # As shipped since issue 16's fourth round: the same, with sentences pooled from the pass.
-    ("onnx int8, late", DEFAULT_REPRESENTATION, "auto", OVERLAP_WORDS, EMBED_BATCH),
+    ("onnx int8 late", DEFAULT_REPRESENTATION, "auto", OVERLAP_WORDS, EMBED_BATCH),
 )
 
 
