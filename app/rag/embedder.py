@@ -33,6 +33,7 @@ torch drops it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib.util
 import logging
 import os
@@ -141,7 +142,14 @@ class SentenceEmbedder:
         except Exception as exc:
             if self.runtime == "onnx-int8":
                 raise
-            log.warning("The embedder runs on torch: onnxruntime could not be used (%s)", exc)
+            # A full disk is said once, by the step that needs the space (the ingest's
+            # own one line); anything else is worth a line of its own.
+            full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+            log.log(
+                logging.INFO if full else logging.WARNING,
+                "The embedder runs on torch: onnxruntime could not be used (%s)",
+                exc,
+            )
             return False
         return True
 

@@ -5,6 +5,7 @@ onnxruntime cannot be used."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -94,6 +95,7 @@ def test_auto_falls_back_to_torch_and_says_why(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(ox, "export", broken)
+    caplog.set_level(logging.INFO)  # a full disk is said at INFO: the ingest says it as its line
     e = SentenceEmbedder(cache_dir=tmp_path)
     assert len(e.embed(TEXTS[:2])) == 2
     assert e.active_runtime == "int8"
