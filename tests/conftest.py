@@ -25,7 +25,7 @@ pytest_plugins = ["tests.support.fixtures"]
 @pytest.fixture(scope="session")
 def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One folder for the embedder's exported model (`app.rag.onnx_runtime`), so the
-    suite exports it once (~15 s), not once per test's home."""
+    suite exports it once (~11 s), not once per test's home."""
     return tmp_path_factory.mktemp("onnx-cache")
 
 

@@ -61,7 +61,7 @@ def test_continue_a_reply_stopped_in_the_window() -> None:
         partial = reply.message.text
     finally:
         wb.close()
-    more = run_json("continue", str(c.id), *SHORT[:1], "8", *SHORT[2:])
+    more = run_json("continue", str(c.id), "--max-tokens", "8", "--seed", "3")
     assert more["id"] == reply.message.id and more["text"].startswith(partial)
     assert len(more["text"]) > len(partial)
 
