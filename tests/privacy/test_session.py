@@ -9,8 +9,6 @@ import logging
 import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -213,25 +211,7 @@ def test_a_local_session_connects_to_nothing_off_device(carrel_home: Path, tmp_p
         "assert main(['search', 'harbour master', '--collection', 'notes', '--json']) == 0\n"
         "assert main(['ask', 'Who is the harbour master?', '--collection', 'notes']) == 0\n"
     )
-    done = subprocess.run(
-        [
-            "strace",
-            "-f",
-            "-qq",
-            "-e",
-            "trace=connect",
-            "-o",
-            str(trace),
-            sys.executable,
-            "-c",
-            script,
-        ],
-        env=env,
-        cwd=Path(__file__).parents[2],
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    done = runners.traced_python(script, trace, env)
     if "ptrace" in done.stderr and done.returncode != 0:
         pytest.skip(f"strace cannot trace here: {done.stderr.strip()[:200]}")
     assert done.returncode == 0, done.stderr[-2000:]

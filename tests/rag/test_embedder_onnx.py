@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from app.rag.embedder import SentenceEmbedder
+from tests.support.runners import traced_python
 
 TEXTS = [
     "Printer drivers\n\nThe driver sends the page to the printer at the chosen resolution.",
@@ -109,10 +111,6 @@ def test_onnxruntime_sends_nothing_and_keeps_no_device_id(tmp_path: Path) -> Non
     """onnxruntime's telemetry (DNS lookups of Microsoft's collector, a device id under
     ~/.cache/Microsoft) stays off in a fresh process that exports the model: the process
     is run under strace and must make no connection but to local sockets."""
-    import shutil
-    import subprocess
-    import sys
-
     if shutil.which("strace") is None:
         pytest.skip("strace is not installed")
     home = tmp_path / "home"
@@ -128,24 +126,7 @@ def test_onnxruntime_sends_nothing_and_keeps_no_device_id(tmp_path: Path) -> Non
     env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
     env["HOME"] = str(home)
     env.pop("XDG_CACHE_HOME", None)
-    done = subprocess.run(
-        [
-            "strace",
-            "-f",
-            "-qq",
-            "-e",
-            "trace=connect",
-            "-o",
-            str(trace),
-            sys.executable,
-            "-c",
-            script,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = traced_python(script, trace, env, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "384"
     connects = [line for line in trace.read_text().splitlines() if "connect(" in line]

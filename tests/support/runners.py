@@ -36,6 +36,22 @@ def carrel(
     )
 
 
+def traced_python(
+    script: str, trace: Path, env: dict[str, str], timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    """`python -c SCRIPT` under strace, every `connect()` of it and its children written to
+    `trace` (the no-egress proofs read it); `env` is the child's whole environment."""
+    strace = ["strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace)]
+    return subprocess.run(
+        [*strace, sys.executable, "-c", script],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def start_carrel(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """`python -m app ARGS` started, not waited for (stdout and stderr piped). Ctrl-C
     (SIGINT) reaches it as it would from a terminal, even when the test run itself was
