@@ -26,7 +26,6 @@ import tempfile
 import time
 import tomllib
 import zipfile
-from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -40,9 +39,8 @@ from app.rag import pipeline
 from app.rag.chunker import OVERLAP_WORDS, Chunker
 from app.rag.embedder import DEFAULT_DIM, DEFAULT_MODEL, RUNTIMES, SentenceEmbedder
 from app.rag.errors import EmbedderUnavailableError
-from app.rag.index import PREFETCH, SPARSE, EdgeIndex, Mode
+from app.rag.index import Mode
 from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
-from app.rag.represent import fuse
 from app.rag.service import Documents
 from app.store import Store
 
@@ -52,8 +50,6 @@ QUESTION_SETS = {
 }
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 K = 10
-Ranking = list[tuple[str, float]]
-Fusion = Callable[[Ranking, Ranking], list[str]]
 MPNET_MODEL = "sentence-transformers/all-mpnet-base-v2"
 # Candidate embedders by short name: (name recorded with the collection, dimension).
 # mpnet was measured here and not adopted (no better, ~10x slower); kept to re-measure.
@@ -154,63 +150,6 @@ def evaluate(docs: Documents, collection: str, questions: list[dict[str, Any]]) 
             if mode == "hybrid"
             else len([r for r in ranks if r is None or r > 5]),
         }
-    return out
-
-
-def fusion_candidates(
-    docs: Documents, collection: str, questions: list[dict[str, Any]]
-) -> dict[str, dict[str, float]]:
-    """Scores of the fusions considered, named before the development set was run, each
-    from the same two candidate lists per question (the dense side's and BM25's top 50, as
-    `EdgeIndex.search` takes them): reciprocal rank fusion (k, weights dense:BM25) and
-    convex combinations of min-max scaled scores (alpha on the dense side)."""
-    index = docs.index(collection)
-    assert isinstance(index, EdgeIndex)
-    lists = []
-    for q in questions:
-        dense = docs.embedder.embed([q["text"]])[0]
-        semantic = index._dense_ranked(dense, PREFETCH, None)
-        keyword = index._query(index._bm25.embed_query(q["text"]), SPARSE, PREFETCH, None)
-        lists.append((semantic, keyword))
-    keys = list({key for pair in lists for ranking in pair for key, _ in ranking})
-    records = index._shard.retrieve(
-        keys, with_payload=["source", "page", "page_end"], with_vector=False
-    )
-    payloads = {str(r.id): dict(r.payload or {}) for r in records}
-
-    def cite(key: str) -> Citation:
-        p = payloads[key]
-        return Citation(str(p["source"]), p.get("page"), p.get("page_end"))
-
-    def rrf(k: int, weights: tuple[float, float]) -> Fusion:
-        def fused(semantic: Ranking, keyword: Ranking) -> list[str]:
-            scores: dict[str, float] = {}
-            for ranking, weight in zip((semantic, keyword), weights, strict=True):
-                for r, (key, _) in enumerate(ranking, 1):
-                    scores[key] = scores.get(key, 0.0) + weight / (k + r)
-            return sorted(scores, key=lambda key: -scores[key])
-
-        return fused
-
-    def convex(alpha: float) -> Fusion:
-        return lambda semantic, keyword: [
-            key for key, _ in fuse([semantic, keyword], (alpha, 1 - alpha))
-        ]
-
-    candidates: dict[str, Fusion] = {
-        "rrf k=60 1:1 (before)": rrf(60, (1.0, 1.0)),
-        "rrf k=60 1.5:1": rrf(60, (1.5, 1.0)),
-        "rrf k=60 2:1": rrf(60, (2.0, 1.0)),
-        "rrf k=20 1:1": rrf(20, (1.0, 1.0)),
-        **{f"convex alpha={a}": convex(a) for a in (0.5, 0.6, 0.7, 0.8)},
-    }
-    out = {}
-    for name, fusion in candidates.items():
-        ranks = [
-            rank([cite(key) for key in fusion(semantic, keyword)[:K]], q)
-            for (semantic, keyword), q in zip(lists, questions, strict=True)
-        ]
-        out[name] = scores(ranks)
     return out
 
 
@@ -340,7 +279,10 @@ def run(
             }
         )
         if candidates:
+            from tests.bench.rag_candidates import dense_candidates, fusion_candidates
+
             out["fusion_candidates"] = fusion_candidates(docs, "eval", questions)
+            out["dense_candidates"] = dense_candidates(docs, "eval", questions)
         docs.close()
         store.close()
     return out
@@ -357,7 +299,9 @@ def main() -> None:
         "--set", default="eval", choices=sorted(QUESTION_SETS), help="question set (default eval)"
     )
     parser.add_argument(
-        "--candidates", action="store_true", help="also score the fusions considered"
+        "--candidates",
+        action="store_true",
+        help="also score the fusions and dense scorings of tests/bench/rag_candidates.py",
     )
     parser.add_argument(
         "--representation",

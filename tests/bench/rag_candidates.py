@@ -1,0 +1,155 @@
+"""Search methods scored from one ingest, for `bench_rag_eval --candidates`: each is named
+here before it is run on a development set, and every candidate ranks the same candidate
+lists per question, so the figures differ by the method alone.
+
+- `fusion_candidates`: how the dense and BM25 rankings are fused (chosen on the first
+  development set: `FUSION_WEIGHTS`).
+- `dense_candidates`: how the dense side scores a passage from its two kinds of vector,
+  the passage vector's cosine and its best sentence's (`RESCORE`). Shipped: the best
+  sentence alone. Named before the fifth round of issue 16 ran them: a blend
+  `alpha * passage + (1 - alpha) * best sentence` for alpha 0 (shipped), 0.25, 0.5, 0.75
+  and 1 (the passage vector alone), and the larger of the two. The rule, also named before:
+  a candidate replaces the shipped one only if it is picked on either development set
+  (the highest hybrid MRR@10, ahead of the shipped by more than 0.01 and losing no hit@5
+  question there); the evaluation set then only reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import qdrant_edge as qe
+
+from app.citation import Citation
+from app.rag.index import DENSE, FUSION_WEIGHTS, PREFETCH, RESCORE, SPARSE, SV, EdgeIndex
+from app.rag.represent import best_sentence, fuse
+from app.rag.service import Documents
+from tests.bench.bench_rag_eval import K, rank, scores
+
+Ranking = list[tuple[str, float]]
+Fusion = Callable[[Ranking, Ranking], list[str]]
+# Dense scorings: (the passage vector's cosine, the best sentence's) -> score.
+Scoring = Callable[[float, float], float]
+
+
+def _index(docs: Documents, collection: str) -> EdgeIndex:
+    index = docs.index(collection)
+    assert isinstance(index, EdgeIndex)
+    return index
+
+
+def _citations(index: EdgeIndex, keys: set[str]) -> Callable[[str], Citation]:
+    records = index._shard.retrieve(
+        list(keys), with_payload=["source", "page", "page_end", "text"], with_vector=False
+    )
+    payloads = {str(r.id): dict(r.payload or {}) for r in records}
+
+    def cite(key: str) -> Citation:
+        p = payloads[key]
+        return Citation(
+            str(p["source"]), p.get("page"), p.get("page_end"), text=str(p.get("text", ""))
+        )
+
+    return cite
+
+
+def fusion_candidates(
+    docs: Documents, collection: str, questions: list[dict[str, Any]]
+) -> dict[str, dict[str, float]]:
+    """Scores of the fusions considered, named before the development set was run, each
+    from the same two candidate lists per question (the dense side's and BM25's top 50, as
+    `EdgeIndex.search` takes them): reciprocal rank fusion (k, weights dense:BM25) and
+    convex combinations of min-max scaled scores (alpha on the dense side)."""
+    index = _index(docs, collection)
+    lists = []
+    for q in questions:
+        dense = docs.embedder.embed([q["text"]])[0]
+        semantic = index._dense_ranked(dense, PREFETCH, None)
+        keyword = index._query(index._bm25.embed_query(q["text"]), SPARSE, PREFETCH, None)
+        lists.append((semantic, keyword))
+    cite = _citations(index, {key for pair in lists for ranking in pair for key, _ in ranking})
+
+    def rrf(k: int, weights: tuple[float, float]) -> Fusion:
+        def fused(semantic: Ranking, keyword: Ranking) -> list[str]:
+            scores: dict[str, float] = {}
+            for ranking, weight in zip((semantic, keyword), weights, strict=True):
+                for r, (key, _) in enumerate(ranking, 1):
+                    scores[key] = scores.get(key, 0.0) + weight / (k + r)
+            return sorted(scores, key=lambda key: -scores[key])
+
+        return fused
+
+    def convex(alpha: float) -> Fusion:
+        return lambda semantic, keyword: [
+            key for key, _ in fuse([semantic, keyword], (alpha, 1 - alpha))
+        ]
+
+    candidates: dict[str, Fusion] = {
+        "rrf k=60 1:1 (before)": rrf(60, (1.0, 1.0)),
+        "rrf k=60 1.5:1": rrf(60, (1.5, 1.0)),
+        "rrf k=60 2:1": rrf(60, (2.0, 1.0)),
+        "rrf k=20 1:1": rrf(20, (1.0, 1.0)),
+        **{f"convex alpha={a}": convex(a) for a in (0.5, 0.6, 0.7, 0.8)},
+    }
+    out = {}
+    for name, fusion in candidates.items():
+        ranks = [
+            rank([cite(key) for key in fusion(semantic, keyword)[:K]], q)
+            for (semantic, keyword), q in zip(lists, questions, strict=True)
+        ]
+        out[name] = scores(ranks)
+    return out
+
+
+def dense_candidates(
+    docs: Documents, collection: str, questions: list[dict[str, Any]]
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Hybrid and dense-only scores of each dense scoring in the module's docstring, from
+    the same candidates per question: the passage vector's top `RESCORE` (as
+    `EdgeIndex._dense_ranked` reads them) and BM25's top `PREFETCH`, fused as shipped."""
+    index = _index(docs, collection)
+    pairs = []
+    for q in questions:
+        query = np.asarray(docs.embedder.embed([q["text"]])[0], dtype=np.float32)
+        points = index._shard.query(
+            qe.QueryRequest(
+                limit=RESCORE,
+                query=qe.Query.Nearest(query.tolist(), using=DENSE),
+                filter=None,
+                params=index._params,
+                with_payload=[SV],
+            )
+        )
+        stored = index.sentences.get([str(p.id) for p in points])
+        both = []
+        for p in points:
+            packed = stored.get(str(p.id)) or (p.payload or {}).get(SV)
+            whole = float(p.score)
+            both.append((str(p.id), whole, best_sentence(query, packed) if packed else whole))
+        keyword = index._query(index._bm25.embed_query(q["text"]), SPARSE, PREFETCH, None)
+        pairs.append((both, keyword))
+    keys = {key for both, _ in pairs for key, *_ in both}
+    cite = _citations(index, keys | {key for _, keyword in pairs for key, _ in keyword})
+
+    def blend(alpha: float) -> Scoring:
+        return lambda whole, best: alpha * whole + (1 - alpha) * best
+
+    candidates: dict[str, Scoring] = {
+        "best sentence (shipped)": blend(0.0),
+        **{f"blend alpha={a}": blend(a) for a in (0.25, 0.5, 0.75)},
+        "passage vector": blend(1.0),
+        "max of the two": max,
+    }
+    out = {}
+    for name, scoring in candidates.items():
+        hybrid, dense_only = [], []
+        for (both, keyword), q in zip(pairs, questions, strict=True):
+            semantic = sorted(((k, scoring(w, b)) for k, w, b in both), key=lambda x: -x[1])
+            semantic = semantic[:PREFETCH]
+            dense_only.append(rank([cite(k) for k, _ in semantic[:K]], q))
+            fused = fuse([semantic, keyword], FUSION_WEIGHTS)[:K]
+            hybrid.append(rank([cite(k) for k, _ in fused], q))
+        out[name] = {"hybrid": scores(hybrid), "dense": scores(dense_only)}
+    return out
