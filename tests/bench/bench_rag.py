@@ -1,8 +1,8 @@
 """Document benchmarks: ingest overhead vs the raw embedder (a corpus of manuals, and a
 folder of small notes), re-ingest, search latency.
 
-python -m tests.bench.bench_rag [--only speed]   (needs apt packages gutenprint-doc,
-debian-reference-en)
+python -m tests.bench.bench_rag [--only speed [--files-of dev|dev2]]   (needs apt packages
+gutenprint-doc, debian-reference-en; a development set's packages for its documents)
 Prints one JSON summary. Ratios are against references measured in the same run.
 
 The machine is two cores shared with other jobs, so a single timing can be off by 2×:
@@ -75,12 +75,15 @@ PIPELINES = (
 )
 
 
-def ingest_speed(home: Path, rounds: int = 3, only: list[str] | None = None) -> dict[str, Any]:
+def ingest_speed(
+    home: Path, rounds: int = 3, only: list[str] | None = None, files: list[Path] | None = None
+) -> dict[str, Any]:
     """The pipelines of `PIPELINES` (those named in `only`, with "before" always) on the
-    same files, interleaved, `rounds` times: pages/s and passages/s by wall clock, and the
-    CPU seconds of this process (the steadier figure on a shared machine), each against
+    same files (the Gutenprint manual and two Debian Reference chapters unless `files` are
+    given), interleaved, `rounds` times: pages/s and passages/s by wall clock, and the CPU
+    seconds of this process (the steadier figure on a shared machine), each against
     "before"."""
-    files = [f for f in [PDF, *HTML] if f.exists()]
+    files = files or [f for f in [PDF, *HTML] if f.exists()]
     chosen = [p for p in PIPELINES if only is None or p[0] == "before" or p[0] in only]
     embedders = {}
     for label, _, runtime, _, _ in chosen:
@@ -357,13 +360,23 @@ def main() -> None:
         help="comma-separated labels of the speed's pipelines"
         f" ({', '.join(p[0] for p in PIPELINES)}; default all; 'before' always runs)",
     )
+    parser.add_argument(
+        "--files-of",
+        choices=("dev", "dev2"),
+        help="the speed on a development set's documents instead (tests/rag/<set>)",
+    )
     args = parser.parse_args()
     only = [p.strip() for p in args.pipelines.split(",")] if args.pipelines else None
+    files = None
+    if args.files_of:
+        from tests.bench.bench_rag_eval import QUESTION_SETS, load_questions
+
+        files, _ = load_questions(QUESTION_SETS[args.files_of])
     out: dict[str, object] = {"load_average_start": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        if PDF.exists():
-            out["ingest_speed"] = ingest_speed(home, args.rounds, only)
+        if PDF.exists() or files:
+            out["ingest_speed"] = ingest_speed(home, args.rounds, only, files)
         if args.only:
             print(json.dumps(out, indent=2))
             return
