@@ -4,29 +4,22 @@ to start, in one line."""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
 from app.workbench import Workbench
+from tests.support.runners import start_carrel
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _carrel(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "app", *args],
-        cwd=ROOT,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # Ctrl+C must reach it even when the suite runs in the background (which ignores it).
+    return start_carrel(*args, env={"HF_HUB_OFFLINE": "1"})
 
 
 def test_serve_answers_logs_and_stops_on_ctrl_c(carrel_home: Path) -> None:

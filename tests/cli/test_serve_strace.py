@@ -35,6 +35,9 @@ def test_a_served_session_connects_to_nothing_off_loopback(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl+C must reach Carrel even when the suite runs in the background (which
+        # ignores it), as `tests.support.runners.start_carrel` sees to.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     ) as proc:
         try:
             assert proc.stderr is not None
@@ -60,6 +63,8 @@ def test_a_served_session_connects_to_nothing_off_loopback(
             assert proc.wait(timeout=120) == 0
         finally:
             if proc.poll() is None:
+                for child in psutil.Process(proc.pid).children():
+                    child.kill()  # strace's child would outlive strace
                 proc.kill()
                 proc.wait()
     lines = trace.read_text().splitlines()
