@@ -77,6 +77,7 @@ class Ingestor:
         self.embedder = embedder
         self.max_chunks = max_chunks
         self.batch = batch
+        self.read_ahead = 4 * batch  # passages the reader may hold ready (`pipeline.Reader`)
         self._indexing: Callable[[], None] = lambda: None  # tells of a wait for a build
         self._settled = (0, 0)  # files settled (recorded) of those found, for a full disk
         self._waiting: Callable[[str], None] | None = None  # tells of a wait for a turn
@@ -203,7 +204,11 @@ class Ingestor:
             group.clear()
 
         reader = Reader(
-            [p for p, _ in found], known, self.max_chunks, lambda p: mark("reading", str(p))
+            [p for p, _ in found],
+            known,
+            self.max_chunks,
+            lambda p: mark("reading", str(p)),
+            ahead=self.read_ahead,
         )
         try:
             for item in reader:
@@ -219,7 +224,7 @@ class Ingestor:
                 report.files.append(
                     FileOutcome(item.source, "cancelled", "The ingest was cancelled.")
                 )
-                settled = self._settle(item, tell, reader)
+                settled = self._settle(item, tell)
                 size = item.stat.st_size if item.stat else 0
                 if isinstance(settled, FileOutcome):
                     finish(settled, slot, size, time.perf_counter() - t0)
@@ -254,9 +259,7 @@ class Ingestor:
         tell("done")
         return report
 
-    def _settle(
-        self, item: Prepared, tell: Callable[[str], None], reader: Reader
-    ) -> FileOutcome | tuple[str, int]:
+    def _settle(self, item: Prepared, tell: Callable[[str], None]) -> FileOutcome | tuple[str, int]:
         """The outcome of a file that needs no embedding, or (notes, pages) of one taken
         in to be embedded (its add begun in the record)."""
         source, path, stat = item.source, item.path, item.stat
@@ -270,12 +273,13 @@ class Ingestor:
                 self.records.touch(self.collection, source, stat.st_mtime_ns)
             return FileOutcome(source, "unchanged", known.reason, known.pages, 0)
         tell("start")
-        reader.started()
 
         def record(status: str, reason: str, pages: int) -> FileOutcome:
             self._commit([(item, status, reason, pages)])
             return FileOutcome(source, status, reason, pages, 0)
 
+        if item.error is None and not path.exists():  # read ahead, then deleted
+            return record("failed", f"'{path.name}' was deleted before it was indexed.", 0)
         if isinstance(item.error, CarrelError):
             return record("failed", item.error.message, 0)
         if isinstance(item.error, FileNotFoundError):

@@ -1,12 +1,18 @@
-"""`Reader`: a thread that stats, hashes, loads and chunks the next file while the
-ingest thread embeds the current one.
+"""`Reader`: a thread that stats, hashes, loads and chunks the next files while the
+ingest thread embeds.
 
-Embedding is the slow step (torch releases the GIL while it computes), so reading the
-next file in parallel hides the parsing and chunking time. The reader stays at most one
-file ahead: it reads file n+1 only after the ingest has started file n (`started()`),
-so a file removed while the previous one is being embedded is still seen as removed,
-and memory holds at most two files' passages. Unchanged files (size and mtime, or
-content hash, as recorded) are passed on without being read.
+Embedding is the slow step (the runtime releases the GIL while it computes), so reading
+ahead in parallel hides the loading time. How far ahead is counted in passages (`ahead`;
+the ingest lets it hold four steps of the embedder): the reader reads the next file while
+fewer than `ahead` passages wait in its queue. Until issue 16's fifth round it stayed one
+file ahead, so a slow file (a scanned PDF that Tesseract reads, ~2 s a page) began only
+when the file before it was taken, and the embedder ran out of work meanwhile: on the
+second development set the ingest waited ~15 s of its ~49 on the reader. 1,024 passages
+ahead took that ingest from 46.7 / 52.9 s to 44.5 / 44.0 s (BENCHMARKS.md). Memory holds
+at most `ahead` passages plus one file's beyond those being embedded (a passage is ~1 KB
+of text). A file deleted after it was read and before it is taken in is reported as
+deleted by the ingest (`app.rag.ingest`). Unchanged files (size and mtime, or content
+hash, as recorded) are passed on without being read.
 """
 
 from __future__ import annotations
@@ -79,7 +85,8 @@ def read_chunks(
 
 
 class Reader:
-    """Prepares files in order on its own thread; iterate it on the ingest thread."""
+    """Prepares files in order on its own thread, up to `ahead` passages ahead of the
+    ingest; iterate it on the ingest thread."""
 
     def __init__(
         self,
@@ -87,14 +94,19 @@ class Reader:
         known: dict[str, Known],
         max_chunks: int,
         reading: Callable[[Path], None] | None = None,
+        ahead: int = 1,
     ) -> None:
-        """`reading` is told (on the reader's thread) of each file it starts to load."""
+        """`reading` is told (on the reader's thread) of each file it starts to load; the
+        next file is read while fewer than `ahead` passages wait to be taken (1: one file
+        ahead)."""
         self._reading = reading
         self._paths = paths
         self._known = known
         self._max_chunks = max_chunks
+        self._ahead = max(1, ahead)
         self._out: queue.Queue[Prepared | BaseException | None] = queue.Queue()
-        self._go = threading.Semaphore(1)  # the first read needs no go-ahead
+        self._room = threading.Condition()
+        self._waiting = 0  # passages read and not yet taken
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="carrel-ingest-reader")
         self._thread.daemon = True
@@ -107,16 +119,16 @@ class Reader:
                 return
             if isinstance(item, BaseException):
                 raise item
+            with self._room:
+                self._waiting -= len(item.chunks)
+                self._room.notify()
             yield item
-
-    def started(self) -> None:
-        """The ingest has begun embedding the last read file: the next may be read."""
-        self._go.release()
 
     def close(self) -> None:
         """Stop reading ahead and wait for the thread (between files or between passages)."""
         self._stop.set()
-        self._go.release()
+        with self._room:
+            self._room.notify()
         self._thread.join()
 
     def _run(self) -> None:
@@ -124,7 +136,10 @@ class Reader:
             for path in self._paths:
                 if self._stop.is_set():
                     break
-                self._out.put(self._prepare(path))
+                item = self._prepare(path)
+                with self._room:
+                    self._waiting += len(item.chunks)
+                self._out.put(item)
         except BaseException as exc:  # handed to the ingest thread, which raises it
             self._out.put(exc)
         finally:
@@ -153,7 +168,9 @@ class Reader:
         if known and known[2] == item.content_hash:
             item.status = "same_content"
             return item
-        self._go.acquire()
+        with self._room:
+            while self._waiting >= self._ahead and not self._stop.is_set():
+                self._room.wait()
         if self._stop.is_set():
             return _failed(item, "The ingest was cancelled.")
         if self._reading is not None:

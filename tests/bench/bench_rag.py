@@ -30,13 +30,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from app.config import Paths
-from app.rag import pipeline
+from app.rag import ingest, pipeline
 from app.rag.chunker import OVERLAP_WORDS, Chunker
 from app.rag.embedder import SentenceEmbedder
 from app.rag.index import EdgeIndex, IndexPoint
 from app.rag.ingest import EMBED_BATCH
 from app.rag.loaders import load
 from app.rag.passages import DEFAULT_REPRESENTATION
+from app.rag.pipeline import Reader
 from app.rag.represent import heading_line
 from app.rag.service import Documents
 from app.store import Store
@@ -72,7 +73,16 @@ PIPELINES = (
     ("onnx int8", "passage", "auto", OVERLAP_WORDS, EMBED_BATCH),
     # As shipped since issue 16's fourth round: the same, with sentences pooled from the pass.
     ("onnx int8 late", DEFAULT_REPRESENTATION, "auto", OVERLAP_WORDS, EMBED_BATCH),
+    # The same with the reader one file ahead, as it was until the fifth round.
+    ("onnx int8 late (one file ahead)", DEFAULT_REPRESENTATION, "auto", OVERLAP_WORDS, EMBED_BATCH),
 )
+# Pipelines whose reader stays one file ahead (`pipeline.Reader(ahead=1)`), as Carrel's did
+# before issue 16's fifth round: "before" is the pipeline before issue 16, reader included.
+ONE_FILE_AHEAD = ("before", "onnx int8 late (one file ahead)")
+
+
+def _one_file_ahead(*args: Any, **kwargs: Any) -> Reader:
+    return Reader(*args, **{**kwargs, "ahead": 1})
 
 
 def ingest_speed(
@@ -100,6 +110,8 @@ def ingest_speed(
             docs.representation = how
             docs.batch = batch
             pipeline.Chunker = functools.partial(Chunker, overlap=overlap)  # type: ignore[misc]
+            if label in ONE_FILE_AHEAD:
+                ingest.Reader = _one_file_ahead  # type: ignore[misc,assignment]
             try:
                 t, c = time.perf_counter(), time.process_time()
                 report = docs.add(files, "speed")
@@ -107,6 +119,7 @@ def ingest_speed(
                 runs[label]["cpu"].append(time.process_time() - c)
             finally:
                 pipeline.Chunker = Chunker  # type: ignore[misc]
+                ingest.Reader = Reader  # type: ignore[misc]
             counts[label] = (report.pages, report.chunks)
             docs.close()
             store.close()
@@ -123,6 +136,7 @@ def ingest_speed(
         out[label] = {
             "representation": how,
             "runtime": embedders[label].active_runtime,
+            "read_ahead": "one file" if label in ONE_FILE_AHEAD else f"{batch} passages",
             "overlap_words": overlap,
             "passages_per_step": batch,
             "pages": pages,

@@ -3,6 +3,7 @@ question sets' own consistency (the scores themselves are in tests/bench/bench_r
 
 from __future__ import annotations
 
+import threading
 import tomllib
 from pathlib import Path
 
@@ -54,22 +55,38 @@ def test_search_modes_find_the_passage(documents: Documents, corpus: Path) -> No
         assert (top.page or 0) <= 3 <= (top.page_end or top.page or 0), mode
 
 
-def test_reader_stays_one_file_ahead(tmp_path: Path) -> None:
+def test_reader_reads_one_file_ahead_when_told(tmp_path: Path) -> None:
     files = []
     for i in range(3):
         files.append(tmp_path / f"r{i}.txt")
         files[-1].write_text(f"File {i} text.")
-    reader = Reader(files, {}, max_chunks=100)
+    reader = Reader(files, {}, max_chunks=100, ahead=1)
     items = iter(reader)
+    files[1].unlink()  # r0 not yet taken: the reader has not read r1
     first = next(items)
     assert first.status == "read" and first.chunks
-    files[1].unlink()  # before `started()`: the reader has not read it yet
-    reader.started()
     second = next(items)
     assert isinstance(second.error, FileNotFoundError) or second.status == "failed"
-    reader.started()
     assert next(items).chunks[0].text == "File 2 text."
     assert next(items, None) is None
+    reader.close()
+
+
+def test_reader_reads_small_files_ahead_while_a_group_is_embedded(tmp_path: Path) -> None:
+    """Small files are embedded in groups: the reader goes on reading them meanwhile,
+    up to `ahead` passages, so their parsing does not wait for the group."""
+    files = []
+    for i in range(4):
+        files.append(tmp_path / f"s{i}.txt")
+        files[-1].write_text(f"File {i} text.")
+    started = {f.name: threading.Event() for f in files}
+    reader = Reader(files, {}, max_chunks=100, reading=lambda p: started[p.name].set(), ahead=3)
+    assert started["s2.txt"].wait(10)  # three read with none taken
+    assert not started["s3.txt"].wait(0.5)  # three one-passage files wait: not the fourth
+    items = iter(reader)
+    assert next(items).chunks[0].text == "File 0 text."
+    assert started["s3.txt"].wait(10)  # one taken: room for the fourth
+    assert [next(items).chunks[0].text for _ in range(3)][-1] == "File 3 text."
     reader.close()
 
 
