@@ -2,16 +2,17 @@
 
 For each file: stat → skip if size and mtime match the record (else hash, skip if the
 content is the same) → load and chunk (refused past `max_chunks` before any embedding) →
-embed in batches (sentence by sentence, see `represent`) → upsert → flush → record. A
-failure is recorded with its reason and the next file goes on; `cancel` is checked
-between files and between batches.
+embed in batches (as the collection's representation says, see `passages`) → upsert →
+flush → record. A failure is recorded with its reason and the next file goes on; `cancel`
+is checked between files and between batches.
 
-The first steps (stat, hash, load, chunk) run one file ahead on a `Reader` thread, so
-parsing overlaps with embedding. Files are embedded in groups of at least `batch` passages:
-a big file is a group of its own, while small files are gathered so a folder of notes costs
-one model call and one flush per `batch` passages rather than per file. Each batch is one
-upsert (dense vectors plus BM25 sparse vectors in the same points); the shard is flushed
-once per group, and then the group's files are recorded.
+The first steps (stat, hash, load, chunk) run ahead on a `Reader` thread, up to
+`read_ahead` passages, so parsing overlaps with embedding. Files are embedded in groups of
+at least `batch` passages: a big file is a group of its own, while small files are
+gathered so a folder of notes costs one model call and one flush per `batch` passages
+rather than per file. Each batch is one upsert (dense vectors plus BM25 sparse vectors in
+the same points); the shard is flushed once per group, and then the group's files are
+recorded.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ fewer than `ahead` passages wait in its queue. Until issue 16's fifth round it s
 file ahead, so a slow file (a scanned PDF that Tesseract reads, ~2 s a page) began only
 when the file before it was taken, and the embedder ran out of work meanwhile: on the
 second development set the ingest waited ~15 s of its ~49 on the reader. 1,024 passages
-ahead took that ingest from 46.7 / 52.9 s to 44.5 / 44.0 s (BENCHMARKS.md). Memory holds
+ahead took ~9 % off that ingest's wall time, over four noisy pairs (BENCHMARKS.md). Memory holds
 at most `ahead` passages plus one file's beyond those being embedded (a passage is ~1 KB
 of text). A file deleted after it was read and before it is taken in is reported as
 deleted by the ingest (`app.rag.ingest`). Unchanged files (size and mtime, or content
