@@ -242,6 +242,16 @@ class EdgeIndex:
         self, dense: list[float], limit: int, flt: qe.Filter | None
     ) -> list[tuple[str, float]]:
         """The mean vector's top `RESCORE`, re-ranked by each passage's best sentence."""
+        rescored = [(key, best) for key, _, best in self._dense_scores(dense, limit, flt)]
+        rescored.sort(key=lambda item: -item[1])
+        return rescored[:limit]
+
+    def _dense_scores(
+        self, dense: list[float], limit: int, flt: qe.Filter | None
+    ) -> list[tuple[str, float, float]]:
+        """(id, the mean vector's cosine, the best sentence's) of the mean vector's top
+        `RESCORE` (or `limit`, if more); a point without sentence vectors has its mean
+        vector's cosine for both."""
         query = np.asarray(dense, dtype=np.float32)
         points = self._shard.query(
             qe.QueryRequest(
@@ -253,13 +263,12 @@ class EdgeIndex:
             )
         )
         stored = self.sentences.get([str(p.id) for p in points])
-        rescored = []
+        scores = []
         for p in points:
             packed = stored.get(str(p.id)) or (p.payload or {}).get(SV)
-            score = best_sentence(query, packed) if packed else float(p.score)
-            rescored.append((str(p.id), score))
-        rescored.sort(key=lambda item: -item[1])
-        return rescored[:limit]
+            whole = float(p.score)
+            scores.append((str(p.id), whole, best_sentence(query, packed) if packed else whole))
+        return scores
 
     def _query(
         self, query: Any, using: str, limit: int, flt: qe.Filter | None

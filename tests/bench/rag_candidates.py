@@ -19,12 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-import qdrant_edge as qe
-
 from app.citation import Citation
-from app.rag.index import DENSE, FUSION_WEIGHTS, PREFETCH, RESCORE, SPARSE, SV, EdgeIndex
-from app.rag.represent import best_sentence, fuse
+from app.rag.index import FUSION_WEIGHTS, PREFETCH, RESCORE, SPARSE, EdgeIndex
+from app.rag.represent import fuse
 from app.rag.service import Documents
 from tests.bench.bench_rag_eval import K, rank, scores
 
@@ -107,27 +104,13 @@ def dense_candidates(
     docs: Documents, collection: str, questions: list[dict[str, Any]]
 ) -> dict[str, dict[str, dict[str, float]]]:
     """Hybrid and dense-only scores of each dense scoring in the module's docstring, from
-    the same candidates per question: the passage vector's top `RESCORE` (as
-    `EdgeIndex._dense_ranked` reads them) and BM25's top `PREFETCH`, fused as shipped."""
+    the same candidates per question: the passage vector's top `RESCORE` with both of
+    their scores (`EdgeIndex._dense_scores`, what the shipped ranking re-ranks) and BM25's
+    top `PREFETCH`, fused as shipped."""
     index = _index(docs, collection)
     pairs = []
     for q in questions:
-        query = np.asarray(docs.embedder.embed([q["text"]])[0], dtype=np.float32)
-        points = index._shard.query(
-            qe.QueryRequest(
-                limit=RESCORE,
-                query=qe.Query.Nearest(query.tolist(), using=DENSE),
-                filter=None,
-                params=index._params,
-                with_payload=[SV],
-            )
-        )
-        stored = index.sentences.get([str(p.id) for p in points])
-        both = []
-        for p in points:
-            packed = stored.get(str(p.id)) or (p.payload or {}).get(SV)
-            whole = float(p.score)
-            both.append((str(p.id), whole, best_sentence(query, packed) if packed else whole))
+        both = index._dense_scores(docs.embedder.embed([q["text"]])[0], RESCORE, None)
         keyword = index._query(index._bm25.embed_query(q["text"]), SPARSE, PREFETCH, None)
         pairs.append((both, keyword))
     keys = {key for both, _ in pairs for key, *_ in both}
