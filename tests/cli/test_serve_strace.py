@@ -17,6 +17,8 @@ import openai
 import psutil
 import pytest
 
+from tests.support.runners import ctrl_c_reaches_it
+
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = re.compile(r'sa_family=AF_UNIX|inet_addr\("127\.|inet_pton\(AF_INET6, "::1"|AF_UNSPEC')
 
@@ -35,9 +37,7 @@ def test_a_served_session_connects_to_nothing_off_loopback(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-        # Ctrl+C must reach Carrel even when the suite runs in the background (which
-        # ignores it), as `tests.support.runners.start_carrel` sees to.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=ctrl_c_reaches_it,
     ) as proc:
         try:
             assert proc.stderr is not None

@@ -151,8 +151,6 @@ def test_an_installed_app_uses_the_model_its_build_made(
 ) -> None:
     """The installer's build exports the model into `resources/embedder/` (installer.spec):
     found there, nothing is exported and the cache is not written."""
-    import shutil
-
     from app.rag import onnx_runtime as ox
 
     made = ox.cached_model(onnx._model_dir(), cache, ox.DEFAULT_RECIPE)  # made already

@@ -63,8 +63,14 @@ def start_carrel(*args: str, env: dict[str, str] | None = None) -> subprocess.Po
         text=True,
         cwd=ROOT,
         env={**os.environ, **(env or {})},
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=ctrl_c_reaches_it,
     )
+
+
+def ctrl_c_reaches_it() -> None:
+    """For `preexec_fn`: the child takes SIGINT as from a terminal, even when the test run
+    was started in the background, which ignores it (and a child inherits that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 60.0) -> None:
