@@ -30,7 +30,8 @@ _WORD = re.compile(r"\S+")
 
 @dataclass(frozen=True)
 class Chunk:
-    """One passage to embed, with where it came from (page range, heading path, offsets)."""
+    """One passage to embed, with where it came from (page range, heading path, offsets);
+    `records` when it is made of table rows only (`Section.record`), one per line."""
 
     text: str
     page: int | None
@@ -39,6 +40,7 @@ class Chunk:
     start: int
     end: int
     words: int
+    records: bool = False
 
 
 @dataclass
@@ -48,6 +50,7 @@ class _Piece:
     start: int
     end: int
     words: int
+    record: bool = False
 
 
 @dataclass
@@ -94,6 +97,7 @@ class Chunker:
                         section.start + a,
                         section.start + b,
                         len(take),
+                        section.record,
                     )
                 )
                 spans = spans[len(take) :]
@@ -116,7 +120,9 @@ class Chunker:
         if not spans:
             return []
         a = spans[0][0]
-        return [_Carried(last.text[a:], last.page, last.start + a, last.end, len(spans))]
+        carried = _Carried(last.text[a:], last.page, last.start + a, last.end, len(spans))
+        carried.record = last.record
+        return [carried]
 
 
 @dataclass
@@ -154,4 +160,5 @@ def _make(pieces: list[_Piece], heading: tuple[str, ...]) -> Chunk:
         start=pieces[0].start,
         end=pieces[-1].end,
         words=sum(p.words for p in pieces),
+        records=all(p.record for p in pieces),
     )

@@ -39,6 +39,17 @@ passage and no sentence vectors.
 
 Which representation a collection was built with is recorded with it
 (`REPRESENTATIONS`); searches read either the same way, so older collections keep working.
+
+Table rows. A CSV file's passages hold rows, not sentences of one text: pooled from one
+pass they share the whole table's context and blur together (dev2's CSV questions: hybrid
+hit@1 0.286 under "late" against 0.714 under "sentences"). So a "late" collection embeds a
+passage of rows (`Chunk.records`) as "sentences" does, each piece on its own (`RECORDS`).
+Chosen in issue 16's sixth round by a rule named before it ran
+(`tests/bench/rag_candidates.py`): picked on the tabular set (`tests/rag/tab`, 42
+questions over ISO code lists and the tz table) among "late", "sentences" and "rows"
+(rows whole): hybrid MRR@10 0.532 / 0.586 / 0.565, hit@5 0.619 / 0.714 / 0.643 ("rows"
+lost a question "late" found); reported on dev2's CSV questions: MRR@10 0.500 → 0.776. It
+costs ~1.25x the CPU on tables; other passages are embedded as before.
 """
 
 from __future__ import annotations
@@ -50,12 +61,24 @@ import numpy as np
 
 from app.rag.chunker import Chunk
 from app.rag.embedder import Embedder
-from app.rag.represent import Vectors, embed_chunks, heading_line, sentence_spans
+from app.rag.represent import (
+    Vectors,
+    embed_chunks,
+    heading_line,
+    rows,
+    sentence_spans,
+    sentences,
+)
 
 # "late": one pass per passage, sentences pooled from it (shipped); "passage": one vector
 # per passage, no sentences; "sentences": every sentence on its own (until issue 16).
 REPRESENTATIONS = ("passage", "late", "sentences")
 DEFAULT_REPRESENTATION = "late"
+# How "late" embeds a passage of table rows (`Chunk.records`, a CSV file's): "late" like
+# any passage, "sentences" as `represent` does (shipped), "rows" each row (or a few short
+# ones) whole. See "Table rows" above.
+RECORD_WAYS = ("late", "sentences", "rows")
+RECORDS = "sentences"
 
 
 def embed(embedder: Embedder, chunks: Sequence[Chunk], how: str) -> list[Vectors]:
@@ -66,7 +89,18 @@ def embed(embedder: Embedder, chunks: Sequence[Chunk], how: str) -> list[Vectors
     if how == "passage" or spans_of is None:
         texts = [heading_line(c) + c.text for c in chunks]
         return [Vectors(v, []) for v in embedder.embed(texts)]
-    return _late(embedder, spans_of, chunks)
+    tables = [i for i, c in enumerate(chunks) if c.records] if RECORDS != "late" else []
+    if not tables:
+        return _late(embedder, spans_of, chunks)
+    texts_at = [i for i, c in enumerate(chunks) if not c.records]
+    pieces = rows if RECORDS == "rows" else sentences
+    out: dict[int, Vectors] = dict(
+        zip(tables, embed_chunks(embedder, [chunks[i] for i in tables], pieces), strict=True)
+    )
+    if texts_at:
+        late = _late(embedder, spans_of, [chunks[i] for i in texts_at])
+        out.update(zip(texts_at, late, strict=True))
+    return [out[i] for i in range(len(chunks))]
 
 
 def _late(embedder: Embedder, spans_of: Any, chunks: Sequence[Chunk]) -> list[Vectors]:

@@ -85,8 +85,9 @@ def bm25() -> qe.Bm25:
 
 
 def payload(source: str, content_hash: str, n: int, chunk: Chunk) -> dict[str, Any]:
-    """What a passage's point carries besides its vectors and text."""
-    return {
+    """What a passage's point carries besides its vectors and text ("records" only for a
+    passage of table rows: a re-embedding embeds it as one)."""
+    out: dict[str, Any] = {
         "source": source,
         "hash": content_hash,
         "n": n,
@@ -96,3 +97,6 @@ def payload(source: str, content_hash: str, n: int, chunk: Chunk) -> dict[str, A
         "start": chunk.start,
         "end": chunk.end,
     }
+    if chunk.records:
+        out["records"] = True
+    return out

@@ -101,6 +101,7 @@ def _chunk(payload: dict[str, Any]) -> Chunk:
         start=int(payload.get("start") or 0),
         end=int(payload.get("end") or 0),
         words=0,
+        records=bool(payload.get("records")),
     )
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import base64
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +58,21 @@ def sentences(chunk: Chunk, limit: int = SENTENCE_CHARS) -> list[str]:
     """The texts embedded for `chunk`: its sentences, short ones joined, each prefixed by
     the heading line; at most `MAX_SENTENCES` of them, never none."""
     parts = [p.strip() for p in _SPLIT.split(chunk.text) if p.strip()]
+    if not parts:
+        parts = [chunk.text.strip() or chunk.text]
+    packed = _pack(parts, limit)
+    while len(packed) > MAX_SENTENCES:
+        limit *= 2
+        packed = _pack(parts, limit)
+    head = heading_line(chunk)
+    return [head + s for s in packed]
+
+
+def rows(chunk: Chunk, limit: int = SENTENCE_CHARS) -> list[str]:
+    """The texts embedded for a passage of table rows (`Chunk.records`): its rows whole,
+    short ones joined (a row is never cut at its `; ` or `: `), each prefixed by the
+    heading line; at most `MAX_SENTENCES`, never none."""
+    parts = [line.strip() for line in chunk.text.splitlines() if line.strip()]
     if not parts:
         parts = [chunk.text.strip() or chunk.text]
     packed = _pack(parts, limit)
@@ -112,13 +127,17 @@ def _pack_spans(parts: list[tuple[int, int]], limit: int) -> list[tuple[int, int
     return out
 
 
-def embed_chunks(embedder: Embedder, chunks: Sequence[Chunk]) -> list[Vectors]:
-    """Every sentence of `chunks` in one call to the embedder, grouped back per chunk
-    (the "sentences" representation)."""
+def embed_chunks(
+    embedder: Embedder,
+    chunks: Sequence[Chunk],
+    pieces: Callable[[Chunk], list[str]] = sentences,
+) -> list[Vectors]:
+    """Every sentence of `chunks` (or what `pieces` cuts them into) in one call to the
+    embedder, grouped back per chunk (the "sentences" representation)."""
     texts: list[str] = []
     bounds: list[int] = [0]
     for chunk in chunks:
-        texts.extend(sentences(chunk))
+        texts.extend(pieces(chunk))
         bounds.append(len(texts))
     if not chunks:
         return []

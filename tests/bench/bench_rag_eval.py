@@ -20,6 +20,7 @@ import argparse
 import functools
 import hashlib
 import importlib
+import itertools
 import json
 import os
 import shutil
@@ -37,7 +38,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from app.citation import Citation
 from app.config import Paths
-from app.rag import pipeline
+from app.rag import passages, pipeline
 from app.rag.chunker import OVERLAP_WORDS, Chunker
 from app.rag.embedder import DEFAULT_DIM, DEFAULT_MODEL, RUNTIMES, SentenceEmbedder
 from app.rag.errors import EmbedderUnavailableError
@@ -231,13 +232,15 @@ def run(
     representation: str = DEFAULT_REPRESENTATION,
     runtime: str = "auto",
     overlap: int = OVERLAP_WORDS,
+    records: str = passages.RECORDS,
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
-    passages cut with `overlap` words carried over and embedded as `representation`, and
-    score it."""
+    passages cut with `overlap` words carried over and embedded as `representation` (table
+    rows as `records` says), and score it."""
     out: dict[str, Any] = {
         "embedder": MODELS[name][0],
         "representation": representation,
+        "records": records,
         "runtime": runtime,
         "overlap_words": overlap,
     }
@@ -260,6 +263,7 @@ def run(
         docs = Documents(paths, store, embedder)
         docs.representation = representation
         pipeline.Chunker = functools.partial(Chunker, overlap=overlap)  # type: ignore[misc]
+        shipped, passages.RECORDS = passages.RECORDS, records
         try:
             t, cpu = time.perf_counter(), time.process_time()
             report = docs.add(documents, "eval")
@@ -267,6 +271,7 @@ def run(
             out["ingest_cpu_s"] = round(time.process_time() - cpu, 1)
         finally:
             pipeline.Chunker = Chunker  # type: ignore[misc]
+            passages.RECORDS = shipped
         out.update(
             {
                 "questions": len(questions),
@@ -311,6 +316,12 @@ def main() -> None:
         " in this run)",
     )
     parser.add_argument(
+        "--records",
+        default=passages.RECORDS,
+        help=f"comma-separated ways a late collection embeds table rows, from"
+        f" {', '.join(passages.RECORD_WAYS)} (default {passages.RECORDS})",
+    )
+    parser.add_argument(
         "--runtime",
         default="auto",
         help=f"comma-separated, from {', '.join(RUNTIMES)} (auto: onnxruntime int8 on a CPU)",
@@ -332,15 +343,18 @@ def main() -> None:
     hows = [h.strip() for h in args.representation.split(",") if h.strip()]
     if not hows or any(h not in REPRESENTATIONS for h in hows):
         parser.error(f"representations are {', '.join(REPRESENTATIONS)}")
+    ways = [w.strip() for w in args.records.split(",") if w.strip()]
+    if not ways or any(w not in passages.RECORD_WAYS for w in ways):
+        parser.error(f"ways to embed table rows are {', '.join(passages.RECORD_WAYS)}")
     documents, questions = load_questions(QUESTION_SETS[args.set])
     out: dict[str, Any] = {"set": args.set, "load_average_start": os.getloadavg()}
     results = []
     for name in names:
         for how in hows:
             for runtime in runtimes:
-                for overlap in overlaps:
+                for overlap, way in itertools.product(overlaps, ways):
                     results.append(
-                        run(name, documents, questions, args.candidates, how, runtime, overlap)
+                        run(name, documents, questions, args.candidates, how, runtime, overlap, way)
                     )
                     # Each case as it ends (a run of several takes long on a busy machine).
                     print(json.dumps(results[-1]), file=sys.stderr, flush=True)
@@ -351,7 +365,13 @@ def main() -> None:
     reference = results[0]
     summary = {
         " / ".join(
-            (r["embedder"], r["representation"], r["runtime"], f"overlap {r['overlap_words']}")
+            (
+                r["embedder"],
+                r["representation"],
+                f"records {r['records']}",
+                r["runtime"],
+                f"overlap {r['overlap_words']}",
+            )
         ): {
             "load_s": r["load_s"],
             "ingest_chunks_per_s": r["ingest_chunks_per_s"],

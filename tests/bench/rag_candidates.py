@@ -12,6 +12,16 @@ lists per question, so the figures differ by the method alone.
   a candidate replaces the shipped one only if it is picked on either development set
   (the highest hybrid MRR@10, ahead of the shipped by more than 0.01 and losing no hit@5
   question there); the evaluation set then only reports.
+- How a `late` collection embeds passages of table rows (`app.rag.passages.RECORD_WAYS`,
+  `bench_rag_eval --records`, one collection each): "late" (shipped: like any passage),
+  "sentences" (cut as `represent` cuts text) and "rows" (each row whole, short ones
+  joined). Named before the sixth round of issue 16 ran them, with the rule: picked on the
+  tabular set (`tests/rag/tab`, 42 questions), a way replaces "late" only if its hybrid
+  MRR@10 is higher by more than 0.015 (the noise floor measured in the fifth round) and it
+  loses no hit@5 question; of two such within 0.015 of each other, the one with less
+  ingest CPU. Reported on dev2: if the pick's hybrid MRR@10 on dev2's 7 CSV questions is
+  below "late"'s, nothing ships (the two sets disagree); dev2's other questions must score
+  exactly as before (their passages are not rows).
 """
 
 from __future__ import annotations

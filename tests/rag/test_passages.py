@@ -6,11 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from app.rag.chunker import Chunk
 from app.rag.embedder import SentenceEmbedder
 from app.rag.passages import DEFAULT_REPRESENTATION, embed
-from app.rag.represent import heading_line, sentence_spans, sentences
+from app.rag.represent import (
+    MAX_SENTENCES,
+    embed_chunks,
+    heading_line,
+    rows,
+    sentence_spans,
+    sentences,
+)
 from app.rag.service import Documents
 
 
@@ -63,3 +71,65 @@ def test_a_collection_keeps_the_representation_it_was_made_with(
     agree(documents, "old")  # both files have their sentence vectors
     agree(documents, "new")  # one vector per passage, none
     assert documents.search("What do kestrels eat?", "old", k=1)[0].text.startswith("Kestrels")
+
+
+def test_a_csv_files_passages_are_table_rows(tmp_path: Path) -> None:
+    from app.rag.chunker import Chunker
+    from app.rag.loaders.text import load_csv, load_text
+    from app.rag.points import payload
+    from app.rag.reembed import _chunk
+
+    table = "code,name\n" + "\n".join(f"X{i},Place number {i}" for i in range(300))
+    with (tmp_path / "t.csv").open("wb+") as f:
+        f.write(table.encode())
+        f.seek(0)
+        rows_ = list(Chunker().chunks(load_csv(f, "t.csv")))
+    with (tmp_path / "t.txt").open("wb+") as f:
+        f.write(table.encode())
+        f.seek(0)
+        text = list(Chunker().chunks(load_text(f, "t.txt")))
+    assert len(rows_) > 3 and all(c.records for c in rows_)  # the carried overlap too
+    assert not any(c.records for c in text)
+    stored = {**payload("t.csv", "h", 0, rows_[1]), "text": rows_[1].text}
+    assert stored["records"] is True and _chunk(stored).records  # a re-embedding knows
+    assert "records" not in payload("t.txt", "h", 0, text[0])
+
+
+def test_rows_stay_whole_and_bounded() -> None:
+    lines = [f"code: X{i}; name: Place number {i}; type: Town" for i in range(40)]
+    c = Chunk("\n\n".join(lines), None, None, ("t.csv",), 0, 0, 0, records=True)
+    got = rows(c)
+    assert 1 <= len(got) <= MAX_SENTENCES
+    bodies = [g.removeprefix(heading_line(c)) for g in got]
+    for body in bodies:  # whole rows, joined
+        first, *more = body.split(" code: ")
+        assert first in lines and all(f"code: {m}" in lines for m in more)
+    assert " ".join(bodies) == " ".join(lines)  # nothing lost, nothing cut
+    assert rows(Chunk("code: A; name: B", None, None, (), 0, 0, 0, True)) == ["code: A; name: B"]
+
+
+def test_table_rows_are_embedded_the_collections_way(
+    embedder: SentenceEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.rag import passages
+
+    prose = chunk("The first flush is plucked in spring. Black tea is fully oxidised.")
+    lines = ["species: wren; wingspan_cm: 15", "species: albatross; wingspan_cm: 340"]
+    table = Chunk("\n\n".join(lines), None, None, (), 0, 0, 4, records=True)
+    (late_prose,) = embed(embedder, [prose], "late")
+    # As text, embedded in the same call (int8 activations share a scale per batch).
+    as_text = [prose, Chunk(table.text, None, None, (), 0, 0, 4)]
+    for way in passages.RECORD_WAYS:
+        monkeypatch.setattr(passages, "RECORDS", way)
+        got_prose, got_table = embed(embedder, [prose, table], "late")
+        want_prose = late_prose
+        if way == "late":
+            want_prose, expected = embed(embedder, as_text, "late")
+        else:
+            pieces = rows if way == "rows" else sentences
+            (expected,) = embed_chunks(embedder, [table], pieces)
+        assert np.allclose(got_prose.mean, want_prose.mean, atol=1e-4)  # prose: always late
+        assert len(got_table.sentences) == len(expected.sentences)
+        assert np.allclose(got_table.sentences, expected.sentences, atol=1e-4)
+    (row_vectors,) = embed_chunks(embedder, [table], rows)
+    assert len(row_vectors.sentences) == 1  # two short rows, joined whole

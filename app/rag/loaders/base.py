@@ -20,6 +20,7 @@ class Section:
     `page` is 1-based (PDF page, mbox message) or None; `start` is the character offset of
     the text in its page, or in the whole document when there are no pages. A section with
     `problem` set carries no text: it reports a page that needs OCR or a part that failed.
+    `record` marks a row of a table (a CSV line): it stands on its own, not in a text.
     """
 
     text: str
@@ -27,6 +28,7 @@ class Section:
     heading: tuple[str, ...] = ()
     start: int = 0
     problem: str = ""
+    record: bool = False
 
 
 def paragraphs(blocks: Iterable[str], cap: int = MAX_SECTION_CHARS) -> Iterator[tuple[int, str]]:

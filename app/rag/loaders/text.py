@@ -120,7 +120,7 @@ def _rows(text: io.TextIOWrapper, name: str) -> Iterator[Section]:
                 if v.strip()
             ]
             line = "; ".join(pairs)
-            yield Section(line, start=offset)
+            yield Section(line, start=offset, record=True)
             offset += len(line) + 1
     except csv.Error as exc:
         raise UnreadableDocumentError(
