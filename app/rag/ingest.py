@@ -54,6 +54,7 @@ __all__ = [
 # batch of 32 to its longest: in steps of 64 that padding was 20 % more word pieces than
 # the text on the Gutenprint manual and two Debian Reference chapters; in steps of 256, 9 %.
 EMBED_BATCH = 256
+READ_AHEAD_STEPS = 4  # the reader may hold this many embedding steps' passages ready
 MAX_CHUNKS_PER_FILE = 20_000  # ~10 min of embedding on two cores: split bigger files
 
 
@@ -78,7 +79,7 @@ class Ingestor:
         self.embedder = embedder
         self.max_chunks = max_chunks
         self.batch = batch
-        self.read_ahead = 4 * batch  # passages the reader may hold ready (`pipeline.Reader`)
+        self.read_ahead = READ_AHEAD_STEPS * batch  # passages ready (`pipeline.Reader`)
         self._indexing: Callable[[], None] = lambda: None  # tells of a wait for a build
         self._settled = (0, 0)  # files settled (recorded) of those found, for a full disk
         self._waiting: Callable[[str], None] | None = None  # tells of a wait for a turn

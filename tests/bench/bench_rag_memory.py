@@ -1,7 +1,9 @@
 """Peak memory (RSS) of ingesting large text, each case in its own child process.
 
-python -m tests.bench.bench_rag_memory [--mb 500] [--real-mb 2,6] [--log-mb 200]
-(`--real-mb ""` and `--log-mb 0` leave those cases out.)
+python -m tests.bench.bench_rag_memory [--mb 500] [--real-mb 2,6] [--log-mb 200] [--trace F]
+(`--real-mb ""`, `--mb 0` and `--log-mb 0` leave those cases out; `--trace` appends a JSON
+line to F each time a file of a case is indexed: time, passages, resident memory and its
+peak so far, so a run stopped before its end still shows how memory grew.)
 
 Embedding 500 MB (~600k passages) with the real model at ~30 passages/s would take
 about six hours here, so the 500 MB case runs the real loaders, chunker, Qdrant Edge index
@@ -152,7 +154,8 @@ def child(args: argparse.Namespace) -> None:
     store = Store(paths.database)
     docs = Documents(paths, store, embedder)
     t = time.perf_counter()
-    report = docs.add([Path(args.child)], "mem")
+    progress = _tracer(Path(args.trace), args.embedder, t, combined) if args.trace else None
+    report = docs.add([Path(args.child)], "mem", progress)
     seconds = time.perf_counter() - t
     ingest_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     split = dict(peak)  # the sampler goes on through the searches: keep the ingest's
@@ -210,12 +213,49 @@ def child(args: argparse.Namespace) -> None:
     )
 
 
-def run(path: Path, embedder: str, home: Path, model_cache: Path | None = None) -> dict[str, Any]:
+def _tracer(trace: Path, embedder: str, start: float, combined: dict[str, int]) -> Any:
+    """A progress callback that appends a line to `trace` as each file is indexed."""
+    import resource
+
+    def told(state: Any) -> None:
+        if state.event != "file":
+            return
+        status = dict(
+            line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines()
+        )
+        line = {
+            "at": time.strftime("%H:%M:%S", time.gmtime()),
+            "embedder": embedder,
+            "seconds": round(time.perf_counter() - start, 1),
+            "files": state.files_done,
+            "passages": state.chunks,
+            "rss_mb": round(int(status["VmRSS"].split()[0]) / 1024, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "build_peak_rss_mb": round(
+                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+            ),
+            "combined_peak_mb": round(combined["kb"] / 1024, 1),
+        }
+        with trace.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
+
+    return told
+
+
+def run(
+    path: Path,
+    embedder: str,
+    home: Path,
+    model_cache: Path | None = None,
+    trace: str | None = None,
+) -> dict[str, Any]:
     """Run one case in a child and read its own peak RSS (ru_maxrss, kB) from wait4."""
     cmd = [sys.executable, "-m", "tests.bench.bench_rag_memory", "--child", str(path)]
     cmd += ["--embedder", embedder, "--home", str(home)]
     if model_cache is not None:
         cmd += ["--model-cache", str(model_cache)]
+    if trace:
+        cmd += ["--trace", trace]
     with tempfile.TemporaryFile("w+") as out:
         proc = subprocess.Popen(cmd, stdout=out, cwd=Path(__file__).resolve().parents[2])
         _, status, usage = os.wait4(proc.pid, 0)
@@ -253,6 +293,7 @@ def main() -> None:
         " every case separates growth with the text ingested from growth with a file's size",
     )
     parser.add_argument("--model-cache")
+    parser.add_argument("--trace", help="append a line per indexed file of a case to this file")
     parser.add_argument(
         "--compare-stand-in",
         action="store_true",
@@ -283,15 +324,17 @@ def main() -> None:
             folder = root / f"real{mb:g}"
             made = min(args.real_file_mb, mb)
             make_folder(folder, mb, file_mb=made)
-            out[f"real_embedder_{mb:g}mb"] = run(folder, "real", root / f"h-real{mb:g}", cache)
+            case = run(folder, "real", root / f"h-real{mb:g}", cache, args.trace)
+            out[f"real_embedder_{mb:g}mb"] = case
             out[f"real_embedder_{mb:g}mb"]["file_mb"] = made
             if args.compare_stand_in:  # the same files without the model
                 case = run(folder, "stand-in", root / f"h-stand-in{mb:g}")
                 out[f"stand_in_embedder_{mb:g}mb_same_files"] = case | {"file_mb": made}
-        folder = root / "big"
-        files = make_folder(folder, args.mb)
-        out[f"stand_in_embedder_{args.mb:g}mb"] = run(folder, "stand-in", root / "h-big")
-        out[f"stand_in_embedder_{args.mb:g}mb"]["files"] = files
+        if args.mb > 0:
+            folder = root / "big"
+            files = make_folder(folder, args.mb)
+            out[f"stand_in_embedder_{args.mb:g}mb"] = run(folder, "stand-in", root / "h-big")
+            out[f"stand_in_embedder_{args.mb:g}mb"]["files"] = files
     out["limit_mb"] = 2048
     print(json.dumps(out, indent=2))
 
