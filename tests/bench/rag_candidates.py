@@ -22,6 +22,11 @@ lists per question, so the figures differ by the method alone.
   ingest CPU. Reported on dev2: if the pick's hybrid MRR@10 on dev2's 7 CSV questions is
   below "late"'s, nothing ships (the two sets disagree); dev2's other questions must score
   exactly as before (their passages are not rows).
+- The fusions again, on the tabular set (sixth round), named before running there: a
+  fusion replaces the shipped one only if it leads on the tabular set (hybrid MRR@10 ahead
+  by more than 0.015, no hit@5 question lost there) and loses nothing beyond the noise
+  floor on dev and dev2 (MRR@10 not lower by more than 0.015, at most one hit@5 question
+  fewer on each); the evaluation set reports.
 """
 
 from __future__ import annotations
