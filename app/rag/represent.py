@@ -57,22 +57,18 @@ def heading_line(chunk: Chunk) -> str:
 def sentences(chunk: Chunk, limit: int = SENTENCE_CHARS) -> list[str]:
     """The texts embedded for `chunk`: its sentences, short ones joined, each prefixed by
     the heading line; at most `MAX_SENTENCES` of them, never none."""
-    parts = [p.strip() for p in _SPLIT.split(chunk.text) if p.strip()]
-    if not parts:
-        parts = [chunk.text.strip() or chunk.text]
-    packed = _pack(parts, limit)
-    while len(packed) > MAX_SENTENCES:
-        limit *= 2
-        packed = _pack(parts, limit)
-    head = heading_line(chunk)
-    return [head + s for s in packed]
+    return _bounded(chunk, [p.strip() for p in _SPLIT.split(chunk.text) if p.strip()], limit)
 
 
 def rows(chunk: Chunk, limit: int = SENTENCE_CHARS) -> list[str]:
-    """The texts embedded for a passage of table rows (`Chunk.records`): its rows whole,
-    short ones joined (a row is never cut at its `; ` or `: `), each prefixed by the
-    heading line; at most `MAX_SENTENCES`, never none."""
-    parts = [line.strip() for line in chunk.text.splitlines() if line.strip()]
+    """The texts embedded for a passage of table rows (`Chunk.records`) when they are
+    embedded whole: like `sentences`, but a row is never cut at its `; ` or `: `."""
+    return _bounded(chunk, [r.strip() for r in chunk.text.splitlines() if r.strip()], limit)
+
+
+def _bounded(chunk: Chunk, parts: list[str], limit: int) -> list[str]:
+    """`parts` packed up to `limit` characters (doubled until at most `MAX_SENTENCES`
+    remain; the whole text if there are none), each after the heading line."""
     if not parts:
         parts = [chunk.text.strip() or chunk.text]
     packed = _pack(parts, limit)
