@@ -233,6 +233,7 @@ def run(
     runtime: str = "auto",
     overlap: int = OVERLAP_WORDS,
     records: str = passages.RECORDS,
+    record_overlap: bool = Chunker.record_overlap,
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
@@ -241,6 +242,7 @@ def run(
         "embedder": MODELS[name][0],
         "representation": representation,
         "records": records,
+        "record_overlap": record_overlap,
         "runtime": runtime,
         "overlap_words": overlap,
     }
@@ -262,7 +264,9 @@ def run(
         store = Store(paths.database)
         docs = Documents(paths, store, embedder)
         docs.representation = representation
-        pipeline.Chunker = functools.partial(Chunker, overlap=overlap)  # type: ignore[misc]
+        pipeline.Chunker = functools.partial(  # type: ignore[misc]
+            Chunker, overlap=overlap, record_overlap=record_overlap
+        )
         shipped, passages.RECORDS = passages.RECORDS, records
         try:
             t, cpu = time.perf_counter(), time.process_time()
@@ -322,6 +326,11 @@ def main() -> None:
         f" {', '.join(passages.RECORD_WAYS)} (default {passages.RECORDS})",
     )
     parser.add_argument(
+        "--record-overlap",
+        default="yes" if Chunker.record_overlap else "no",
+        help="comma-separated yes/no: whether passages of table rows carry the overlap",
+    )
+    parser.add_argument(
         "--runtime",
         default="auto",
         help=f"comma-separated, from {', '.join(RUNTIMES)} (auto: onnxruntime int8 on a CPU)",
@@ -346,15 +355,19 @@ def main() -> None:
     ways = [w.strip() for w in args.records.split(",") if w.strip()]
     if not ways or any(w not in passages.RECORD_WAYS for w in ways):
         parser.error(f"ways to embed table rows are {', '.join(passages.RECORD_WAYS)}")
+    carries = [c.strip() == "yes" for c in args.record_overlap.split(",") if c.strip()]
     documents, questions = load_questions(QUESTION_SETS[args.set])
     out: dict[str, Any] = {"set": args.set, "load_average_start": os.getloadavg()}
     results = []
     for name in names:
         for how in hows:
             for runtime in runtimes:
-                for overlap, way in itertools.product(overlaps, ways):
+                for overlap, way, carry in itertools.product(overlaps, ways, carries):
                     results.append(
-                        run(name, documents, questions, args.candidates, how, runtime, overlap, way)
+                        run(
+                            *(name, documents, questions, args.candidates, how, runtime),
+                            *(overlap, way, carry),
+                        )
                     )
                     # Each case as it ends (a run of several takes long on a busy machine).
                     print(json.dumps(results[-1]), file=sys.stderr, flush=True)
@@ -368,7 +381,8 @@ def main() -> None:
             (
                 r["embedder"],
                 r["representation"],
-                f"records {r['records']}",
+                f"records {r['records']}"
+                + ("" if r["record_overlap"] else ", no overlap between rows' passages"),
                 r["runtime"],
                 f"overlap {r['overlap_words']}",
             )

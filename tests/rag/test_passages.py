@@ -93,6 +93,11 @@ def test_a_csv_files_passages_are_table_rows(tmp_path: Path) -> None:
     stored = {**payload("t.csv", "h", 0, rows_[1]), "text": rows_[1].text}
     assert stored["records"] is True and _chunk(stored).records  # a re-embedding knows
     assert "records" not in payload("t.txt", "h", 0, text[0])
+    with (tmp_path / "t.csv").open("rb") as f:
+        alone = list(Chunker(record_overlap=False).chunks(load_csv(f, "t.csv")))
+    said = [line for c in alone for line in c.text.split("\n\n")]
+    assert len(said) == 300 and len(set(said)) == 300  # every row once, whole
+    assert len(alone) < len(rows_) and all(c.records for c in alone)
 
 
 def test_rows_stay_whole_and_bounded() -> None:
