@@ -1,5 +1,6 @@
 """One pass per passage ("late"): the passage vector as the embedder makes it, a vector per
-sentence pooled from the same pass, and sentences past the model's limit embedded alone."""
+sentence pooled from the same pass, and sentences past the model's limit embedded alone;
+a CSV file's passages are table rows, embedded piece by piece instead."""
 
 from __future__ import annotations
 
