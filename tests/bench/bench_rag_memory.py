@@ -154,7 +154,7 @@ def child(args: argparse.Namespace) -> None:
     store = Store(paths.database)
     docs = Documents(paths, store, embedder)
     t = time.perf_counter()
-    progress = _tracer(Path(args.trace), args.embedder, t, combined) if args.trace else None
+    progress = _tracer(Path(args.trace), args.embedder, t, combined, builds) if args.trace else None
     report = docs.add([Path(args.child)], "mem", progress)
     seconds = time.perf_counter() - t
     ingest_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -213,8 +213,16 @@ def child(args: argparse.Namespace) -> None:
     )
 
 
-def _tracer(trace: Path, embedder: str, start: float, combined: dict[str, int]) -> Any:
-    """A progress callback that appends a line to `trace` as each file is indexed."""
+def _tracer(
+    trace: Path,
+    embedder: str,
+    start: float,
+    combined: dict[str, int],
+    builds: dict[str, dict[str, int]],
+) -> Any:
+    """A progress callback that appends a line to `trace` as each file is indexed. A build
+    process's own peak is its sampled VmHWM: its ru_maxrss starts at this process's (Linux
+    keeps the parent's across fork and exec)."""
     import resource
 
     def told(state: Any) -> None:
@@ -231,9 +239,10 @@ def _tracer(trace: Path, embedder: str, start: float, combined: dict[str, int]) 
             "passages": state.chunks,
             "rss_mb": round(int(status["VmRSS"].split()[0]) / 1024, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "build_peak_rss_mb": round(
-                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+            "build_hwm_mb": round(
+                max((m.get("hwm", 0) for m in builds.values()), default=0) / 1024, 1
             ),
+            "build_processes": len(builds),
             "combined_peak_mb": round(combined["kb"] / 1024, 1),
         }
         with trace.open("a", encoding="utf-8") as f:
