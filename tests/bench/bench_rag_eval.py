@@ -355,7 +355,10 @@ def main() -> None:
     ways = [w.strip() for w in args.records.split(",") if w.strip()]
     if not ways or any(w not in passages.RECORD_WAYS for w in ways):
         parser.error(f"ways to embed table rows are {', '.join(passages.RECORD_WAYS)}")
-    carries = [c.strip() == "yes" for c in args.record_overlap.split(",") if c.strip()]
+    carry_words = [c.strip() for c in args.record_overlap.split(",") if c.strip()]
+    if not carry_words or any(c not in ("yes", "no") for c in carry_words):
+        parser.error("--record-overlap takes yes, no or both")
+    carries = [c == "yes" for c in carry_words]
     documents, questions = load_questions(QUESTION_SETS[args.set])
     out: dict[str, Any] = {"set": args.set, "load_average_start": os.getloadavg()}
     results = []

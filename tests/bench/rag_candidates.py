@@ -13,7 +13,7 @@ lists per question, so the figures differ by the method alone.
   (the highest hybrid MRR@10, ahead of the shipped by more than 0.01 and losing no hit@5
   question there); the evaluation set then only reports.
 - How a `late` collection embeds passages of table rows (`app.rag.passages.RECORD_WAYS`,
-  `bench_rag_eval --records`, one collection each): "late" (shipped: like any passage),
+  `bench_rag_eval --records`, one collection each): "late" (until then: like any passage),
   "sentences" (cut as `represent` cuts text) and "rows" (each row whole, short ones
   joined). Named before the sixth round of issue 16 ran them, with the rule: picked on the
   tabular set (`tests/rag/tab`, 42 questions), a way replaces "late" only if its hybrid
@@ -21,12 +21,14 @@ lists per question, so the figures differ by the method alone.
   loses no hit@5 question; of two such within 0.015 of each other, the one with less
   ingest CPU. Reported on dev2: if the pick's hybrid MRR@10 on dev2's 7 CSV questions is
   below "late"'s, nothing ships (the two sets disagree); dev2's other questions must score
-  exactly as before (their passages are not rows).
+  exactly as before (their passages are not rows). Outcome: "sentences" picked and shipped
+  (BENCHMARKS.md, issue 16, sixth round; dev2's e-mail questions moved by 0.012 MRR@10).
 - The fusions again, on the tabular set (sixth round), named before running there: a
   fusion replaces the shipped one only if it leads on the tabular set (hybrid MRR@10 ahead
   by more than 0.015, no hit@5 question lost there) and loses nothing beyond the noise
   floor on dev and dev2 (MRR@10 not lower by more than 0.015, at most one hit@5 question
-  fewer on each); the evaluation set reports.
+  fewer on each); the evaluation set reports. Outcome: alpha 0.5 led on the tabular set
+  and lost beyond the floor on dev2 and dev; nothing changed.
 - No overlap between passages of table rows (`Chunker.record_overlap`,
   `bench_rag_eval --record-overlap`): the 30 carried words repeat four or five whole rows
   in the next passage, while a row needs no context from the rows before it. A speed
@@ -34,6 +36,7 @@ lists per question, so the figures differ by the method alone.
   the tabular set its hybrid MRR@10 is not lower by more than 0.015 and no hit@5 question
   is lost, and on dev2's 7 CSV questions no hit@5 question is lost either; its passages
   and CPU time are reported.
+  Outcome: two hit@5 questions lost on the tabular set; not shipped.
 """
 
 from __future__ import annotations
