@@ -29,6 +29,7 @@ from app.rag.index import Index, IndexPoint, point_id
 from app.rag.outcome import FileOutcome, IngestProgress, IngestReport, ProgressCallback
 from app.rag.passages import DEFAULT_REPRESENTATION, embed
 from app.rag.pipeline import (
+    READ_AHEAD_STEPS,
     Known,
     Prepared,
     Reader,
@@ -54,7 +55,6 @@ __all__ = [
 # batch of 32 to its longest: in steps of 64 that padding was 20 % more word pieces than
 # the text on the Gutenprint manual and two Debian Reference chapters; in steps of 256, 9 %.
 EMBED_BATCH = 256
-READ_AHEAD_STEPS = 4  # the reader may hold this many embedding steps' passages ready
 MAX_CHUNKS_PER_FILE = 20_000  # ~10 min of embedding on two cores: split bigger files
 
 
@@ -252,7 +252,7 @@ class Ingestor:
             self._abandon(group)
         if not report.cancelled:
             for record in self.records.files(self.collection):
-                inside = any(_within(record.source, f) for f in folders)
+                inside = any(Path(record.source).is_relative_to(f) for f in folders)
                 gone = inside and record.source not in seen and not Path(record.source).exists()
                 if gone:
                     self.remove(record.source)
@@ -395,7 +395,3 @@ class _Pending:
     seconds: float
     notes: str
     pages: int
-
-
-def _within(source: str, folder: Path) -> bool:
-    return Path(source).is_relative_to(folder)

@@ -33,6 +33,8 @@ from app.rag.loaders import load, supported
 
 # What the reader knows of a file from the record: size, mtime_ns, content hash.
 Known = tuple[int, int, str]
+# An ingest lets its reader hold this many embedding steps' passages ready (`ahead`).
+READ_AHEAD_STEPS = 4
 
 
 @dataclass

@@ -138,7 +138,7 @@ def ingest_speed(
             "runtime": embedders[label].active_runtime,
             "read_ahead": "one file"
             if label in ONE_FILE_AHEAD
-            else f"{ingest.READ_AHEAD_STEPS * batch} passages",
+            else f"{pipeline.READ_AHEAD_STEPS * batch} passages",
             "overlap_words": overlap,
             "passages_per_step": batch,
             "pages": pages,
