@@ -41,6 +41,14 @@ lists per question, so the figures differ by the method alone.
   `tests.bench.bench_rag_llm_rerank`'s docstring, written before any set ran.
   Outcome: both far below the fusion's order on dev (MRR@10 0.438 and 0.437 against
   0.769); neither picked.
+- No overlap between passages under the shipped `late` representation (seventh round,
+  `bench_rag_eval --overlap 0,30`): the second round rejected it under `passage` (dev2
+  hit@1 -5 questions); `late` embeds each passage's sentences inside the whole passage,
+  which may make the carried words less needed, and they are ~16 % of the word pieces. A
+  speed change, so it must keep retrieval; named before running: it ships if on dev2 (the
+  pick) its hybrid MRR@10 is not lower than overlap 30's by more than 0.015 and no hit@5
+  question is lost, and on dev (report) MRR@10 is not lower by more than 0.015 with at
+  most one hit@5 question fewer; the evaluation set then reports.
 """
 
 from __future__ import annotations
