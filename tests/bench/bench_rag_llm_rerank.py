@@ -15,7 +15,7 @@ minus its logit for "No" as the reply's first token. The prompt is formatted as
 without one, as Gemma's package has none).
 
 The rule, written before any set ran (seventh round of issue 16): each model re-orders the
-hybrid top `--depth` (10: a 30-deep run costs three times as long, ~35 s a question here)
+hybrid top `--depth` (10: a 30-deep run costs three times as long, 20–40 s a question here)
 by its score; a model is picked on dev if its MRR@10 beats the fusion's order by more than
 0.015 (the noise floor) with no hit@5 question lost, then reported on dev2 and the
 evaluation set; an LLM reranker is offered in the app only if dev2 agrees (MRR@10 not
