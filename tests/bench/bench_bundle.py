@@ -42,7 +42,7 @@ from app.rag.embedder import DEFAULT_DIM, DEFAULT_MODEL, SentenceEmbedder
 from app.rag.service import Documents
 from app.store import Store
 from app.workbench import Workbench
-from tests.bench.bench_rag_hnsw import build, corpus_words, random_vectors
+from tests.bench.rag_synthetic import build, corpus_words, random_vectors
 
 GEMMA = "gemma-3-270m-q4_k_m"
 COLLECTION = "large"

@@ -39,11 +39,8 @@ from app.rag.pipeline import Reader
 from app.rag.represent import heading_line
 from app.rag.service import Documents
 from app.store import Store
-from tests.bench.rag_search import WORDS, search_latency
-
-PDF = Path("/usr/share/doc/gutenprint-doc/gutenprint-users-manual.pdf")
-HTML = [Path(f"/usr/share/debian-reference/ch0{i}.en.html") for i in (1, 2)]
-
+from tests.bench.rag_search import search_latency
+from tests.bench.rag_synthetic import HTML, PDF, WORDS
 
 # The pipelines compared by `ingest_speed`: (label, representation, runtime, overlap words,
 # passages embedded per step).

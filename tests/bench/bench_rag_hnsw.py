@@ -5,7 +5,7 @@ python -m tests.bench.bench_rag_hnsw [--sizes 10000,25000,50000,100000,200000] [
                                      [--efs 64,128,256,512] [--no-embed] [--steps 4]
 
 Per size, in one process: random unit 384-d float16 passage vectors, each with
-`SENTENCES_PER_CHUNK` sentence vectors (as tests/bench/bench_rag.py builds them) and BM25 of
+`SENTENCES_PER_CHUNK` sentence vectors (as `tests.bench.rag_synthetic` makes them) and BM25 of
 a window of real text (the Debian reference and the Gutenprint manual, when installed; the
 bench's word list otherwise). Queries are three consecutive words of that text, embedded
 by the real model (`--no-embed`: random unit vectors, no embedding time).
@@ -28,11 +28,9 @@ conservative. Prints one JSON summary; the load average before and after is in i
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import random
-import re
 import shutil
 import statistics
 import tempfile
@@ -48,123 +46,20 @@ import numpy as np
 import qdrant_edge as qe
 
 import app.rag.hnsw as hnsw_module
-from app.rag.chunker import Chunker
 from app.rag.hnsw import HNSW_EF
-from app.rag.index import DENSE, EdgeIndex, IndexPoint
-from app.rag.loaders import load
-from tests.bench.bench_rag import (
-    HTML,
-    PDF,
-    SENTENCES_PER_CHUNK,
-    WORDS,
-    _p95,
-    _sentences,
-    _uuid,
-)
+from app.rag.index import DENSE, EdgeIndex
 from tests.bench.bench_rag_hnsw_again import graphs
-
-DIM = 384
-TEXT_WORDS = 80  # words of text per passage (the chunker's passages run 150-200)
-
-
-def corpus_words() -> list[str]:
-    """The words of the real manuals, in order; the bench's word list if none is installed."""
-    words: list[str] = []
-    for f in [*HTML, PDF]:
-        if f.exists():
-            for chunk in Chunker().chunks(load(f)):
-                words.extend(re.findall(r"\w+", chunk.text.lower()))
-    return words or WORDS * 1000
-
-
-Vectors = Callable[[np.random.Generator, int], tuple[np.ndarray, list[Any]]]
-
-
-def random_vectors(sentences: int) -> Vectors:
-    """Random unit passage vectors; their sentences scattered around them (bench_rag's)."""
-
-    def make(gen: np.random.Generator, count: int) -> tuple[np.ndarray, list[Any]]:
-        rows = gen.standard_normal((count, DIM), dtype=np.float32)
-        rows /= np.linalg.norm(rows, axis=1, keepdims=True)
-        return rows, [_sentences(gen, v, sentences) if sentences else None for v in rows]
-
-    return make
-
-
-def corpus_vectors(embedded: np.ndarray, sentences: int) -> Vectors:
-    """Passages of `sentences` consecutive real sentence vectors (MiniLM, of the manuals),
-    each nudged by noise of norm ~0.1 so that no two points are the same; the passage
-    vector is their normalised mean, as `app.rag.represent` makes it."""
-    k = max(1, sentences)
-
-    def make(gen: np.random.Generator, count: int) -> tuple[np.ndarray, list[Any]]:
-        starts = gen.integers(0, len(embedded) - k, count)
-        groups = embedded[starts[:, None] + np.arange(k)]
-        groups = groups + 0.005 * gen.standard_normal(groups.shape, dtype=np.float32)
-        groups /= np.linalg.norm(groups, axis=2, keepdims=True)
-        rows = groups.mean(axis=1)
-        rows /= np.linalg.norm(rows, axis=1, keepdims=True)
-        return rows, [g.tolist() if sentences else None for g in groups]
-
-    return make
-
-
-def build(
-    folder: Path, n: int, words: list[str], make: Vectors, step: int | None = None
-) -> tuple[EdgeIndex, float]:
-    """`n` points in a new shard that never builds HNSW by itself, or (`step`) builds it as
-    an ingest does, waiting for a build each `step` points; returns it and points/s."""
-    rng = random.Random(1)
-    gen = np.random.default_rng(1)
-    index = EdgeIndex(folder, DIM, hnsw_threshold=step)
-    t = time.perf_counter()
-    with index.bulk() if step else contextlib.nullcontext():
-        _add(index, n, words, make, rng, gen, step is not None)
-    index.flush()
-    return index, n / (time.perf_counter() - t)
-
-
-def _add(
-    index: EdgeIndex,
-    n: int,
-    words: list[str],
-    make: Vectors,
-    rng: random.Random,
-    gen: np.random.Generator,
-    flush: bool,
-) -> None:
-    for start in range(0, n, 1000):
-        stop = min(n, start + 1000)
-        vectors, sentences = make(gen, stop - start)
-        points = []
-        for i in range(start, stop):
-            at = rng.randrange(len(words) - TEXT_WORDS)
-            points.append(
-                IndexPoint(
-                    _uuid(str(i)),
-                    vectors[i - start].tolist(),
-                    " ".join(words[at : at + TEXT_WORDS]),
-                    {"source": f"s{i % 500}", "hash": "h"},
-                    sentences[i - start],
-                )
-            )
-        index.upsert(points)
-        if flush:
-            index.flush()
-
-
-def corpus_sentences(limit: int) -> list[str]:
-    """The first `limit` sentences of the manuals, in order, as the index embeds them."""
-    from app.rag.represent import sentences
-
-    out: list[str] = []
-    for f in [*HTML, PDF]:
-        if f.exists():
-            for chunk in Chunker().chunks(load(f)):
-                out.extend(sentences(chunk))
-                if len(out) >= limit:
-                    return out[:limit]
-    return out
+from tests.bench.rag_search import p95
+from tests.bench.rag_synthetic import (
+    DIM,
+    SENTENCES_PER_CHUNK,
+    Vectors,
+    build,
+    corpus_sentences,
+    corpus_vectors,
+    corpus_words,
+    random_vectors,
+)
 
 
 def make_queries(words: list[str], count: int) -> list[str]:
@@ -199,7 +94,7 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 
 def stats(ms: list[float], skip: int = 5) -> dict[str, float]:
     ms = ms[skip:] if len(ms) > 2 * skip else ms
-    return {"p50_ms": round(statistics.median(ms), 2), "p95_ms": _p95(ms) if len(ms) > 1 else ms[0]}
+    return {"p50_ms": round(statistics.median(ms), 2), "p95_ms": p95(ms) if len(ms) > 1 else ms[0]}
 
 
 def rss_mb() -> dict[str, float]:

@@ -14,22 +14,7 @@ from typing import Any
 
 from app.rag.embedder import SentenceEmbedder
 from app.rag.index import EdgeIndex, IndexPoint
-
-# Sentence vectors per passage in the 100k search bench: the real corpus averages ~7.
-SENTENCES_PER_CHUNK = 7
-WORDS = [
-    "printer",
-    "ink",
-    "paper",
-    "colour",
-    "driver",
-    "resolution",
-    "margin",
-    "tray",
-    "nozzle",
-    "head",
-    "cyan",
-]
+from tests.bench.rag_synthetic import SENTENCES_PER_CHUNK, WORDS, point_id, sentence_vectors
 
 
 def search_latency(home: Path, embedder: SentenceEmbedder, n: int = 100_000) -> dict[str, Any]:
@@ -46,11 +31,11 @@ def search_latency(home: Path, embedder: SentenceEmbedder, n: int = 100_000) -> 
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         points = [
             IndexPoint(
-                _uuid(str(i)),
+                point_id(str(i)),
                 vectors[i - start].tolist(),
                 " ".join(rng.choices(WORDS, k=40)) + f" doc{i}",
                 {"source": f"s{i % 500}", "hash": "h"},
-                _sentences(gen, vectors[i - start], SENTENCES_PER_CHUNK),
+                sentence_vectors(gen, vectors[i - start], SENTENCES_PER_CHUNK),
             )
             for i in range(start, stop)
         ]
@@ -91,32 +76,16 @@ def search_latency(home: Path, embedder: SentenceEmbedder, n: int = 100_000) -> 
         "upsert_points_per_s": round(n / upsert),
         "reopen_s": round(reopen, 3),
         "hybrid_top10_with_embedding_p50_ms": round(statistics.median(total), 1),
-        "hybrid_top10_with_embedding_p95_ms": _p95(total),
+        "hybrid_top10_with_embedding_p95_ms": p95(total),
         "query_embedding_p50_ms": round(statistics.median(embed), 1),
-        "query_embedding_p95_ms": _p95(embed),
+        "query_embedding_p95_ms": p95(embed),
         "hybrid_search_only_p50_ms": round(statistics.median(search), 1),
-        "hybrid_search_only_p95_ms": _p95(search),
+        "hybrid_search_only_p95_ms": p95(search),
         "delete_one_file_s": round(delete_file, 3),
         "deleted_points": n // 500,
         "drop_collection_s": round(drop, 3),
     }
 
 
-def _sentences(gen: Any, mean: Any, n: int) -> list[list[float]]:
-    """`n` unit vectors scattered around `mean`, standing in for a passage's sentences."""
-    import numpy as np
-
-    rows = mean + 0.5 * gen.standard_normal((n, mean.shape[0]), dtype=np.float32)
-    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
-    out: list[list[float]] = rows.tolist()
-    return out
-
-
-def _p95(values: list[float]) -> float:
+def p95(values: list[float]) -> float:
     return round(statistics.quantiles(values, n=20)[18], 1)
-
-
-def _uuid(i: str) -> str:
-    import uuid
-
-    return str(uuid.UUID(int=int(i) + 1))
