@@ -50,6 +50,14 @@ lists per question, so the figures differ by the method alone.
   question is lost, and on dev (report) MRR@10 is not lower by more than 0.015 with at
   most one hit@5 question fewer; the evaluation set then reports.
   Outcome: dev2 MRR@10 0.821 against 0.863, one hit@5 question fewer; not shipped.
+- A smaller network: MiniLM's first 5 or 4 of its 6 layers, no retraining
+  (`bench_rag_eval --embedder minilm,minilm-l5,minilm-l4 --runtime fp32`, seventh round).
+  The embedder is ~94 % of an ingest and its time is proportional to its layers, so 4
+  layers would be ~1.5x the shipped speed (enough for 3x) and 5 layers ~1.2x. Named before
+  running, all on torch fp32 so that only the layers differ: the fewest layers whose hybrid
+  MRR@10 on dev2 (the pick) is not lower than the six layers' by more than 0.015 with no
+  hit@5 question lost; then dev reports by the same bar, and only if both pass would it be
+  exported to onnxruntime int8 and timed; the evaluation set reports.
 """
 
 from __future__ import annotations
