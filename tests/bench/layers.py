@@ -1,0 +1,28 @@
+"""MiniLM cut to its first layers, for `bench_rag_eval --embedder minilm-l5,minilm-l4`: a
+smaller network measured as a speed candidate (tests/bench/rag_candidates.py). The cut
+copy is saved beside the run's other files; no weights are changed or trained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.rag.embedder import SentenceEmbedder
+
+# Short name -> how many of MiniLM-L6's layers it keeps.
+CUTS = {"minilm-l5": 5, "minilm-l4": 4}
+
+
+def first_layers(layers: int, folder: Path) -> Path:
+    """A sentence-transformers folder holding all-MiniLM-L6-v2 with only its first
+    `layers` transformer layers (the pooling and normalisation as they are)."""
+    target = folder / f"all-MiniLM-L6-v2-first{layers}"
+    if (target / "modules.json").is_file():
+        return target
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(SentenceEmbedder()._model_dir()), device="cpu")
+    network = model[0].auto_model
+    network.encoder.layer = network.encoder.layer[:layers]
+    network.config.num_hidden_layers = layers
+    model.save(str(target))
+    return target
