@@ -1,6 +1,7 @@
 """Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid.
 
 python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab] [--embedder minilm,mpnet]
+(minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py)
 (the evaluation set needs apt packages gutenprint-doc, debian-reference-en; the development
 set maint-guide, developers-reference, gnuplot-doc; the second development set git-doc,
 sqlite3-doc, asymptote-doc, distro-info-data, pandoc, tesseract-ocr (its documents are
@@ -180,13 +181,10 @@ def run(
         out["model_folder"] = str(folder)
     if name in CUTS:
         out["model_folder"] = str(first_layers(CUTS[name], Paths.default().cache_dir))
-    embedder = (
-        SentenceEmbedder(out["model_folder"], name=out["embedder"], dim=768, runtime=runtime)
-        if name == "mpnet"
-        else SentenceEmbedder(out["model_folder"], name=out["embedder"], runtime=runtime)
-        if name in CUTS
-        else SentenceEmbedder(runtime=runtime)
-    )
+    embedder = SentenceEmbedder(runtime=runtime)
+    if "model_folder" in out:
+        dim = MODELS[name][1] if name in MODELS else DEFAULT_DIM
+        embedder = SentenceEmbedder(out["model_folder"], out["embedder"], dim, runtime=runtime)
     t = time.perf_counter()
     embedder.load()
     out["load_s"] = round(time.perf_counter() - t, 2)  # the first includes importing torch
@@ -279,7 +277,7 @@ def main() -> None:
     names = [n.strip() for n in args.embedder.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODELS and n not in CUTS]
     if unknown or not names:
-        parser.error(f"unknown embedder {unknown}; choose from {', '.join(MODELS)}")
+        parser.error(f"unknown embedder {unknown}; choose from {', '.join([*MODELS, *CUTS])}")
     hows = [h.strip() for h in args.representation.split(",") if h.strip()]
     if not hows or any(h not in REPRESENTATIONS for h in hows):
         parser.error(f"representations are {', '.join(REPRESENTATIONS)}")
