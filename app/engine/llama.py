@@ -186,29 +186,12 @@ class LlamaBackend:
         trained = info.context_length or opts.context_length
         self.n_ctx = min(opts.context_length, trained) if trained else opts.context_length
         llm, self.placement = open_model(info, opts, self.n_ctx)
-        self._formatter = self._make_formatter(llm)
+        self._formatter = chat_formatter(llm)
         if opts.warmup:
             # The first evaluation in a process is slow (buffers, kernels): pay it here.
             llm.create_completion(prompt=" ", max_tokens=1, temperature=0.0)
             llm.reset()
         return llm
-
-    def _make_formatter(self, llm: Any) -> Any:
-        from llama_cpp import llama_chat_format
-
-        template = llm.metadata.get("tokenizer.chat_template")
-        if not template:
-            return None
-        eos_id, bos_id = llm.token_eos(), llm.token_bos()
-        eos = (
-            llm.detokenize([eos_id], special=True).decode("utf-8", "replace") if eos_id >= 0 else ""
-        )
-        bos = (
-            llm.detokenize([bos_id], special=True).decode("utf-8", "replace") if bos_id >= 0 else ""
-        )
-        return llama_chat_format.Jinja2ChatFormatter(
-            template=template, eos_token=eos, bos_token=bos, stop_token_ids=[eos_id]
-        )
 
     def _format(
         self, llm: Any, messages: list[ChatMessage]
@@ -343,6 +326,22 @@ class LlamaBackend:
             seed=seed,
         )
         gen.put(Done(text, stats))
+
+
+def chat_formatter(llm: Any) -> Any:
+    """The chat template a loaded model carries, as llama-cpp-python's own chat handler
+    applies it (None for a model without one: it gets a plain transcript)."""
+    from llama_cpp import llama_chat_format
+
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+    eos_id, bos_id = llm.token_eos(), llm.token_bos()
+    eos = llm.detokenize([eos_id], special=True).decode("utf-8", "replace") if eos_id >= 0 else ""
+    bos = llm.detokenize([bos_id], special=True).decode("utf-8", "replace") if bos_id >= 0 else ""
+    return llama_chat_format.Jinja2ChatFormatter(
+        template=template, eos_token=eos, bos_token=bos, stop_token_ids=[eos_id]
+    )
 
 
 def _grammar(gbnf: str) -> Any:

@@ -42,7 +42,7 @@ from app.rag.index import Mode
 from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
 from app.rag.service import Documents
 from app.store import Store
-from tests.bench.layers import CUTS
+from tests.bench.layers import CUTS, first_layers
 
 QUESTION_SETS = {
     name: Path(__file__).resolve().parents[1] / "rag" / name / "questions.toml"
@@ -160,8 +160,6 @@ def run(
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
     rows as `records` says), and score it."""
-    from tests.bench.layers import first_layers
-
     out: dict[str, Any] = {
         "embedder": f"{MODELS['minilm'][0]}, first {CUTS[name]} layers"
         if name in CUTS
@@ -181,10 +179,11 @@ def run(
         out["model_folder"] = str(folder)
     if name in CUTS:
         out["model_folder"] = str(first_layers(CUTS[name], Paths.default().cache_dir))
-    embedder = SentenceEmbedder(runtime=runtime)
     if "model_folder" in out:
         dim = MODELS[name][1] if name in MODELS else DEFAULT_DIM
         embedder = SentenceEmbedder(out["model_folder"], out["embedder"], dim, runtime=runtime)
+    else:
+        embedder = SentenceEmbedder(runtime=runtime)
     t = time.perf_counter()
     embedder.load()
     out["load_s"] = round(time.perf_counter() - t, 2)  # the first includes importing torch

@@ -40,6 +40,7 @@ import numpy as np
 
 from app.citation import Citation
 from app.config import Paths
+from app.engine.llama import chat_formatter
 from app.rag.embedder import SentenceEmbedder
 from app.rag.service import Documents
 from app.store import Store
@@ -72,24 +73,12 @@ class ChatReranker:
 
     def __init__(self, path: Path) -> None:
         import llama_cpp
-        from llama_cpp import llama_chat_format
 
         self._llama_cpp = llama_cpp
         self.llm = llama_cpp.Llama(
             str(path), n_ctx=CONTEXT, n_batch=512, n_threads=os.cpu_count(), verbose=False
         )
-        template = self.llm.metadata.get("tokenizer.chat_template")
-        self.formatter = None
-        if template:
-
-            def text(token: int) -> str:
-                return self.llm.detokenize([token], special=True).decode("utf-8", "replace")
-
-            self.formatter = llama_chat_format.Jinja2ChatFormatter(
-                template=template,
-                eos_token=text(self.llm.token_eos()),
-                bos_token=text(self.llm.token_bos()),
-            )
+        self.formatter = chat_formatter(self.llm)
         # After a template's assistant header the reply starts a line; after "Assistant:"
         # it starts with a space.
         space = "" if self.formatter else " "

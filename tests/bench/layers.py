@@ -1,6 +1,7 @@
 """MiniLM cut to its first layers, for `bench_rag_eval --embedder minilm-l5,minilm-l4`: a
 smaller network measured as a speed candidate (tests/bench/rag_candidates.py). The cut
-copy is saved beside the run's other files; no weights are changed or trained."""
+copy is saved once in the folder given (the bench uses Carrel's cache folder); no weights
+are changed or trained."""
 
 from __future__ import annotations
 
