@@ -1,6 +1,7 @@
 """Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid.
 
 python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab] [--embedder minilm,mpnet]
+[--candidates] [--deferred]
 (minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py)
 (the evaluation set needs apt packages gutenprint-doc, debian-reference-en; the development
 set maint-guide, developers-reference, gnuplot-doc; the second development set git-doc,
@@ -156,6 +157,7 @@ def run(
     overlap: int = OVERLAP_WORDS,
     records: str = passages.RECORDS,
     record_overlap: bool = Chunker.record_overlap,
+    deferred: bool = False,
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
@@ -221,6 +223,10 @@ def run(
 
             out["fusion_candidates"] = fusion_candidates(docs, "eval", questions)
             out["dense_candidates"] = dense_candidates(docs, "eval", questions)
+        if deferred:
+            from tests.bench.rag_candidates import deferred_candidates
+
+            out["deferred_candidates"] = deferred_candidates(docs, "eval", questions)
         docs.close()
         store.close()
     return out
@@ -240,6 +246,11 @@ def main() -> None:
         "--candidates",
         action="store_true",
         help="also score the fusions and dense scorings of tests/bench/rag_candidates.py",
+    )
+    parser.add_argument(
+        "--deferred",
+        action="store_true",
+        help="also score dense vectors deferred to the search (rag_candidates.py)",
     )
     parser.add_argument(
         "--representation",
@@ -297,7 +308,7 @@ def main() -> None:
                     results.append(
                         run(
                             *(name, documents, questions, args.candidates, how, runtime),
-                            *(overlap, way, carry),
+                            *(overlap, way, carry, args.deferred),
                         )
                     )
                     # Each case as it ends (a run of several takes long on a busy machine).

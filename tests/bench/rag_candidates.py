@@ -60,16 +60,37 @@ lists per question, so the figures differ by the method alone.
   exported to onnxruntime int8 and timed; the evaluation set reports.
   Outcome: far below at the pick (dev2 hybrid MRR@10 0.866 with six layers, 0.615 with
   five, 0.524 with four); not shipped, dev not run.
+- Dense vectors deferred to the search (eighth round, `deferred_candidates`): the ingest
+  would store passages and their BM25 vectors only (the embedder is ~94 % of its time),
+  and a search would embed, as `late` does at ingest, only the BM25 top K passages that
+  have no vectors yet (keeping them), score those K by the shipped dense scoring (the best
+  sentence) and fuse them with BM25's top `PREFETCH` as shipped; a background pass would
+  fill in the rest while the collection serves. Simulated here from one shipped ingest
+  (a `late` passage's vectors are the same whenever they are made): the dense side may
+  rank only BM25's top K instead of the whole collection. Named before running, K in
+  (30, 50, 100) (each K costs ~K passages of embedding per search, ~1 s for 30 here):
+  the smallest K whose hybrid MRR@10 on dev2 (the pick) is not lower than the shipped
+  search's by more than 0.015 with no hit@5 question lost; dev reports by the second
+  round's bar (MRR@10 not lower by more than 0.015, at most one hit@5 question fewer);
+  the evaluation set and the tabular set only report. Only if dev2 and dev both pass is it
+  built into the app (ingest time without the embedder then measured against the pipeline
+  before issue 16, and the search's added cost at K). BM25's recall at each K (a gold
+  passage in its top K) is reported beside.
 """
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from app.citation import Citation
 from app.rag.index import FUSION_WEIGHTS, PREFETCH, RESCORE, SPARSE, EdgeIndex
-from app.rag.represent import fuse
+from app.rag.chunker import Chunk
+from app.rag.represent import best_sentence, fuse, heading_line, sentence_spans
 from app.rag.service import Documents
 from tests.bench.bench_rag_eval import K, rank, scores
 
@@ -183,4 +204,98 @@ def dense_candidates(
             fused = fuse([semantic, keyword], FUSION_WEIGHTS)[:K]
             hybrid.append(rank([cite(k) for k, _ in fused], q))
         out[name] = {"hybrid": scores(hybrid), "dense": scores(dense_only)}
+    return out
+
+
+DEFERRED_DEPTHS = (30, 50, 100)
+
+
+def deferred_candidates(
+    docs: Documents, collection: str, questions: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The search with dense vectors deferred to it (the module's docstring), at each K of
+    `DEFERRED_DEPTHS`, beside the shipped hybrid search on the same collection; and what
+    embedding the candidates costs a search (`late`'s one pass per passage, timed on the
+    first 20 questions)."""
+    index = _index(docs, collection)
+    depth = max(DEFERRED_DEPTHS)
+    rows = []
+    for q in questions:
+        query = np.asarray(docs.embedder.embed([q["text"]])[0], dtype=np.float32)
+        keyword = index._query(index._bm25.embed_query(q["text"]), SPARSE, depth, None)
+        keys = [key for key, _ in keyword]
+        stored = index.sentences.get(keys)
+        dense = {key: best_sentence(query, stored[key]) for key in keys if key in stored}
+        alone = [key for key in keys if key not in dense]  # no sentence vectors: the mean's
+        for r in index._shard.retrieve(alone, with_payload=False, with_vector=True):
+            dense[str(r.id)] = float(np.asarray(_mean_vector(r.vector)) @ query)
+        rows.append((keyword, dense))
+    cite = _citations(index, {key for keyword, _ in rows for key, _ in keyword})
+    shipped = [rank(docs.search(q["text"], collection, K), q) for q in questions]
+    out: dict[str, Any] = {"shipped": scores(shipped)}
+    for k in DEFERRED_DEPTHS:
+        hybrid, dense_only, first = [], [], []
+        for (keyword, dense), q in zip(rows, questions, strict=True):
+            pool = keyword[:k]
+            semantic = sorted(((key, dense[key]) for key, _ in pool), key=lambda x: -x[1])
+            semantic = semantic[:PREFETCH]
+            fused = fuse([semantic, keyword[:PREFETCH]], FUSION_WEIGHTS)[:K]
+            hybrid.append(rank([cite(key) for key, _ in fused], q))
+            dense_only.append(rank([cite(key) for key, _ in semantic[:K]], q))
+            first.append(rank([cite(key) for key, _ in pool], q))
+        out[f"K={k}"] = {
+            "hybrid": scores(hybrid),
+            "dense among the K": scores(dense_only),
+            "bm25_recall_at_K": round(sum(r is not None for r in first) / len(first), 3),
+            "hit5_lost_vs_shipped": sum(
+                1
+                for s, d in zip(shipped, hybrid, strict=True)
+                if s is not None and s <= 5 and (d is None or d > 5)
+            ),
+            "hit5_gained_vs_shipped": sum(
+                1
+                for s, d in zip(shipped, hybrid, strict=True)
+                if (s is None or s > 5) and d is not None and d <= 5
+            ),
+        }
+    out["search_cost_ms_p50"] = _candidate_cost(docs, index, rows[:20])
+    return out
+
+
+def _mean_vector(vector: Any) -> list[float]:
+    if isinstance(vector, dict):  # named vectors: the dense one
+        from app.rag.index import DENSE
+
+        return list(vector[DENSE])
+    return list(vector)
+
+
+def _candidate_cost(
+    docs: Documents, index: EdgeIndex, rows: list[tuple[Ranking, dict[str, float]]]
+) -> dict[str, float]:
+    """Milliseconds, p50 over the questions, to embed each question's BM25 top K passages
+    as `late` embeds a passage (its heading line and text in one pass, its sentences
+    pooled from it)."""
+    spans_of = docs.embedder.embed_spans  # type: ignore[attr-defined]
+    out = {}
+    for k in DEFERRED_DEPTHS:
+        times = []
+        for keyword, _ in rows:
+            records = index._shard.retrieve(
+                [key for key, _ in keyword[:k]], with_payload=["text", "heading"], with_vector=False
+            )
+            chunks = [
+                Chunk(str(p.get("text", "")), None, None, tuple(p.get("heading") or ()), 0, 0, 0)
+                for p in (dict(r.payload or {}) for r in records)
+            ]
+            heads = [heading_line(c) for c in chunks]
+            texts = [h + c.text for h, c in zip(heads, chunks, strict=True)]
+            spans = [
+                [(a + len(h), b + len(h)) for a, b in sentence_spans(c.text)]
+                for h, c in zip(heads, chunks, strict=True)
+            ]
+            t = time.perf_counter()
+            spans_of(texts, spans)
+            times.append((time.perf_counter() - t) * 1000)
+        out[f"K={k}"] = round(statistics.median(times))
     return out
