@@ -1,7 +1,7 @@
 """Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid.
 
 python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab] [--embedder minilm,mpnet]
-[--candidates] [--deferred]
+[--candidates] [--deferred] [--distractors dev,tab]
 (minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py)
 (the evaluation set needs apt packages gutenprint-doc, debian-reference-en; the development
 set maint-guide, developers-reference, gnuplot-doc; the second development set git-doc,
@@ -158,10 +158,12 @@ def run(
     records: str = passages.RECORDS,
     record_overlap: bool = Chunker.record_overlap,
     deferred: bool = False,
+    distractors: list[Path] | None = None,
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
-    rows as `records` says), and score it."""
+    rows as `records` says), with `distractors` (other sets' documents) beside them, and
+    score it."""
     out: dict[str, Any] = {
         "embedder": f"{MODELS['minilm'][0]}, first {CUTS[name]} layers"
         if name in CUTS
@@ -200,7 +202,7 @@ def run(
         shipped, passages.RECORDS = passages.RECORDS, records
         try:
             t, cpu = time.perf_counter(), time.process_time()
-            report = docs.add(documents, "eval")
+            report = docs.add([*documents, *(distractors or [])], "eval")
             ingest_s = time.perf_counter() - t
             out["ingest_cpu_s"] = round(time.process_time() - cpu, 1)
         finally:
@@ -211,6 +213,7 @@ def run(
                 "questions": len(questions),
                 "paraphrased": sum(1 for q in questions if q["style"] == "paraphrase"),
                 "documents": [d.name for d in documents],
+                "distractors": [d.name for d in distractors or []],
                 "pages": report.pages,
                 "chunks": report.chunks,
                 "ingest_s": round(ingest_s, 1),
@@ -279,7 +282,16 @@ def main() -> None:
         default=str(OVERLAP_WORDS),
         help=f"comma-separated words carried between passages (default {OVERLAP_WORDS})",
     )
+    parser.add_argument(
+        "--distractors",
+        default="",
+        help="comma-separated other sets whose documents are indexed beside the set's",
+    )
     args = parser.parse_args()
+    pooled = [d.strip() for d in args.distractors.split(",") if d.strip()]
+    if any(d not in QUESTION_SETS or d == args.set for d in pooled):
+        parser.error(f"distractors are other sets, from {', '.join(QUESTION_SETS)}")
+    distractors = [doc for d in pooled for doc in load_questions(QUESTION_SETS[d])[0]]
     runtimes = [r.strip() for r in args.runtime.split(",") if r.strip()]
     if not runtimes or any(r not in RUNTIMES for r in runtimes):
         parser.error(f"runtimes are {', '.join(RUNTIMES)}")
@@ -308,7 +320,7 @@ def main() -> None:
                     results.append(
                         run(
                             *(name, documents, questions, args.candidates, how, runtime),
-                            *(overlap, way, carry, args.deferred),
+                            *(overlap, way, carry, args.deferred, distractors),
                         )
                     )
                     # Each case as it ends (a run of several takes long on a busy machine).

@@ -76,6 +76,12 @@ lists per question, so the figures differ by the method alone.
   built into the app (ingest time without the embedder then measured against the pipeline
   before issue 16, and the search's added cost at K). BM25's recall at each K (a gold
   passage in its top K) is reported beside.
+  Added before any set ran: the sets are small (dev2 ~900 passages), where BM25's top 100
+  is a tenth of the collection, and a person's folder is far larger. So the pick and the
+  reports are made on a pooled collection: each set's questions asked of its own documents
+  plus the other development sets' as distractors (`bench_rag_eval --distractors`: dev2's
+  over dev2 + dev + tab, dev's over dev + dev2 + tab, the evaluation set's over eval +
+  dev + dev2 + tab); the set alone is reported beside, not used to pick.
 """
 
 from __future__ import annotations
