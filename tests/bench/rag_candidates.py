@@ -82,6 +82,10 @@ lists per question, so the figures differ by the method alone.
   plus the other development sets' as distractors (`bench_rag_eval --distractors`: dev2's
   over dev2 + dev + tab, dev's over dev + dev2 + tab, the evaluation set's over eval +
   dev + dev2 + tab); the set alone is reported beside, not used to pick.
+  Outcome: fails at the pick (dev2 over 4,144 pooled passages: shipped 0.763 / 0.921 /
+  0.833, K=100 0.711 / 0.882 / 0.791 with three hit@5 questions lost; K=30 and 50 lower
+  still; BM25's recall at 100 is 0.921, so the dense side cannot reach what BM25 misses);
+  not built, dev not run.
 """
 
 from __future__ import annotations
@@ -94,8 +98,8 @@ from typing import Any
 import numpy as np
 
 from app.citation import Citation
-from app.rag.index import FUSION_WEIGHTS, PREFETCH, RESCORE, SPARSE, EdgeIndex
 from app.rag.chunker import Chunk
+from app.rag.index import DENSE, FUSION_WEIGHTS, PREFETCH, RESCORE, SPARSE, EdgeIndex
 from app.rag.represent import best_sentence, fuse, heading_line, sentence_spans
 from app.rag.service import Documents
 from tests.bench.bench_rag_eval import K, rank, scores
@@ -270,8 +274,6 @@ def deferred_candidates(
 
 def _mean_vector(vector: Any) -> list[float]:
     if isinstance(vector, dict):  # named vectors: the dense one
-        from app.rag.index import DENSE
-
         return list(vector[DENSE])
     return list(vector)
 
