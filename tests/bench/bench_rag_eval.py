@@ -1,7 +1,7 @@
 """Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid.
 
 python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab] [--embedder minilm,mpnet]
-[--candidates] [--deferred] [--distractors dev,tab]
+[--candidates] [--deferred] [--bm25-length] [--distractors dev,tab]
 (minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py)
 (the evaluation set needs apt packages gutenprint-doc, debian-reference-en; the development
 set maint-guide, developers-reference, gnuplot-doc; the second development set git-doc,
@@ -158,6 +158,7 @@ def run(
     records: str = passages.RECORDS,
     record_overlap: bool = Chunker.record_overlap,
     deferred: bool = False,
+    bm25_length: bool = False,
     distractors: list[Path] | None = None,
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
@@ -230,6 +231,10 @@ def run(
             from tests.bench.rag_candidates import deferred_candidates
 
             out["deferred_candidates"] = deferred_candidates(docs, "eval", questions)
+        if bm25_length:
+            from tests.bench.rag_bm25 import bm25_length_candidates
+
+            out["bm25_length_candidates"] = bm25_length_candidates(docs, "eval", questions)
         docs.close()
         store.close()
     return out
@@ -254,6 +259,11 @@ def main() -> None:
         "--deferred",
         action="store_true",
         help="also score dense vectors deferred to the search (rag_candidates.py)",
+    )
+    parser.add_argument(
+        "--bm25-length",
+        action="store_true",
+        help="also score BM25 at the passages' measured average length (rag_bm25.py)",
     )
     parser.add_argument(
         "--representation",
@@ -320,7 +330,8 @@ def main() -> None:
                     results.append(
                         run(
                             *(name, documents, questions, args.candidates, how, runtime),
-                            *(overlap, way, carry, args.deferred, distractors),
+                            *(overlap, way, carry, args.deferred, args.bm25_length),
+                            distractors=distractors,
                         )
                     )
                     # Each case as it ends (a run of several takes long on a busy machine).
