@@ -43,7 +43,7 @@ from app.rag.service import Documents
 from tests.bench.bench_rag_eval import K, rank, scores
 
 DEFAULT_AVG_LEN = 256.0
-# `python -m tests.bench.rag_bm25`, 2026-12-06 06:40 UTC: 80.2 over dev's 2,072 and dev2's
+# `python -m tests.bench.rag_bm25`, 2026-12-06 06:22 UTC: 80.2 over dev's 2,072 and dev2's
 # 897 passages (a passage's length read back from its weights, checked on hand-counted
 # texts).
 MEASURED_AVG_LEN: float | None = 80.2

@@ -86,6 +86,19 @@ lists per question, so the figures differ by the method alone.
   0.833, K=100 0.711 / 0.882 / 0.791 with three hit@5 questions lost; K=30 and 50 lower
   still; BM25's recall at 100 is 0.921, so the dense side cannot reach what BM25 misses);
   not built, dev not run.
+- onnxruntime's batch size (eighth round, on a new machine: an Intel Xeon with AVX-512
+  VNNI and AMX, where onnxruntime runs MiniLM ~1.9x faster than on the AMD EPYC of the
+  earlier rounds). A profile of one batch of 32 x 200 tokens there: QAttention 43 %, the
+  int8 MatMuls 24 %, SkipLayerNormalization 19 %, BiasGelu 11 %: the element-wise ops are
+  a third, and a scratch timing of 2 threads on random tokens gave 16,816 tokens/s in
+  batches of 32 x 256 against 21,074 in 4 x 256 (the activations of a smaller batch stay
+  in the cache). A speed change (`SentenceEmbedder.onnx_batch_size`; torch keeps 32);
+  named before running, candidates 32 (shipped), 16, 8 and 4: among those that keep
+  retrieval on dev2 (hybrid MRR@10 not lower than 32's by more than 0.015, no hit@5
+  question lost; batches change the int8 activations' scales, which are per batch) and on
+  dev (the second round's bar: MRR@10 within 0.015, at most one hit@5 question fewer), the
+  one with the least ingest CPU on the speed bench's files (`bench_rag --only speed`,
+  interleaved rounds) ships if it saves more than 5 %; tab and the evaluation set report.
 """
 
 from __future__ import annotations
