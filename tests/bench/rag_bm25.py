@@ -25,6 +25,9 @@ the engine's own BM25 ranking (reported: how many questions get the same top 10)
 dev (the report) MRR@10 is not lower by more than 0.015 with at most one hit@5 question
 fewer; the tabular and evaluation sets only report. Shipping it would change every
 collection's sparse vectors (they are cheap to recompute: no embedding).
+Outcome (2026-12-06): not picked. dev2 hybrid MRR@10 0.856 against 0.864 (hit@1 one
+question fewer, hit@5 the same); dev lost two hit@5 questions, tab and eval moved by less
+than 0.01. The recomputation at 256 gave the engine's own hybrid figures on every set.
 """
 
 from __future__ import annotations
