@@ -99,6 +99,18 @@ lists per question, so the figures differ by the method alone.
   dev (the second round's bar: MRR@10 within 0.015, at most one hit@5 question fewer), the
   one with the least ingest CPU on the speed bench's files (`bench_rag --only speed`,
   interleaved rounds) ships if it saves more than 5 %; tab and the evaluation set report.
+  Outcome: 4 shipped (dev2 and dev kept, 25 % less CPU than 32; 8 lost a hit@5 question on
+  dev2). But on the tabular set's files, whose rows are embedded as short texts, calls of
+  4 were no faster than 32 (21.5 against 20.2 s in the first round of the speed run):
+  four short rows make a call too small to pay for itself.
+- Calls bounded by tokens instead of texts (eighth round, named after the outcome above and
+  before running): a call takes texts, shortest first, while their padded size stays
+  within 1,024 tokens (four texts of 256) and at most 32 texts, so long passages go four to
+  a call and short rows up to 32. It replaces calls of 4 if, on the tabular set's files
+  (`bench_rag --only speed --files-of tab`), it takes more than 5 % less ingest CPU, on the
+  speed bench's files it is not slower by more than 5 %, and retrieval holds against calls
+  of 4 on the tabular set and on dev2 (hybrid MRR@10 within 0.015, no hit@5 question
+  lost); dev and the evaluation set report.
 """
 
 from __future__ import annotations
