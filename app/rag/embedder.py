@@ -63,6 +63,9 @@ BATCH_SIZE = 32
 # first (issue 16, eighth round, BENCHMARKS.md): 4 kept retrieval on both development
 # sets and took 25 % less ingest CPU than 32 on an AVX-512/AMX Xeon.
 ONNX_BATCH_SIZE = 4
+# With a number: calls of at most that many padded tokens and at most 32 texts instead (a
+# candidate of the same round, for short texts such as table rows).
+ONNX_CALL_TOKENS: int | None = None
 # Calls with at most this many texts run on one intra-op thread (see above).
 SMALL_CALL = 4
 RUNTIMES = ("auto", "fp32", "int8", "onnx-int8")
@@ -104,6 +107,7 @@ class SentenceEmbedder:
         self.revision = revision
         self.batch_size = batch_size
         self.onnx_batch_size = ONNX_BATCH_SIZE
+        self.onnx_call_tokens = ONNX_CALL_TOKENS
         self.runtime = runtime
         self._path = model_path
         self._model: SentenceTransformer | None = None
@@ -211,7 +215,7 @@ class SentenceEmbedder:
             return []
         onnx = self._onnx_encoder()
         if onnx is not None:
-            encoded: list[list[float]] = onnx.encode(texts, self.onnx_batch_size).tolist()
+            encoded: list[list[float]] = onnx.encode(texts, *self._onnx_calls()).tolist()
             return encoded
         model = self._torch_model()
         threads = 1 if len(texts) <= SMALL_CALL else None
@@ -241,7 +245,7 @@ class SentenceEmbedder:
             (np.zeros(0, np.float32), []) for _ in texts
         ]
         onnx = self._onnx_encoder()
-        batches = onnx.batches(texts, self.onnx_batch_size) if onnx else self._batches(texts)
+        batches = onnx.batches(texts, *self._onnx_calls()) if onnx else self._batches(texts)
         for part, hidden, mask, offsets in batches:
             for row, i in enumerate(part):
                 out[i] = _pool(hidden[row], mask[row], offsets[row], spans[i])
@@ -251,6 +255,12 @@ class SentenceEmbedder:
             for i, v in enumerate(self.embed(texts)):
                 out[i] = (np.asarray(v, dtype=np.float32), out[i][1])
         return out
+
+    def _onnx_calls(self) -> tuple[int, int | None]:
+        """(most texts, most padded tokens) per onnxruntime call."""
+        if self.onnx_call_tokens:
+            return max(self.onnx_batch_size, 32), self.onnx_call_tokens
+        return self.onnx_batch_size, None
 
     def _batches(
         self, texts: list[str]

@@ -254,9 +254,11 @@ class OnnxEncoder:
         self.tokenizer.no_padding()
         self._inputs = {i.name for i in self.session.get_inputs()}
 
-    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    def encode(
+        self, texts: list[str], batch_size: int = 32, tokens: int | None = None
+    ) -> np.ndarray:
         out = np.zeros((len(texts), 0), np.float32)
-        for part, hidden, mask, _ in self.batches(texts, batch_size):
+        for part, hidden, mask, _ in self.batches(texts, batch_size, tokens):
             weights = mask[:, :, None]
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -266,14 +268,17 @@ class OnnxEncoder:
         return out
 
     def batches(
-        self, texts: list[str], batch_size: int = 32
+        self, texts: list[str], batch_size: int = 32, tokens: int | None = None
     ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray, np.ndarray]]:
         """(indices, last hidden state, attention mask, character offsets) per batch of
-        texts of similar length (sorted by length, padded to the batch's longest)."""
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), batch_size):
-            part = order[start : start + batch_size]
-            encodings = self.tokenizer.encode_batch([texts[i] for i in part])
+        texts of similar length (sorted by length, padded to the batch's longest): at most
+        `batch_size` texts, and with `tokens`, at most that many tokens once padded."""
+        everything = self.tokenizer.encode_batch(texts)
+        # By tokens under a token bound; by characters otherwise, as measured (BENCHMARKS.md).
+        size = (lambda i: len(everything[i].ids)) if tokens else (lambda i: len(texts[i]))
+        order = sorted(range(len(texts)), key=size)
+        for part in _calls(order, [len(e.ids) for e in everything], batch_size, tokens):
+            encodings = [everything[i] for i in part]
             width = max(len(e.ids) for e in encodings)
             ids = np.zeros((len(part), width), np.int64)
             mask = np.zeros((len(part), width), np.int64)
@@ -289,6 +294,23 @@ class OnnxEncoder:
             feed = {k: v for k, v in feed.items() if k in self._inputs}
             hidden = np.asarray(self.session.run(None, feed)[0], dtype=np.float32)
             yield part, hidden, mask.astype(np.float32), offsets
+
+
+def _calls(
+    order: list[int], lengths: list[int], most: int, tokens: int | None
+) -> Iterator[list[int]]:
+    """`order` (shortest first) cut into calls of at most `most` texts and, with `tokens`,
+    at most that many padded tokens (a text longer than that goes alone)."""
+    part: list[int] = []
+    width = 0
+    for i in order:
+        width = max(width, lengths[i]) if part else lengths[i]
+        if part and (len(part) == most or (tokens and (len(part) + 1) * width > tokens)):
+            yield part
+            part, width = [], lengths[i]
+        part.append(i)
+    if part:
+        yield part
 
 
 def _max_seq_length(model_dir: Path) -> int:

