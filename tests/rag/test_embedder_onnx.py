@@ -167,3 +167,33 @@ def test_an_installed_app_uses_the_model_its_build_made(
     assert e.active_runtime == "onnx-int8"
     assert np.allclose(np.asarray(e.embed(TEXTS[:2])), np.asarray(onnx.embed(TEXTS[:2])), atol=1e-5)
     assert not empty.exists()
+
+
+def test_calls_keep_to_their_bounds() -> None:
+    from app.rag.onnx_runtime import _calls
+
+    lengths = [12, 12, 20, 30, 200, 250, 256, 256, 256, 256, 256, 900]
+    order = list(range(len(lengths)))
+    by_texts = list(_calls(order, lengths, 4, None))
+    assert by_texts == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+    by_tokens = list(_calls(order, lengths, 32, 1024))
+    assert [i for call in by_tokens for i in call] == order  # each text once, in order
+    for call in by_tokens:
+        assert len(call) == 1 or len(call) * max(lengths[i] for i in call) <= 1024
+    assert by_tokens[0] == [0, 1, 2, 3, 4]  # short texts share a call
+    assert by_tokens[-1] == [11]  # a text past the budget goes alone
+    assert [len(c) for c in _calls(list(range(40)), [5] * 40, 32, 1024)] == [32, 8]
+
+
+def test_the_call_size_changes_no_vector(cache: Path) -> None:
+    """With fp32 weights the network gives each text the same vector whatever shares its
+    call: padding is masked, and the texts come back in their own places."""
+    from app.rag import onnx_runtime as ox
+
+    folder = SentenceEmbedder(runtime="fp32")._model_dir()
+    model = ox.cached_model(folder, cache, ox.Recipe(quantized=False))
+    encoder = ox.OnnxEncoder(folder, model, threads=1)
+    texts = [*TEXTS, TEXTS[0] * 6, "Short."]
+    whole = encoder.encode(texts, 32)
+    for most, tokens in ((1, None), (4, None), (32, 40), (32, 1024)):
+        assert np.allclose(encoder.encode(texts, most, tokens), whole, atol=1e-4)
