@@ -111,6 +111,11 @@ lists per question, so the figures differ by the method alone.
   speed bench's files it is not slower by more than 5 %, and retrieval holds against calls
   of 4 on the tabular set and on dev2 (hybrid MRR@10 within 0.015, no hit@5 question
   lost); dev and the evaluation set report.
+  Outcome: fails on retrieval, so its speed was not run to the end: on the tabular set one
+  hit@5 question lost and MRR@10 0.584 against 0.604 (dev2 kept: 0.789 / 0.947 / 0.864
+  against 0.803 / 0.947 / 0.869, with 25 % less ingest CPU, 17.3 against 23.2 s). Rows
+  sharing a call share its int8 activations' scale. Not shipped; the switch stays
+  (`app.rag.embedder.ONNX_CALL_TOKENS`).
 """
 
 from __future__ import annotations
