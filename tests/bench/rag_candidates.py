@@ -116,6 +116,17 @@ lists per question, so the figures differ by the method alone.
   against 0.803 / 0.947 / 0.869, with 25 % less ingest CPU, 17.3 against 23.2 s). Rows
   sharing a call share its int8 activations' scale. Not shipped; the switch stays
   (`app.rag.embedder.ONNX_CALL_TOKENS`).
+- torch in bfloat16 on a processor with AMX (eighth round, runtime "bf16", opt-in). A
+  scratch timing on this session's Xeon, random tokens, 2 threads, 256-token texts: torch
+  fp32 8,261-9,158 tokens/s, torch under bf16 autocast 24,846-29,430 (its matrix products
+  on AMX tiles), onnxruntime int8 21,074 at its best call size; on 256 dev passages bf16's
+  vectors are closer to fp32's (cosine median 1.0000, lowest 0.9999) than int8's (0.9934,
+  0.9762). Named before running: it qualifies if on dev2 (the pick) its hybrid MRR@10 is
+  not lower than the shipped onnxruntime int8's by more than 0.015 with no hit@5 question
+  lost, dev keeps the second round's bar, and on the speed bench's files it takes more
+  than 5 % less ingest CPU; tab and the evaluation set report. Qualifying does not ship it
+  as "auto" on such processors this round: torch's import makes a fresh Carrel's first
+  search vector ~5 s instead of 0.4, which needs its own answer first.
 """
 
 from __future__ import annotations
