@@ -28,6 +28,10 @@ over the whole batch, so a text's vector depends a little on the texts beside it
 alone against the same text in a batch of five: cosine 0.97). torch marks its eager
 quantization API deprecated; `quantize` falls back to fp32 with a logged reason if a later
 torch drops it.
+
+bf16 (opt-in, `runtime="bf16"`): torch in fp32 with its matrix products under bfloat16
+autocast, which a processor with AMX runs on its tiles (issue 16, eighth round: a candidate
+measured under a rule, not the default).
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ ONNX_BATCH_SIZE = 4
 ONNX_CALL_TOKENS: int | None = None
 # Calls with at most this many texts run on one intra-op thread (see above).
 SMALL_CALL = 4
-RUNTIMES = ("auto", "fp32", "int8", "onnx-int8")
+RUNTIMES = ("auto", "fp32", "int8", "onnx-int8", "bf16")
 
 
 class Embedder(Protocol):
@@ -86,7 +90,8 @@ class SentenceEmbedder:
 
     `runtime`: "auto" (see the module) runs the shipped model on onnxruntime with int8
     weights, and any model on a GPU in fp32, or with int8 weights on torch otherwise;
-    "fp32" or "int8" force torch with those weights; "onnx-int8" forces onnxruntime.
+    "fp32" or "int8" force torch with those weights; "onnx-int8" forces onnxruntime;
+    "bf16" runs torch's fp32 weights under bfloat16 autocast (for processors with AMX).
     Queries and passages go through the same model, so their vectors agree."""
 
     def __init__(
@@ -122,11 +127,11 @@ class SentenceEmbedder:
 
     @property
     def active_runtime(self) -> str:
-        """How the model runs: "onnx-int8", "int8" or "fp32" (loads the model)."""
+        """How the model runs: "onnx-int8", "int8", "bf16" or "fp32" (loads the model)."""
         if self._onnx_encoder() is not None:
             return "onnx-int8"
         self._torch_model()
-        return "int8" if self._int8 else "fp32"
+        return "int8" if self._int8 else "bf16" if self.runtime == "bf16" else "fp32"
 
     def load(self) -> None:
         """Load the model now (the first embedding would otherwise)."""
@@ -219,7 +224,7 @@ class SentenceEmbedder:
             return encoded
         model = self._torch_model()
         threads = 1 if len(texts) <= SMALL_CALL else None
-        with _intra_op_threads(threads):
+        with _intra_op_threads(threads), self._autocast(model):
             vectors: Any = model.encode(
                 texts,
                 batch_size=self.batch_size,
@@ -256,6 +261,14 @@ class SentenceEmbedder:
                 out[i] = (np.asarray(v, dtype=np.float32), out[i][1])
         return out
 
+    def _autocast(self, model: SentenceTransformer) -> contextlib.AbstractContextManager[Any]:
+        """bfloat16 autocast for the "bf16" runtime; nothing otherwise."""
+        if self.runtime != "bf16":
+            return contextlib.nullcontext()
+        import torch
+
+        return torch.autocast(model.device.type, dtype=torch.bfloat16)
+
     def _onnx_calls(self) -> tuple[int, int | None]:
         """(most texts, most padded tokens) per onnxruntime call."""
         if self.onnx_call_tokens:
@@ -289,7 +302,7 @@ class SentenceEmbedder:
             mask = encoded["attention_mask"].numpy().astype(np.float32)
             network = transformer.auto_model
             on = {k: v.to(network.device) for k, v in encoded.items()}  # the GPU, if any
-            with _intra_op_threads(threads), torch.inference_mode():
+            with _intra_op_threads(threads), torch.inference_mode(), self._autocast(model):
                 hidden = network(**on).last_hidden_state.float().cpu().numpy()
             yield part, hidden, mask, spans
 

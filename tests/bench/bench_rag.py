@@ -66,6 +66,8 @@ PIPELINES = (
         (label, DEFAULT_REPRESENTATION, "auto", OVERLAP_WORDS, EMBED_BATCH)
         for label in ("onnx int8 late calls of 1024 tokens",)
     ),
+    # The eighth round's torch under bfloat16 autocast (processors with AMX).
+    ("bf16 late", DEFAULT_REPRESENTATION, "bf16", OVERLAP_WORDS, EMBED_BATCH),
 )
 # Texts per onnxruntime call by label (the others: `ONNX_BATCH_SIZE`).
 ONNX_CALLS = {f"onnx int8 late calls of {n}": n for n in (32, 16, 8)}

@@ -51,3 +51,17 @@ def test_stays_fp32_where_int8_is_unavailable(monkeypatch: pytest.MonkeyPatch) -
 def test_unknown_runtime_is_refused() -> None:
     with pytest.raises(ValueError, match="runtime is one of auto, fp32, int8, onnx-int8"):
         SentenceEmbedder(runtime="openvino")
+
+
+def test_bf16_on_torch_is_close_to_fp32() -> None:
+    """The opt-in "bf16" runtime: the same weights, the matrix products under bfloat16
+    autocast; its vectors and spans stay next to fp32's."""
+    bf16 = SentenceEmbedder(runtime="bf16")
+    assert bf16.active_runtime == "bf16"
+    a = np.asarray(bf16.embed(TEXTS))
+    b = np.asarray(SentenceEmbedder(runtime="fp32").embed(TEXTS))
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-3)
+    assert (a * b).sum(axis=1).min() > 0.99
+    [(whole, parts)] = bf16.embed_spans([TEXTS[0]], [[(0, 10), (10, len(TEXTS[0]))]])
+    assert float(np.dot(whole, b[0])) > 0.99
+    assert len(parts) == 2 and all(p is not None for p in parts)
