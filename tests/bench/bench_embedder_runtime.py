@@ -78,7 +78,7 @@ def main() -> None:
             "wall_median": round(statistics.median(w for w, _ in exports), 1),
         }
         cache = Path(tmp) / "export-0"
-        firsts: dict[str, list[tuple[float, float]]] = {"onnx-int8": [], "int8": []}
+        firsts: dict[str, list[tuple[float, float]]] = {"onnx-int8": [], "int8": [], "bf16": []}
         for _ in range(args.rounds):
             for runtime in firsts:
                 active, ready, per = child(FIRST_QUERY, runtime, str(cache))

@@ -65,3 +65,19 @@ def test_bf16_on_torch_is_close_to_fp32() -> None:
     [(whole, parts)] = bf16.embed_spans([TEXTS[0]], [[(0, 10), (10, len(TEXTS[0]))]])
     assert float(np.dot(whole, b[0])) > 0.99
     assert len(parts) == 2 and all(p is not None for p in parts)
+
+
+def test_the_runtime_can_be_chosen_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from app.rag.embedder import RUNTIME_ENV
+
+    monkeypatch.setenv(RUNTIME_ENV, "bf16")
+    assert SentenceEmbedder().runtime == "bf16"
+    assert SentenceEmbedder(runtime="fp32").runtime == "fp32"  # asked for: that one
+    monkeypatch.setenv(RUNTIME_ENV, "fast")
+    with caplog.at_level("WARNING"):
+        assert SentenceEmbedder().runtime == "auto"
+    assert "CARREL_EMBEDDER_RUNTIME=fast is not a runtime" in caplog.text
+    monkeypatch.delenv(RUNTIME_ENV)
+    assert SentenceEmbedder().runtime == "auto"
