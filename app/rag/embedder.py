@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from app.rag.errors import EmbedderUnavailableError
+from app.rag.pooling import pool_spans
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -270,7 +271,7 @@ class SentenceEmbedder:
         batches = onnx.batches(texts, *self._onnx_calls()) if onnx else self._batches(texts)
         for part, hidden, mask, offsets in batches:
             for row, i in enumerate(part):
-                out[i] = _pool(hidden[row], mask[row], offsets[row], spans[i])
+                out[i] = pool_spans(hidden[row], mask[row], offsets[row], spans[i])
         if onnx is None and not _mean_pooled(
             self._torch_model()
         ):  # the text's own vector as the model makes it
@@ -385,28 +386,9 @@ def quantize(model: SentenceTransformer) -> bool:
 
 
 def _mean_pooled(model: SentenceTransformer) -> bool:
-    """Whether the model's own vector is the normalised mean of its tokens (as `_pool`'s)."""
+    """Whether the model's own vector is the normalised mean of its tokens (as
+    `pool_spans`'s)."""
     modules: list[Any] = list(model)
     pooling = modules[1] if len(modules) > 1 else None
     normalised = len(modules) == 3 and type(modules[2]).__name__ == "Normalize"
     return normalised and str(getattr(pooling, "pooling_mode", "")) == "mean"
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    norm = float(np.linalg.norm(v))
-    return v / norm if norm > 0 else v
-
-
-def _pool(
-    hidden: np.ndarray, mask: np.ndarray, offsets: np.ndarray, spans: list[tuple[int, int]]
-) -> tuple[np.ndarray, list[np.ndarray | None]]:
-    """Mean pooling of one text's tokens, overall and per character span (special tokens,
-    which have empty offsets, count only in the overall mean, as sentence-transformers
-    pools them)."""
-    whole = _unit((hidden * mask[:, None]).sum(axis=0) / max(float(mask.sum()), 1.0))
-    real = (mask > 0) & (offsets[:, 1] > offsets[:, 0])
-    parts: list[np.ndarray | None] = []
-    for a, b in spans:
-        inside = real & (offsets[:, 0] >= a) & (offsets[:, 1] <= b)
-        parts.append(_unit(hidden[inside].mean(axis=0)) if inside.any() else None)
-    return whole, parts
