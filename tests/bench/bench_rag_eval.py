@@ -2,7 +2,7 @@
 
 python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab] [--embedder minilm,mpnet]
 [--candidates] [--deferred] [--bm25-length] [--distractors dev,tab]
-[--onnx-batch 32,4] [--onnx-tokens 0,1024]
+[--onnx-batch 32,4] [--onnx-tokens 0,1024] [--query-runtime onnx-int8]
 (minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py)
 (the evaluation set needs apt packages gutenprint-doc, debian-reference-en; the development
 set maint-guide, developers-reference, gnuplot-doc; the second development set git-doc,
@@ -169,6 +169,7 @@ def run(
     distractors: list[Path] | None = None,
     onnx_batch: int = ONNX_BATCH_SIZE,
     onnx_tokens: int = 0,
+    query_runtime: str = "",
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
@@ -185,6 +186,7 @@ def run(
         "overlap_words": overlap,
         "onnx_batch": onnx_batch,
         "onnx_tokens": onnx_tokens,
+        "query_runtime": query_runtime or runtime,
     }
     if name == "mpnet":  # first use unpacks the part packages into the models folder
         t = time.perf_counter()
@@ -222,6 +224,8 @@ def run(
         finally:
             pipeline.Chunker = Chunker  # type: ignore[misc]
             passages.RECORDS = shipped
+        if query_runtime:  # the questions embedded by another runtime than the passages
+            docs.embedder = SentenceEmbedder(runtime=query_runtime)
         out.update(
             {
                 "questions": len(questions),
@@ -316,11 +320,18 @@ def main() -> None:
         help="comma-separated most padded tokens per onnxruntime call (0: by texts only)",
     )
     parser.add_argument(
+        "--query-runtime",
+        default="",
+        help=f"the questions' runtime, from {', '.join(RUNTIMES)} (default: the passages')",
+    )
+    parser.add_argument(
         "--distractors",
         default="",
         help="comma-separated other sets whose documents are indexed beside the set's",
     )
     args = parser.parse_args()
+    if args.query_runtime and args.query_runtime not in RUNTIMES:
+        parser.error(f"runtimes are {', '.join(RUNTIMES)}")
     pooled = [d.strip() for d in args.distractors.split(",") if d.strip()]
     if any(d not in QUESTION_SETS or d == args.set for d in pooled):
         parser.error(f"distractors are other sets, from {', '.join(QUESTION_SETS)}")
@@ -361,6 +372,7 @@ def main() -> None:
                             distractors=distractors,
                             onnx_batch=onnx_batch,
                             onnx_tokens=tokens,
+                            query_runtime=args.query_runtime,
                         )
                     )
                     # Each case as it ends (a run of several takes long on a busy machine).

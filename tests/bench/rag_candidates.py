@@ -127,6 +127,15 @@ lists per question, so the figures differ by the method alone.
   than 5 % less ingest CPU; tab and the evaluation set report. Qualifying does not ship it
   as "auto" on such processors this round: torch's import makes a fresh Carrel's first
   search vector ~5 s instead of 0.4, which needs its own answer first.
+  Outcome: qualifies (dev2 0.789 / 0.947 / 0.866, dev one hit@5 fewer, 21 % less CPU);
+  opt-in (`CARREL_EMBEDDER_RUNTIME=bf16`), first query vector 3.79 s against 0.22.
+- bf16 passages with onnxruntime int8 queries (eighth round, `bench_rag_eval --runtime bf16
+  --query-runtime onnx-int8`): the answer that would let bf16 be the default on AMX
+  processors while a fresh Carrel's first search stays on onnxruntime. Named before
+  running: the pair qualifies if on dev2 (the pick) its hybrid MRR@10 is not lower than the
+  shipped (onnxruntime int8 on both sides) by more than 0.015 with no hit@5 question lost,
+  and dev keeps the second round's bar; tab and the evaluation set report. Building it
+  into the app is a later round's.
 """
 
 from __future__ import annotations
