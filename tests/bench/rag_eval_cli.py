@@ -1,0 +1,171 @@
+"""`python -m tests.bench.bench_rag_eval`'s command line: the options (each a
+comma-separated list where it says so), their checks, and one run per combination, with a
+summary against the first (see `tests.bench.bench_rag_eval`'s docstring)."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+from typing import Any
+
+from app.rag import passages
+from app.rag.chunker import OVERLAP_WORDS, Chunker
+from app.rag.embedder import ONNX_BATCH_SIZE, RUNTIMES
+from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
+from tests.bench.bench_rag_eval import MODELS, MODES, QUESTION_SETS, load_questions, run
+from tests.bench.layers import CUTS
+
+DESCRIPTION = (
+    "Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid."
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=DESCRIPTION)
+    parser.add_argument(
+        "--embedder",
+        default="minilm",
+        help=f"comma-separated, from {', '.join([*MODELS, *CUTS])} (default minilm)",
+    )
+    parser.add_argument(
+        "--set", default="eval", choices=sorted(QUESTION_SETS), help="question set (default eval)"
+    )
+    parser.add_argument(
+        "--candidates",
+        action="store_true",
+        help="also score the fusions and dense scorings of tests/bench/rag_candidates.py",
+    )
+    parser.add_argument(
+        "--deferred",
+        action="store_true",
+        help="also score dense vectors deferred to the search (rag_candidates.py)",
+    )
+    parser.add_argument(
+        "--bm25-length",
+        action="store_true",
+        help="also score BM25 at the passages' measured average length (rag_bm25.py)",
+    )
+    parser.add_argument(
+        "--representation",
+        default=DEFAULT_REPRESENTATION,
+        help=f"comma-separated, from {', '.join(REPRESENTATIONS)} (each in its own collection,"
+        " in this run)",
+    )
+    parser.add_argument(
+        "--records",
+        default=passages.RECORDS,
+        help=f"comma-separated ways a late collection embeds table rows, from"
+        f" {', '.join(passages.RECORD_WAYS)} (default {passages.RECORDS})",
+    )
+    parser.add_argument(
+        "--record-overlap",
+        default="yes" if Chunker.record_overlap else "no",
+        help="comma-separated yes/no: whether passages of table rows carry the overlap",
+    )
+    parser.add_argument(
+        "--runtime",
+        default="auto",
+        help=f"comma-separated, from {', '.join(RUNTIMES)} (auto: onnxruntime int8 on a CPU)",
+    )
+    parser.add_argument(
+        "--overlap",
+        default=str(OVERLAP_WORDS),
+        help=f"comma-separated words carried between passages (default {OVERLAP_WORDS})",
+    )
+    parser.add_argument(
+        "--onnx-batch",
+        default=str(ONNX_BATCH_SIZE),
+        help=f"comma-separated texts per onnxruntime call (default {ONNX_BATCH_SIZE})",
+    )
+    parser.add_argument(
+        "--onnx-tokens",
+        default="0",
+        help="comma-separated most padded tokens per onnxruntime call (0: by texts only)",
+    )
+    parser.add_argument(
+        "--query-runtime",
+        default="",
+        help=f"the questions' runtime, from {', '.join(RUNTIMES)} (default: the passages')",
+    )
+    parser.add_argument(
+        "--distractors",
+        default="",
+        help="comma-separated other sets whose documents are indexed beside the set's",
+    )
+    args = parser.parse_args()
+    if args.query_runtime and args.query_runtime not in RUNTIMES:
+        parser.error(f"runtimes are {', '.join(RUNTIMES)}")
+    pooled = [d.strip() for d in args.distractors.split(",") if d.strip()]
+    if any(d not in QUESTION_SETS or d == args.set for d in pooled):
+        parser.error(f"distractors are other sets, from {', '.join(QUESTION_SETS)}")
+    distractors = [doc for d in pooled for doc in load_questions(QUESTION_SETS[d])[0]]
+    runtimes = [r.strip() for r in args.runtime.split(",") if r.strip()]
+    if not runtimes or any(r not in RUNTIMES for r in runtimes):
+        parser.error(f"runtimes are {', '.join(RUNTIMES)}")
+    overlaps = [int(o) for o in args.overlap.split(",") if o.strip()]
+    onnx_batches = [int(b) for b in args.onnx_batch.split(",") if b.strip()]
+    onnx_tokens = [int(t) for t in args.onnx_tokens.split(",") if t.strip()]
+    names = [n.strip() for n in args.embedder.split(",") if n.strip()]
+    unknown = [n for n in names if n not in MODELS and n not in CUTS]
+    if unknown or not names:
+        parser.error(f"unknown embedder {unknown}; choose from {', '.join([*MODELS, *CUTS])}")
+    hows = [h.strip() for h in args.representation.split(",") if h.strip()]
+    if not hows or any(h not in REPRESENTATIONS for h in hows):
+        parser.error(f"representations are {', '.join(REPRESENTATIONS)}")
+    ways = [w.strip() for w in args.records.split(",") if w.strip()]
+    if not ways or any(w not in passages.RECORD_WAYS for w in ways):
+        parser.error(f"ways to embed table rows are {', '.join(passages.RECORD_WAYS)}")
+    carry_words = [c.strip() for c in args.record_overlap.split(",") if c.strip()]
+    if not carry_words or any(c not in ("yes", "no") for c in carry_words):
+        parser.error("--record-overlap takes yes, no or both")
+    carries = [c == "yes" for c in carry_words]
+    documents, questions = load_questions(QUESTION_SETS[args.set])
+    out: dict[str, Any] = {"set": args.set, "load_average_start": os.getloadavg()}
+    results = []
+    for name in names:
+        for how in hows:
+            for runtime in runtimes:
+                for overlap, way, carry, onnx_batch, tokens in itertools.product(
+                    overlaps, ways, carries, onnx_batches, onnx_tokens
+                ):
+                    results.append(
+                        run(
+                            *(name, documents, questions, args.candidates, how, runtime),
+                            *(overlap, way, carry, args.deferred, args.bm25_length),
+                            distractors=distractors,
+                            onnx_batch=onnx_batch,
+                            onnx_tokens=tokens,
+                            query_runtime=args.query_runtime,
+                        )
+                    )
+                    # Each case as it ends (a run of several takes long on a busy machine).
+                    print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    out["load_average_end"] = os.getloadavg()
+    if len(results) == 1:
+        print(json.dumps({**out, **results[0]}, indent=2))
+        return
+    reference = results[0]
+    summary = {
+        " / ".join(
+            (
+                r["embedder"],
+                r["representation"],
+                f"records {r['records']}"
+                + ("" if r["record_overlap"] else ", no overlap between rows' passages"),
+                r["runtime"],
+                f"overlap {r['overlap_words']}",
+                f"onnx batch {r['onnx_batch']}, tokens {r['onnx_tokens'] or '-'}",
+            )
+        ): {
+            "load_s": r["load_s"],
+            "ingest_chunks_per_s": r["ingest_chunks_per_s"],
+            "speed_vs_first": round(r["ingest_chunks_per_s"] / reference["ingest_chunks_per_s"], 2),
+            "cpu_vs_first": round(reference["ingest_cpu_s"] / r["ingest_cpu_s"], 2),
+            **{m: r[m]["all"] for m in MODES},
+        }
+        for r in results
+    }
+    print(json.dumps({**out, "summary": summary, "runs": results}, indent=2))
