@@ -136,6 +136,10 @@ lists per question, so the figures differ by the method alone.
   shipped (onnxruntime int8 on both sides) by more than 0.015 with no hit@5 question lost,
   and dev keeps the second round's bar; tab and the evaluation set report. Building it
   into the app is a later round's.
+  Outcome: passes the pick (dev2 0.776 / 0.947 / 0.859 against 0.803 / 0.947 / 0.869) but
+  fails dev's bar (0.627 / 0.932 / 0.756 against 0.661 / 0.932 / 0.776: MRR@10 -0.020);
+  tab loses a hit@5 question, eval 0.684 / 0.895 / 0.773. Not qualified: bf16 as a default
+  would need torch loaded before the first search instead.
 """
 
 from __future__ import annotations
