@@ -68,7 +68,7 @@ BATCH_SIZE = 32
 # first (issue 16, eighth round, BENCHMARKS.md): 4 kept retrieval on both development
 # sets and took 25 % less ingest CPU than 32 on an AVX-512/AMX Xeon.
 ONNX_BATCH_SIZE = 4
-# With a number: calls of at most that many padded tokens and at most 32 texts instead (a
+# With a number: calls of at most that many padded tokens and at most BATCH_SIZE texts (a
 # candidate of the same round, for short texts such as table rows).
 ONNX_CALL_TOKENS: int | None = None
 # Calls with at most this many texts run on one intra-op thread (see above).
@@ -290,7 +290,7 @@ class SentenceEmbedder:
     def _onnx_calls(self) -> tuple[int, int | None]:
         """(most texts, most padded tokens) per onnxruntime call."""
         if self.onnx_call_tokens:
-            return max(self.onnx_batch_size, 32), self.onnx_call_tokens
+            return max(self.onnx_batch_size, BATCH_SIZE), self.onnx_call_tokens
         return self.onnx_batch_size, None
 
     def _batches(

@@ -62,9 +62,12 @@ PIPELINES = (
         (f"onnx int8 late calls of {n}", DEFAULT_REPRESENTATION, "auto", OVERLAP_WORDS, EMBED_BATCH)
         for n in (32, 16, 8)
     ),
-    *(
-        (label, DEFAULT_REPRESENTATION, "auto", OVERLAP_WORDS, EMBED_BATCH)
-        for label in ("onnx int8 late calls of 1024 tokens",)
+    (
+        "onnx int8 late calls of 1024 tokens",
+        DEFAULT_REPRESENTATION,
+        "auto",
+        OVERLAP_WORDS,
+        EMBED_BATCH,
     ),
     # The eighth round's torch under bfloat16 autocast (processors with AMX).
     ("bf16 late", DEFAULT_REPRESENTATION, "bf16", OVERLAP_WORDS, EMBED_BATCH),

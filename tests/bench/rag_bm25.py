@@ -40,12 +40,14 @@ from typing import Any
 import numpy as np
 import qdrant_edge as qe
 
-from app.rag.index import FUSION_WEIGHTS, PREFETCH, SPARSE, EdgeIndex
+from app.rag.index import FUSION_WEIGHTS, PREFETCH, SPARSE
 from app.rag.represent import fuse
 from app.rag.service import Documents
 from tests.bench.bench_rag_eval import K, rank, scores
+from tests.bench.rag_candidates import citations, edge_index
 
 DEFAULT_AVG_LEN = 256.0
+_ENGINE = qe.Bm25Config(language="english")  # the parameters `app.rag.points.bm25` uses
 # `python -m tests.bench.rag_bm25`, 2026-12-06 06:22 UTC: 80.2 over dev's 2,072 and dev2's
 # 897 passages (a passage's length read back from its weights, checked on hand-counted
 # texts).
@@ -58,8 +60,7 @@ def passage_length(bm25: Any, text: str) -> float:
     values = bm25.embed_document(text).values
     if not values:
         return 0.0
-    config = qe.Bm25Config(language="english")
-    k, b, avg = config.k, config.b, config.avg_len
+    k, b, avg = _ENGINE.k, _ENGINE.b, _ENGINE.avg_len
     once = min(values)  # the lightest term: seen once in all but the most repetitive text
     return max(0.0, ((k + 1) / once - 1) / k - (1 - b)) * avg / b
 
@@ -95,10 +96,7 @@ def bm25_length_candidates(
 ) -> dict[str, Any]:
     """Hybrid and BM25-alone scores at each `avg_len` of the module's docstring, from the
     same dense rankings; and how far the recomputation at 256 agrees with the engine."""
-    from tests.bench.rag_candidates import _citations
-
-    index = docs.index(collection)
-    assert isinstance(index, EdgeIndex)
+    index = edge_index(docs, collection)
     texts: dict[str, str] = {}
     offset = None
     while True:
@@ -116,7 +114,7 @@ def bm25_length_candidates(
         "256 (shipped)": DEFAULT_AVG_LEN,
         **({f"measured {MEASURED_AVG_LEN}": MEASURED_AVG_LEN} if MEASURED_AVG_LEN else {}),
     }
-    cite = _citations(index, set(texts))
+    cite = citations(index, set(texts))
     out: dict[str, Any] = {"passages": len(texts)}
     shipped: list[int | None] = []
     for name, avg_len in lengths.items():

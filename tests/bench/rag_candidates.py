@@ -164,13 +164,13 @@ Fusion = Callable[[Ranking, Ranking], list[str]]
 Scoring = Callable[[float, float], float]
 
 
-def _index(docs: Documents, collection: str) -> EdgeIndex:
+def edge_index(docs: Documents, collection: str) -> EdgeIndex:
     index = docs.index(collection)
     assert isinstance(index, EdgeIndex)
     return index
 
 
-def _citations(index: EdgeIndex, keys: set[str]) -> Callable[[str], Citation]:
+def citations(index: EdgeIndex, keys: set[str]) -> Callable[[str], Citation]:
     records = index._shard.retrieve(
         list(keys), with_payload=["source", "page", "page_end", "text"], with_vector=False
     )
@@ -192,14 +192,14 @@ def fusion_candidates(
     from the same two candidate lists per question (the dense side's and BM25's top 50, as
     `EdgeIndex.search` takes them): reciprocal rank fusion (k, weights dense:BM25) and
     convex combinations of min-max scaled scores (alpha on the dense side)."""
-    index = _index(docs, collection)
+    index = edge_index(docs, collection)
     lists = []
     for q in questions:
         dense = docs.embedder.embed([q["text"]])[0]
         semantic = index._dense_ranked(dense, PREFETCH, None)
         keyword = index._query(index._bm25.embed_query(q["text"]), SPARSE, PREFETCH, None)
         lists.append((semantic, keyword))
-    cite = _citations(index, {key for pair in lists for ranking in pair for key, _ in ranking})
+    cite = citations(index, {key for pair in lists for ranking in pair for key, _ in ranking})
 
     def rrf(k: int, weights: tuple[float, float]) -> Fusion:
         def fused(semantic: Ranking, keyword: Ranking) -> list[str]:
@@ -240,14 +240,14 @@ def dense_candidates(
     the same candidates per question: the passage vector's top `RESCORE` with both of
     their scores (`EdgeIndex._dense_scores`, what the shipped ranking re-ranks) and BM25's
     top `PREFETCH`, fused as shipped."""
-    index = _index(docs, collection)
+    index = edge_index(docs, collection)
     pairs = []
     for q in questions:
         both = index._dense_scores(docs.embedder.embed([q["text"]])[0], RESCORE, None)
         keyword = index._query(index._bm25.embed_query(q["text"]), SPARSE, PREFETCH, None)
         pairs.append((both, keyword))
     keys = {key for both, _ in pairs for key, *_ in both}
-    cite = _citations(index, keys | {key for _, keyword in pairs for key, _ in keyword})
+    cite = citations(index, keys | {key for _, keyword in pairs for key, _ in keyword})
 
     def blend(alpha: float) -> Scoring:
         return lambda whole, best: alpha * whole + (1 - alpha) * best
@@ -281,7 +281,7 @@ def deferred_candidates(
     `DEFERRED_DEPTHS`, beside the shipped hybrid search on the same collection; and what
     embedding the candidates costs a search (`late`'s one pass per passage, timed on the
     first 20 questions)."""
-    index = _index(docs, collection)
+    index = edge_index(docs, collection)
     depth = max(DEFERRED_DEPTHS)
     rows = []
     for q in questions:
@@ -294,7 +294,7 @@ def deferred_candidates(
         for r in index._shard.retrieve(alone, with_payload=False, with_vector=True):
             dense[str(r.id)] = float(np.asarray(_mean_vector(r.vector)) @ query)
         rows.append((keyword, dense))
-    cite = _citations(index, {key for keyword, _ in rows for key, _ in keyword})
+    cite = citations(index, {key for keyword, _ in rows for key, _ in keyword})
     shipped = [rank(docs.search(q["text"], collection, K), q) for q in questions]
     out: dict[str, Any] = {"shipped": scores(shipped)}
     for k in DEFERRED_DEPTHS:
