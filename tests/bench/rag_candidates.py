@@ -140,6 +140,19 @@ lists per question, so the figures differ by the method alone.
   fails dev's bar (0.627 / 0.932 / 0.756 against 0.661 / 0.932 / 0.776: MRR@10 -0.020);
   tab loses a hit@5 question, eval 0.684 / 0.895 / 0.773. Not qualified: bf16 as a default
   would need torch loaded before the first search instead.
+- OpenVINO in bfloat16 on a processor with AMX (ninth round, runtime "openvino"): the
+  same question as the two above without torch. A scratch timing on this Xeon, 400 dev
+  passages, calls of 4, 2 threads: onnxruntime int8 5.06 s, OpenVINO (the fp32 ONNX export,
+  inference precision bf16: AMX tiles, fp32 accumulation) 2.86-3.05 s, OpenVINO in fp32
+  8.25 s; vectors against torch fp32's lowest cosine 0.99994 (onnxruntime int8's 0.9764);
+  the model compiles in 0.23 s and `import openvino` takes 0.13 s. Named before running:
+  it becomes "auto" on processors with AMX if on dev2 (the pick) its hybrid MRR@10 is not
+  lower than the shipped onnxruntime int8's by more than 0.015 with no hit@5 question lost,
+  dev keeps the second round's bar (MRR@10 within 0.015, at most one hit@5 question fewer),
+  it takes more than 5 % less ingest CPU on the speed bench's files (interleaved rounds),
+  and a fresh process's first query vector takes under 0.5 s; tab and the evaluation set
+  report. Processors without AMX keep onnxruntime int8 (OpenVINO in fp32 measured 0.98x
+  torch's CPU time on the AVX2 EPYC in the second round).
 """
 
 from __future__ import annotations
