@@ -229,7 +229,9 @@ def check_documents(wb: Workbench) -> str:
 
 # How the self-check names the embedder's runtime (`SentenceEmbedder.active_runtime`).
 RUNTIME_NAMES = {
+    "openvino": "OpenVINO",
     "onnx-int8": "onnxruntime, int8",
+    "bf16": "torch, bf16",
     "int8": "torch, int8",
     "fp32": "torch, fp32",
 }

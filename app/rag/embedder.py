@@ -1,6 +1,6 @@
-"""Dense embeddings: MiniLM on onnxruntime with int8 weights by default, or on
-sentence-transformers (torch), imported only when first needed (torch ~1.3 s,
-sentence-transformers ~4–9 s; onnxruntime ~0.1 s).
+"""Dense embeddings: MiniLM on onnxruntime with int8 weights by default (OpenVINO in
+bfloat16 on a processor with AMX), or on sentence-transformers (torch), imported only when
+first needed (torch ~1.3 s, sentence-transformers ~4–9 s; onnxruntime, OpenVINO ~0.1 s).
 
 The runtime ("auto"): the shipped MiniLM runs on onnxruntime with int8 weights
 (`app.rag.onnx_runtime`: exported and quantized here from the model on disk, once, kept in
@@ -29,19 +29,20 @@ alone against the same text in a batch of five: cosine 0.97). torch marks its ea
 quantization API deprecated; `quantize` falls back to fp32 with a logged reason if a later
 torch drops it.
 
-bf16 (opt-in, `runtime="bf16"`): torch in fp32 with its matrix products under bfloat16
-autocast, which a processor with AMX runs on its tiles (issue 16, eighth round: a candidate
-measured under a rule, not the default).
+On a processor with AMX, "auto" runs the shipped MiniLM on OpenVINO in bfloat16 instead
+(`app.rag.openvino_runtime`: the fp32 export compiled for AMX tiles, vectors at fp32's),
+when `OPENVINO_ON_AMX`; if OpenVINO cannot be used it says why and onnxruntime runs it.
+bf16 on torch (opt-in, `runtime="bf16"`): torch in fp32 with its matrix products under
+bfloat16 autocast (issue 16, eighth round: faster than onnxruntime on AMX, but a fresh
+Carrel's first search waits ~4 s for torch).
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import importlib.util
 import logging
 import os
-import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,6 +52,7 @@ import numpy as np
 
 from app.rag.errors import EmbedderUnavailableError
 from app.rag.pooling import pool_spans
+from app.rag.torch_runtime import intra_op_threads, mean_pooled, quantize, torch_may_see_a_gpu
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -73,7 +75,12 @@ ONNX_BATCH_SIZE = 4
 ONNX_CALL_TOKENS: int | None = None
 # Calls with at most this many texts run on one intra-op thread (see above).
 SMALL_CALL = 4
-RUNTIMES = ("auto", "fp32", "int8", "onnx-int8", "bf16")
+RUNTIMES = ("auto", "fp32", "int8", "onnx-int8", "bf16", "openvino")
+# Whether "auto" runs the shipped model on OpenVINO in bfloat16 on a processor with AMX
+# (`app.rag.openvino_runtime`) instead of onnxruntime int8: picked under a rule named first
+# (issue 16, ninth round, BENCHMARKS.md): retrieval kept on both development sets, ~1.5x
+# less ingest CPU, a fresh process's first query vector in ~0.4 s.
+OPENVINO_ON_AMX = True
 # The runtime of the embedders Carrel makes when nothing else is asked (one of RUNTIMES):
 # e.g. "bf16" on a processor with AMX, where it ingests faster than "auto" but a fresh
 # Carrel's first search waits for torch to import (BENCHMARKS.md, issue 16, eighth round).
@@ -105,10 +112,12 @@ class SentenceEmbedder:
     sentence-transformers model; on the GPU when torch sees one. Thread-safe.
 
     `runtime` (by default `default_runtime()`: "auto" unless `RUNTIME_ENV` names another):
-    "auto" (see the module) runs the shipped model on onnxruntime with int8
-    weights, and any model on a GPU in fp32, or with int8 weights on torch otherwise;
+    "auto" (see the module) runs the shipped model on OpenVINO in bfloat16 on a processor
+    with AMX and on onnxruntime with int8 weights on other processors, and any model on a
+    GPU in fp32, or with int8 weights on torch otherwise;
     "fp32" or "int8" force torch with those weights; "onnx-int8" forces onnxruntime;
-    "bf16" runs torch's fp32 weights under bfloat16 autocast (for processors with AMX).
+    "openvino" forces OpenVINO (bfloat16 where the processor has it, else fp32); "bf16"
+    runs torch's fp32 weights under bfloat16 autocast (for processors with AMX).
     Queries and passages go through the same model, so their vectors agree."""
 
     def __init__(
@@ -138,16 +147,19 @@ class SentenceEmbedder:
         # onnxruntime's session when runtime="onnx-int8" (`app.rag.onnx_runtime`); the
         # exported model is kept under `cache_dir` (Carrel's cache folder by default).
         self._onnx: OnnxEncoder | None = None
-        # Whether onnxruntime runs the model: decided on first use (`_onnx_encoder`).
+        # Whether the ONNX export runs the model (`_onnx_encoder`), and on which engine
+        # ("onnx-int8" or "openvino"): decided on first use.
         self._use_onnx: bool | None = None
+        self._engine = ""
         self._cache_dir = cache_dir
         self._lock = threading.Lock()
 
     @property
     def active_runtime(self) -> str:
-        """How the model runs: "onnx-int8", "int8", "bf16" or "fp32" (loads the model)."""
+        """How the model runs: "openvino", "onnx-int8", "int8", "bf16" or "fp32" (loads
+        the model)."""
         if self._onnx_encoder() is not None:
-            return "onnx-int8"
+            return self._engine
         self._torch_model()
         return "int8" if self._int8 else "bf16" if self.runtime == "bf16" else "fp32"
 
@@ -157,35 +169,44 @@ class SentenceEmbedder:
             self._torch_model()
 
     def _onnx_encoder(self) -> OnnxEncoder | None:
-        """onnxruntime's int8 session when it runs the model (see the class), else None."""
+        """The ONNX export's encoder (onnxruntime int8 or OpenVINO) when it runs the model
+        (see the class), else None."""
         with self._lock:
             if self._use_onnx is None:
                 self._use_onnx = self._choose_onnx()
             return self._onnx
 
     def _choose_onnx(self) -> bool:
-        """Decide the runtime and, for onnxruntime, load its session (under the lock)."""
-        if self.runtime not in ("onnx-int8", "auto"):
+        """Decide the runtime and, off torch, load its encoder (under the lock)."""
+        if self.runtime not in ("onnx-int8", "openvino", "auto"):
             return False
         if self.runtime == "auto" and (self._path is not None or torch_may_see_a_gpu()):
             return False
-        from app.rag.onnx_runtime import load_encoder
+        engines = [self.runtime] if self.runtime != "auto" else []
+        if self.runtime == "auto":
+            from app.rag.openvino_runtime import has_amx
 
-        try:
-            self._onnx = load_encoder(self._model_dir(), self._cache_dir)
-        except Exception as exc:
-            if self.runtime == "onnx-int8":
-                raise
-            # A full disk is said once, by the step that needs the space (the ingest's
-            # own one line); anything else is worth a line of its own.
-            full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
-            log.log(
-                logging.INFO if full else logging.WARNING,
-                "The embedder runs on torch: onnxruntime could not be used (%s)",
-                exc,
-            )
-            return False
-        return True
+            engines = (["openvino"] if OPENVINO_ON_AMX and has_amx() else []) + ["onnx-int8"]
+        for engine in engines:
+            try:
+                self._onnx = _load_encoder(engine, self._model_dir(), self._cache_dir)
+            except Exception as exc:
+                if self.runtime == engine:
+                    raise
+                # A full disk is said once, by the step that needs the space (the ingest's
+                # own one line); anything else is worth a line of its own.
+                full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+                log.log(
+                    logging.INFO if full else logging.WARNING,
+                    "The embedder could not run on %s (%s)",
+                    _ENGINE_NAMES[engine],
+                    exc,
+                )
+                continue
+            self._engine = engine
+            return True
+        log.info("The embedder runs on torch")
+        return False
 
     def _model_dir(self) -> Path:
         if self._path is not None:
@@ -242,7 +263,7 @@ class SentenceEmbedder:
             return encoded
         model = self._torch_model()
         threads = 1 if len(texts) <= SMALL_CALL else None
-        with _intra_op_threads(threads), self._autocast(model):
+        with intra_op_threads(threads), self._autocast(model):
             vectors: Any = model.encode(
                 texts,
                 batch_size=self.batch_size,
@@ -272,7 +293,7 @@ class SentenceEmbedder:
         for part, hidden, mask, offsets in batches:
             for row, i in enumerate(part):
                 out[i] = pool_spans(hidden[row], mask[row], offsets[row], spans[i])
-        if onnx is None and not _mean_pooled(
+        if onnx is None and not mean_pooled(
             self._torch_model()
         ):  # the text's own vector as the model makes it
             for i, v in enumerate(self.embed(texts)):
@@ -320,75 +341,19 @@ class SentenceEmbedder:
             mask = encoded["attention_mask"].numpy().astype(np.float32)
             network = transformer.auto_model
             on = {k: v.to(network.device) for k, v in encoded.items()}  # the GPU, if any
-            with _intra_op_threads(threads), torch.inference_mode(), self._autocast(model):
+            with intra_op_threads(threads), torch.inference_mode(), self._autocast(model):
                 hidden = network(**on).last_hidden_state.float().cpu().numpy()
             yield part, hidden, mask, spans
 
 
-def torch_may_see_a_gpu() -> bool:
-    """Whether torch could run the embedder on a GPU: False for a CPU-only torch build,
-    read from its version file without importing torch (~1.3 s); else torch is asked."""
-    spec = importlib.util.find_spec("torch")
-    if spec is None or not spec.submodule_search_locations:
-        return False
-    try:
-        version = (Path(next(iter(spec.submodule_search_locations))) / "version.py").read_text()
-    except OSError:
-        version = ""
-    builds = re.findall(r"^(cuda|hip)\b[^=]*=\s*(.+)$", version, re.MULTILINE)
-    if builds and all(value.strip() == "None" for _, value in builds):
-        return False
-    import torch
-
-    return bool(torch.cuda.is_available())
+_ENGINE_NAMES = {"onnx-int8": "onnxruntime", "openvino": "OpenVINO"}
 
 
-@contextlib.contextmanager
-def _intra_op_threads(n: int | None) -> Iterator[None]:
-    """Run the body with `n` torch intra-op threads on this thread (None: unchanged)."""
-    import torch
+def _load_encoder(engine: str, model_dir: Path, cache_dir: Path | None) -> OnnxEncoder:
+    if engine == "openvino":
+        from app.rag.openvino_runtime import load_openvino_encoder
 
-    before = torch.get_num_threads()
-    if n is None or n == before:
-        yield
-        return
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+        return load_openvino_encoder(model_dir, cache_dir)
+    from app.rag.onnx_runtime import load_encoder
 
-
-def quantize(model: SentenceTransformer) -> bool:
-    """Give the model's Linear layers int8 weights, one scale per output channel, in place
-    (torch's dynamic quantization: activations are quantized per batch, on the fly); False,
-    with the reason logged, where this torch cannot (the model then stays fp32)."""
-    import warnings
-
-    import torch
-
-    transformer: Any = model[0]
-    try:
-        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
-
-        with warnings.catch_warnings():  # torch marks the eager API deprecated (see module)
-            warnings.simplefilter("ignore")
-            quantize_dynamic(  # type: ignore[no-untyped-call]
-                transformer.model,
-                {torch.nn.Linear: per_channel_dynamic_qconfig},
-                dtype=torch.qint8,
-                inplace=True,
-            )
-    except Exception:  # an API torch has dropped, or an engine this CPU lacks
-        log.exception("int8 weights are not available here; the embedder stays fp32")
-        return False
-    return True
-
-
-def _mean_pooled(model: SentenceTransformer) -> bool:
-    """Whether the model's own vector is the normalised mean of its tokens (as
-    `pool_spans`'s)."""
-    modules: list[Any] = list(model)
-    pooling = modules[1] if len(modules) > 1 else None
-    normalised = len(modules) == 3 and type(modules[2]).__name__ == "Normalize"
-    return normalised and str(getattr(pooling, "pooling_mode", "")) == "mean"
+    return load_encoder(model_dir, cache_dir)

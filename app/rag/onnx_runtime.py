@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -228,13 +228,20 @@ class _Drop(logging.Filter):
 _PREPROCESS_ADVICE = _Drop("Please consider to run pre-processing before quantization")
 
 
-class OnnxEncoder:
-    """A session over the cached model and the model's tokenizer; `encode` returns unit
-    vectors as sentence-transformers' `encode(normalize_embeddings=True)` does."""
+class Network(Protocol):
+    """The transformer as a call: a feed of token ids, mask and types (numpy, int64) to
+    the last hidden state (texts x tokens x dim); `inputs` names what it takes."""
 
-    def __init__(self, model_dir: Path, model_file: Path, threads: int = 2) -> None:
+    inputs: set[str]
+
+    def __call__(self, feed: dict[str, np.ndarray]) -> np.ndarray: ...
+
+
+class OrtNetwork:
+    """onnxruntime's session on an ONNX file (thread-safe)."""
+
+    def __init__(self, model_file: Path, threads: int = 2) -> None:
         import onnxruntime
-        from tokenizers import Tokenizer
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
@@ -248,11 +255,37 @@ class OnnxEncoder:
         self.session = onnxruntime.InferenceSession(
             str(model_file), options, providers=["CPUExecutionProvider"]
         )
+        self.inputs = {i.name for i in self.session.get_inputs()}
+
+    def __call__(self, feed: dict[str, np.ndarray]) -> np.ndarray:
+        return np.asarray(self.session.run(None, feed)[0])
+
+
+class OnnxEncoder:
+    """A network over the cached model and the model's tokenizer; `encode` returns unit
+    vectors as sentence-transformers' `encode(normalize_embeddings=True)` does. The network
+    is onnxruntime's session on `model_file`, or another `Network` (OpenVINO's:
+    `app.rag.openvino_runtime`)."""
+
+    def __init__(
+        self,
+        model_dir: Path,
+        model_file: Path | None = None,
+        threads: int = 2,
+        network: Network | None = None,
+    ) -> None:
+        from tokenizers import Tokenizer
+
+        if network is None:
+            if model_file is None:
+                raise ValueError("an OnnxEncoder needs a model file or a network")
+            network = OrtNetwork(model_file, threads)
+        self.network = network
         self.max_length = _max_seq_length(model_dir)
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.max_length)
         self.tokenizer.no_padding()
-        self._inputs = {i.name for i in self.session.get_inputs()}
+        self._inputs = network.inputs
 
     def encode(
         self, texts: list[str], batch_size: int = 32, tokens: int | None = None
@@ -292,7 +325,7 @@ class OnnxEncoder:
                 offsets[row, :n] = e.offsets
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
             feed = {k: v for k, v in feed.items() if k in self._inputs}
-            hidden = np.asarray(self.session.run(None, feed)[0], dtype=np.float32)
+            hidden = np.asarray(self.network(feed), dtype=np.float32)
             yield part, hidden, mask.astype(np.float32), offsets
 
 

@@ -51,26 +51,40 @@ PIPELINES = (
     ("int8", "passage", "int8", OVERLAP_WORDS, EMBED_BATCH),
     ("int8, no overlap", "passage", "int8", 0, EMBED_BATCH),  # a candidate
     # Issue 16's third round: onnxruntime with int8 weights, one vector per passage.
-    ("onnx int8", "passage", "auto", OVERLAP_WORDS, EMBED_BATCH),
+    ("onnx int8", "passage", "onnx-int8", OVERLAP_WORDS, EMBED_BATCH),
     # As shipped since issue 16's fourth round: the same, with sentences pooled from the pass.
-    ("onnx int8 late", DEFAULT_REPRESENTATION, "auto", OVERLAP_WORDS, EMBED_BATCH),
+    ("onnx int8 late", DEFAULT_REPRESENTATION, "onnx-int8", OVERLAP_WORDS, EMBED_BATCH),
     # The same with the reader one file ahead, as it was until the fifth round.
-    ("onnx int8 late (one file ahead)", DEFAULT_REPRESENTATION, "auto", OVERLAP_WORDS, EMBED_BATCH),
+    (
+        "onnx int8 late (one file ahead)",
+        DEFAULT_REPRESENTATION,
+        "onnx-int8",
+        OVERLAP_WORDS,
+        EMBED_BATCH,
+    ),
     # The eighth round's candidates for texts per onnxruntime call (4 shipped, as "onnx int8
     # late" now runs; 32 before).
     *(
-        (f"onnx int8 late calls of {n}", DEFAULT_REPRESENTATION, "auto", OVERLAP_WORDS, EMBED_BATCH)
+        (
+            f"onnx int8 late calls of {n}",
+            DEFAULT_REPRESENTATION,
+            "onnx-int8",
+            OVERLAP_WORDS,
+            EMBED_BATCH,
+        )
         for n in (32, 16, 8)
     ),
     (
         "onnx int8 late calls of 1024 tokens",
         DEFAULT_REPRESENTATION,
-        "auto",
+        "onnx-int8",
         OVERLAP_WORDS,
         EMBED_BATCH,
     ),
     # The eighth round's torch under bfloat16 autocast (processors with AMX).
     ("bf16 late", DEFAULT_REPRESENTATION, "bf16", OVERLAP_WORDS, EMBED_BATCH),
+    # The ninth round's OpenVINO in bfloat16 (processors with AMX).
+    ("openvino late", DEFAULT_REPRESENTATION, "openvino", OVERLAP_WORDS, EMBED_BATCH),
 )
 # Texts per onnxruntime call by label (the others: `ONNX_BATCH_SIZE`).
 ONNX_CALLS = {f"onnx int8 late calls of {n}": n for n in (32, 16, 8)}

@@ -50,7 +50,7 @@ def test_stays_fp32_where_int8_is_unavailable(monkeypatch: pytest.MonkeyPatch) -
 
 def test_unknown_runtime_is_refused() -> None:
     with pytest.raises(ValueError, match="runtime is one of auto, fp32, int8, onnx-int8"):
-        SentenceEmbedder(runtime="openvino")
+        SentenceEmbedder(runtime="tensorrt")
 
 
 def test_bf16_on_torch_is_close_to_fp32() -> None:

@@ -93,7 +93,16 @@ def test_pooling_is_sentence_transformers_own(cache: Path) -> None:
     assert (vectors * np.asarray(e.embed(TEXTS))).sum(axis=1).min() > 0.9999
 
 
-def test_auto_runs_the_shipped_model_on_onnxruntime(cache: Path) -> None:
+@pytest.fixture
+def without_amx(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a processor without AMX, where "auto" runs onnxruntime int8 (on one with AMX
+    it runs OpenVINO: tests/rag/test_embedder_openvino.py)."""
+    from app.rag import openvino_runtime
+
+    monkeypatch.setattr(openvino_runtime, "has_amx", lambda: False)
+
+
+def test_auto_runs_the_shipped_model_on_onnxruntime(cache: Path, without_amx: None) -> None:
     assert SentenceEmbedder(cache_dir=cache).active_runtime == "onnx-int8"
     # A model the person imported runs on torch (the export is made for MiniLM's kind).
     path = SentenceEmbedder(runtime="fp32")._model_dir()
@@ -101,7 +110,10 @@ def test_auto_runs_the_shipped_model_on_onnxruntime(cache: Path) -> None:
 
 
 def test_auto_falls_back_to_torch_and_says_why(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    without_amx: None,
 ) -> None:
     from app.rag import onnx_runtime as ox
 
@@ -130,7 +142,7 @@ def test_onnxruntime_sends_nothing_and_keeps_no_device_id(tmp_path: Path) -> Non
     script = (
         "from pathlib import Path\n"
         "from app.rag.embedder import SentenceEmbedder\n"
-        f"e = SentenceEmbedder(cache_dir=Path({str(tmp_path / 'cache')!r}))\n"
+        f"e = SentenceEmbedder(runtime='onnx-int8', cache_dir=Path({str(tmp_path / 'cache')!r}))\n"
         "assert e.active_runtime == 'onnx-int8'\n"
         "print(len(e.embed(['a printer driver'])[0]))\n"
     )
@@ -147,7 +159,11 @@ def test_onnxruntime_sends_nothing_and_keeps_no_device_id(tmp_path: Path) -> Non
 
 
 def test_an_installed_app_uses_the_model_its_build_made(
-    onnx: SentenceEmbedder, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    onnx: SentenceEmbedder,
+    cache: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    without_amx: None,
 ) -> None:
     """The installer's build exports the model into `resources/embedder/` (installer.spec):
     found there, nothing is exported and the cache is not written."""

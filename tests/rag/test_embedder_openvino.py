@@ -1,0 +1,147 @@
+"""MiniLM on OpenVINO in bfloat16 (the shipped model's runtime on a processor with AMX):
+the fp32 export compiled once and kept, vectors at fp32's, the same tokens and pooling as
+onnxruntime's, safe from two threads, nothing sent; "auto" takes it only on AMX and falls
+back to onnxruntime int8 when it cannot load."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.rag import embedder as embedder_module
+from app.rag import openvino_runtime
+from app.rag.embedder import SentenceEmbedder
+from tests.support.runners import traced_python
+
+TEXTS = [
+    "Printer drivers\n\nThe driver sends the page to the printer at the chosen resolution.",
+    "Package management\n\napt-get install fetches a package and the packages it depends on.",
+    "Tea\n\nThe first flush is plucked in spring; black tea is fully oxidised.",
+    "How do I add a printer?",
+    "installing software with dependencies",
+]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def openvino(cache: Path) -> SentenceEmbedder:
+    e = SentenceEmbedder(runtime="openvino", cache_dir=cache)
+    assert e.active_runtime == "openvino"
+    return e
+
+
+def test_vectors_are_fp32_s(openvino: SentenceEmbedder) -> None:
+    """bfloat16 products with fp32 accumulation (fp32 itself on a processor without bf16):
+    the vectors are torch fp32's, closer than onnxruntime's int8 ones (0.97)."""
+    a = np.asarray(openvino.embed(TEXTS))
+    b = np.asarray(SentenceEmbedder(runtime="fp32").embed(TEXTS))
+    assert a.shape == (5, 384)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)
+    assert (a * b).sum(axis=1).min() > 0.999
+
+
+def test_spans_pool_the_same_tokens(openvino: SentenceEmbedder) -> None:
+    text = TEXTS[0]
+    cut = text.index("The driver")
+    [(whole, parts)] = openvino.embed_spans([text], [[(0, cut - 2), (cut, len(text))]])
+    assert np.allclose(whole, np.asarray(openvino.embed([text])[0]), atol=1e-4)
+    assert len(parts) == 2 and all(p is not None for p in parts)
+
+
+def test_the_compiled_network_is_kept(openvino: SentenceEmbedder, cache: Path) -> None:
+    """The fp32 export is made once; OpenVINO keeps its compiled network beside it, so a
+    later start loads it instead of compiling again."""
+    exports = sorted((cache / "onnx").glob("*.onnx"))
+    compiled = sorted((cache / "onnx" / "openvino").iterdir())
+    assert len(exports) == 1 and compiled
+    again = SentenceEmbedder(runtime="openvino", cache_dir=cache)
+    v = np.asarray(again.embed(TEXTS[:2]))
+    assert sorted((cache / "onnx").glob("*.onnx")) == exports
+    assert sorted((cache / "onnx" / "openvino").iterdir()) == compiled
+    assert np.allclose(v, np.asarray(openvino.embed(TEXTS[:2])), atol=1e-4)
+
+
+def test_two_threads_at_once(openvino: SentenceEmbedder) -> None:
+    """A search's question and an ingest's passages may be embedded at the same moment:
+    each thread has its own infer request."""
+    expected = np.asarray(openvino.embed(TEXTS))
+    results: dict[int, np.ndarray] = {}
+
+    def run(k: int) -> None:
+        for _ in range(5):
+            results[k] = np.asarray(openvino.embed(TEXTS))
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(np.allclose(v, expected, atol=1e-4) for v in results.values())
+
+
+def test_auto_takes_openvino_only_on_amx(
+    openvino: SentenceEmbedder, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(embedder_module, "OPENVINO_ON_AMX", True)
+    monkeypatch.setattr(openvino_runtime, "has_amx", lambda: True)
+    assert SentenceEmbedder(cache_dir=cache).active_runtime == "openvino"
+    monkeypatch.setattr(openvino_runtime, "has_amx", lambda: False)
+    assert SentenceEmbedder(cache_dir=cache).active_runtime == "onnx-int8"
+
+
+def test_auto_falls_back_to_onnxruntime_and_says_why(
+    openvino: SentenceEmbedder,
+    cache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Exception from src/inference: the CPU plugin failed")
+
+    monkeypatch.setattr(embedder_module, "OPENVINO_ON_AMX", True)
+    monkeypatch.setattr(openvino_runtime, "has_amx", lambda: True)
+    monkeypatch.setattr(openvino_runtime, "OpenVinoNetwork", broken)
+    caplog.set_level(logging.WARNING)
+    e = SentenceEmbedder(cache_dir=cache)
+    assert e.active_runtime == "onnx-int8"
+    assert len(e.embed(TEXTS[:2])) == 2
+    assert "could not run on OpenVINO" in caplog.text and "CPU plugin failed" in caplog.text
+    with pytest.raises(RuntimeError, match="CPU plugin"):  # asked for by name: the error
+        SentenceEmbedder(runtime="openvino", cache_dir=cache).embed(TEXTS[:1])
+
+
+def test_openvino_sends_nothing(openvino: SentenceEmbedder, cache: Path, tmp_path: Path) -> None:
+    """OpenVINO's package brings `openvino-telemetry` along: a fresh process that compiles
+    the network and embeds is run under strace and must make no connection but to local
+    sockets, nor leave a telemetry id in its home."""
+    if shutil.which("strace") is None:
+        pytest.skip("strace is not installed")
+    home = tmp_path / "home"
+    home.mkdir()
+    fresh = tmp_path / "cache"
+    shutil.copytree(cache / "onnx", fresh / "onnx", ignore=shutil.ignore_patterns("openvino"))
+    script = (
+        "from pathlib import Path\n"
+        "from app.rag.embedder import SentenceEmbedder\n"
+        f"e = SentenceEmbedder(runtime='openvino', cache_dir=Path({str(fresh)!r}))\n"
+        "print(len(e.embed(['a printer driver'])[0]))\n"
+    )
+    trace = tmp_path / "trace"
+    env = dict(os.environ, HOME=str(home))
+    env.pop("XDG_CACHE_HOME", None)
+    done = traced_python(script, trace, env, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "384"
+    connects = [line for line in trace.read_text().splitlines() if "connect(" in line]
+    assert not [line for line in connects if "AF_INET" in line], connects
+    assert not (home / "intel").exists()  # openvino-telemetry's client id
