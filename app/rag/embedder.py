@@ -79,11 +79,11 @@ RUNTIMES = ("auto", "fp32", "int8", "onnx-int8", "bf16", "openvino")
 # Whether "auto" runs the shipped model on OpenVINO in bfloat16 on a processor with AMX
 # (`app.rag.openvino_runtime`) instead of onnxruntime int8: picked under a rule named first
 # (issue 16, ninth round, BENCHMARKS.md): retrieval kept on both development sets, ~1.5x
-# less ingest CPU, a fresh process's first query vector in ~0.4 s.
+# less ingest CPU, a fresh process's first query vector in ~0.3 s.
 OPENVINO_ON_AMX = True
 # The runtime of the embedders Carrel makes when nothing else is asked (one of RUNTIMES):
-# e.g. "bf16" on a processor with AMX, where it ingests faster than "auto" but a fresh
-# Carrel's first search waits for torch to import (BENCHMARKS.md, issue 16, eighth round).
+# e.g. "onnx-int8" to compare with "auto" on a processor with AMX, or "openvino" to try it
+# on one without (BENCHMARKS.md, issue 16, ninth round).
 RUNTIME_ENV = "CARREL_EMBEDDER_RUNTIME"
 
 
@@ -144,8 +144,9 @@ class SentenceEmbedder:
         self._path = model_path
         self._model: SentenceTransformer | None = None
         self._int8 = False
-        # onnxruntime's session when runtime="onnx-int8" (`app.rag.onnx_runtime`); the
-        # exported model is kept under `cache_dir` (Carrel's cache folder by default).
+        # The ONNX export's encoder on onnxruntime or OpenVINO (`app.rag.onnx_runtime`,
+        # `openvino_runtime`); the export is kept under `cache_dir` (Carrel's cache folder
+        # by default).
         self._onnx: OnnxEncoder | None = None
         # Whether the ONNX export runs the model (`_onnx_encoder`), and on which engine
         # ("onnx-int8" or "openvino"): decided on first use.
@@ -182,7 +183,7 @@ class SentenceEmbedder:
             return False
         if self.runtime == "auto" and (self._path is not None or torch_may_see_a_gpu()):
             return False
-        engines = [self.runtime] if self.runtime != "auto" else []
+        engines = [self.runtime]
         if self.runtime == "auto":
             from app.rag.openvino_runtime import has_amx
 

@@ -1,6 +1,7 @@
 """MiniLM on onnxruntime with int8 weights: exported and quantized here, from the model
 on disk, once, and kept in Carrel's cache keyed by the model's files. The embedder's
-default runtime on a machine without a GPU (`app.rag.embedder`).
+default runtime on a machine without a GPU or AMX (`app.rag.embedder`); `OnnxEncoder`'s
+tokenizing, batching and pooling serve OpenVINO's runtime too (`app.rag.openvino_runtime`).
 
 The export is torch's (`torch.onnx.export`, a wrapper returning the last hidden state,
 dynamic batch and sequence axes); onnxruntime's BERT fusions follow (Attention,
