@@ -47,8 +47,11 @@ def has_amx() -> bool:
 
 
 class OpenVinoNetwork:
-    """The compiled network, called with `OnnxEncoder`'s feed; one infer request per calling
-    thread (a request is not thread-safe; the compiled model is)."""
+    """The compiled network, called with `OnnxEncoder`'s feed. One infer request, one call
+    at a time (a request is not thread-safe): with a request per calling thread, freed as
+    its thread ended, the GUI's process crashed later in Qt's text layout (a segfault in
+    tests/ui/test_answers.py, where a worker thread searches). A question asked during an
+    ingest waits for the call under way (four passages, ~30 ms)."""
 
     def __init__(
         self,
@@ -72,13 +75,12 @@ class OpenVinoNetwork:
         }
         self.compiled = core.compile_model(str(model_file), "CPU", config)
         self.inputs = {name for port in self.compiled.inputs for name in port.get_names()}
-        self._local = threading.local()
+        self._request = self.compiled.create_infer_request()
+        self._lock = threading.Lock()
 
     def __call__(self, feed: dict[str, np.ndarray]) -> np.ndarray:
-        request = getattr(self._local, "request", None)
-        if request is None:
-            request = self._local.request = self.compiled.create_infer_request()
-        hidden: np.ndarray = request.infer(feed)[0]
+        with self._lock:
+            hidden: np.ndarray = self._request.infer(feed)[0]
         return hidden
 
 

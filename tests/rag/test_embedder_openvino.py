@@ -73,7 +73,7 @@ def test_the_compiled_network_is_kept(openvino: SentenceEmbedder, cache: Path) -
 
 def test_two_threads_at_once(openvino: SentenceEmbedder) -> None:
     """A search's question and an ingest's passages may be embedded at the same moment:
-    each thread has its own infer request."""
+    the calls take turns on the one infer request."""
     expected = np.asarray(openvino.embed(TEXTS))
     results: dict[int, np.ndarray] = {}
 
