@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from app.rag import embedder
+from app.rag.openvino_runtime import has_amx
 from tests.packaging.installed import (
     PACKAGES,
     artifact,
@@ -122,8 +124,17 @@ def test_self_check_of_the_installed_app(root: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert len(lines) == 7 and all(line.startswith("ok ") for line in lines[:6])
-    assert "(onnxruntime, int8)" in done.stdout  # the embedder's runtime made it into the build
+    # The embedder's runtimes made it into the build: the one "auto" picks on this
+    # processor, then the other, asked for by name.
+    on_amx = has_amx() and embedder.OPENVINO_ON_AMX
+    assert ("(OpenVINO)" if on_amx else "(onnxruntime, int8)") in done.stdout
     print(done.stdout)
+    other = dict(env, CARREL_EMBEDDER_RUNTIME="onnx-int8" if on_amx else "openvino")
+    again = subprocess.run(
+        [str(carrel), "self-check"], env=other, capture_output=True, text=True, timeout=600
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert ("(onnxruntime, int8)" if on_amx else "(OpenVINO)") in again.stdout
     assert snapshot(root / "opt" / "carrel") == before  # nothing written into the install
 
 
