@@ -85,11 +85,22 @@ PIPELINES = (
     ("bf16 late", DEFAULT_REPRESENTATION, "bf16", OVERLAP_WORDS, EMBED_BATCH),
     # The ninth round's OpenVINO in bfloat16 (processors with AMX).
     ("openvino late", DEFAULT_REPRESENTATION, "openvino", OVERLAP_WORDS, EMBED_BATCH),
+    # ...and its candidate: calls of at most 1,024 padded tokens (see TOKEN_CALLS).
+    (
+        "openvino late calls of 1024 tokens",
+        DEFAULT_REPRESENTATION,
+        "openvino",
+        OVERLAP_WORDS,
+        EMBED_BATCH,
+    ),
 )
 # Texts per onnxruntime call by label (the others: `ONNX_BATCH_SIZE`).
 ONNX_CALLS = {f"onnx int8 late calls of {n}": n for n in (32, 16, 8)}
 # The eighth round's later candidate: calls of at most this many padded tokens.
-TOKEN_CALLS = {"onnx int8 late calls of 1024 tokens": 1024}
+TOKEN_CALLS = {
+    "onnx int8 late calls of 1024 tokens": 1024,
+    "openvino late calls of 1024 tokens": 1024,
+}
 # Pipelines whose reader stays one file ahead (`pipeline.Reader(ahead=1)`), as Carrel's did
 # before issue 16's fifth round: "before" is the pipeline before issue 16, reader included.
 ONE_FILE_AHEAD = ("before", "onnx int8 late (one file ahead)")

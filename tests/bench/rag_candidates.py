@@ -153,6 +153,23 @@ lists per question, so the figures differ by the method alone.
   and a fresh process's first query vector takes under 0.5 s; tab and the evaluation set
   report. Processors without AMX keep onnxruntime int8 (OpenVINO in fp32 measured 0.98x
   torch's CPU time on the AVX2 EPYC in the second round).
+  Outcome: passes, shipped as "auto" on processors with AMX (`OPENVINO_ON_AMX`). dev2
+  0.789 / 0.947 / 0.866 against 0.803 / 0.947 / 0.869; dev 0.661 / 0.915 / 0.769 against
+  0.661 / 0.932 / 0.776 (one hit@5 question, within the bar); ingest CPU 1.47x (dev2),
+  1.64x (dev) less, and on the speed bench's files 9.3-10.3 s against 14.7-15.1 s (4.72x
+  the pipeline before issue 16 by wall clock, onnxruntime int8 2.98x in the same run);
+  first query vector 0.33 s (onnxruntime 0.22 s). tab 0.548 / 0.714 / 0.608 (0.604),
+  evaluation set 0.684 / 0.895 / 0.773 (0.779).
+- Calls bounded by tokens on OpenVINO (ninth round, named after the outcome above and
+  before running): the eighth round's token-bound calls (at most 1,024 padded tokens and
+  32 texts a call) failed on onnxruntime because rows sharing a call share its int8
+  activations' scale; OpenVINO's bf16 has no such scale, so a call's company should not
+  move a vector. On the tabular set's files OpenVINO gained least (2.29x the old pipeline,
+  calls of four short rows). The same rule as then, against OpenVINO's calls of 4: it
+  replaces them on processors with AMX if on the tabular set's files (`bench_rag --only
+  speed --files-of tab`) it takes more than 5 % less ingest CPU, on the speed bench's
+  files it is not slower by more than 5 %, and retrieval holds on tab and dev2 (hybrid
+  MRR@10 within 0.015, no hit@5 question lost); dev and the evaluation set report.
 """
 
 from __future__ import annotations
