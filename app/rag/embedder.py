@@ -70,9 +70,15 @@ BATCH_SIZE = 32
 # first (issue 16, eighth round, BENCHMARKS.md): 4 kept retrieval on both development
 # sets and took 25 % less ingest CPU than 32 on an AVX-512/AMX Xeon.
 ONNX_BATCH_SIZE = 4
-# With a number: calls of at most that many padded tokens and at most BATCH_SIZE texts (a
-# candidate of the same round, for short texts such as table rows).
+# With a number: onnxruntime's calls of at most that many padded tokens and at most
+# BATCH_SIZE texts (a candidate of the same round, for short texts such as table rows; not
+# picked: rows sharing a call share its int8 activations' scale).
 ONNX_CALL_TOKENS: int | None = None
+# OpenVINO's calls: at most this many padded tokens and BATCH_SIZE texts, so short texts
+# (table rows) share a call and long passages go four to a call. bf16 has no per-call
+# scale, so a call's company moves no vector: picked under a rule named first (issue 16,
+# ninth round, BENCHMARKS.md): ~29 % less ingest CPU on CSV tables, retrieval the same.
+OPENVINO_CALL_TOKENS = 1024
 # Calls with at most this many texts run on one intra-op thread (see above).
 SMALL_CALL = 4
 RUNTIMES = ("auto", "fp32", "int8", "onnx-int8", "bf16", "openvino")
@@ -139,7 +145,9 @@ class SentenceEmbedder:
         self.revision = revision
         self.batch_size = batch_size
         self.onnx_batch_size = ONNX_BATCH_SIZE
-        self.onnx_call_tokens = ONNX_CALL_TOKENS
+        # Most padded tokens per call of the ONNX export (0: by texts only); None: the
+        # engine's own (`ONNX_CALL_TOKENS`, `OPENVINO_CALL_TOKENS`).
+        self.onnx_call_tokens: int | None = None
         self.runtime = runtime
         self._path = model_path
         self._model: SentenceTransformer | None = None
@@ -310,9 +318,12 @@ class SentenceEmbedder:
         return torch.autocast(model.device.type, dtype=torch.bfloat16)
 
     def _onnx_calls(self) -> tuple[int, int | None]:
-        """(most texts, most padded tokens) per onnxruntime call."""
-        if self.onnx_call_tokens:
-            return max(self.onnx_batch_size, BATCH_SIZE), self.onnx_call_tokens
+        """(most texts, most padded tokens) per call of the ONNX export."""
+        tokens = self.onnx_call_tokens
+        if tokens is None:
+            tokens = OPENVINO_CALL_TOKENS if self._engine == "openvino" else ONNX_CALL_TOKENS
+        if tokens:
+            return max(self.onnx_batch_size, BATCH_SIZE), tokens
         return self.onnx_batch_size, None
 
     def _batches(

@@ -163,7 +163,7 @@ def run(
     bm25_length: bool = False,
     distractors: list[Path] | None = None,
     onnx_batch: int = ONNX_BATCH_SIZE,
-    onnx_tokens: int = 0,
+    onnx_tokens: int | None = None,
     query_runtime: str = "",
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
@@ -198,10 +198,11 @@ def run(
     else:
         embedder = SentenceEmbedder(runtime=runtime)
     embedder.onnx_batch_size = onnx_batch
-    embedder.onnx_call_tokens = onnx_tokens or None
+    embedder.onnx_call_tokens = onnx_tokens  # None: the engine's own bound; 0: by texts
     t = time.perf_counter()
     embedder.load()
     out["load_s"] = round(time.perf_counter() - t, 2)  # the first includes importing torch
+    out["onnx_tokens"] = embedder._onnx_calls()[1] or 0  # the bound the engine runs with
     with tempfile.TemporaryDirectory() as tmp:
         paths = Paths.under(Path(tmp)).ensure()
         store = Store(paths.database)

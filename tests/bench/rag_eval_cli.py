@@ -82,8 +82,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--onnx-tokens",
-        default="0",
-        help="comma-separated most padded tokens per onnxruntime call (0: by texts only)",
+        default="",
+        help="comma-separated most padded tokens per call of the ONNX export (0: by texts "
+        "only; default: the runtime's own, by texts on onnxruntime, 1024 on OpenVINO)",
     )
     parser.add_argument(
         "--query-runtime",
@@ -107,7 +108,7 @@ def main() -> None:
         parser.error(f"runtimes are {', '.join(RUNTIMES)}")
     overlaps = [int(o) for o in args.overlap.split(",") if o.strip()]
     onnx_batches = [int(b) for b in args.onnx_batch.split(",") if b.strip()]
-    onnx_tokens = [int(t) for t in args.onnx_tokens.split(",") if t.strip()]
+    onnx_tokens = [int(t) for t in args.onnx_tokens.split(",") if t.strip()] or [None]
     names = [n.strip() for n in args.embedder.split(",") if n.strip()]
     unknown = [n for n in names if n not in MODELS and n not in CUTS]
     if unknown or not names:

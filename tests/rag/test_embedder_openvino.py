@@ -145,3 +145,19 @@ def test_openvino_sends_nothing(openvino: SentenceEmbedder, cache: Path, tmp_pat
     connects = [line for line in trace.read_text().splitlines() if "connect(" in line]
     assert not [line for line in connects if "AF_INET" in line], connects
     assert not (home / "intel").exists()  # openvino-telemetry's client id
+
+
+def test_calls_are_bound_by_tokens_and_move_no_vector(openvino: SentenceEmbedder) -> None:
+    """OpenVINO's calls take texts while their padded size stays within 1,024 tokens (short
+    table rows share a call); bf16 has no per-call scale, so calls of four texts give the
+    same vectors."""
+    assert openvino._onnx_calls() == (32, 1024)
+    rows = [f"Country: Norway; Code: NO; Row {i}" for i in range(12)] + TEXTS
+    bound = np.asarray(openvino.embed(rows))
+    openvino.onnx_call_tokens = 0  # by texts only, four a call
+    try:
+        assert openvino._onnx_calls() == (4, None)
+        by_texts = np.asarray(openvino.embed(rows))
+    finally:
+        openvino.onnx_call_tokens = None
+    assert (bound * by_texts).sum(axis=1).min() > 0.999
