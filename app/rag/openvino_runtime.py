@@ -4,18 +4,18 @@ OpenVINO compiles the fp32 ONNX export (`app.rag.onnx_runtime.export`, made once
 model on disk and cached, or shipped by the installer) for the CPU with bfloat16 inference
 precision: the matrix products run on AMX tiles with fp32 accumulation, so the vectors stay
 those of fp32 (lowest cosine to torch fp32's 0.99994 on 400 development passages, against
-0.976 for onnxruntime's int8 weights) while an ingest runs ~1.7x faster than onnxruntime
-int8 on the same Xeon (issue 16, ninth round, BENCHMARKS.md). The model compiles in ~0.2 s
-and `import openvino` takes ~0.13 s, so a fresh Carrel's first search does not wait as it
-does for torch. Without AMX, OpenVINO's bf16 is no faster than onnxruntime int8 (fp32 on the
-AVX2 EPYC measured 0.98x torch's CPU time), so "auto" uses it only where `has_amx()`.
+0.976 for onnxruntime's int8 weights) while an ingest runs ~1.6x as fast as on
+onnxruntime int8 on the same Xeon, with 1.5-1.6x less CPU (issue 16, ninth round,
+BENCHMARKS.md). The model compiles in ~0.2 s and `import openvino` takes ~0.13 s, so a
+fresh Carrel's first search does not wait as it does for torch. Without AMX, OpenVINO runs
+fp32 (or bf16 without tiles): fp32 measured 0.98x torch's CPU time on the AVX2 EPYC, far
+slower than onnxruntime int8, so "auto" uses it only where `has_amx()`.
 
 Tokenizing, batching and pooling are `OnnxEncoder`'s: only the network's call differs.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from functools import cache
 from pathlib import Path
@@ -24,8 +24,6 @@ from typing import Any
 import numpy as np
 
 from app.rag.onnx_runtime import OnnxEncoder, Recipe, cached_model
-
-log = logging.getLogger(__name__)
 
 # The export OpenVINO compiles: fp32, before onnxruntime's own fusions (which OpenVINO does
 # not read) and without quantization.
