@@ -83,7 +83,7 @@ PIPELINES = (
     ),
     # The eighth round's torch under bfloat16 autocast (processors with AMX).
     ("bf16 late", DEFAULT_REPRESENTATION, "bf16", OVERLAP_WORDS, EMBED_BATCH),
-    # The ninth round's OpenVINO in bfloat16 (processors with AMX).
+    # The ninth round's OpenVINO in bfloat16, as "auto" runs it on processors with AMX.
     ("openvino late", DEFAULT_REPRESENTATION, "openvino", OVERLAP_WORDS, EMBED_BATCH),
     # ...with calls of four texts, as it ran before calls of at most 1,024 padded tokens
     # (shipped; the label below, now the same as "openvino late") were picked.
@@ -177,7 +177,7 @@ def ingest_speed(
             else f"{pipeline.READ_AHEAD_STEPS * batch} passages",
             "overlap_words": overlap,
             "passages_per_step": batch,
-            "texts_per_onnx_call": embedders[label].onnx_batch_size,
+            "texts_per_onnx_call": embedders[label]._onnx_calls()[0],
             "tokens_per_onnx_call": embedders[label]._onnx_calls()[1],
             "pages": pages,
             "passages": chunks,
