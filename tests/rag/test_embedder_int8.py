@@ -8,14 +8,9 @@ import numpy as np
 import pytest
 
 from app.rag.embedder import SentenceEmbedder
+from tests.support.fixtures import EMBEDDER_TEXTS
 
-TEXTS = [
-    "Printer drivers\n\nThe driver sends the page to the printer at the chosen resolution.",
-    "Package management\n\napt-get install fetches a package and the packages it depends on.",
-    "Tea\n\nThe first flush is plucked in spring; black tea is fully oxidised.",
-    "How do I add a printer?",
-    "installing software with dependencies",
-]
+TEXTS = EMBEDDER_TEXTS
 
 
 def test_int8_on_torch() -> None:

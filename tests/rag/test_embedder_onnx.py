@@ -14,15 +14,10 @@ import numpy as np
 import pytest
 
 from app.rag.embedder import SentenceEmbedder
-from tests.support.runners import traced_python
+from tests.support.fixtures import EMBEDDER_TEXTS
+from tests.support.runners import inet_connects, traced_python
 
-TEXTS = [
-    "Printer drivers\n\nThe driver sends the page to the printer at the chosen resolution.",
-    "Package management\n\napt-get install fetches a package and the packages it depends on.",
-    "Tea\n\nThe first flush is plucked in spring; black tea is fully oxidised.",
-    "How do I add a printer?",
-    "installing software with dependencies",
-]
+TEXTS = EMBEDDER_TEXTS
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +148,7 @@ def test_onnxruntime_sends_nothing_and_keeps_no_device_id(tmp_path: Path) -> Non
     done = traced_python(script, trace, env, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "384"
-    connects = [line for line in trace.read_text().splitlines() if "connect(" in line]
-    assert not [line for line in connects if "AF_INET" in line], connects
+    assert not inet_connects(trace), inet_connects(trace)
     assert not (home / ".cache" / "Microsoft").exists()
 
 

@@ -17,15 +17,10 @@ import pytest
 from app.rag import embedder as embedder_module
 from app.rag import openvino_runtime
 from app.rag.embedder import SentenceEmbedder
-from tests.support.runners import traced_python
+from tests.support.fixtures import EMBEDDER_TEXTS
+from tests.support.runners import inet_connects, traced_python
 
-TEXTS = [
-    "Printer drivers\n\nThe driver sends the page to the printer at the chosen resolution.",
-    "Package management\n\napt-get install fetches a package and the packages it depends on.",
-    "Tea\n\nThe first flush is plucked in spring; black tea is fully oxidised.",
-    "How do I add a printer?",
-    "installing software with dependencies",
-]
+TEXTS = EMBEDDER_TEXTS
 
 
 @pytest.fixture(scope="module")
@@ -142,8 +137,7 @@ def test_openvino_sends_nothing(openvino: SentenceEmbedder, cache: Path, tmp_pat
     done = traced_python(script, trace, env, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "384"
-    connects = [line for line in trace.read_text().splitlines() if "connect(" in line]
-    assert not [line for line in connects if "AF_INET" in line], connects
+    assert not inet_connects(trace), inet_connects(trace)
     assert not (home / "intel").exists()  # openvino-telemetry's client id
 
 

@@ -19,6 +19,16 @@ from app.store import Store
 from tests.support.files import build_corpus
 from tests.support.hub import GEMMA_FILE, GEMMA_REPO, SMOL_FILE, SMOL_REPO, FakeHub
 
+# Passages and questions the embedder tests of every runtime share: three passages, then
+# two questions whose nearest passages are the first and the second.
+EMBEDDER_TEXTS = [
+    "Printer drivers\n\nThe driver sends the page to the printer at the chosen resolution.",
+    "Package management\n\napt-get install fetches a package and the packages it depends on.",
+    "Tea\n\nThe first flush is plucked in spring; black tea is fully oxidised.",
+    "How do I add a printer?",
+    "installing software with dependencies",
+]
+
 
 @pytest.fixture
 def hub(smollm_path: Path, gemma_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:

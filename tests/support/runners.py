@@ -52,6 +52,12 @@ def traced_python(
     )
 
 
+def inet_connects(trace: Path) -> list[str]:
+    """The `connect()` lines of a `traced_python` trace to an internet (AF_INET) address."""
+    lines = trace.read_text().splitlines()
+    return [line for line in lines if "connect(" in line and "AF_INET" in line]
+
+
 def start_carrel(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """`python -m app ARGS` started, not waited for (stdout and stderr piped). Ctrl-C
     (SIGINT) reaches it as it would from a terminal, even when the test run itself was
