@@ -45,7 +45,7 @@ pass they share the whole table's context and blur together (dev2's CSV question
 hit@1 0.286 under "late" against 0.714 under "sentences"). So a "late" collection embeds a
 passage of rows (`Chunk.records`) as "sentences" does, each piece on its own (`RECORDS`).
 Chosen in issue 16's sixth round by a rule named before it ran
-(`tests/bench/rag_candidates.py`): picked on the tabular set (`tests/rag/tab`, 42
+(`tests/bench/RULES.md`): picked on the tabular set (`tests/rag/tab`, 42
 questions over ISO code lists and the tz table) among "late", "sentences" and "rows"
 (rows whole): hybrid MRR@10 0.532 / 0.586 / 0.565, hit@5 0.619 / 0.714 / 0.643 ("rows"
 lost a question "late" found); reported on dev2's CSV questions: MRR@10 0.500 → 0.776. It

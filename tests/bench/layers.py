@@ -1,5 +1,5 @@
 """MiniLM cut to its first layers, for `bench_rag_eval --embedder minilm-l5,minilm-l4`: a
-smaller network measured as a speed candidate (tests/bench/rag_candidates.py). The cut
+smaller network measured as a speed candidate (tests/bench/RULES.md). The cut
 copy is saved once in the folder given (the bench uses Carrel's cache folder); no weights
 are changed or trained."""
 
