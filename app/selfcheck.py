@@ -230,6 +230,7 @@ def check_documents(wb: Workbench) -> str:
 # How the self-check names the embedder's runtime (`SentenceEmbedder.active_runtime`).
 RUNTIME_NAMES = {
     "openvino": "OpenVINO",
+    "openvino-int8": "OpenVINO, int8",
     "onnx-int8": "onnxruntime, int8",
     "bf16": "torch, bf16",
     "int8": "torch, int8",

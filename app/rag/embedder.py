@@ -81,12 +81,16 @@ ONNX_CALL_TOKENS: int | None = None
 OPENVINO_CALL_TOKENS = 1024
 # Calls with at most this many texts run on one intra-op thread (see above).
 SMALL_CALL = 4
-RUNTIMES = ("auto", "fp32", "int8", "onnx-int8", "bf16", "openvino")
+RUNTIMES = ("auto", "fp32", "int8", "onnx-int8", "bf16", "openvino", "openvino-int8")
 # Whether "auto" runs the shipped model on OpenVINO in bfloat16 on a processor with AMX
 # (`app.rag.openvino_runtime`) instead of onnxruntime int8: picked under a rule named first
 # (issue 16, ninth round, BENCHMARKS.md): retrieval kept on both development sets, ~1.5x
 # less ingest CPU, a fresh process's first query vector in ~0.3 s.
 OPENVINO_ON_AMX = True
+# Whether "auto" runs it on OpenVINO with int8 weights on a processor with AVX-512 VNNI and
+# no AMX (`app.rag.openvino_runtime`), instead of onnxruntime int8: a candidate of the
+# tenth round, under a rule named before any set runs (tests/bench/RULES.md).
+OPENVINO_INT8_ON_VNNI = False
 # The runtime of the embedders Carrel makes when nothing else is asked (one of RUNTIMES):
 # e.g. "onnx-int8" to compare with "auto" on a processor with AMX, or "openvino" to try it
 # on one without (BENCHMARKS.md, issue 16, ninth round).
@@ -122,7 +126,8 @@ class SentenceEmbedder:
     with AMX and on onnxruntime with int8 weights on other processors, and any model on a
     GPU in fp32, or with int8 weights on torch otherwise;
     "fp32" or "int8" force torch with those weights; "onnx-int8" forces onnxruntime;
-    "openvino" forces OpenVINO (bfloat16 where the processor has it, else fp32); "bf16"
+    "openvino" forces OpenVINO (bfloat16 where the processor has it, else fp32),
+    "openvino-int8" OpenVINO with int8 weights (needs VNNI); "bf16"
     runs torch's fp32 weights under bfloat16 autocast (for processors with AMX).
     Queries and passages go through the same model, so their vectors agree."""
 
@@ -165,8 +170,8 @@ class SentenceEmbedder:
 
     @property
     def active_runtime(self) -> str:
-        """How the model runs: "openvino", "onnx-int8", "int8", "bf16" or "fp32" (loads
-        the model)."""
+        """How the model runs: "openvino", "openvino-int8", "onnx-int8", "int8", "bf16" or
+        "fp32" (loads the model)."""
         if self._onnx_encoder() is not None:
             return self._engine
         self._torch_model()
@@ -187,15 +192,20 @@ class SentenceEmbedder:
 
     def _choose_onnx(self) -> bool:
         """Decide the runtime and, off torch, load its encoder (under the lock)."""
-        if self.runtime not in ("onnx-int8", "openvino", "auto"):
+        if self.runtime not in ("onnx-int8", "openvino", "openvino-int8", "auto"):
             return False
         if self.runtime == "auto" and (self._path is not None or torch_may_see_a_gpu()):
             return False
         engines = [self.runtime]
         if self.runtime == "auto":
-            from app.rag.openvino_runtime import has_amx
+            from app.rag.openvino_runtime import has_amx, has_vnni
 
-            engines = (["openvino"] if OPENVINO_ON_AMX and has_amx() else []) + ["onnx-int8"]
+            if OPENVINO_ON_AMX and has_amx():
+                engines = ["openvino", "onnx-int8"]
+            elif OPENVINO_INT8_ON_VNNI and has_vnni():
+                engines = ["openvino-int8", "onnx-int8"]
+            else:
+                engines = ["onnx-int8"]
         for engine in engines:
             try:
                 self._onnx = _load_encoder(engine, self._model_dir(), self._cache_dir)
@@ -321,7 +331,8 @@ class SentenceEmbedder:
         """(most texts, most padded tokens) per call of the ONNX export."""
         tokens = self.onnx_call_tokens
         if tokens is None:
-            tokens = OPENVINO_CALL_TOKENS if self._engine == "openvino" else ONNX_CALL_TOKENS
+            on_openvino = self._engine.startswith("openvino")
+            tokens = OPENVINO_CALL_TOKENS if on_openvino else ONNX_CALL_TOKENS
         if tokens:
             return max(self.onnx_batch_size, BATCH_SIZE), tokens
         return self.onnx_batch_size, None
@@ -358,14 +369,18 @@ class SentenceEmbedder:
             yield part, hidden, mask, spans
 
 
-_ENGINE_NAMES = {"onnx-int8": "onnxruntime", "openvino": "OpenVINO"}
+_ENGINE_NAMES = {
+    "onnx-int8": "onnxruntime",
+    "openvino": "OpenVINO",
+    "openvino-int8": "OpenVINO with int8 weights",
+}
 
 
 def _load_encoder(engine: str, model_dir: Path, cache_dir: Path | None) -> OnnxEncoder:
-    if engine == "openvino":
+    if engine.startswith("openvino"):
         from app.rag.openvino_runtime import load_openvino_encoder
 
-        return load_openvino_encoder(model_dir, cache_dir)
+        return load_openvino_encoder(model_dir, cache_dir, int8=engine == "openvino-int8")
     from app.rag.onnx_runtime import load_encoder
 
     return load_encoder(model_dir, cache_dir)

@@ -1,4 +1,5 @@
-"""MiniLM on OpenVINO in bfloat16: the embedder's runtime on a processor with AMX.
+"""MiniLM on OpenVINO: in bfloat16, the embedder's runtime on a processor with AMX; with
+int8 weights ("openvino-int8"), a candidate for processors with AVX-512 VNNI and no AMX.
 
 OpenVINO compiles the fp32 ONNX export (`app.rag.onnx_runtime.export`, made once from the
 model on disk and cached, or shipped by the installer) for the CPU with bfloat16 inference
@@ -10,6 +11,17 @@ BENCHMARKS.md). The model compiles in ~0.2 s and `import openvino` takes ~0.13 s
 fresh Carrel's first search does not wait as it does for torch. Without AMX, OpenVINO runs
 fp32 (or bf16 without tiles): fp32 measured 0.98x torch's CPU time on the AVX2 EPYC, far
 slower than onnxruntime int8, so "auto" uses it only where `has_amx()`.
+
+"openvino-int8" reads the same fp32 export and gives each MatMul with constant weights
+(the 36 of MiniLM's linear layers) int8 weights with one scale per output channel, in
+memory as it loads (`int8_weights`; nothing more is written or shipped); the CPU plugin
+then quantizes the activations on the fly per token, in groups of
+`DYNAMIC_QUANTIZATION_GROUP` values, and multiplies in int8 with VNNI. Unlike onnxruntime's
+int8, whose activations share one scale per call, a text's vector does not depend on the
+texts beside it, and the vectors are closer to fp32's (lowest cosine 0.998 against 0.984
+in a scratch timing, issue 16, tenth round). Its kernels need VNNI: with AVX2 alone the
+first call fails, which the load's warm-up call turns into an error "auto" can fall back
+from.
 
 Tokenizing, batching and pooling are `OnnxEncoder`'s: only the network's call differs.
 """
@@ -31,17 +43,67 @@ FP32_RECIPE = Recipe(quantized=False)
 THREADS = 2
 
 
+# "openvino-int8": values of a token's activations sharing one int8 scale (OpenVINO's
+# DYNAMIC_QUANTIZATION_GROUP_SIZE; 384 is MiniLM's width, 1,536 its feed-forward's).
+DYNAMIC_QUANTIZATION_GROUP = 128
+
+
 @cache
-def has_amx() -> bool:
-    """Whether this processor has AMX with bfloat16 (Linux: its flags in /proc/cpuinfo)."""
+def _cpu_flags() -> frozenset[str]:
+    """The processor's flags (Linux: /proc/cpuinfo); none where that cannot be read."""
     try:
         with Path("/proc/cpuinfo").open(encoding="utf-8", errors="replace") as f:
             for line in f:
                 if line.startswith("flags"):
-                    return "amx_bf16" in line.split()
+                    return frozenset(line.split(":", 1)[-1].split())
     except OSError:
         pass
-    return False
+    return frozenset()
+
+
+def has_amx() -> bool:
+    """Whether this processor has AMX with bfloat16."""
+    return "amx_bf16" in _cpu_flags()
+
+
+def has_vnni() -> bool:
+    """Whether this processor has AVX-512's int8 dot products (VNNI)."""
+    return "avx512_vnni" in _cpu_flags()
+
+
+def int8_weights(model: Any) -> int:
+    """Give every MatMul of `model` (an `openvino.Model`) whose second input is a constant
+    2-D matrix int8 weights: one symmetric scale per output channel, decompressed by a
+    Convert and a Multiply the CPU plugin folds into its int8 kernel. Returns how many."""
+    import openvino
+    from openvino import opset13 as ops
+
+    changed = 0
+    for node in list(model.get_ordered_ops()):
+        if node.get_type_name() != "MatMul":
+            continue
+        source = node.input_value(1).get_node()
+        if source.get_type_name() != "Constant":
+            continue
+        weights = np.asarray(source.get_data(), dtype=np.float32)
+        if weights.ndim != 2:
+            continue
+        attributes = node.get_attributes()
+        rows = weights if attributes.get("transpose_b", False) else weights.T  # out x in
+        scale = np.abs(rows).max(axis=1, keepdims=True) / 127.0
+        scale[scale == 0] = 1.0
+        quantized = np.clip(np.round(rows / scale), -127, 127).astype(np.int8)
+        decompressed = ops.multiply(
+            ops.convert(ops.constant(quantized), openvino.Type.f32),
+            ops.constant(scale.astype(np.float32)),
+        )
+        product = ops.matmul(
+            node.input_value(0), decompressed, attributes.get("transpose_a", False), True
+        )
+        node.output(0).replace(product.output(0))
+        changed += 1
+    model.validate_nodes_and_infer_types()
+    return changed
 
 
 class OpenVinoNetwork:
@@ -57,24 +119,37 @@ class OpenVinoNetwork:
         compiled_dir: Path | None = None,
         threads: int = THREADS,
         precision: str = "bf16",
+        int8: bool = False,
     ) -> None:
         """`compiled_dir`: where OpenVINO keeps the compiled network (its model cache), so
         a later start loads it (~0.08 s) instead of reading and compiling the export (~0.3 s
-        here, ~0.5 s the first time)."""
+        here, ~0.5 s the first time). `int8`: int8 weights (`int8_weights`) and activations
+        quantized per token, in fp32 otherwise (`precision` is then not used)."""
         import openvino
 
         core = openvino.Core()
         if compiled_dir is not None:
             core.set_property({"CACHE_DIR": str(compiled_dir)})
         config: dict[str, Any] = {
-            "INFERENCE_PRECISION_HINT": precision,
+            "INFERENCE_PRECISION_HINT": "f32" if int8 else precision,
             "INFERENCE_NUM_THREADS": threads,
             "PERFORMANCE_HINT": "LATENCY",
         }
-        self.compiled = core.compile_model(str(model_file), "CPU", config)
+        network: Any = str(model_file)
+        if int8:
+            network = core.read_model(str(model_file))
+            int8_weights(network)
+            config["DYNAMIC_QUANTIZATION_GROUP_SIZE"] = str(DYNAMIC_QUANTIZATION_GROUP)
+        self.compiled = core.compile_model(network, "CPU", config)
         self.inputs = {name for port in self.compiled.inputs for name in port.get_names()}
         self._request = self.compiled.create_infer_request()
         self._lock = threading.Lock()
+        # A kernel the processor cannot run fails at the first call, not when compiling
+        # (int8 without VNNI): fail here, where "auto" can fall back.
+        one = np.array([[101, 102]], dtype=np.int64)
+        feed = {"input_ids": one, "attention_mask": np.ones_like(one)}
+        feed["token_type_ids"] = np.zeros_like(one)
+        self({k: v for k, v in feed.items() if k in self.inputs})
 
     def __call__(self, feed: dict[str, np.ndarray]) -> np.ndarray:
         with self._lock:
@@ -82,16 +157,18 @@ class OpenVinoNetwork:
         return hidden
 
 
-def load_openvino_encoder(model_dir: Path, cache_dir: Path | None = None) -> OnnxEncoder:
+def load_openvino_encoder(
+    model_dir: Path, cache_dir: Path | None = None, int8: bool = False
+) -> OnnxEncoder:
     """The fp32 export of `model_dir` (from the installer's resources or Carrel's cache,
-    made there on first use) compiled by OpenVINO in bfloat16."""
+    made there on first use) compiled by OpenVINO in bfloat16, or with int8 weights."""
     if cache_dir is None:
         from app.config import Paths
 
         cache_dir = Paths.default().cache_dir
     try:
         model_file = cached_model(model_dir, cache_dir, FP32_RECIPE)
-        network = OpenVinoNetwork(model_file, cache_dir / "onnx" / "openvino")
+        network = OpenVinoNetwork(model_file, cache_dir / "onnx" / "openvino", int8=int8)
     except ImportError as exc:
         from app.rag.errors import EmbedderUnavailableError
 

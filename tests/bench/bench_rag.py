@@ -101,6 +101,9 @@ PIPELINES = (
         OVERLAP_WORDS,
         EMBED_BATCH,
     ),
+    # The tenth round's OpenVINO with int8 weights (processors with VNNI and no AMX; time it
+    # there with CARREL_BENCH_NO_AMX=1, tests/bench/no_amx.py).
+    ("openvino int8 late", DEFAULT_REPRESENTATION, "openvino-int8", OVERLAP_WORDS, EMBED_BATCH),
 )
 # Texts per onnxruntime call by label (the others: `ONNX_BATCH_SIZE`).
 ONNX_CALLS = {f"onnx int8 late calls of {n}": n for n in (32, 16, 8)}

@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument(
         "--runtime",
         default="auto",
-        help=f"comma-separated, from {', '.join(RUNTIMES)} (auto: onnxruntime int8 on a CPU)",
+        help=f"comma-separated, from {', '.join(RUNTIMES)} (auto: see app.rag.embedder)",
     )
     parser.add_argument(
         "--overlap",
