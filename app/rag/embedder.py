@@ -1,5 +1,5 @@
-"""Dense embeddings: MiniLM on onnxruntime with int8 weights by default (OpenVINO in
-bfloat16 on a processor with AMX), or on sentence-transformers (torch), imported only when
+"""Dense embeddings: MiniLM on onnxruntime with int8 weights by default (OpenVINO on a
+processor with AMX or AVX-512 VNNI), or on sentence-transformers (torch), imported only when
 first needed (torch ~1.3 s, sentence-transformers ~4–9 s; onnxruntime, OpenVINO ~0.1 s).
 
 The runtime ("auto"): the shipped MiniLM runs on onnxruntime with int8 weights
@@ -31,7 +31,9 @@ torch drops it.
 
 On a processor with AMX, "auto" runs the shipped MiniLM on OpenVINO in bfloat16 instead
 (`app.rag.openvino_runtime`: the fp32 export compiled for AMX tiles, vectors at fp32's),
-when `OPENVINO_ON_AMX`; if OpenVINO cannot be used it says why and onnxruntime runs it.
+when `OPENVINO_ON_AMX`; on one with AVX-512 VNNI and no AMX, on OpenVINO with int8 weights
+and activations quantized per token (`OPENVINO_INT8_ON_VNNI`); if OpenVINO cannot be used
+it says why and onnxruntime runs it.
 bf16 on torch (opt-in, `runtime="bf16"`): torch in fp32 with its matrix products under
 bfloat16 autocast (issue 16, eighth round: faster than onnxruntime on AMX, but a fresh
 Carrel's first search waits ~4 s for torch).
@@ -88,9 +90,11 @@ RUNTIMES = ("auto", "fp32", "int8", "onnx-int8", "bf16", "openvino", "openvino-i
 # less ingest CPU, a fresh process's first query vector in ~0.3 s.
 OPENVINO_ON_AMX = True
 # Whether "auto" runs it on OpenVINO with int8 weights on a processor with AVX-512 VNNI and
-# no AMX (`app.rag.openvino_runtime`), instead of onnxruntime int8: a candidate of the
-# tenth round, under a rule named before any set runs (tests/bench/RULES.md).
-OPENVINO_INT8_ON_VNNI = False
+# no AMX (`app.rag.openvino_runtime`) instead of onnxruntime int8: picked under a rule named
+# first (tests/bench/RULES.md; issue 16, tenth round, BENCHMARKS.md), measured on the Xeon
+# with AMX refused to the process: retrieval kept on both development sets, 1.2-1.3x less
+# ingest CPU, a fresh process's first query vector in 0.87 s (onnxruntime 0.46, load 3-4).
+OPENVINO_INT8_ON_VNNI = True
 # The runtime of the embedders Carrel makes when nothing else is asked (one of RUNTIMES):
 # e.g. "onnx-int8" to compare with "auto" on a processor with AMX, or "openvino" to try it
 # on one without (BENCHMARKS.md, issue 16, ninth round).
@@ -123,7 +127,8 @@ class SentenceEmbedder:
 
     `runtime` (by default `default_runtime()`: "auto" unless `RUNTIME_ENV` names another):
     "auto" (see the module) runs the shipped model on OpenVINO in bfloat16 on a processor
-    with AMX and on onnxruntime with int8 weights on other processors, and any model on a
+    with AMX, on OpenVINO with int8 weights on one with AVX-512 VNNI and no AMX, and on
+    onnxruntime with int8 weights on other processors, and any model on a
     GPU in fp32, or with int8 weights on torch otherwise;
     "fp32" or "int8" force torch with those weights; "onnx-int8" forces onnxruntime;
     "openvino" forces OpenVINO (bfloat16 where the processor has it, else fp32),

@@ -1,5 +1,5 @@
-"""MiniLM on OpenVINO: in bfloat16, the embedder's runtime on a processor with AMX; with
-int8 weights ("openvino-int8"), a candidate for processors with AVX-512 VNNI and no AMX.
+"""MiniLM on OpenVINO: in bfloat16 on a processor with AMX, and with int8 weights on one
+with AVX-512 VNNI and no AMX; the embedder's runtime on both ("auto", `app.rag.embedder`).
 
 OpenVINO compiles the fp32 ONNX export (`app.rag.onnx_runtime.export`, made once from the
 model on disk and cached, or shipped by the installer) for the CPU with bfloat16 inference
@@ -8,20 +8,20 @@ those of fp32 (lowest cosine to torch fp32's 0.99994 on 400 development passages
 0.976 for onnxruntime's int8 weights) while an ingest runs ~1.6x as fast as on
 onnxruntime int8 on the same Xeon, with 1.5-1.6x less CPU (issue 16, ninth round,
 BENCHMARKS.md). The model compiles in ~0.2 s and `import openvino` takes ~0.13 s, so a
-fresh Carrel's first search does not wait as it does for torch. Without AMX, OpenVINO runs
-fp32 (or bf16 without tiles): fp32 measured 0.98x torch's CPU time on the AVX2 EPYC, far
-slower than onnxruntime int8, so "auto" uses it only where `has_amx()`.
+fresh Carrel's first search does not wait as it does for torch.
 
-"openvino-int8" reads the same fp32 export and gives each MatMul with constant weights
-(the 36 of MiniLM's linear layers) int8 weights with one scale per output channel, in
-memory as it loads (`int8_weights`; nothing more is written or shipped); the CPU plugin
-then quantizes the activations on the fly per token, in groups of
-`DYNAMIC_QUANTIZATION_GROUP` values, and multiplies in int8 with VNNI. Unlike onnxruntime's
-int8, whose activations share one scale per call, a text's vector does not depend on the
-texts beside it, and the vectors are closer to fp32's (lowest cosine 0.998 against 0.984
-in a scratch timing, issue 16, tenth round). Its kernels need VNNI: with AVX2 alone the
-first call fails, which the load's warm-up call turns into an error "auto" can fall back
-from.
+Without AMX, bf16 is emulated and fp32 is slower than onnxruntime int8, so "openvino-int8"
+reads the same fp32 export and gives each MatMul with constant weights (the 36 of
+MiniLM's linear layers) int8 weights with one scale per output channel, in memory as it
+loads (`int8_weights`; nothing more is written or shipped); the CPU plugin then quantizes
+the activations on the fly per token, in groups of `DYNAMIC_QUANTIZATION_GROUP` values,
+and multiplies in int8 with VNNI. Unlike onnxruntime's int8, whose activations share one
+scale per call, a text's vector does not depend on the texts beside it, and the vectors
+are closer to fp32's (lowest cosine 0.998 against 0.984). Measured on the Xeon with AMX
+refused to the process (issue 16, tenth round): 1.2-1.3x less ingest CPU than
+onnxruntime int8, retrieval kept; loading (reading the export, making the weights int8,
+compiling) takes 0.6-1.0 s against bf16's ~0.3. Its kernels need VNNI: with AVX2 alone the first call fails, which the load's
+warm-up call turns into an error "auto" falls back from (it is not tried there).
 
 Tokenizing, batching and pooling are `OnnxEncoder`'s: only the network's call differs.
 """
