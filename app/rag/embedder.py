@@ -112,6 +112,17 @@ def default_runtime() -> str:
     return wanted
 
 
+def auto_engines() -> list[str]:
+    """The runtimes "auto" tries in turn for the shipped model on this processor's CPU."""
+    from app.rag.openvino_runtime import has_amx, has_vnni
+
+    if OPENVINO_ON_AMX and has_amx():
+        return ["openvino", "onnx-int8"]
+    if OPENVINO_INT8_ON_VNNI and has_vnni():
+        return ["openvino-int8", "onnx-int8"]
+    return ["onnx-int8"]
+
+
 class Embedder(Protocol):
     """Turns passages into unit vectors; `name` and `dim` are recorded with a collection."""
 
@@ -201,16 +212,7 @@ class SentenceEmbedder:
             return False
         if self.runtime == "auto" and (self._path is not None or torch_may_see_a_gpu()):
             return False
-        engines = [self.runtime]
-        if self.runtime == "auto":
-            from app.rag.openvino_runtime import has_amx, has_vnni
-
-            if OPENVINO_ON_AMX and has_amx():
-                engines = ["openvino", "onnx-int8"]
-            elif OPENVINO_INT8_ON_VNNI and has_vnni():
-                engines = ["openvino-int8", "onnx-int8"]
-            else:
-                engines = ["onnx-int8"]
+        engines = auto_engines() if self.runtime == "auto" else [self.runtime]
         for engine in engines:
             try:
                 self._onnx = _load_encoder(engine, self._model_dir(), self._cache_dir)

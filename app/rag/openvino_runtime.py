@@ -11,17 +11,18 @@ BENCHMARKS.md). The model compiles in ~0.2 s and `import openvino` takes ~0.13 s
 fresh Carrel's first search does not wait as it does for torch.
 
 Without AMX, bf16 is emulated and fp32 is slower than onnxruntime int8, so "openvino-int8"
-reads the same fp32 export and gives each MatMul with constant weights (the 36 of
-MiniLM's linear layers) int8 weights with one scale per output channel, in memory as it
-loads (`int8_weights`; nothing more is written or shipped); the CPU plugin then quantizes
-the activations on the fly per token, in groups of `DYNAMIC_QUANTIZATION_GROUP` values,
-and multiplies in int8 with VNNI. Unlike onnxruntime's int8, whose activations share one
-scale per call, a text's vector does not depend on the texts beside it, and the vectors
-are closer to fp32's (lowest cosine 0.998 against 0.984). Measured on the Xeon with AMX
-refused to the process (issue 16, tenth round): 1.2-1.3x less ingest CPU than
-onnxruntime int8, retrieval kept; loading (reading the export, making the weights int8,
-compiling) takes 0.6-1.0 s against bf16's ~0.3. Its kernels need VNNI: with AVX2 alone the first call fails, which the load's
-warm-up call turns into an error "auto" falls back from (it is not tried there).
+reads the same fp32 export and gives each MatMul with constant weights (the 36 of MiniLM's
+linear layers) int8 weights with one scale per output channel, in memory as it loads
+(`int8_weights`; nothing more is shipped; the compiled network, 59 MB, is kept in Carrel's
+cache as bf16's is); the CPU plugin then quantizes the activations on the fly per token,
+in groups of `DYNAMIC_QUANTIZATION_GROUP` values, and multiplies in int8 with VNNI. Unlike
+onnxruntime's int8, whose activations share one scale per call, a text's vector does not
+depend on the texts beside it, and the vectors are closer to fp32's (lowest cosine 0.998
+against 0.984). Measured on the Xeon with AMX refused to the process (issue 16, tenth
+round): 1.2-1.3x less ingest CPU than onnxruntime int8, retrieval kept; loading (reading
+the export, making the weights int8, compiling) takes 0.6-1.0 s against bf16's ~0.3. Its
+kernels need VNNI: with AVX2 alone the first call fails, which the load's warm-up call
+turns into an error "auto" falls back from (it is not tried there).
 
 Tokenizing, batching and pooling are `OnnxEncoder`'s: only the network's call differs.
 """

@@ -12,9 +12,8 @@ from app.cli import main
 from app.config import Paths, load_settings, save_settings
 from app.engine.devices import system_report
 from app.errors import CarrelError
-from app.rag.embedder import OPENVINO_ON_AMX
-from app.rag.openvino_runtime import has_amx
-from app.selfcheck import SelfCheck, check_guard, gpu_backend
+from app.rag.embedder import auto_engines
+from app.selfcheck import RUNTIME_NAMES, SelfCheck, check_guard, gpu_backend
 from app.workbench import Workbench
 
 
@@ -51,9 +50,8 @@ def test_every_check_passes_and_nothing_of_the_person_changes(
     names = ["network guard", "GPU backend", "key store", "model", "documents", "search"]
     assert [line.split()[0] for line in lines[:-1]] == ["ok"] * len(names)
     assert [line[6:19].strip() for line in lines[:-1]] == names
-    on_amx = has_amx() and OPENVINO_ON_AMX  # the embedder's runtime, as "auto" picks it
-    runtime = "(OpenVINO)" if on_amx else "(onnxruntime, int8)"
-    assert runtime in lines[names.index("documents")]
+    runtime = RUNTIME_NAMES[auto_engines()[0]]  # the embedder's runtime, as "auto" picks it
+    assert f"({runtime})" in lines[names.index("documents")]
     assert lines[-1].startswith("self-check: all checks passed")
 
     wb = Workbench.open()

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from app.rag import embedder
-from app.rag.openvino_runtime import has_amx
+from app.rag.openvino_runtime import has_vnni
+from app.selfcheck import RUNTIME_NAMES
 from tests.packaging.installed import (
     PACKAGES,
     artifact,
@@ -125,16 +126,21 @@ def test_self_check_of_the_installed_app(root: Path, tmp_path: Path) -> None:
     lines = done.stdout.splitlines()
     assert len(lines) == 7 and all(line.startswith("ok ") for line in lines[:6])
     # The embedder's runtimes made it into the build: the one "auto" picks on this
-    # processor, then the other, asked for by name.
-    on_amx = has_amx() and embedder.OPENVINO_ON_AMX
-    assert ("(OpenVINO)" if on_amx else "(onnxruntime, int8)") in done.stdout
+    # processor, then the others it can run, asked for by name.
+    picked = embedder.auto_engines()[0]
+    assert f"({RUNTIME_NAMES[picked]})" in done.stdout
     print(done.stdout)
-    other = dict(env, CARREL_EMBEDDER_RUNTIME="onnx-int8" if on_amx else "openvino")
-    again = subprocess.run(
-        [str(carrel), "self-check"], env=other, capture_output=True, text=True, timeout=600
-    )
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert ("(onnxruntime, int8)" if on_amx else "(OpenVINO)") in again.stdout
+    others = ["onnx-int8", "openvino"] + (["openvino-int8"] if has_vnni() else [])
+    for runtime in [r for r in others if r != picked]:
+        again = subprocess.run(
+            [str(carrel), "self-check"],
+            env=dict(env, CARREL_EMBEDDER_RUNTIME=runtime),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert f"({RUNTIME_NAMES[runtime]})" in again.stdout, again.stdout
     assert snapshot(root / "opt" / "carrel") == before  # nothing written into the install
 
 

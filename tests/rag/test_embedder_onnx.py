@@ -90,11 +90,12 @@ def test_pooling_is_sentence_transformers_own(cache: Path) -> None:
 
 @pytest.fixture
 def without_amx(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As on a processor without AMX, where "auto" runs onnxruntime int8 (on one with AMX
-    it runs OpenVINO: tests/rag/test_embedder_openvino.py)."""
+    """As on a processor without AMX or VNNI, where "auto" runs onnxruntime int8 (on one
+    with either it runs OpenVINO: tests/rag/test_embedder_openvino.py)."""
     from app.rag import openvino_runtime
 
     monkeypatch.setattr(openvino_runtime, "has_amx", lambda: False)
+    monkeypatch.setattr(openvino_runtime, "has_vnni", lambda: False)
 
 
 def test_auto_runs_the_shipped_model_on_onnxruntime(cache: Path, without_amx: None) -> None:
