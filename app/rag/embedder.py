@@ -208,7 +208,7 @@ class SentenceEmbedder:
 
     def _choose_onnx(self) -> bool:
         """Decide the runtime and, off torch, load its encoder (under the lock)."""
-        if self.runtime not in ("onnx-int8", "openvino", "openvino-int8", "auto"):
+        if self.runtime != "auto" and self.runtime not in _ENGINE_NAMES:
             return False
         if self.runtime == "auto" and (self._path is not None or torch_may_see_a_gpu()):
             return False
@@ -376,6 +376,7 @@ class SentenceEmbedder:
             yield part, hidden, mask, spans
 
 
+# The runtimes that run the ONNX export (`_load_encoder`), by the name the log gives them.
 _ENGINE_NAMES = {
     "onnx-int8": "onnxruntime",
     "openvino": "OpenVINO",
