@@ -12,15 +12,17 @@ fresh Carrel's first search does not wait as it does for torch.
 
 Without AMX, bf16 is emulated and fp32 is slower than onnxruntime int8, so "openvino-int8"
 reads the same fp32 export and gives each MatMul with constant weights (the 36 of MiniLM's
-linear layers) int8 weights with one scale per output channel, in memory as it loads
-(`int8_weights`; nothing more is shipped; the compiled network, 59 MB, is kept in Carrel's
-cache as bf16's is); the CPU plugin then quantizes the activations on the fly per token,
+linear layers) int8 weights with one scale per output channel (`int8_weights`; nothing
+more is shipped), the first time it loads, and keeps the result in Carrel's cache as
+OpenVINO's IR (56 MB) beside the compiled network (57 MB), as bf16's is kept (87 MB), so
+later loads do not read the export (`int8_network`); the CPU plugin then quantizes the
+activations on the fly per token,
 in groups of `DYNAMIC_QUANTIZATION_GROUP` values, and multiplies in int8 with VNNI. Unlike
 onnxruntime's int8, whose activations share one scale per call, a text's vector does not
 depend on the texts beside it, and the vectors are closer to fp32's (lowest cosine 0.998
 against 0.984). Measured on the Xeon with AMX refused to the process (issue 16, tenth
-round): 1.2-1.3x less ingest CPU than onnxruntime int8, retrieval kept; loading (reading
-the export, making the weights int8, compiling) takes 0.6-1.0 s against bf16's ~0.3. Its
+round): 1.2-1.3x less ingest CPU than onnxruntime int8, retrieval kept. A fresh process's
+first query vector waits ~0.25 s with the network kept, ~0.9 s the first time. Its
 kernels need VNNI: with AVX2 alone the first call fails, which the load's warm-up call
 turns into an error "auto" falls back from (it is not tried there).
 
@@ -29,6 +31,9 @@ Tokenizing, batching and pooling are `OnnxEncoder`'s: only the network's call di
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import tempfile
 import threading
 from functools import cache
 from pathlib import Path
@@ -47,6 +52,10 @@ THREADS = 2
 # "openvino-int8": values of a token's activations sharing one int8 scale (OpenVINO's
 # DYNAMIC_QUANTIZATION_GROUP_SIZE; 384 is MiniLM's width, 1,536 its feed-forward's).
 DYNAMIC_QUANTIZATION_GROUP = 128
+# Changes when `int8_weights` makes other weights, so no network kept by an older one loads.
+INT8_RECIPE = "per-channel-symmetric-1"
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -107,6 +116,54 @@ def int8_weights(model: Any) -> int:
     return changed
 
 
+def int8_network(core: Any, model_file: Path, folder: Path | None) -> Any:
+    """What `OpenVinoNetwork` compiles for "openvino-int8": `model_file` with int8 weights,
+    kept in `folder` as OpenVINO's own format (IR, ~70 MB) the first time, so later loads
+    pass its path and OpenVINO's model cache answers without reading or transforming the
+    export (a fresh process's first query vector waited ~0.9 s for that). Written to a
+    temporary name and renamed, the weights' file before the one that names the network, as
+    `cached_model` does; where it cannot be written (a full disk, a read-only cache), the
+    network stays in memory for this load and the failure is logged."""
+    import openvino
+
+    if folder is not None:
+        key = hashlib.sha256(
+            f"{model_file.name}|{INT8_RECIPE}|{openvino.__version__}".encode()
+        ).hexdigest()[:16]
+        target = folder / f"minilm-int8-{key}.xml"
+        if target.is_file() and target.with_suffix(".bin").is_file():
+            return str(target)
+    model = core.read_model(str(model_file))
+    int8_weights(model)
+    if folder is None:
+        return model
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            made = Path(tmp) / "model.xml"
+            openvino.save_model(model, str(made), compress_to_fp16=False)
+            made.with_suffix(".bin").replace(target.with_suffix(".bin"))
+            made.replace(target)
+    except OSError as exc:
+        log.warning("the embedder's int8 network was not kept (%s): it is made at each start", exc)
+        return model
+    return str(target)
+
+
+def _compile_int8(core: Any, model_file: Path, folder: Path | None, config: dict[str, Any]) -> Any:
+    """`int8_network` compiled; a kept network OpenVINO cannot read (a damaged file) is
+    made again from the export, logged."""
+    network = int8_network(core, model_file, folder)
+    try:
+        return core.compile_model(network, "CPU", config)
+    except RuntimeError as exc:
+        if not isinstance(network, str):
+            raise
+        log.warning("the embedder's kept int8 network could not be read, made again: %s", exc)
+        Path(network).unlink(missing_ok=True)
+        return core.compile_model(int8_network(core, model_file, folder), "CPU", config)
+
+
 class OpenVinoNetwork:
     """The compiled network, called with `OnnxEncoder`'s feed. One infer request, one call
     at a time (a request is not thread-safe): with a request per calling thread, freed as
@@ -124,8 +181,9 @@ class OpenVinoNetwork:
     ) -> None:
         """`compiled_dir`: where OpenVINO keeps the compiled network (its model cache), so
         a later start loads it (~0.08 s) instead of reading and compiling the export (~0.3 s
-        here, ~0.5 s the first time). `int8`: int8 weights (`int8_weights`) and activations
-        quantized per token, in fp32 otherwise (`precision` is then not used)."""
+        here, ~0.5 s the first time), and where the int8 network is kept. `int8`: int8
+        weights (`int8_network`) and activations quantized per token, in fp32 otherwise
+        (`precision` is then not used)."""
         import openvino
 
         core = openvino.Core()
@@ -136,12 +194,11 @@ class OpenVinoNetwork:
             "INFERENCE_NUM_THREADS": threads,
             "PERFORMANCE_HINT": "LATENCY",
         }
-        network: Any = str(model_file)
         if int8:
-            network = core.read_model(str(model_file))
-            int8_weights(network)
             config["DYNAMIC_QUANTIZATION_GROUP_SIZE"] = str(DYNAMIC_QUANTIZATION_GROUP)
-        self.compiled = core.compile_model(network, "CPU", config)
+            self.compiled = _compile_int8(core, model_file, compiled_dir, config)
+        else:
+            self.compiled = core.compile_model(str(model_file), "CPU", config)
         self.inputs = {name for port in self.compiled.inputs for name in port.get_names()}
         self._request = self.compiled.create_infer_request()
         self._lock = threading.Lock()

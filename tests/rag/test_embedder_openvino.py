@@ -5,6 +5,7 @@ back to onnxruntime int8 when it cannot load."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -233,3 +234,69 @@ def test_a_kernel_the_processor_lacks_fails_at_load(
     caplog.set_level(logging.WARNING)
     assert SentenceEmbedder(cache_dir=cache).active_runtime == "onnx-int8"
     assert calls and "could not run on OpenVINO with int8 weights" in caplog.text
+
+
+def kept_int8(cache: Path) -> list[Path]:
+    return sorted((cache / "onnx" / "openvino").glob("minilm-int8-*"))
+
+
+def test_the_int8_network_is_kept(
+    openvino_int8: SentenceEmbedder, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Made int8 once and kept as OpenVINO's own format: a later start compiles from it
+    (from OpenVINO's cache) without reading the export or making its weights int8 again."""
+    kept = kept_int8(cache)
+    assert [p.suffix for p in kept] == [".bin", ".xml"]
+
+    def again(model: object) -> int:
+        raise AssertionError("the export was made int8 again")
+
+    monkeypatch.setattr(openvino_runtime, "int8_weights", again)
+    later = SentenceEmbedder(runtime="openvino-int8", cache_dir=cache)
+    assert later.active_runtime == "openvino-int8"
+    assert kept_int8(cache) == kept
+    a, b = np.asarray(later.embed(TEXTS)), np.asarray(openvino_int8.embed(TEXTS))
+    assert np.allclose(a, b, atol=1e-5)
+
+
+def test_a_damaged_int8_network_is_made_again(
+    openvino_int8: SentenceEmbedder, cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    [_, xml] = kept_int8(cache)
+    xml.write_text("<net", encoding="utf-8")
+    caplog.set_level(logging.WARNING)
+    later = SentenceEmbedder(runtime="openvino-int8", cache_dir=cache)
+    assert later.active_runtime == "openvino-int8"
+    assert "kept int8 network could not be read, made again" in caplog.text
+    assert xml.read_text(encoding="utf-8").startswith("<?xml")
+    a, b = np.asarray(later.embed(TEXTS)), np.asarray(openvino_int8.embed(TEXTS))
+    assert np.allclose(a, b, atol=1e-5)
+
+
+def test_a_full_disk_leaves_the_int8_network_in_memory(
+    openvino_int8: SentenceEmbedder,
+    cache: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Where the int8 network cannot be kept, the embedder still loads, and says so."""
+    import openvino as ov
+
+    export = openvino_runtime.cached_model(
+        openvino_int8._model_dir(), cache, openvino_runtime.FP32_RECIPE
+    )
+    (tmp_path / "onnx").mkdir()
+    shutil.copy(export, tmp_path / "onnx" / export.name)
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ov, "save_model", full)
+    caplog.set_level(logging.WARNING)
+    later = SentenceEmbedder(runtime="openvino-int8", cache_dir=tmp_path)
+    assert later.active_runtime == "openvino-int8"
+    assert "int8 network was not kept (" in caplog.text and "No space left" in caplog.text
+    assert kept_int8(tmp_path) == []
+    a, b = np.asarray(later.embed(TEXTS)), np.asarray(openvino_int8.embed(TEXTS))
+    assert np.allclose(a, b, atol=1e-5)
