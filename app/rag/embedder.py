@@ -93,7 +93,8 @@ OPENVINO_ON_AMX = True
 # no AMX (`app.rag.openvino_runtime`) instead of onnxruntime int8: picked under a rule named
 # first (tests/bench/RULES.md; issue 16, tenth round, BENCHMARKS.md), measured on the Xeon
 # with AMX refused to the process: retrieval kept on both development sets, 1.2-1.3x less
-# ingest CPU, a fresh process's first query vector in 0.87 s (onnxruntime 0.46, load 3-4).
+# ingest CPU; a fresh process's first query vector in 0.32 s once its int8 network is kept
+# (1.1 s at the first start; onnxruntime 0.22; eleventh round, quiet).
 OPENVINO_INT8_ON_VNNI = True
 # The runtime of the embedders Carrel makes when nothing else is asked (one of RUNTIMES):
 # e.g. "onnx-int8" to compare with "auto" on a processor with AMX, or "openvino" to try it

@@ -86,16 +86,22 @@ def model_hash(model_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def cached_model(model_dir: Path, cache_dir: Path, recipe: Recipe) -> Path:
-    """The ONNX file for `model_dir` made by `recipe`, exported and quantized into
-    `cache_dir` the first time (written to a temporary name, then renamed: two Carrels
-    exporting at once each write their own and the last rename wins, with the same bytes)."""
+def export_name(model_dir: Path, recipe: Recipe) -> str:
+    """The file name `cached_model` gives what `recipe` makes of `model_dir`: it changes with
+    the model's files, the recipe and onnxruntime's version."""
     import onnxruntime
 
     key = hashlib.sha256(
         f"{RECIPE}|{model_hash(model_dir)}|{recipe.key()}|{onnxruntime.__version__}".encode()
     ).hexdigest()[:16]
-    name = f"minilm-{key}.onnx"
+    return f"minilm-{key}.onnx"
+
+
+def cached_model(model_dir: Path, cache_dir: Path, recipe: Recipe) -> Path:
+    """The ONNX file for `model_dir` made by `recipe`, exported and quantized into
+    `cache_dir` the first time (written to a temporary name, then renamed: two Carrels
+    exporting at once each write their own and the last rename wins, with the same bytes)."""
+    name = export_name(model_dir, recipe)
     shipped = resource(SHIPPED, name)  # made when the installer was built (installer.spec)
     if shipped.is_file():
         return shipped

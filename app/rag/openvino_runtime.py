@@ -1,29 +1,31 @@
 """MiniLM on OpenVINO: in bfloat16 on a processor with AMX, and with int8 weights on one
 with AVX-512 VNNI and no AMX; the embedder's runtime on both ("auto", `app.rag.embedder`).
 
-OpenVINO compiles the fp32 ONNX export (`app.rag.onnx_runtime.export`, made once from the
-model on disk and cached, or shipped by the installer) for the CPU with bfloat16 inference
-precision: the matrix products run on AMX tiles with fp32 accumulation, so the vectors stay
-those of fp32 (lowest cosine to torch fp32's 0.99994 on 400 development passages, against
-0.976 for onnxruntime's int8 weights) while an ingest runs ~1.6x as fast as on
-onnxruntime int8 on the same Xeon, with 1.5-1.6x less CPU (issue 16, ninth round,
-BENCHMARKS.md). The model compiles in ~0.2 s and `import openvino` takes ~0.13 s, so a
-fresh Carrel's first search does not wait as it does for torch.
+OpenVINO compiles MiniLM's fp32 ONNX export (`app.rag.onnx_runtime.export`), kept as its
+own format (IR) with the weights stored in fp16, 45 MB against the export's 87
+(`openvino_model`: shipped by the installer, or made once from the model on disk and kept
+in Carrel's cache), for the CPU with bfloat16 inference precision: the matrix products run
+on AMX tiles with fp32 accumulation, so the vectors stay those of fp32 (lowest cosine to
+torch fp32's 0.99994 on 400 development passages, against 0.976 for onnxruntime's int8
+weights) while an ingest runs ~1.6x as fast as on onnxruntime int8 on the same Xeon, with
+1.5-1.6x less CPU (issue 16, ninth round, BENCHMARKS.md; the fp16 storage changed no
+retrieval figure beyond 0.002 MRR@10, eleventh round). The model compiles in ~0.2 s and
+`import openvino` takes ~0.13 s, so a fresh Carrel's first search does not wait as it does
+for torch.
 
 Without AMX, bf16 is emulated and fp32 is slower than onnxruntime int8, so "openvino-int8"
-reads the same fp32 export and gives each MatMul with constant weights (the 36 of MiniLM's
-linear layers) int8 weights with one scale per output channel (`int8_weights`; nothing
-more is shipped), the first time it loads, and keeps the result in Carrel's cache as
-OpenVINO's IR (56 MB) beside the compiled network (57 MB), as bf16's is kept (87 MB), so
-later loads do not read the export (`int8_network`); the CPU plugin then quantizes the
-activations on the fly per token,
-in groups of `DYNAMIC_QUANTIZATION_GROUP` values, and multiplies in int8 with VNNI. Unlike
-onnxruntime's int8, whose activations share one scale per call, a text's vector does not
-depend on the texts beside it, and the vectors are closer to fp32's (lowest cosine 0.998
-against 0.984). Measured on the Xeon with AMX refused to the process (issue 16, tenth
-round): 1.2-1.3x less ingest CPU than onnxruntime int8, retrieval kept. A fresh process's
-first query vector waits ~0.25 s with the network kept, ~0.9 s the first time. Its
-kernels need VNNI: with AVX2 alone the first call fails, which the load's warm-up call
+gives each MatMul with constant weights of the same network (the 36 of MiniLM's linear
+layers) int8 weights with one scale per output channel (`int8_weights`; nothing more is
+shipped), the first time it loads, and keeps the result in Carrel's cache as IR (35 MB)
+beside its compiled network (35 MB), so later loads read nothing (`int8_network`); the CPU
+plugin then quantizes the activations on the fly per token, in groups of
+`DYNAMIC_QUANTIZATION_GROUP` values, and multiplies in int8 with VNNI. Unlike
+onnxruntime's int8, whose activations share one scale per call, a text's vector barely
+depends on the texts beside it, and the vectors are closer to fp32's (lowest cosine 0.998
+against 0.984). Measured on the Xeon with AMX refused to the process (issue 16, tenth and
+eleventh rounds): 1.2-1.3x less ingest CPU than onnxruntime int8, retrieval kept; a fresh
+process's first query vector in ~0.3 s once its network is kept (~1.1 s the first time).
+Its kernels need VNNI: with AVX2 alone the first call fails, which the load's warm-up call
 turns into an error "auto" falls back from (it is not tried there).
 
 Tokenizing, batching and pooling are `OnnxEncoder`'s: only the network's call differs.
@@ -41,7 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from app.rag.onnx_runtime import OnnxEncoder, Recipe, cached_model
+from app.rag.onnx_runtime import SHIPPED, OnnxEncoder, Recipe, cached_model, export_name
+from app.resources import resource
 
 # The export OpenVINO compiles: fp32, before onnxruntime's own fusions (which OpenVINO does
 # not read) and without quantization.
@@ -93,6 +96,8 @@ def int8_weights(model: Any) -> int:
         if node.get_type_name() != "MatMul":
             continue
         source = node.input_value(1).get_node()
+        if source.get_type_name() == "Convert":  # fp16 weights, as an IR keeps them
+            source = source.input_value(0).get_node()
         if source.get_type_name() != "Constant":
             continue
         weights = np.asarray(source.get_data(), dtype=np.float32)
@@ -116,14 +121,59 @@ def int8_weights(model: Any) -> int:
     return changed
 
 
+def _kept(target: Path) -> bool:
+    """Whether the IR at `target` is there: the file naming the network and its weights."""
+    return target.is_file() and target.with_suffix(".bin").is_file()
+
+
+def _keep(model: Any, target: Path, fp16: bool) -> None:
+    """Write `model` as IR at `target`: to a temporary name, then renamed, the weights'
+    file before the one that names the network (as `cached_model` does), so a reader never
+    finds a network without its weights and two Carrels writing at once each rename whole
+    files of the same bytes. `fp16`: fp32 weights stored in fp16. OSError if it cannot."""
+    import openvino
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        made = Path(tmp) / "model.xml"
+        openvino.save_model(model, str(made), compress_to_fp16=fp16)
+        made.with_suffix(".bin").replace(target.with_suffix(".bin"))
+        made.replace(target)
+
+
+def openvino_model(model_dir: Path, cache_dir: Path) -> Path:
+    """The network OpenVINO compiles: the fp32 export of `model_dir` kept as OpenVINO's IR
+    with its weights in fp16 (45 MB against the export's 87; the products still run in
+    bfloat16 or fp32): shipped by the installer (resources/embedder), or made in
+    `cache_dir` the first time from an export made in a temporary folder and not kept."""
+    import openvino
+
+    key = hashlib.sha256(
+        f"{export_name(model_dir, FP32_RECIPE)}|fp16|{openvino.__version__}".encode()
+    ).hexdigest()[:16]
+    name = f"minilm-ov-{key}.xml"
+    shipped = resource(SHIPPED, name)  # made when the installer was built (installer.spec)
+    if _kept(shipped):
+        return shipped
+    target = cache_dir / "onnx" / "openvino" / name
+    if _kept(target):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        export = cached_model(model_dir, Path(tmp), FP32_RECIPE)
+        _keep(openvino.Core().read_model(str(export)), target, fp16=True)
+    log.info("embedder's OpenVINO network made in %s", target)
+    # Carrel before this kept the fp32 export itself in the cache: nothing reads it now.
+    (cache_dir / "onnx" / export.name).unlink(missing_ok=True)
+    return target
+
+
 def int8_network(core: Any, model_file: Path, folder: Path | None) -> Any:
     """What `OpenVinoNetwork` compiles for "openvino-int8": `model_file` with int8 weights,
-    kept in `folder` as OpenVINO's own format (IR, ~70 MB) the first time, so later loads
-    pass its path and OpenVINO's model cache answers without reading or transforming the
-    export (a fresh process's first query vector waited ~0.9 s for that). Written to a
-    temporary name and renamed, the weights' file before the one that names the network, as
-    `cached_model` does; where it cannot be written (a full disk, a read-only cache), the
-    network stays in memory for this load and the failure is logged."""
+    kept in `folder` as IR the first time (`_keep`), so later loads pass its path and
+    OpenVINO's model cache answers without reading or transforming anything (a fresh
+    process's first query vector waited ~0.9 s for that); where it cannot be written (a
+    full disk, a read-only cache), the network stays in memory for this load, logged."""
     import openvino
 
     if folder is not None:
@@ -131,19 +181,14 @@ def int8_network(core: Any, model_file: Path, folder: Path | None) -> Any:
             f"{model_file.name}|{INT8_RECIPE}|{openvino.__version__}".encode()
         ).hexdigest()[:16]
         target = folder / f"minilm-int8-{key}.xml"
-        if target.is_file() and target.with_suffix(".bin").is_file():
+        if _kept(target):
             return str(target)
     model = core.read_model(str(model_file))
     int8_weights(model)
     if folder is None:
         return model
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=folder) as tmp:
-            made = Path(tmp) / "model.xml"
-            openvino.save_model(model, str(made), compress_to_fp16=False)
-            made.with_suffix(".bin").replace(target.with_suffix(".bin"))
-            made.replace(target)
+        _keep(model, target, fp16=False)
     except OSError as exc:
         log.warning("the embedder's int8 network was not kept (%s): it is made at each start", exc)
         return model
@@ -225,7 +270,7 @@ def load_openvino_encoder(
 
         cache_dir = Paths.default().cache_dir
     try:
-        model_file = cached_model(model_dir, cache_dir, FP32_RECIPE)
+        model_file = openvino_model(model_dir, cache_dir)
         network = OpenVinoNetwork(model_file, cache_dir / "onnx" / "openvino", int8=int8)
     except ImportError as exc:
         from app.rag.errors import EmbedderUnavailableError

@@ -18,6 +18,7 @@ import pytest
 from app.rag import embedder as embedder_module
 from app.rag import openvino_runtime
 from app.rag.embedder import SentenceEmbedder
+from app.rag.onnx_runtime import export_name
 from tests.support.fixtures import EMBEDDER_TEXTS
 from tests.support.runners import inet_connects, traced_python
 
@@ -26,7 +27,13 @@ TEXTS = EMBEDDER_TEXTS
 
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cache")
+    cache = tmp_path_factory.mktemp("cache")
+    # What an earlier Carrel kept for OpenVINO: the fp32 export itself.
+    model_dir = SentenceEmbedder(runtime="fp32")._model_dir()
+    (cache / "onnx").mkdir()
+    old = export_name(model_dir, openvino_runtime.FP32_RECIPE)
+    (cache / "onnx" / old).write_bytes(b"an earlier Carrel's fp32 export")
+    return cache
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +62,19 @@ def test_spans_pool_the_same_tokens(openvino: SentenceEmbedder) -> None:
 
 
 def test_the_compiled_network_is_kept(openvino: SentenceEmbedder, cache: Path) -> None:
-    """The fp32 export is made once; OpenVINO keeps its compiled network beside it, so a
-    later start loads it instead of compiling again."""
-    exports = sorted((cache / "onnx").glob("*.onnx"))
-    compiled = sorted((cache / "onnx" / "openvino").iterdir())
-    assert len(exports) == 1 and compiled
+    """The fp32 export is made once into OpenVINO's IR with fp16 weights (half the export's
+    size), and the export itself is not kept (one an earlier Carrel kept is removed);
+    OpenVINO keeps its compiled network beside it, so a later start loads it instead of
+    compiling again."""
+    folder = cache / "onnx" / "openvino"
+    [bin_file, xml] = sorted(folder.glob("minilm-ov-*"))
+    assert (bin_file.suffix, xml.suffix) == (".bin", ".xml")
+    assert 40e6 < bin_file.stat().st_size < 50e6  # fp32's would be ~90 MB
+    assert not list((cache / "onnx").glob("*.onnx"))
+    compiled = sorted(folder.iterdir())
     again = SentenceEmbedder(runtime="openvino", cache_dir=cache)
     v = np.asarray(again.embed(TEXTS[:2]))
-    assert sorted((cache / "onnx").glob("*.onnx")) == exports
-    assert sorted((cache / "onnx" / "openvino").iterdir()) == compiled
+    assert sorted(folder.iterdir()) == compiled
     assert np.allclose(v, np.asarray(openvino.embed(TEXTS[:2])), atol=1e-4)
 
 
@@ -126,7 +137,9 @@ def test_openvino_sends_nothing(openvino: SentenceEmbedder, cache: Path, tmp_pat
     home = tmp_path / "home"
     home.mkdir()
     fresh = tmp_path / "cache"
-    shutil.copytree(cache / "onnx", fresh / "onnx", ignore=shutil.ignore_patterns("openvino"))
+    (fresh / "onnx" / "openvino").mkdir(parents=True)  # the network, not its compilation
+    for made in (cache / "onnx" / "openvino").glob("minilm-ov-*"):
+        shutil.copy(made, fresh / "onnx" / "openvino" / made.name)
     script = (
         "from pathlib import Path\n"
         "from app.rag.embedder import SentenceEmbedder\n"
@@ -173,10 +186,8 @@ def test_int8_weights_are_int8(cache: Path, openvino: SentenceEmbedder) -> None:
     and the two feed-forward products); the attention's own products stay as they were."""
     import openvino as ov
 
-    export = openvino_runtime.cached_model(
-        openvino._model_dir(), cache, openvino_runtime.FP32_RECIPE
-    )
-    model = ov.Core().read_model(str(export))
+    network = openvino_runtime.openvino_model(openvino._model_dir(), cache)
+    model = ov.Core().read_model(str(network))
     assert openvino_runtime.int8_weights(model) == 36
     types = {
         op.get_element_type().get_type_name()
@@ -198,11 +209,13 @@ def test_int8_vectors_are_close_to_fp32_s(
 
 
 def test_int8_calls_move_no_vector(openvino_int8: SentenceEmbedder) -> None:
-    """Activations are quantized per token, not per call: a text's vector is the same
-    alone and beside others."""
+    """Activations are quantized per token, not per call: a text's vector stays where it
+    was alone when it is beside others (lowest cosine 0.99986 on these texts with the
+    network's fp16 weights, 0.99999 from the fp32 export; onnxruntime int8, which
+    quantizes per call, moves them to 0.992)."""
     together = np.asarray(openvino_int8.embed(TEXTS))
     alone = np.asarray([openvino_int8.embed([t])[0] for t in TEXTS])
-    assert (together * alone).sum(axis=1).min() > 0.9999
+    assert (together * alone).sum(axis=1).min() > 0.9995
 
 
 def test_auto_takes_int8_on_vnni_without_amx_when_picked(
@@ -283,11 +296,10 @@ def test_a_full_disk_leaves_the_int8_network_in_memory(
     """Where the int8 network cannot be kept, the embedder still loads, and says so."""
     import openvino as ov
 
-    export = openvino_runtime.cached_model(
-        openvino_int8._model_dir(), cache, openvino_runtime.FP32_RECIPE
-    )
-    (tmp_path / "onnx").mkdir()
-    shutil.copy(export, tmp_path / "onnx" / export.name)
+    network = openvino_runtime.openvino_model(openvino_int8._model_dir(), cache)
+    (tmp_path / "onnx" / "openvino").mkdir(parents=True)
+    for made in (network, network.with_suffix(".bin")):
+        shutil.copy(made, tmp_path / "onnx" / "openvino" / made.name)
 
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
