@@ -30,10 +30,10 @@ quantization API deprecated; `quantize` falls back to fp32 with a logged reason 
 torch drops it.
 
 On a processor with AMX, "auto" runs the shipped MiniLM on OpenVINO in bfloat16 instead
-(`app.rag.openvino_runtime`: the fp32 export compiled for AMX tiles, vectors at fp32's),
-when `OPENVINO_ON_AMX`; on one with AVX-512 VNNI and no AMX, on OpenVINO with int8 weights
-and activations quantized per token (`OPENVINO_INT8_ON_VNNI`); if OpenVINO cannot be used
-it says why and onnxruntime runs it.
+(`app.rag.openvino_runtime`: the fp32 export, stored with fp16 weights, compiled for AMX
+tiles, vectors at fp32's), when `OPENVINO_ON_AMX`; on one with AVX-512 VNNI and no AMX,
+on OpenVINO with int8 weights and activations quantized per token
+(`OPENVINO_INT8_ON_VNNI`); if OpenVINO cannot be used it says why and onnxruntime runs it.
 bf16 on torch (opt-in, `runtime="bf16"`): torch in fp32 with its matrix products under
 bfloat16 autocast (issue 16, eighth round: faster than onnxruntime on AMX, but a fresh
 Carrel's first search waits ~4 s for torch).

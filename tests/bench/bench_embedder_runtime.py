@@ -84,9 +84,9 @@ def main() -> None:
             "wall_median": round(statistics.median(w for w, _ in exports), 1),
         }
         cache = Path(tmp) / "export-0"
-        # OpenVINO's first use makes the fp32 export (an installed Carrel ships it) and
-        # compiles it into the cache; the rounds below start from that cache, as any later
-        # start does.
+        # OpenVINO's first use makes its network from the fp32 export (an installed Carrel
+        # ships it) and compiles it into the cache; the rounds below start from that cache,
+        # as any later start does.
         _, ready, _ = child(FIRST_QUERY, "openvino", str(cache))
         out["openvino_first_use_s"] = round(float(ready), 2)
         firsts: dict[str, list[tuple[float, float]]] = {

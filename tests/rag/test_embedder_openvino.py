@@ -1,7 +1,8 @@
 """MiniLM on OpenVINO in bfloat16 (the shipped model's runtime on a processor with AMX):
-the fp32 export compiled once and kept, vectors at fp32's, the same tokens and pooling as
-onnxruntime's, safe from two threads, nothing sent; "auto" takes it only on AMX and falls
-back to onnxruntime int8 when it cannot load."""
+the fp32 export made into a network with fp16 weights and compiled, once, and kept;
+vectors at fp32's, the same tokens and pooling as onnxruntime's, safe from two threads,
+nothing sent; "auto" takes it only on AMX and falls back to onnxruntime int8 when it cannot
+load; with int8 weights where there is VNNI and no AMX, its network kept too."""
 
 from __future__ import annotations
 
