@@ -8,10 +8,10 @@ in Carrel's cache), for the CPU with bfloat16 inference precision: the matrix pr
 on AMX tiles with fp32 accumulation, so the vectors stay those of fp32 (lowest cosine to
 torch fp32's 0.99994 on 400 development passages, against 0.976 for onnxruntime's int8
 weights) while an ingest runs ~1.6x as fast as on onnxruntime int8 on the same Xeon, with
-1.5-1.6x less CPU (issue 16, ninth round, BENCHMARKS.md; the fp16 storage changed no
-retrieval figure beyond 0.002 MRR@10, eleventh round). The model compiles in ~0.2 s and
-`import openvino` takes ~0.13 s, so a fresh Carrel's first search does not wait as it does
-for torch.
+1.5-1.6x less CPU (issue 16, ninth round, BENCHMARKS.md; the fp16 storage lost no hit@5
+question on any set and moved MRR@10 by at most 0.008, eleventh round). The model
+compiles in ~0.2 s and `import openvino` takes ~0.13 s, so a fresh Carrel's first search
+does not wait as it does for torch.
 
 Without AMX, bf16 is emulated and fp32 is slower than onnxruntime int8, so "openvino-int8"
 gives each MatMul with constant weights of the same network (the 36 of MiniLM's linear
