@@ -1,7 +1,8 @@
 """MiniLM on onnxruntime with int8 weights: exported and quantized here, from the model
-on disk, once, and kept in Carrel's cache keyed by the model's files. The embedder's
-default runtime on a machine without a GPU or AMX (`app.rag.embedder`); `OnnxEncoder`'s
-tokenizing, batching and pooling serve OpenVINO's runtime too (`app.rag.openvino_runtime`).
+on disk, once, and kept in Carrel's cache keyed by the model's files (their digest kept
+between starts: `app.rag.digest`). The embedder's default runtime on a machine without a
+GPU or AMX (`app.rag.embedder`); `OnnxEncoder`'s tokenizing, batching and pooling serve
+OpenVINO's runtime too (`app.rag.openvino_runtime`).
 
 The export is torch's (`torch.onnx.export`, a wrapper returning the last hidden state,
 dynamic batch and sequence axes); onnxruntime's BERT fusions follow (Attention,
@@ -34,6 +35,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from app.rag.digest import model_hash
 from app.resources import resource
 
 log = logging.getLogger(__name__)
@@ -73,26 +75,15 @@ class Recipe:
         return json.dumps(self.__dict__ | {"exclude_layers": list(self.exclude_layers)})
 
 
-def model_hash(model_dir: Path) -> str:
-    """A digest of the files that decide the network's output (weights and config)."""
-    h = hashlib.sha256()
-    for name in ("config.json", "model.safetensors", "pytorch_model.bin"):
-        path = model_dir / name
-        if path.exists():
-            h.update(name.encode())
-            with path.open("rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-    return h.hexdigest()[:16]
-
-
-def export_name(model_dir: Path, recipe: Recipe) -> str:
+def export_name(model_dir: Path, recipe: Recipe, memo_dir: Path | None = None) -> str:
     """The file name `cached_model` gives what `recipe` makes of `model_dir`: it changes with
-    the model's files, the recipe and onnxruntime's version."""
+    the model's files, the recipe and onnxruntime's version. `memo_dir`: where the model's
+    digest is kept between starts (`app.rag.digest`)."""
     import onnxruntime
 
+    digest = model_hash(model_dir, memo_dir)
     key = hashlib.sha256(
-        f"{RECIPE}|{model_hash(model_dir)}|{recipe.key()}|{onnxruntime.__version__}".encode()
+        f"{RECIPE}|{digest}|{recipe.key()}|{onnxruntime.__version__}".encode()
     ).hexdigest()[:16]
     return f"minilm-{key}.onnx"
 
@@ -101,7 +92,7 @@ def cached_model(model_dir: Path, cache_dir: Path, recipe: Recipe) -> Path:
     """The ONNX file for `model_dir` made by `recipe`, exported and quantized into
     `cache_dir` the first time (written to a temporary name, then renamed: two Carrels
     exporting at once each write their own and the last rename wins, with the same bytes)."""
-    name = export_name(model_dir, recipe)
+    name = export_name(model_dir, recipe, cache_dir / "onnx")
     shipped = resource(SHIPPED, name)  # made when the installer was built (installer.spec)
     if shipped.is_file():
         return shipped

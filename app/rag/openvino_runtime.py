@@ -148,9 +148,8 @@ def openvino_model(model_dir: Path, cache_dir: Path) -> Path:
     `cache_dir` the first time from an export made in a temporary folder and not kept."""
     import openvino
 
-    key = hashlib.sha256(
-        f"{export_name(model_dir, FP32_RECIPE)}|fp16|{openvino.__version__}".encode()
-    ).hexdigest()[:16]
+    source = export_name(model_dir, FP32_RECIPE, cache_dir / "onnx")
+    key = hashlib.sha256(f"{source}|fp16|{openvino.__version__}".encode()).hexdigest()[:16]
     name = f"minilm-ov-{key}.xml"
     shipped = resource(SHIPPED, name)  # made when the installer was built (installer.spec)
     if _kept(shipped):

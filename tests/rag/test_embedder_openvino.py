@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.rag import digest, openvino_runtime
 from app.rag import embedder as embedder_module
-from app.rag import openvino_runtime
 from app.rag.embedder import SentenceEmbedder
 from app.rag.onnx_runtime import export_name
 from tests.support.fixtures import EMBEDDER_TEXTS
@@ -76,6 +76,22 @@ def test_the_compiled_network_is_kept(openvino: SentenceEmbedder, cache: Path) -
     again = SentenceEmbedder(runtime="openvino", cache_dir=cache)
     v = np.asarray(again.embed(TEXTS[:2]))
     assert sorted(folder.iterdir()) == compiled
+    assert np.allclose(v, np.asarray(openvino.embed(TEXTS[:2])), atol=1e-4)
+
+
+def test_a_later_start_does_not_read_the_weights(
+    openvino: SentenceEmbedder, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model's digest, which names the kept networks, is kept in the cache too: a later
+    start finds its network without reading the model's 87 MB (`app.rag.digest`)."""
+    assert (cache / "onnx" / digest.MEMO).is_file()
+
+    def read(model_dir: Path) -> str:
+        raise AssertionError(f"{model_dir}'s weights were read")
+
+    monkeypatch.setattr(digest, "_compute", read)
+    again = SentenceEmbedder(runtime="openvino", cache_dir=cache)
+    v = np.asarray(again.embed(TEXTS[:2]))
     assert np.allclose(v, np.asarray(openvino.embed(TEXTS[:2])), atol=1e-4)
 
 
