@@ -28,6 +28,12 @@ process's first query vector in ~0.3 s once its network is kept (~1.1 s the firs
 Its kernels need VNNI: with AVX2 alone the first call fails, which the load's warm-up call
 turns into an error "auto" falls back from (it is not tried there).
 
+Each network OpenVINO compiles keeps its compiled form in a folder named after it, which
+each load marks as used; networks no start has loaded for `UNUSED_DAYS` (an earlier
+Carrel's or OpenVINO's, 35-91 MB each) are removed then, as are the compiled networks
+Carrel before this kept loose in the cache (`tidy`). The networks' names follow the
+model's digest, kept between starts (`app.rag.digest`), so a start reads no weights.
+
 Tokenizing, batching and pooling are `OnnxEncoder`'s: only the network's call differs.
 """
 
@@ -35,8 +41,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import shutil
 import tempfile
 import threading
+import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +66,9 @@ THREADS = 2
 DYNAMIC_QUANTIZATION_GROUP = 128
 # Changes when `int8_weights` makes other weights, so no network kept by an older one loads.
 INT8_RECIPE = "per-channel-symmetric-1"
+# How long a network no start has loaded stays in the cache (`tidy`): what an earlier
+# version of Carrel or OpenVINO made, or a runtime this processor no longer takes.
+UNUSED_DAYS = 30
 
 log = logging.getLogger(__name__)
 
@@ -167,19 +179,22 @@ def openvino_model(model_dir: Path, cache_dir: Path) -> Path:
     return target
 
 
+def int8_name(model_file: Path) -> str:
+    """The name (without suffix) of the int8 network made from `model_file`."""
+    import openvino
+
+    key = f"{model_file.name}|{INT8_RECIPE}|{openvino.__version__}"
+    return f"minilm-int8-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+
+
 def int8_network(core: Any, model_file: Path, folder: Path | None) -> Any:
     """What `OpenVinoNetwork` compiles for "openvino-int8": `model_file` with int8 weights,
     kept in `folder` as IR the first time (`_keep`), so later loads pass its path and
     OpenVINO's model cache answers without reading or transforming anything (a fresh
     process's first query vector waited ~0.9 s for that); where it cannot be written (a
     full disk, a read-only cache), the network stays in memory for this load, logged."""
-    import openvino
-
     if folder is not None:
-        key = hashlib.sha256(
-            f"{model_file.name}|{INT8_RECIPE}|{openvino.__version__}".encode()
-        ).hexdigest()[:16]
-        target = folder / f"minilm-int8-{key}.xml"
+        target = folder / f"{int8_name(model_file)}.xml"
         if _kept(target):
             return str(target)
     model = core.read_model(str(model_file))
@@ -208,6 +223,48 @@ def _compile_int8(core: Any, model_file: Path, folder: Path | None, config: dict
         return core.compile_model(int8_network(core, model_file, folder), "CPU", config)
 
 
+def tidy(folder: Path, used: str, made_from: str = "") -> None:
+    """Mark network `used` as loaded now (its compiled folder's time) and remove from
+    `folder` what no start has loaded for `UNUSED_DAYS` (but `used` and the network it was
+    `made_from`): a network kept as IR with its compiled folder, and the compiled networks
+    Carrel before this kept loose in `folder` (`*.blob`, which nothing reads now). A file
+    another process holds or cannot give up stays until a later start; nothing else is
+    touched (a temporary folder being written, say)."""
+    compiled = folder / used
+    try:
+        compiled.mkdir(parents=True, exist_ok=True)
+        os.utime(compiled)
+    except OSError as exc:
+        log.info("OpenVINO's cache in %s not tidied: %s", folder, exc)
+        return
+    cutoff = time.time() - UNUSED_DAYS * 86400
+    keep = {used, made_from}
+    groups: dict[str, list[Path]] = {}
+    for path in folder.iterdir():
+        if path.suffix == ".blob" and path.is_file():
+            groups.setdefault(path.name, []).append(path)
+        elif path.name.startswith("minilm-") and path.name.split(".")[0] not in keep:
+            groups.setdefault(path.name.split(".")[0], []).append(path)
+    for name, paths in groups.items():
+        loose = name.endswith(".blob")
+        try:
+            if not loose and max(p.stat().st_mtime for p in paths) > cutoff:
+                continue
+            for path in paths:
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+        except OSError as exc:
+            log.info("%s left in OpenVINO's cache: %s", name, exc)
+            continue
+        log.info(
+            "removed %s from OpenVINO's cache: %s",
+            name,
+            "an earlier layout's" if loose else f"not loaded for {UNUSED_DAYS} days",
+        )
+
+
 class OpenVinoNetwork:
     """The compiled network, called with `OnnxEncoder`'s feed. One infer request, one call
     at a time (a request is not thread-safe): with a request per calling thread, freed as
@@ -223,16 +280,19 @@ class OpenVinoNetwork:
         precision: str = "bf16",
         int8: bool = False,
     ) -> None:
-        """`compiled_dir`: where OpenVINO keeps the compiled network (its model cache), so
-        a later start loads it (~0.08 s) instead of reading and compiling the export (~0.3 s
-        here, ~0.5 s the first time), and where the int8 network is kept. `int8`: int8
-        weights (`int8_network`) and activations quantized per token, in fp32 otherwise
-        (`precision` is then not used)."""
+        """`compiled_dir`: where the int8 network is kept and OpenVINO keeps each compiled
+        network (its model cache, a folder named after the network), so a later start loads
+        it (~0.08 s) instead of reading and compiling the export (~0.3 s here, ~0.5 s the
+        first time); what no start has loaded for `UNUSED_DAYS` is removed (`tidy`).
+        `int8`: int8 weights (`int8_network`) and activations quantized per token, in fp32
+        otherwise (`precision` is then not used)."""
         import openvino
 
         core = openvino.Core()
         if compiled_dir is not None:
-            core.set_property({"CACHE_DIR": str(compiled_dir)})
+            name = int8_name(model_file) if int8 else model_file.stem
+            tidy(compiled_dir, name, made_from=model_file.stem)
+            core.set_property({"CACHE_DIR": str(compiled_dir / name)})
         config: dict[str, Any] = {
             "INFERENCE_PRECISION_HINT": "f32" if int8 else precision,
             "INFERENCE_NUM_THREADS": threads,

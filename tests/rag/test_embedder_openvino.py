@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -65,17 +66,18 @@ def test_spans_pool_the_same_tokens(openvino: SentenceEmbedder) -> None:
 def test_the_compiled_network_is_kept(openvino: SentenceEmbedder, cache: Path) -> None:
     """The fp32 export is made once into OpenVINO's IR with fp16 weights (half the export's
     size), and the export itself is not kept (one an earlier Carrel kept is removed);
-    OpenVINO keeps its compiled network beside it, so a later start loads it instead of
-    compiling again."""
+    OpenVINO keeps its compiled network in a folder named after it, so a later start loads
+    it instead of compiling again."""
     folder = cache / "onnx" / "openvino"
-    [bin_file, xml] = sorted(folder.glob("minilm-ov-*"))
+    [bin_file, xml] = sorted(folder.glob("minilm-ov-*.*"))
     assert (bin_file.suffix, xml.suffix) == (".bin", ".xml")
     assert 40e6 < bin_file.stat().st_size < 50e6  # fp32's would be ~90 MB
     assert not list((cache / "onnx").glob("*.onnx"))
-    compiled = sorted(folder.iterdir())
+    assert list((folder / xml.stem).glob("*.blob"))
+    compiled = sorted(folder.rglob("*"))
     again = SentenceEmbedder(runtime="openvino", cache_dir=cache)
     v = np.asarray(again.embed(TEXTS[:2]))
-    assert sorted(folder.iterdir()) == compiled
+    assert sorted(folder.rglob("*")) == compiled
     assert np.allclose(v, np.asarray(openvino.embed(TEXTS[:2])), atol=1e-4)
 
 
@@ -155,7 +157,7 @@ def test_openvino_sends_nothing(openvino: SentenceEmbedder, cache: Path, tmp_pat
     home.mkdir()
     fresh = tmp_path / "cache"
     (fresh / "onnx" / "openvino").mkdir(parents=True)  # the network, not its compilation
-    for made in (cache / "onnx" / "openvino").glob("minilm-ov-*"):
+    for made in (cache / "onnx" / "openvino").glob("minilm-ov-*.*"):
         shutil.copy(made, fresh / "onnx" / "openvino" / made.name)
     script = (
         "from pathlib import Path\n"
@@ -267,7 +269,7 @@ def test_a_kernel_the_processor_lacks_fails_at_load(
 
 
 def kept_int8(cache: Path) -> list[Path]:
-    return sorted((cache / "onnx" / "openvino").glob("minilm-int8-*"))
+    return sorted((cache / "onnx" / "openvino").glob("minilm-int8-*.*"))
 
 
 def test_the_int8_network_is_kept(
@@ -329,3 +331,39 @@ def test_a_full_disk_leaves_the_int8_network_in_memory(
     assert kept_int8(tmp_path) == []
     a, b = np.asarray(later.embed(TEXTS)), np.asarray(openvino_int8.embed(TEXTS))
     assert np.allclose(a, b, atol=1e-5)
+
+
+def test_networks_not_loaded_for_a_month_leave_the_cache(
+    openvino: SentenceEmbedder, cache: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What an earlier Carrel or OpenVINO kept (a network under another name, compiled
+    networks loose in the folder as before) goes once no start has loaded it for
+    `UNUSED_DAYS`; the network in use, the one an int8 network is made from, networks used
+    lately and anything not Carrel's stay."""
+    folder = tmp_path / "onnx" / "openvino"
+    folder.mkdir(parents=True)
+    [source] = (cache / "onnx" / "openvino").glob("minilm-ov-*.xml")
+    for made in (source, source.with_suffix(".bin")):
+        shutil.copy(made, folder / made.name)
+    month = 86400 * (openvino_runtime.UNUSED_DAYS + 1)
+    old = ["minilm-int8-00000000000000aa.xml", "minilm-int8-00000000000000aa.bin"]
+    old += ["minilm-int8-00000000000000aa/1.blob", "4187183016618782922.blob"]
+    recent = ["minilm-ov-00000000000000bb.xml", "minilm-ov-00000000000000bb/2.blob"]
+    others = ["tmp1234/model.bin", "notes.txt"]
+    for name in old + recent + others:
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_bytes(b"x")
+    for path in folder.rglob("*"):
+        if "bb" not in path.as_posix():
+            os.utime(path, (time.time() - month,) * 2)
+    caplog.set_level(logging.INFO)
+    int8 = SentenceEmbedder(runtime="openvino-int8", cache_dir=tmp_path)
+    int8.embed(TEXTS[:1])
+    left = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert not left & set(old)
+    assert set(recent + others) <= left
+    assert {source.name, source.with_suffix(".bin").name} <= left  # the int8 one's source
+    [network] = kept_int8(tmp_path)[1:]
+    assert list((folder / network.stem).glob("*.blob"))  # the one in use, compiled
+    assert "removed minilm-int8-00000000000000aa from OpenVINO's cache" in caplog.text
+    assert "removed 4187183016618782922.blob" in caplog.text
