@@ -3,10 +3,12 @@ of the onnxruntime model (and OpenVINO's first use), and a fresh process's first
 vector, per runtime.
 
 python -m tests.bench.bench_embedder_runtime [--rounds 3] [--runtimes openvino,onnx-int8]
+    [--roots /work/main,/work/branch]
 
 Each figure is a fresh child process (`python -c`), so imports count as a person meets
-them: the first search after Carrel starts pays them. Rounds alternate the runtimes.
-Prints one JSON summary.
+them: the first search after Carrel starts pays them. Rounds alternate the runtimes (and,
+with `--roots`, the checkouts whose `app` the children import, all on one cache, so a
+change's first query is timed beside the code before it). Prints one JSON summary.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -51,8 +54,10 @@ print(time.perf_counter() - t, time.process_time() - c)
 """
 
 
-def child(code: str, *args: str) -> list[str]:
-    root = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def child(code: str, *args: str, root: Path = ROOT) -> list[str]:
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
         cwd=root,
@@ -63,6 +68,10 @@ def child(code: str, *args: str) -> list[str]:
     return done.stdout.split()
 
 
+def _label(runtime: str, root: Path, roots: list[Path]) -> str:
+    return runtime if len(roots) == 1 else f"{runtime} @ {root.name}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
@@ -71,32 +80,53 @@ def main() -> None:
         default="openvino,onnx-int8,int8,bf16",
         help="comma-separated runtimes whose first query is timed (also openvino-int8)",
     )
+    parser.add_argument(
+        "--roots",
+        default="",
+        help="comma-separated checkouts to compare, first queries only (default: this one)",
+    )
+    parser.add_argument("--export-rounds", type=int, help="exports timed (default: --rounds)")
     args = parser.parse_args()
+    roots = [Path(r) for r in args.roots.split(",") if r] or [ROOT]
     out: dict[str, object] = {"load_average_start": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
         exports = []
-        for r in range(args.rounds):
+        for r in range(args.rounds if args.export_rounds is None else args.export_rounds):
             wall, cpu = child(EXPORT, str(Path(tmp) / f"export-{r}"))
             exports.append((float(wall), float(cpu)))
-        out["export_s"] = {
-            "wall_rounds": [round(w, 1) for w, _ in exports],
-            "cpu_rounds": [round(c, 1) for _, c in exports],
-            "wall_median": round(statistics.median(w for w, _ in exports), 1),
-        }
-        cache = Path(tmp) / "export-0"
-        # OpenVINO's first use makes its network from the fp32 export (an installed Carrel
-        # ships it) and compiles it into the cache; the rounds below start from that cache,
-        # as any later start does.
-        _, ready, _ = child(FIRST_QUERY, "openvino", str(cache))
-        out["openvino_first_use_s"] = round(float(ready), 2)
-        firsts: dict[str, list[tuple[float, float]]] = {
-            runtime.strip(): [] for runtime in args.runtimes.split(",")
-        }
+        out["export_s"] = (
+            None
+            if not exports
+            else {
+                "wall_rounds": [round(w, 1) for w, _ in exports],
+                "cpu_rounds": [round(c, 1) for _, c in exports],
+                "wall_median": round(statistics.median(w for w, _ in exports), 1),
+            }
+        )
+        if not exports:
+            child(EXPORT, str(Path(tmp) / "export-0"))
+        runtimes = [r.strip() for r in args.runtimes.split(",")]
+        # Each checkout starts from a copy of the cache holding the export; its first use of
+        # each runtime makes what that runtime keeps (OpenVINO's network from the export, an
+        # installed Carrel ships it; the int8 network; the compiled forms), timed apart. The
+        # rounds then start from that cache, as any later start does.
+        caches: dict[Path, Path] = {}
+        firsts: dict[str, list[tuple[float, float]]] = {}
+        first_use: dict[str, float] = {}
+        for i, root in enumerate(roots):
+            caches[root] = Path(tmp) / f"cache-{i}"
+            shutil.copytree(Path(tmp) / "export-0", caches[root])
+            for runtime in runtimes:
+                _, ready, _ = child(FIRST_QUERY, runtime, str(caches[root]), root=root)
+                first_use[_label(runtime, root, roots)] = round(float(ready), 2)
+        out["first_use_s"] = first_use
         for _ in range(args.rounds):
-            for runtime in firsts:
-                active, ready, per = child(FIRST_QUERY, runtime, str(cache))
-                assert active == runtime, (active, runtime)
-                firsts[runtime].append((float(ready), float(per)))
+            for runtime in runtimes:
+                for root in roots:
+                    active, ready, per = child(FIRST_QUERY, runtime, str(caches[root]), root=root)
+                    assert active == runtime, (active, runtime)
+                    rows = firsts.setdefault(_label(runtime, root, roots), [])
+                    rows.append((float(ready), float(per)))
         out["first_query"] = {
             runtime: {
                 "process_start_to_first_vector_s": [round(a, 2) for a, _ in rows],
