@@ -8,10 +8,9 @@ The texts are 900-character pieces of BENCHMARKS.md, tokenized and grouped into 
 the shipped encoder (`OnnxEncoder`, calls bounded by 1,024 tokens); the network is the one
 the runtime loads (OpenVINO's IR, made int8 for "openvino-int8"), compiled as the runtime
 compiles it but with the counters on (the network is read from, or made in, Carrel's
-cache, as the app does: under `CARREL_BENCH_NO_AMX=1` torch cannot export it, so make it
-once without). `--precision` overrides the inference precision
-(for a probe: bf16 products beside int8 weights). With `CARREL_BENCH_NO_AMX=1`, as on a
-processor without AMX. Prints one JSON summary: wall time per round and each kind's
+cache, as the app does). `--precision` overrides the inference precision (for a probe:
+bf16 products beside int8 weights). With `CARREL_BENCH_NO_AMX=1`, as on a processor
+without AMX. Prints one JSON summary: wall time per round (counters on) and each kind's
 share of the counted time.
 """
 
