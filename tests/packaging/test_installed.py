@@ -7,6 +7,7 @@ connection off loopback, and nothing is ever written into the install folder."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import tarfile
 import time
@@ -143,6 +144,11 @@ def test_self_check_of_the_installed_app(root: Path, tmp_path: Path) -> None:
         assert f"({RUNTIME_NAMES[runtime]})" in again.stdout, again.stdout
     if has_vnni():  # OpenVINO int8's network, kept in the person's cache, not the install
         assert list((tmp_path / "home").rglob("minilm-int8-*.xml"))
+    # The model's digest too (app.rag.digest), naming the installed model's own folder,
+    # and OpenVINO's compiled network in a folder named after the shipped one.
+    [memo] = (tmp_path / "home").rglob("model-digests.json")
+    assert [Path(k).is_relative_to(root.resolve()) for k in json.loads(memo.read_text())] == [True]
+    assert list((tmp_path / "home").rglob("minilm-ov-*/*.blob"))
     assert snapshot(root / "opt" / "carrel") == before  # nothing written into the install
 
 
