@@ -223,20 +223,21 @@ def _compile_int8(core: Any, model_file: Path, folder: Path | None, config: dict
         return core.compile_model(int8_network(core, model_file, folder), "CPU", config)
 
 
-def tidy(folder: Path, used: str, made_from: str = "") -> None:
+def tidy(folder: Path, used: str, made_from: str = "") -> bool:
     """Mark network `used` as loaded now (its compiled folder's time) and remove from
     `folder` what no start has loaded for `UNUSED_DAYS` (but `used` and the network it was
     `made_from`): a network kept as IR with its compiled folder, and the compiled networks
     Carrel before this kept loose in `folder` (`*.blob`, which nothing reads now). A file
     another process holds or cannot give up stays until a later start; nothing else is
-    touched (a temporary folder being written, say)."""
+    touched (a temporary folder being written, say). Returns whether `used`'s compiled
+    folder is there to be written to."""
     compiled = folder / used
     try:
         compiled.mkdir(parents=True, exist_ok=True)
         os.utime(compiled)
     except OSError as exc:
         log.info("OpenVINO's cache in %s not tidied: %s", folder, exc)
-        return
+        return compiled.is_dir()
     cutoff = time.time() - UNUSED_DAYS * 86400
     keep = {used, made_from}
     groups: dict[str, list[Path]] = {}
@@ -263,6 +264,7 @@ def tidy(folder: Path, used: str, made_from: str = "") -> None:
             name,
             "an earlier layout's" if loose else f"not loaded for {UNUSED_DAYS} days",
         )
+    return True
 
 
 class OpenVinoNetwork:
@@ -291,8 +293,10 @@ class OpenVinoNetwork:
         core = openvino.Core()
         if compiled_dir is not None:
             name = int8_name(model_file) if int8 else model_file.stem
-            tidy(compiled_dir, name, made_from=model_file.stem)
-            core.set_property({"CACHE_DIR": str(compiled_dir / name)})
+            # OpenVINO refuses a cache folder it cannot make: without one it compiles
+            # at each start (~0.3 s) rather than fail.
+            if tidy(compiled_dir, name, made_from=model_file.stem):
+                core.set_property({"CACHE_DIR": str(compiled_dir / name)})
         config: dict[str, Any] = {
             "INFERENCE_PRECISION_HINT": "f32" if int8 else precision,
             "INFERENCE_NUM_THREADS": threads,

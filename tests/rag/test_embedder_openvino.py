@@ -2,7 +2,8 @@
 the fp32 export made into a network with fp16 weights and compiled, once, and kept;
 vectors at fp32's, the same tokens and pooling as onnxruntime's, safe from two threads,
 nothing sent; "auto" takes it only on AMX and falls back to onnxruntime int8 when it cannot
-load; with int8 weights where there is VNNI and no AMX, its network kept too."""
+load; with int8 weights where there is VNNI and no AMX, its network kept too; what no
+start has used leaves the cache, and a cache with no room still loads."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from app.rag import digest, openvino_runtime
 from app.rag import embedder as embedder_module
 from app.rag.embedder import SentenceEmbedder
 from app.rag.onnx_runtime import export_name
+from tests.support.disks import fill, tmpfs
 from tests.support.fixtures import EMBEDDER_TEXTS
 from tests.support.runners import inet_connects, traced_python
 
@@ -43,6 +45,17 @@ def openvino(cache: Path) -> SentenceEmbedder:
     e = SentenceEmbedder(runtime="openvino", cache_dir=cache)
     assert e.active_runtime == "openvino"
     return e
+
+
+def network_copied(cache: Path, into: Path) -> Path:
+    """OpenVINO's network (IR, fp16 weights) of `cache` copied into the cache `into`, not
+    its compiled form; returns the folder."""
+    folder = into / "onnx" / "openvino"
+    folder.mkdir(parents=True)
+    [source] = (cache / "onnx" / "openvino").glob("minilm-ov-*.xml")
+    for made in (source, source.with_suffix(".bin")):
+        shutil.copy(made, folder / made.name)
+    return folder
 
 
 def test_vectors_are_fp32_s(openvino: SentenceEmbedder) -> None:
@@ -156,9 +169,7 @@ def test_openvino_sends_nothing(openvino: SentenceEmbedder, cache: Path, tmp_pat
     home = tmp_path / "home"
     home.mkdir()
     fresh = tmp_path / "cache"
-    (fresh / "onnx" / "openvino").mkdir(parents=True)  # the network, not its compilation
-    for made in (cache / "onnx" / "openvino").glob("minilm-ov-*.*"):
-        shutil.copy(made, fresh / "onnx" / "openvino" / made.name)
+    network_copied(cache, fresh)
     script = (
         "from pathlib import Path\n"
         "from app.rag.embedder import SentenceEmbedder\n"
@@ -315,10 +326,8 @@ def test_a_full_disk_leaves_the_int8_network_in_memory(
     """Where the int8 network cannot be kept, the embedder still loads, and says so."""
     import openvino as ov
 
-    network = openvino_runtime.openvino_model(openvino_int8._model_dir(), cache)
-    (tmp_path / "onnx" / "openvino").mkdir(parents=True)
-    for made in (network, network.with_suffix(".bin")):
-        shutil.copy(made, tmp_path / "onnx" / "openvino" / made.name)
+    openvino_runtime.openvino_model(openvino_int8._model_dir(), cache)
+    network_copied(cache, tmp_path)
 
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -340,11 +349,8 @@ def test_networks_not_loaded_for_a_month_leave_the_cache(
     networks loose in the folder as before) goes once no start has loaded it for
     `UNUSED_DAYS`; the network in use, the one an int8 network is made from, networks used
     lately and anything not Carrel's stay."""
-    folder = tmp_path / "onnx" / "openvino"
-    folder.mkdir(parents=True)
-    [source] = (cache / "onnx" / "openvino").glob("minilm-ov-*.xml")
-    for made in (source, source.with_suffix(".bin")):
-        shutil.copy(made, folder / made.name)
+    folder = network_copied(cache, tmp_path)
+    [source] = folder.glob("minilm-ov-*.xml")
     month = 86400 * (openvino_runtime.UNUSED_DAYS + 1)
     old = ["minilm-int8-00000000000000aa.xml", "minilm-int8-00000000000000aa.bin"]
     old += ["minilm-int8-00000000000000aa/1.blob", "4187183016618782922.blob"]
@@ -367,3 +373,30 @@ def test_networks_not_loaded_for_a_month_leave_the_cache(
     assert list((folder / network.stem).glob("*.blob"))  # the one in use, compiled
     assert "removed minilm-int8-00000000000000aa from OpenVINO's cache" in caplog.text
     assert "removed 4187183016618782922.blob" in caplog.text
+
+
+def test_a_cache_folder_that_cannot_be_made_compiles_at_each_start(
+    openvino: SentenceEmbedder, cache: Path, tmp_path: Path
+) -> None:
+    """OpenVINO refuses a cache folder it cannot make; the network then compiles without
+    one rather than fail to load."""
+    folder = network_copied(cache, tmp_path)
+    [source] = folder.glob("minilm-ov-*.xml")
+    (folder / source.stem).write_text("a file where the compiled network's folder goes")
+    later = SentenceEmbedder(runtime="openvino", cache_dir=tmp_path)
+    assert later.active_runtime == "openvino"
+    v = np.asarray(later.embed(TEXTS[:2]))
+    assert np.allclose(v, np.asarray(openvino.embed(TEXTS[:2])), atol=1e-4)
+
+
+def test_a_full_disk_still_loads_openvino(
+    openvino: SentenceEmbedder, cache: Path, tmp_path: Path
+) -> None:
+    """With its network kept and no room left for the compiled form, OpenVINO loads."""
+    with tmpfs(64) as disk:
+        network_copied(cache, disk)
+        fill(disk, 0)
+        later = SentenceEmbedder(runtime="openvino", cache_dir=disk)
+        assert later.active_runtime == "openvino"
+        v = np.asarray(later.embed(TEXTS[:2]))
+        assert np.allclose(v, np.asarray(openvino.embed(TEXTS[:2])), atol=1e-4)

@@ -53,6 +53,6 @@ def test_a_cache_that_cannot_be_written_is_left_alone(
     blocked = tmp_path / "cache" / "minilm-ov-00000000000000cc"
     blocked.write_text("a file where the network's folder would go")
     with caplog.at_level(logging.INFO, logger="app.rag.openvino_runtime"):
-        tidy(tmp_path / "cache", blocked.name)
+        assert not tidy(tmp_path / "cache", blocked.name)
     assert stale.exists()
     assert "not tidied" in caplog.text
