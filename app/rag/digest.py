@@ -7,10 +7,11 @@ MiniLM's 87 MB of weights took 0.09-0.26 s of each fresh process's first query v
 (~0.45 s in all on the Xeon of issue 16); the digest is now kept in `model-digests.json`
 in the cache with each file's size, modification and change times, inode and device (what
 `os.stat` says, as git's index and ccache's direct mode trust), and read again only when
-one of them differs. Replacing a file changes its change time, which no tool can set, so a
-digest is never reused for other bytes. A memo that cannot be read is ignored and one that
-cannot be written (a full disk, a read-only cache) is skipped, logged: the digest is then
-computed at each start, as before.
+one of them differs. Writing or replacing a file changes its change time, which programs
+cannot set back (only the system clock moves it), so a digest is not reused for other
+bytes. A memo that cannot be read is ignored and one that cannot be written (a full disk,
+a read-only cache) is skipped, logged: the digest is then computed at each start, as
+before.
 """
 
 from __future__ import annotations
