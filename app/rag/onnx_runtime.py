@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from app.rag.cache_tidy import mark_used, remove_unused
 from app.rag.digest import model_hash
 from app.resources import resource
 
@@ -368,8 +369,13 @@ def load_encoder(model_dir: Path, cache_dir: Path | None = None) -> OnnxEncoder:
     os.environ["ORT_DISABLE_TELEMETRY"] = "1"  # app/__init__.py set it first; see there
     try:
         model_file = cached_model(model_dir, cache_dir, DEFAULT_RECIPE)
-        return OnnxEncoder(model_dir, model_file, threads=THREADS)
+        encoder = OnnxEncoder(model_dir, model_file, threads=THREADS)
     except ImportError as exc:
         from app.rag.errors import EmbedderUnavailableError
 
         raise EmbedderUnavailableError(f"onnxruntime: {exc}") from exc
+    # Exports an earlier Carrel or onnxruntime made, under other names (app.rag.cache_tidy).
+    if model_file.parent == cache_dir / "onnx":
+        mark_used(model_file)
+    remove_unused(cache_dir / "onnx", {model_file.stem})
+    return encoder

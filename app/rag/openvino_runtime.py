@@ -29,9 +29,10 @@ Its kernels need VNNI: with AVX2 alone the first call fails, which the load's wa
 turns into an error "auto" falls back from (it is not tried there).
 
 Each network OpenVINO compiles keeps its compiled form in a folder named after it, which
-each load marks as used; networks no start has loaded for `UNUSED_DAYS` (an earlier
-Carrel's or OpenVINO's, 35-91 MB each) are removed then, as are the compiled networks
-Carrel before this kept loose in the cache (`tidy`). The networks' names follow the
+each load marks as used; networks no start has loaded for 30 days (an earlier Carrel's or
+OpenVINO's, 35-91 MB each; `app.rag.cache_tidy`) are removed then, as are the compiled
+networks Carrel before this kept loose in the cache (`tidy`), and onnxruntime's exports
+no start has loaded for as long. The networks' names follow the
 model's digest, kept between starts (`app.rag.digest`), so a start reads no weights.
 
 Tokenizing, batching and pooling are `OnnxEncoder`'s: only the network's call differs.
@@ -41,17 +42,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import shutil
 import tempfile
 import threading
-import time
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from app.rag.cache_tidy import mark_used, remove_unused
 from app.rag.onnx_runtime import SHIPPED, OnnxEncoder, Recipe, cached_model, export_name
 from app.resources import resource
 
@@ -66,9 +65,6 @@ THREADS = 2
 DYNAMIC_QUANTIZATION_GROUP = 128
 # Changes when `int8_weights` makes other weights, so no network kept by an older one loads.
 INT8_RECIPE = "per-channel-symmetric-1"
-# How long a network no start has loaded stays in the cache (`tidy`): what an earlier
-# version of Carrel or OpenVINO made, or a runtime this processor no longer takes.
-UNUSED_DAYS = 30
 
 log = logging.getLogger(__name__)
 
@@ -227,43 +223,17 @@ def tidy(folder: Path, used: str, made_from: str = "") -> bool:
     """Mark network `used` as loaded now (its compiled folder's time) and remove from
     `folder` what no start has loaded for `UNUSED_DAYS` (but `used` and the network it was
     `made_from`): a network kept as IR with its compiled folder, and the compiled networks
-    Carrel before this kept loose in `folder` (`*.blob`, which nothing reads now). A file
-    another process holds or cannot give up stays until a later start; nothing else is
-    touched (a temporary folder being written, say). Returns whether `used`'s compiled
-    folder is there to be written to."""
+    Carrel before this kept loose in `folder` (`*.blob`, which nothing reads now), at once
+    (`app.rag.cache_tidy`). Returns whether `used`'s compiled folder is there to be written
+    to."""
     compiled = folder / used
     try:
         compiled.mkdir(parents=True, exist_ok=True)
-        os.utime(compiled)
     except OSError as exc:
         log.info("OpenVINO's cache in %s not tidied: %s", folder, exc)
         return compiled.is_dir()
-    cutoff = time.time() - UNUSED_DAYS * 86400
-    keep = {used, made_from}
-    groups: dict[str, list[Path]] = {}
-    for path in folder.iterdir():
-        if path.suffix == ".blob" and path.is_file():
-            groups.setdefault(path.name, []).append(path)
-        elif path.name.startswith("minilm-") and path.name.split(".")[0] not in keep:
-            groups.setdefault(path.name.split(".")[0], []).append(path)
-    for name, paths in groups.items():
-        loose = name.endswith(".blob")
-        try:
-            if not loose and max(p.stat().st_mtime for p in paths) > cutoff:
-                continue
-            for path in paths:
-                if path.is_dir():
-                    shutil.rmtree(path)
-                else:
-                    path.unlink()
-        except OSError as exc:
-            log.info("%s left in OpenVINO's cache: %s", name, exc)
-            continue
-        log.info(
-            "removed %s from OpenVINO's cache: %s",
-            name,
-            "an earlier layout's" if loose else f"not loaded for {UNUSED_DAYS} days",
-        )
+    if mark_used(compiled):
+        remove_unused(folder, {used, made_from}, loose=".blob")
     return True
 
 
@@ -335,6 +305,7 @@ def load_openvino_encoder(
     try:
         model_file = openvino_model(model_dir, cache_dir)
         network = OpenVinoNetwork(model_file, cache_dir / "onnx" / "openvino", int8=int8)
+        remove_unused(cache_dir / "onnx", ())  # onnxruntime's exports, when unused
     except ImportError as exc:
         from app.rag.errors import EmbedderUnavailableError
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from app.rag.cache_tidy import UNUSED_DAYS
 from app.rag.embedder import SentenceEmbedder
 from tests.support.fixtures import EMBEDDER_TEXTS
 from tests.support.runners import inet_connects, traced_python
@@ -55,16 +57,48 @@ def test_the_embedding_tables_are_int8_too(onnx: SentenceEmbedder, cache: Path) 
     assert made.stat().st_size < 30_000_000
 
 
-def test_exported_once_and_kept_in_the_cache(onnx: SentenceEmbedder, cache: Path) -> None:
+def test_exported_once_and_kept_in_the_cache(
+    onnx: SentenceEmbedder, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.rag import onnx_runtime as ox
+
     made = sorted((cache / "onnx").glob("*.onnx"))
     assert len(made) == 1
     stamp = made[0].stat().st_mtime_ns
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(ox, "export", never)
     again = SentenceEmbedder(runtime="onnx-int8", cache_dir=cache)
     v = np.asarray(again.embed(TEXTS[:2]))
     assert sorted((cache / "onnx").glob("*.onnx")) == made
-    assert made[0].stat().st_mtime_ns == stamp
+    assert made[0].stat().st_mtime_ns >= stamp  # marked as used (app.rag.cache_tidy)
     assert np.allclose(v, np.asarray(onnx.embed(TEXTS[:2])), atol=1e-5)
     assert not [p for p in (cache / "onnx").iterdir() if p.is_dir()]  # no half-made files
+
+
+def test_exports_not_loaded_for_a_month_leave_the_cache(
+    onnx: SentenceEmbedder, cache: Path, tmp_path: Path
+) -> None:
+    """An export an earlier Carrel or onnxruntime made under another name goes once no
+    start has loaded it for `UNUSED_DAYS`; the one in use is marked, recent ones and what
+    is not an export stay."""
+    (made,) = (cache / "onnx").glob("*.onnx")
+    folder = tmp_path / "onnx"
+    folder.mkdir()
+    shutil.copy(made, folder / made.name)
+    old, recent = folder / "minilm-00000000000000aa.onnx", folder / "minilm-00000000000000bb.onnx"
+    (folder / "tmp1234").mkdir()
+    for path in (old, recent, folder / "tmp1234" / "model.onnx"):
+        path.write_bytes(b"x")
+    month = time.time() - 86400 * (UNUSED_DAYS + 1)
+    for path in (old, folder / made.name, folder / "tmp1234"):
+        os.utime(path, (month, month))
+    SentenceEmbedder(runtime="onnx-int8", cache_dir=tmp_path).embed(TEXTS[:1])
+    assert not old.exists()
+    assert recent.exists() and (folder / "tmp1234" / "model.onnx").exists()
+    assert (folder / made.name).stat().st_mtime > time.time() - 600
 
 
 def test_spans_pool_the_same_tokens(onnx: SentenceEmbedder) -> None:

@@ -20,6 +20,7 @@ import pytest
 
 from app.rag import digest, openvino_runtime
 from app.rag import embedder as embedder_module
+from app.rag.cache_tidy import UNUSED_DAYS
 from app.rag.embedder import SentenceEmbedder
 from app.rag.onnx_runtime import export_name
 from tests.support.disks import fill, tmpfs
@@ -351,7 +352,7 @@ def test_networks_not_loaded_for_a_month_leave_the_cache(
     lately and anything not Carrel's stay."""
     folder = network_copied(cache, tmp_path)
     [source] = folder.glob("minilm-ov-*.xml")
-    month = 86400 * (openvino_runtime.UNUSED_DAYS + 1)
+    month = 86400 * (UNUSED_DAYS + 1)
     old = ["minilm-int8-00000000000000aa.xml", "minilm-int8-00000000000000aa.bin"]
     old += ["minilm-int8-00000000000000aa/1.blob", "4187183016618782922.blob"]
     recent = ["minilm-ov-00000000000000bb.xml", "minilm-ov-00000000000000bb/2.blob"]
@@ -362,6 +363,9 @@ def test_networks_not_loaded_for_a_month_leave_the_cache(
     for path in folder.rglob("*"):
         if "bb" not in path.as_posix():
             os.utime(path, (time.time() - month,) * 2)
+    export = tmp_path / "onnx" / "minilm-00000000000000dd.onnx"  # onnxruntime's, unused
+    export.write_bytes(b"x")
+    os.utime(export, (time.time() - month,) * 2)
     caplog.set_level(logging.INFO)
     int8 = SentenceEmbedder(runtime="openvino-int8", cache_dir=tmp_path)
     int8.embed(TEXTS[:1])
@@ -371,8 +375,9 @@ def test_networks_not_loaded_for_a_month_leave_the_cache(
     assert {source.name, source.with_suffix(".bin").name} <= left  # the int8 one's source
     [network] = kept_int8(tmp_path)[1:]
     assert list((folder / network.stem).glob("*.blob"))  # the one in use, compiled
-    assert "removed minilm-int8-00000000000000aa from OpenVINO's cache" in caplog.text
+    assert "removed minilm-int8-00000000000000aa from the cache" in caplog.text
     assert "removed 4187183016618782922.blob" in caplog.text
+    assert not export.exists()
 
 
 def test_a_cache_folder_that_cannot_be_made_compiles_at_each_start(

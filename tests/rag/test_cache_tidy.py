@@ -1,6 +1,7 @@
-"""OpenVINO's cache tidied (`app.rag.openvino_runtime.tidy`) where a file cannot be removed:
-it stays, said in the log, and the rest is still tidied; a cache folder that cannot be
-written is left as it is."""
+"""The cache of networks tidied (`app.rag.cache_tidy`, and OpenVINO's `tidy` on it) where
+a file cannot be removed: it stays, said in the log, and the rest is still tidied; a
+cache folder that cannot be written is left as it is, and one that is not there yet is
+no error."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from app.rag import openvino_runtime
-from app.rag.openvino_runtime import UNUSED_DAYS, tidy
+from app.rag import cache_tidy
+from app.rag.cache_tidy import UNUSED_DAYS
+from app.rag.openvino_runtime import tidy
 
 
 def _aged(path: Path) -> Path:
@@ -38,11 +40,11 @@ def test_a_folder_that_will_not_go_stays_and_the_rest_goes(
             raise OSError(errno.EBUSY, "Device or resource busy")
         real(str(path))
 
-    monkeypatch.setattr(openvino_runtime.shutil, "rmtree", busy)
-    with caplog.at_level(logging.INFO, logger="app.rag.openvino_runtime"):
+    monkeypatch.setattr(cache_tidy.shutil, "rmtree", busy)
+    with caplog.at_level(logging.INFO, logger="app.rag.cache_tidy"):
         tidy(tmp_path, "minilm-ov-00000000000000cc")
     assert held.is_dir() and not gone.exists()
-    assert "minilm-ov-00000000000000aa left in OpenVINO's cache" in caplog.text
+    assert "minilm-ov-00000000000000aa left in the cache" in caplog.text
     assert (tmp_path / "minilm-ov-00000000000000cc").is_dir()
 
 
@@ -56,3 +58,8 @@ def test_a_cache_that_cannot_be_written_is_left_alone(
         assert not tidy(tmp_path / "cache", blocked.name)
     assert stale.exists()
     assert "not tidied" in caplog.text
+
+
+def test_a_folder_not_there_yet_is_no_error(tmp_path: Path) -> None:
+    cache_tidy.remove_unused(tmp_path / "onnx", ())
+    assert not cache_tidy.mark_used(tmp_path / "onnx" / "minilm-00000000000000aa.onnx")
