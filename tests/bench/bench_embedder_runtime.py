@@ -3,12 +3,13 @@ of the onnxruntime model (and OpenVINO's first use), and a fresh process's first
 vector, per runtime.
 
 python -m tests.bench.bench_embedder_runtime [--rounds 3] [--runtimes openvino,onnx-int8]
-    [--roots /work/main,/work/branch]
+    [--roots .,../branch]
 
 Each figure is a fresh child process (`python -c`), so imports count as a person meets
 them: the first search after Carrel starts pays them. Rounds alternate the runtimes (and,
-with `--roots`, the checkouts whose `app` the children import, all on one cache, so a
-change's first query is timed beside the code before it). Prints one JSON summary.
+with `--roots`, the checkouts whose `app` the children import, paths relative to where the
+bench runs, each on its own copy of one cache, so a change's first query is timed beside
+the code before it; labelled by the checkout's folder name). Prints one JSON summary.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def main() -> None:
     )
     parser.add_argument("--export-rounds", type=int, help="exports timed (default: --rounds)")
     args = parser.parse_args()
-    roots = [Path(r) for r in args.roots.split(",") if r] or [ROOT]
+    roots = [Path(r).resolve() for r in args.roots.split(",") if r] or [ROOT]
     out: dict[str, object] = {"load_average_start": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
         exports = []
