@@ -5,13 +5,14 @@ summary against the first (see `tests.bench.bench_rag_eval`'s docstring)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
 import sys
 from typing import Any
 
-from app.rag import passages
+from app.rag import onnx_runtime, passages
 from app.rag.chunker import OVERLAP_WORDS, Chunker
 from app.rag.embedder import ONNX_BATCH_SIZE, RUNTIMES
 from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
@@ -21,6 +22,13 @@ from tests.bench.layers import CUTS
 DESCRIPTION = (
     "Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid."
 )
+
+
+# onnxruntime int8 exports `--onnx-recipe` compares (the shipped one first).
+RECIPES = {
+    "full": onnx_runtime.DEFAULT_RECIPE,
+    "7bit": dataclasses.replace(onnx_runtime.DEFAULT_RECIPE, reduce_range=True),
+}
 
 
 def main() -> None:
@@ -87,6 +95,12 @@ def main() -> None:
         "only; default: the runtime's own, by texts on onnxruntime, 1024 on OpenVINO)",
     )
     parser.add_argument(
+        "--onnx-recipe",
+        default="full",
+        help="comma-separated onnxruntime int8 exports: full (full-range weights, shipped), "
+        "7bit (reduce_range: 7-bit weights, for processors without VNNI)",
+    )
+    parser.add_argument(
         "--query-runtime",
         default="",
         help=f"the questions' runtime, from {', '.join(RUNTIMES)} (default: the passages')",
@@ -123,27 +137,34 @@ def main() -> None:
     if not carry_words or any(c not in ("yes", "no") for c in carry_words):
         parser.error("--record-overlap takes yes, no or both")
     carries = [c == "yes" for c in carry_words]
+    recipes = [r.strip() for r in args.onnx_recipe.split(",") if r.strip()]
+    if not recipes or any(r not in RECIPES for r in recipes):
+        parser.error(f"--onnx-recipe takes {', '.join(RECIPES)}")
     documents, questions = load_questions(QUESTION_SETS[args.set])
     out: dict[str, Any] = {"set": args.set, "load_average_start": os.getloadavg()}
     results = []
-    for name in names:
-        for how in hows:
-            for runtime in runtimes:
-                for overlap, way, carry, onnx_batch, tokens in itertools.product(
-                    overlaps, ways, carries, onnx_batches, onnx_tokens
-                ):
-                    results.append(
-                        run(
-                            *(name, documents, questions, args.candidates, how, runtime),
-                            *(overlap, way, carry, args.deferred, args.bm25_length),
-                            distractors=distractors,
-                            onnx_batch=onnx_batch,
-                            onnx_tokens=tokens,
-                            query_runtime=args.query_runtime,
-                        )
+    shipped = onnx_runtime.DEFAULT_RECIPE
+    for name, how, runtime, recipe in itertools.product(names, hows, runtimes, recipes):
+        onnx_runtime.DEFAULT_RECIPE = RECIPES[recipe]
+        try:
+            for overlap, way, carry, onnx_batch, tokens in itertools.product(
+                overlaps, ways, carries, onnx_batches, onnx_tokens
+            ):
+                results.append(
+                    run(
+                        *(name, documents, questions, args.candidates, how, runtime),
+                        *(overlap, way, carry, args.deferred, args.bm25_length),
+                        distractors=distractors,
+                        onnx_batch=onnx_batch,
+                        onnx_tokens=tokens,
+                        query_runtime=args.query_runtime,
                     )
-                    # Each case as it ends (a run of several takes long on a busy machine).
-                    print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+                )
+                results[-1]["onnx_recipe"] = recipe
+                # Each case as it ends (a run of several takes long on a busy machine).
+                print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+        finally:
+            onnx_runtime.DEFAULT_RECIPE = shipped
     out["load_average_end"] = os.getloadavg()
     if len(results) == 1:
         print(json.dumps({**out, **results[0]}, indent=2))
@@ -159,6 +180,7 @@ def main() -> None:
                 r["runtime"],
                 f"overlap {r['overlap_words']}",
                 f"onnx batch {r['onnx_batch']}, tokens {r['onnx_tokens'] or '-'}",
+                f"onnx recipe {r['onnx_recipe']}",
             )
         ): {
             "load_s": r["load_s"],
