@@ -109,7 +109,7 @@ def shim() -> Path:
         src.write_text(SOURCE)
         built = Path(tmp) / "avx2.so"
         subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-o", built, src], check=True)
-        os.replace(built, target)
+        built.replace(target)
     return target
 
 
