@@ -25,8 +25,10 @@ depends on the texts beside it, and the vectors are closer to fp32's (lowest cos
 against 0.984). Measured on the Xeon with AMX refused to the process (issue 16, tenth and
 eleventh rounds): 1.2-1.3x less ingest CPU than onnxruntime int8, retrieval kept; a fresh
 process's first query vector in ~0.3 s once its network is kept (~1.1 s the first time).
-Its kernels need VNNI: with AVX2 alone the first call fails, which the load's warm-up call
-turns into an error "auto" falls back from (it is not tried there).
+It is chosen only where there is VNNI: on a processor answering as an AVX2-only one (a
+stand-in, thirteenth round) it runs, but an ingest takes 1.4-1.5x onnxruntime int8's time.
+Where a first call fails (as it did with oneDNN held to AVX2 by `ONEDNN_MAX_CPU_ISA`), the
+load's warm-up call turns that into an error "auto" falls back from.
 
 Each network OpenVINO compiles keeps its compiled form in a folder named after it, which
 each load marks as used; networks no start has loaded for 30 days (an earlier Carrel's or
