@@ -67,8 +67,9 @@ static void on_fault(int sig, siginfo_t *info, void *context) {
     ucontext_t *uc = (ucontext_t *)context;
     greg_t *g = uc->uc_mcontext.gregs;
     const unsigned char *at = (const unsigned char *)g[REG_RIP];
-    (void)info;
-    if (at[0] != 0x0f || at[1] != 0xa2) {
+    /* A faulting cpuid is a general-protection fault (SI_KERNEL); a bad address is not,
+       and then the bytes at RIP may not be readable. */
+    if (info->si_code != SI_KERNEL || at[0] != 0x0f || at[1] != 0xa2) {
         signal(sig, SIG_DFL); /* not ours: fault again, by default */
         return;
     }
