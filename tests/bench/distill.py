@@ -113,7 +113,7 @@ def main() -> None:
         torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
         optimizer.step()
         schedule.step()
-        losses.append((float(tokens), float(whole)))
+        losses.append((tokens.item(), whole.item()))
         step += 1
         if step % 50 == 0:
             recent = losses[-50:]
