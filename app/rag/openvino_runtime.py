@@ -26,7 +26,7 @@ against 0.984). Measured on the Xeon with AMX refused to the process (issue 16, 
 eleventh rounds): 1.2-1.3x less ingest CPU than onnxruntime int8, retrieval kept; a fresh
 process's first query vector in ~0.3 s once its network is kept (~1.1 s the first time).
 It is chosen only where there is VNNI: on a processor answering as an AVX2-only one (a
-stand-in, thirteenth round) it runs, but an ingest takes 1.4-1.5x onnxruntime int8's time.
+stand-in, thirteenth round) it runs, but an ingest takes 1.3-1.5x onnxruntime int8's time.
 Where a first call fails (as it did with oneDNN held to AVX2 by `ONEDNN_MAX_CPU_ISA`), the
 load's warm-up call turns that into an error "auto" falls back from.
 
