@@ -7,12 +7,13 @@ The student is MiniLM-L6 with only the layers named (DistilBERT's way: every oth
 the last kept), trained to give the teacher's last hidden state for every token (mean
 squared error over real tokens), which is what Carrel pools passages and their sentences
 from ("late"), plus the teacher's passage vector (one minus the cosine of the two means).
-The text is the docstrings of the Python packages installed beside Carrel, cut into
-passages of ~900 characters: no document of any question set, nor the R manuals or the
-Debian Policy Manual. Matrix products run under bfloat16 autocast (AMX where the processor
-has it), the weights stay fp32. The folder written is a sentence-transformers model that
-`bench_rag_eval --embedder distilled` evaluates. One setting, not tuned: the layers,
-learning rate (5e-5, 100 warm-up steps), batch (16) and loss are fixed before any run.
+The text is the docstrings of the Python packages installed beside Carrel, joined into
+passages of up to ~900 characters (~580 on average): no document of any question set, nor
+the R manuals or the Debian Policy Manual. Matrix products run under bfloat16 autocast (AMX
+where the processor has it), the weights stay fp32. The folder written is a
+sentence-transformers model that `bench_rag_eval --embedder distilled` evaluates. One
+setting, not tuned: the layers, learning rate (5e-5, 100 warm-up steps), batch (16) and
+loss are fixed before any run.
 """
 
 from __future__ import annotations
