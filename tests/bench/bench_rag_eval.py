@@ -67,6 +67,8 @@ MODELS: dict[str, tuple[str, int]] = {
     "paraphrase-l3": (L3_MODEL, DEFAULT_DIM),  # distilled, three layers (RULES.md)
     # MiniLM-L6 distilled into fewer layers here (`python -m tests.bench.distill` first).
     "distilled": (f"{DEFAULT_MODEL}, distilled here", DEFAULT_DIM),
+    # the fourteenth round's longer run (`distill --out <cache>/minilm-distilled-long`)
+    "distilled-long": (f"{DEFAULT_MODEL}, distilled here for longer", DEFAULT_DIM),
 }
 
 
@@ -202,8 +204,8 @@ def run(
         from tests.bench.paraphrase_l3 import assemble_l3
 
         out["model_folder"] = str(assemble_l3(Paths.default().cache_dir))
-    if name == "distilled":
-        folder = Paths.default().cache_dir / "minilm-distilled"
+    if name.startswith("distilled"):
+        folder = Paths.default().cache_dir / f"minilm-{name}"
         if not (folder / "modules.json").is_file():
             raise SystemExit(f"{folder} is missing: run python -m tests.bench.distill first")
         out["model_folder"] = str(folder)

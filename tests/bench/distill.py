@@ -1,7 +1,8 @@
 """MiniLM-L6 distilled into fewer layers, on this machine: is a smaller network trained
 for Carrel's use worth building? (issue 16, thirteenth round; tests/bench/RULES.md).
 
-python -m tests.bench.distill --minutes 25 [--layers 0,2,4,5] [--out FOLDER]
+python -m tests.bench.distill --minutes 25 [--layers 0,2,4,5] [--sources venv[,stdlib]]
+    [--decay] [--out FOLDER]
 
 The student is MiniLM-L6 with only the layers named (DistilBERT's way: every other one,
 the last kept), trained to give the teacher's last hidden state for every token (mean
@@ -13,7 +14,9 @@ the R manuals or the Debian Policy Manual. Matrix products run under bfloat16 au
 where the processor has it), the weights stay fp32. The folder written is a
 sentence-transformers model that `bench_rag_eval --embedder distilled` evaluates. One
 setting, not tuned: the layers, learning rate (5e-5, 100 warm-up steps), batch (16) and
-loss are fixed before any run.
+loss are fixed before any run. The fourteenth round's longer run adds the standard library's
+docstrings (`--sources venv,stdlib`) so that it sees new passages rather than the same ones
+again, and lets the learning rate fall linearly to zero at the deadline (`--decay`).
 """
 
 from __future__ import annotations
@@ -47,11 +50,12 @@ def docstrings(root: Path) -> Iterator[str]:
                     yield text
 
 
-def passages(limit: int) -> list[str]:
+def passages(limit: int, sources: tuple[str, ...] = ("venv",)) -> list[str]:
     """Up to `limit` passages of ~PASSAGE_CHARS characters, in a fixed shuffled order."""
-    root = Path(sysconfig.get_paths()["purelib"])
+    roots = {"venv": "purelib", "stdlib": "stdlib"}
+    texts = (t for s in sources for t in docstrings(Path(sysconfig.get_paths()[roots[s]])))
     out: list[str] = []
-    for text in docstrings(root):
+    for text in texts:
         paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
         current = ""
         for p in paragraphs:
@@ -71,6 +75,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=25)
     parser.add_argument("--layers", default="0,2,4,5")
+    parser.add_argument("--sources", default="venv", help="venv, stdlib or both")
+    parser.add_argument("--decay", action="store_true", help="linear to zero at the deadline")
     parser.add_argument("--out", default="")
     args = parser.parse_args()
     import torch
@@ -88,12 +94,19 @@ def main() -> None:
     network = student[0].auto_model
     keep_layers(network, keep)
     tokenizer = teacher.tokenizer
-    texts = passages(60_000)
+    sources = tuple(args.sources.split(","))
+    texts = passages(60_000, sources)
     print(f"{len(texts)} passages", file=sys.stderr, flush=True)
     optimizer = torch.optim.AdamW(network.parameters(), lr=5e-5, weight_decay=0.01)
     warmup, batch = 100, 16
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup))
-    deadline = time.monotonic() + args.minutes * 60
+    start = time.monotonic()
+    deadline = start + args.minutes * 60
+
+    def rate(s: int) -> float:
+        left = (deadline - time.monotonic()) / (deadline - start) if args.decay else 1.0
+        return min(1.0, (s + 1) / warmup, max(left, 0.0))
+
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, rate)
     step, losses = 0, []
     network.train()
     while time.monotonic() < deadline and (step + 1) * batch <= len(texts):
@@ -127,7 +140,15 @@ def main() -> None:
     network.eval()
     out = Path(args.out) if args.out else Paths.default().cache_dir / "minilm-distilled"
     student.save(str(out))
-    summary = {"layers": keep, "steps": step, "passages": step * batch, "minutes": args.minutes}
+    summary = {
+        "layers": keep,
+        "steps": step,
+        "passages": step * batch,
+        "of": len(texts),
+        "minutes": args.minutes,
+        "sources": list(sources),
+        "decay": args.decay,
+    }
     (out / "distilled.json").write_text(json.dumps({**summary, "losses": losses[-50:]}))
     print(json.dumps({**summary, "folder": str(out)}))
 
