@@ -104,7 +104,13 @@ PIPELINES = (
     # The tenth round's OpenVINO with int8 weights (processors with VNNI and no AMX; time it
     # there with CARREL_BENCH_NO_AMX=1, tests/bench/no_amx.py).
     ("openvino int8 late", DEFAULT_REPRESENTATION, "openvino-int8", OVERLAP_WORDS, EMBED_BATCH),
+    # The fourteenth round's distilled student (four layers, tests/bench/distill.py, trained
+    # first into the cache's minilm-distilled-long) under onnxruntime int8, as "auto" would
+    # run it on processors without AMX (RULES.md).
+    ("onnx int8 late, distilled", DEFAULT_REPRESENTATION, "onnx-int8", OVERLAP_WORDS, EMBED_BATCH),
 )
+# Pipelines whose embedder is the distilled student rather than MiniLM-L6.
+DISTILLED = {"onnx int8 late, distilled": "minilm-distilled-long"}
 # Texts per onnxruntime call by label (the others: `ONNX_BATCH_SIZE`).
 ONNX_CALLS = {f"onnx int8 late calls of {n}": n for n in (32, 16, 8)}
 # The eighth round's later candidate: calls of at most this many padded tokens.
@@ -134,7 +140,14 @@ def ingest_speed(
     chosen = [p for p in PIPELINES if only is None or p[0] == "before" or p[0] in only]
     embedders = {}
     for label, _, runtime, _, _ in chosen:
-        embedders[label] = e = SentenceEmbedder(runtime=runtime)
+        if label in DISTILLED:
+            folder = Paths.default().cache_dir / DISTILLED[label]
+            if not (folder / "modules.json").is_file():
+                raise SystemExit(f"{folder} is missing: run python -m tests.bench.distill first")
+            e = SentenceEmbedder(str(folder), f"{folder.name} (distilled here)", runtime=runtime)
+        else:
+            e = SentenceEmbedder(runtime=runtime)
+        embedders[label] = e
         e.onnx_batch_size = ONNX_CALLS.get(label, e.onnx_batch_size)
         e.onnx_call_tokens = TOKEN_CALLS.get(label, e.onnx_call_tokens)
         e.load()
