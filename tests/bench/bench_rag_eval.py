@@ -69,6 +69,8 @@ MODELS: dict[str, tuple[str, int]] = {
     "distilled": (f"{DEFAULT_MODEL}, distilled here", DEFAULT_DIM),
     # the fourteenth round's longer run (`distill --out <cache>/minilm-distilled-long`)
     "distilled-long": (f"{DEFAULT_MODEL}, distilled here for longer", DEFAULT_DIM),
+    # ...and then taught docstring pairs' similarities (`distill --queries`)
+    "distilled-queries": (f"{DEFAULT_MODEL}, distilled here with queries", DEFAULT_DIM),
 }
 
 

@@ -2,7 +2,7 @@
 for Carrel's use worth building? (issue 16, thirteenth round; tests/bench/RULES.md).
 
 python -m tests.bench.distill --minutes 25 [--layers 0,2,4,5] [--sources venv[,stdlib]]
-    [--decay] [--out FOLDER]
+    [--decay] [--init FOLDER] [--queries] [--out FOLDER]
 
 The student is MiniLM-L6 with only the layers named (DistilBERT's way: every other one,
 the last kept), trained to give the teacher's last hidden state for every token (mean
@@ -17,6 +17,11 @@ setting, not tuned: the layers, learning rate (5e-5, 100 warm-up steps), batch (
 loss are fixed before any run. The fourteenth round's longer run adds the standard library's
 docstrings (`--sources venv,stdlib`) so that it sees new passages rather than the same ones
 again, and lets the learning rate fall linearly to zero at the deadline (`--decay`).
+`--queries` (the same round's last candidate) goes on from a student already trained
+(`--init`) and adds what retrieval asks of the vectors: each docstring's first paragraph
+stands for a query and the rest for its passage, and the student's query-to-passage
+similarities across the batch are taught the teacher's (the KL divergence of their
+softmaxes at temperature 0.05), beside the two losses above on the passages.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import sysconfig
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 PASSAGE_CHARS = 900
 MIN_CHARS = 200
@@ -71,12 +77,37 @@ def passages(limit: int, sources: tuple[str, ...] = ("venv",)) -> list[str]:
     return out[:limit]
 
 
+def pairs(limit: int, sources: tuple[str, ...]) -> list[tuple[str, str]]:
+    """Up to `limit` (first paragraph, the rest) pairs of docstrings, in a fixed shuffled
+    order: a summary of 20 to 200 characters and a passage of MIN_CHARS to ~PASSAGE_CHARS."""
+    roots = {"venv": "purelib", "stdlib": "stdlib"}
+    out: list[tuple[str, str]] = []
+    for source in sources:
+        for text in docstrings(Path(sysconfig.get_paths()[roots[source]])):
+            head, *rest = [p.strip() for p in text.split("\n\n") if p.strip()]
+            body = ""
+            for p in rest:
+                if body and len(body) + len(p) > PASSAGE_CHARS:
+                    break
+                body = f"{body}\n{p}" if body else p
+            if 20 <= len(head) <= 200 and len(body) >= MIN_CHARS:
+                out.append((head, body[: PASSAGE_CHARS * 2]))
+    random.Random(SEED).shuffle(out)
+    return out[:limit]
+
+
+def _means(hidden: Any, mask: Any) -> Any:
+    return (hidden * mask).sum(1) / mask.sum(1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=25)
     parser.add_argument("--layers", default="0,2,4,5")
     parser.add_argument("--sources", default="venv", help="venv, stdlib or both")
     parser.add_argument("--decay", action="store_true", help="linear to zero at the deadline")
+    parser.add_argument("--init", default="", help="go on from this student's folder")
+    parser.add_argument("--queries", action="store_true", help="add the docstrings' pairs")
     parser.add_argument("--out", default="")
     args = parser.parse_args()
     import torch
@@ -90,12 +121,14 @@ def main() -> None:
     keep = [int(x) for x in args.layers.split(",")]
     source = str(SentenceEmbedder()._model_dir())
     teacher = SentenceTransformer(source, device="cpu").eval()
-    student = SentenceTransformer(source, device="cpu")
+    student = SentenceTransformer(args.init or source, device="cpu")
     network = student[0].auto_model
-    keep_layers(network, keep)
+    if not args.init:
+        keep_layers(network, keep)
     tokenizer = teacher.tokenizer
     sources = tuple(args.sources.split(","))
-    texts = passages(60_000, sources)
+    both = pairs(60_000, sources) if args.queries else []
+    texts = [b for _, b in both] if both else passages(60_000, sources)
     print(f"{len(texts)} passages", file=sys.stderr, flush=True)
     optimizer = torch.optim.AdamW(network.parameters(), lr=5e-5, weight_decay=0.01)
     warmup, batch = 100, 16
@@ -118,10 +151,21 @@ def main() -> None:
                 target = teacher[0].auto_model(**feed).last_hidden_state.float()
             hidden = network(**feed).last_hidden_state.float()
         tokens = ((hidden - target) ** 2 * mask).sum() / (mask.sum() * hidden.shape[-1])
-        mean_s = (hidden * mask).sum(1) / mask.sum(1)
-        mean_t = (target * mask).sum(1) / mask.sum(1)
+        mean_s, mean_t = _means(hidden, mask), _means(target, mask)
         whole = (1 - torch.nn.functional.cosine_similarity(mean_s, mean_t)).mean()
         loss = tokens + whole
+        if both:
+            asked = [q for q, _ in both[step * batch : (step + 1) * batch]]
+            qfeed = tokenizer(asked, padding=True, truncation=True, return_tensors="pt")
+            qmask = qfeed["attention_mask"].unsqueeze(-1).float()
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                with torch.no_grad():
+                    qt = _means(teacher[0].auto_model(**qfeed).last_hidden_state.float(), qmask)
+                qs = _means(network(**qfeed).last_hidden_state.float(), qmask)
+            norm = torch.nn.functional.normalize
+            wanted = (norm(qt, dim=-1) @ norm(mean_t, dim=-1).T / 0.05).softmax(-1)
+            given = (norm(qs, dim=-1) @ norm(mean_s, dim=-1).T / 0.05).log_softmax(-1)
+            loss = loss + torch.nn.functional.kl_div(given, wanted, reduction="batchmean")
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
@@ -148,6 +192,8 @@ def main() -> None:
         "minutes": args.minutes,
         "sources": list(sources),
         "decay": args.decay,
+        "init": Path(args.init).name,
+        "queries": args.queries,
     }
     (out / "distilled.json").write_text(json.dumps({**summary, "losses": losses[-50:]}))
     print(json.dumps({**summary, "folder": str(out)}))
