@@ -40,6 +40,8 @@ from typing import Any
 PASSAGE_CHARS = 900
 MIN_CHARS = 200
 SEED = 16
+# Where the text comes from: the venv's packages, Python's standard library.
+ROOTS = {"venv": "purelib", "stdlib": "stdlib"}
 
 
 def docstrings(root: Path) -> Iterator[str]:
@@ -58,8 +60,7 @@ def docstrings(root: Path) -> Iterator[str]:
 
 def passages(limit: int, sources: tuple[str, ...] = ("venv",)) -> list[str]:
     """Up to `limit` passages of ~PASSAGE_CHARS characters, in a fixed shuffled order."""
-    roots = {"venv": "purelib", "stdlib": "stdlib"}
-    texts = (t for s in sources for t in docstrings(Path(sysconfig.get_paths()[roots[s]])))
+    texts = (t for s in sources for t in docstrings(Path(sysconfig.get_paths()[ROOTS[s]])))
     out: list[str] = []
     for text in texts:
         paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
@@ -80,10 +81,9 @@ def passages(limit: int, sources: tuple[str, ...] = ("venv",)) -> list[str]:
 def pairs(limit: int, sources: tuple[str, ...]) -> list[tuple[str, str]]:
     """Up to `limit` (first paragraph, the rest) pairs of docstrings, in a fixed shuffled
     order: a summary of 20 to 200 characters and a passage of MIN_CHARS to ~PASSAGE_CHARS."""
-    roots = {"venv": "purelib", "stdlib": "stdlib"}
     out: list[tuple[str, str]] = []
     for source in sources:
-        for text in docstrings(Path(sysconfig.get_paths()[roots[source]])):
+        for text in docstrings(Path(sysconfig.get_paths()[ROOTS[source]])):
             head, *rest = [p.strip() for p in text.split("\n\n") if p.strip()]
             body = ""
             for p in rest:
@@ -153,7 +153,7 @@ def main() -> None:
         tokens = ((hidden - target) ** 2 * mask).sum() / (mask.sum() * hidden.shape[-1])
         mean_s, mean_t = _means(hidden, mask), _means(target, mask)
         whole = (1 - torch.nn.functional.cosine_similarity(mean_s, mean_t)).mean()
-        loss = tokens + whole
+        loss, listwise = tokens + whole, 0.0
         if both:
             asked = [q for q, _ in both[step * batch : (step + 1) * batch]]
             qfeed = tokenizer(asked, padding=True, truncation=True, return_tensors="pt")
@@ -165,19 +165,21 @@ def main() -> None:
             norm = torch.nn.functional.normalize
             wanted = (norm(qt, dim=-1) @ norm(mean_t, dim=-1).T / 0.05).softmax(-1)
             given = (norm(qs, dim=-1) @ norm(mean_s, dim=-1).T / 0.05).log_softmax(-1)
-            loss = loss + torch.nn.functional.kl_div(given, wanted, reduction="batchmean")
+            kl = torch.nn.functional.kl_div(given, wanted, reduction="batchmean")
+            loss, listwise = loss + kl, kl.item()
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
         optimizer.step()
         schedule.step()
-        losses.append((tokens.item(), whole.item()))
+        losses.append((tokens.item(), whole.item(), listwise))
         step += 1
         if step % 50 == 0:
             recent = losses[-50:]
             print(
                 f"step {step} tokens {sum(r[0] for r in recent) / 50:.4f} "
-                f"cosine {sum(r[1] for r in recent) / 50:.4f}",
+                f"cosine {sum(r[1] for r in recent) / 50:.4f} "
+                f"listwise {sum(r[2] for r in recent) / 50:.4f}",
                 file=sys.stderr,
                 flush=True,
             )
