@@ -107,10 +107,10 @@ PIPELINES = (
     # The fourteenth round's distilled student (four layers, tests/bench/distill.py, trained
     # first into the cache's minilm-distilled-long) under onnxruntime int8, as "auto" would
     # run it on processors without AMX (RULES.md).
-    ("onnx int8 late, distilled", DEFAULT_REPRESENTATION, "onnx-int8", OVERLAP_WORDS, EMBED_BATCH),
+    ("distilled onnx int8 late", DEFAULT_REPRESENTATION, "onnx-int8", OVERLAP_WORDS, EMBED_BATCH),
 )
 # Pipelines whose embedder is the distilled student rather than MiniLM-L6.
-DISTILLED = {"onnx int8 late, distilled": "minilm-distilled-long"}
+DISTILLED = {"distilled onnx int8 late": "minilm-distilled-long"}
 # Texts per onnxruntime call by label (the others: `ONNX_BATCH_SIZE`).
 ONNX_CALLS = {f"onnx int8 late calls of {n}": n for n in (32, 16, 8)}
 # The eighth round's later candidate: calls of at most this many padded tokens.
