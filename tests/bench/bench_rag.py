@@ -105,8 +105,8 @@ PIPELINES = (
     # there with CARREL_BENCH_NO_AMX=1, tests/bench/no_amx.py).
     ("openvino int8 late", DEFAULT_REPRESENTATION, "openvino-int8", OVERLAP_WORDS, EMBED_BATCH),
     # The fourteenth round's distilled student (four layers, tests/bench/distill.py, trained
-    # first into the cache's minilm-distilled-long) under onnxruntime int8, as "auto" would
-    # run it on processors without AMX (RULES.md).
+    # first into the cache's minilm-distilled-long; not shipped) under onnxruntime int8, the
+    # runtime "auto" takes on processors without AMX (RULES.md).
     ("distilled onnx int8 late", DEFAULT_REPRESENTATION, "onnx-int8", OVERLAP_WORDS, EMBED_BATCH),
 )
 # Pipelines whose embedder is the distilled student rather than MiniLM-L6.

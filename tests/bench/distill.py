@@ -106,7 +106,9 @@ def main() -> None:
     parser.add_argument("--layers", default="0,2,4,5")
     parser.add_argument("--sources", default="venv", help="venv, stdlib or both")
     parser.add_argument("--decay", action="store_true", help="linear to zero at the deadline")
-    parser.add_argument("--init", default="", help="go on from this student's folder")
+    parser.add_argument(
+        "--init", default="", help="go on from this student's folder (its layers; --layers unused)"
+    )
     parser.add_argument("--queries", action="store_true", help="add the docstrings' pairs")
     parser.add_argument("--out", default="")
     args = parser.parse_args()
@@ -187,7 +189,7 @@ def main() -> None:
     out = Path(args.out) if args.out else Paths.default().cache_dir / "minilm-distilled"
     student.save(str(out))
     summary = {
-        "layers": keep,
+        "layers": keep if not args.init else len(network.encoder.layer),
         "steps": step,
         "passages": step * batch,
         "of": len(texts),
