@@ -39,6 +39,7 @@ from app.rag.pipeline import Reader
 from app.rag.represent import heading_line
 from app.rag.service import Documents
 from app.store import Store
+from tests.bench.distill import student_folder
 from tests.bench.rag_search import search_latency
 from tests.bench.rag_synthetic import HTML, PDF, WORDS
 
@@ -110,7 +111,7 @@ PIPELINES = (
     ("distilled onnx int8 late", DEFAULT_REPRESENTATION, "onnx-int8", OVERLAP_WORDS, EMBED_BATCH),
 )
 # Pipelines whose embedder is the distilled student rather than MiniLM-L6.
-DISTILLED = {"distilled onnx int8 late": "minilm-distilled-long"}
+DISTILLED = {"distilled onnx int8 late": "distilled-long"}
 # Texts per onnxruntime call by label (the others: `ONNX_BATCH_SIZE`).
 ONNX_CALLS = {f"onnx int8 late calls of {n}": n for n in (32, 16, 8)}
 # The eighth round's later candidate: calls of at most this many padded tokens.
@@ -141,9 +142,7 @@ def ingest_speed(
     embedders = {}
     for label, _, runtime, _, _ in chosen:
         if label in DISTILLED:
-            folder = Paths.default().cache_dir / DISTILLED[label]
-            if not (folder / "modules.json").is_file():
-                raise SystemExit(f"{folder} is missing: run python -m tests.bench.distill first")
+            folder = student_folder(DISTILLED[label])
             e = SentenceEmbedder(str(folder), f"{folder.name} (distilled here)", runtime=runtime)
         else:
             e = SentenceEmbedder(runtime=runtime)

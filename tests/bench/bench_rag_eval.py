@@ -207,9 +207,9 @@ def run(
 
         out["model_folder"] = str(assemble_l3(Paths.default().cache_dir))
     if name.startswith("distilled"):
-        folder = Paths.default().cache_dir / f"minilm-{name}"
-        if not (folder / "modules.json").is_file():
-            raise SystemExit(f"{folder} is missing: run python -m tests.bench.distill first")
+        from tests.bench.distill import student_folder
+
+        folder = student_folder(name)
         out["model_folder"] = str(folder)
         out["distilled"] = json.loads((folder / "distilled.json").read_text())
         out["distilled"].pop("losses", None)

@@ -58,14 +58,19 @@ def docstrings(root: Path) -> Iterator[str]:
                     yield text
 
 
+def paragraphs(sources: tuple[str, ...]) -> Iterator[list[str]]:
+    """Each docstring of the `sources` (ROOTS' names), as its non-blank paragraphs."""
+    for source in sources:
+        for text in docstrings(Path(sysconfig.get_paths()[ROOTS[source]])):
+            yield [p.strip() for p in text.split("\n\n") if p.strip()]
+
+
 def passages(limit: int, sources: tuple[str, ...] = ("venv",)) -> list[str]:
     """Up to `limit` passages of ~PASSAGE_CHARS characters, in a fixed shuffled order."""
-    texts = (t for s in sources for t in docstrings(Path(sysconfig.get_paths()[ROOTS[s]])))
     out: list[str] = []
-    for text in texts:
-        paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    for parts in paragraphs(sources):
         current = ""
-        for p in paragraphs:
+        for p in parts:
             if current and len(current) + len(p) > PASSAGE_CHARS:
                 out.append(current)
                 current = ""
@@ -82,18 +87,28 @@ def pairs(limit: int, sources: tuple[str, ...]) -> list[tuple[str, str]]:
     """Up to `limit` (first paragraph, the rest) pairs of docstrings, in a fixed shuffled
     order: a summary of 20 to 200 characters and a passage of MIN_CHARS to ~PASSAGE_CHARS."""
     out: list[tuple[str, str]] = []
-    for source in sources:
-        for text in docstrings(Path(sysconfig.get_paths()[ROOTS[source]])):
-            head, *rest = [p.strip() for p in text.split("\n\n") if p.strip()]
-            body = ""
-            for p in rest:
-                if body and len(body) + len(p) > PASSAGE_CHARS:
-                    break
-                body = f"{body}\n{p}" if body else p
-            if 20 <= len(head) <= 200 and len(body) >= MIN_CHARS:
-                out.append((head, body[: PASSAGE_CHARS * 2]))
+    for head, *rest in paragraphs(sources):
+        body = ""
+        for p in rest:
+            if body and len(body) + len(p) > PASSAGE_CHARS:
+                break
+            body = f"{body}\n{p}" if body else p
+        if 20 <= len(head) <= 200 and len(body) >= MIN_CHARS:
+            out.append((head, body[: PASSAGE_CHARS * 2]))
     random.Random(SEED).shuffle(out)
     return out[:limit]
+
+
+def student_folder(name: str = "distilled") -> Path:
+    """Where the student `name` (an embedder name of bench_rag_eval: distilled,
+    distilled-long, distilled-queries) is kept: the cache's minilm-<name>; an exit saying
+    what to run if it is not there."""
+    from app.config import Paths
+
+    folder = Paths.default().cache_dir / f"minilm-{name}"
+    if not (folder / "modules.json").is_file():
+        raise SystemExit(f"{folder} is missing: run python -m tests.bench.distill first")
+    return folder
 
 
 def _means(hidden: Any, mask: Any) -> Any:
