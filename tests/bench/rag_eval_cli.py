@@ -117,6 +117,12 @@ def main() -> None:
         help=f"comma-separated tokens the network does not read, from {', '.join(LEAVE_OUT)}"
         " (tests/bench/leave_out.py; a runtime on the ONNX export)",
     )
+    parser.add_argument(
+        "--windows",
+        default="none",
+        help="comma-separated sentences either side a sentence's tokens attend to under "
+        "late (none: the whole passage, as shipped; tests/bench/windowed.py; torch only)",
+    )
     args = parser.parse_args()
     if args.query_runtime and args.query_runtime not in RUNTIMES:
         parser.error(f"runtimes are {', '.join(RUNTIMES)}")
@@ -150,12 +156,16 @@ def main() -> None:
     leave_outs = [w.strip() for w in args.leave_out.split(",") if w.strip()]
     if not leave_outs or any(w not in LEAVE_OUT for w in leave_outs):
         parser.error(f"--leave-out takes {', '.join(LEAVE_OUT)}")
+    window_words = [w.strip() for w in args.windows.split(",") if w.strip()]
+    if not window_words or any(w != "none" and not w.isdigit() for w in window_words):
+        parser.error("--windows takes none or numbers of sentences")
+    windows = [None if w == "none" else int(w) for w in window_words]
     documents, questions = load_questions(QUESTION_SETS[args.set])
     out: dict[str, Any] = {"set": args.set, "load_average_start": os.getloadavg()}
     results = []
     shipped = onnx_runtime.DEFAULT_RECIPE
-    for name, how, runtime, recipe, leave_out in itertools.product(
-        names, hows, runtimes, recipes, leave_outs
+    for name, how, runtime, recipe, leave_out, window in itertools.product(
+        names, hows, runtimes, recipes, leave_outs, windows
     ):
         onnx_runtime.DEFAULT_RECIPE = RECIPES[recipe]
         try:
@@ -171,6 +181,7 @@ def main() -> None:
                         onnx_tokens=tokens,
                         query_runtime=args.query_runtime,
                         leave_out=leave_out,
+                        window=window,
                     )
                 )
                 results[-1]["onnx_recipe"] = recipe
@@ -195,6 +206,7 @@ def main() -> None:
                 f"onnx batch {r['onnx_batch']}, tokens {r['onnx_tokens'] or '-'}",
                 f"onnx recipe {r['onnx_recipe']}",
                 f"leave out {r['leave_out']}",
+                f"window {'-' if r['window'] is None else r['window']}",
             )
         ): {
             "load_s": r["load_s"],
