@@ -23,6 +23,7 @@ development set and reported on the other (and on the evaluation set, which only
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import json
@@ -51,6 +52,7 @@ from app.rag.passages import DEFAULT_REPRESENTATION
 from app.rag.service import Documents
 from app.store import Store
 from tests.bench.layers import CUTS, first_layers
+from tests.bench.rows_values import rows_as_values
 
 QUESTION_SETS = {
     name: Path(__file__).resolve().parents[1] / "rag" / name / "questions.toml"
@@ -252,10 +254,15 @@ def run(
         pipeline.Chunker = functools.partial(  # type: ignore[misc]
             Chunker, overlap=overlap, record_overlap=record_overlap
         )
-        shipped, passages.RECORDS = passages.RECORDS, records
+        # "values" (tests/bench/rows_values.py): "sentences" without the rows' labels
+        shipped, passages.RECORDS = (
+            passages.RECORDS,
+            "sentences" if records == "values" else records,
+        )
         try:
             t, cpu = time.perf_counter(), time.process_time()
-            report = docs.add([*documents, *(distractors or [])], "eval")
+            with rows_as_values() if records == "values" else contextlib.nullcontext():
+                report = docs.add([*documents, *(distractors or [])], "eval")
             ingest_s = time.perf_counter() - t
             out["ingest_cpu_s"] = round(time.process_time() - cpu, 1)
         finally:

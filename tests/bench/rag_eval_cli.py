@@ -20,6 +20,8 @@ from tests.bench.bench_rag_eval import MODELS, MODES, QUESTION_SETS, load_questi
 from tests.bench.layers import CUTS
 from tests.bench.leave_out import WAYS as LEAVE_OUT
 
+# The shipped ways to embed table rows and the bench's own (tests/bench/rows_values.py).
+RECORD_WAYS = (*passages.RECORD_WAYS, "values")
 DESCRIPTION = (
     "Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid."
 )
@@ -67,7 +69,8 @@ def main() -> None:
         "--records",
         default=passages.RECORDS,
         help=f"comma-separated ways a late collection embeds table rows, from"
-        f" {', '.join(passages.RECORD_WAYS)} (default {passages.RECORDS})",
+        f" {', '.join(RECORD_WAYS)} (default {passages.RECORDS}; values: tests/bench/"
+        "rows_values.py)",
     )
     parser.add_argument(
         "--record-overlap",
@@ -144,8 +147,8 @@ def main() -> None:
     if not hows or any(h not in REPRESENTATIONS for h in hows):
         parser.error(f"representations are {', '.join(REPRESENTATIONS)}")
     ways = [w.strip() for w in args.records.split(",") if w.strip()]
-    if not ways or any(w not in passages.RECORD_WAYS for w in ways):
-        parser.error(f"ways to embed table rows are {', '.join(passages.RECORD_WAYS)}")
+    if not ways or any(w not in RECORD_WAYS for w in ways):
+        parser.error(f"ways to embed table rows are {', '.join(RECORD_WAYS)}")
     carry_words = [c.strip() for c in args.record_overlap.split(",") if c.strip()]
     if not carry_words or any(c not in ("yes", "no") for c in carry_words):
         parser.error("--record-overlap takes yes, no or both")
