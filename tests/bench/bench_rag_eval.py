@@ -254,14 +254,17 @@ def run(
         pipeline.Chunker = functools.partial(  # type: ignore[misc]
             Chunker, overlap=overlap, record_overlap=record_overlap
         )
-        # "values" (tests/bench/rows_values.py): "sentences" without the rows' labels
+        # "values", "values-labelled" (tests/bench/rows_values.py): "sentences" without
+        # the rows' labels
         shipped, passages.RECORDS = (
             passages.RECORDS,
-            "sentences" if records == "values" else records,
+            "sentences" if records.startswith("values") else records,
         )
         try:
             t, cpu = time.perf_counter(), time.process_time()
-            with rows_as_values() if records == "values" else contextlib.nullcontext():
+            labelled = records == "values-labelled"
+            values = records.startswith("values")
+            with rows_as_values(labelled) if values else contextlib.nullcontext():
                 report = docs.add([*documents, *(distractors or [])], "eval")
             ingest_s = time.perf_counter() - t
             out["ingest_cpu_s"] = round(time.process_time() - cpu, 1)

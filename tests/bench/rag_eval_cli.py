@@ -21,7 +21,7 @@ from tests.bench.layers import CUTS
 from tests.bench.leave_out import WAYS as LEAVE_OUT
 
 # The shipped ways to embed table rows and the bench's own (tests/bench/rows_values.py).
-RECORD_WAYS = (*passages.RECORD_WAYS, "values")
+RECORD_WAYS = (*passages.RECORD_WAYS, "values", "values-labelled")
 DESCRIPTION = (
     "Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid."
 )
@@ -69,8 +69,8 @@ def main() -> None:
         "--records",
         default=passages.RECORDS,
         help=f"comma-separated ways a late collection embeds table rows, from"
-        f" {', '.join(RECORD_WAYS)} (default {passages.RECORDS}; values: tests/bench/"
-        "rows_values.py)",
+        f" {', '.join(RECORD_WAYS)} (default {passages.RECORDS}; values, values-labelled: "
+        "tests/bench/rows_values.py)",
     )
     parser.add_argument(
         "--record-overlap",
