@@ -1,8 +1,9 @@
 """Tokens left out of what the embedding network reads: punctuation, and English function
-words, so that the same network runs over about half the tokens (issue 16 in
-BENCHMARKS.md, fifteenth round). They are left out after tokenizing and before the network
-runs, of passages and queries alike, so that each kept token keeps its character offsets and
-a sentence's span still pools the tokens inside it (`app.rag.pooling`)."""
+words, so that the same network runs over about half the tokens (issue 16 in BENCHMARKS.md,
+fifteenth round: not shipped, both lost retrieval). They are left out after tokenizing and
+before the network runs, of passages and queries alike (`leave_out` wraps an
+`OnnxEncoder`'s tokenizer), so that each kept token keeps its character offsets and a
+sentence's span still pools the tokens inside it (`app.rag.pooling`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-# The ways, by the name a bench or a collection's embedder gives them.
+# The ways, by the name `bench_rag_eval --leave-out` gives them.
 WAYS = ("none", "punctuation", "function-words")
 
 # NLTK's English stop-word list less its negations and contraction pieces (no, nor, not,
