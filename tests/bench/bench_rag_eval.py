@@ -1,6 +1,7 @@
 """Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid.
 
-python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab] [--embedder minilm,mpnet]
+python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab | --questions FILE]
+[--embedder minilm,mpnet]
 [--candidates] [--deferred] [--bm25-length] [--distractors dev,tab]
 [--onnx-batch 32,4] [--onnx-tokens 0,1024] [--query-runtime onnx-int8]
 [--leave-out none,punctuation,function-words] [--runtime fp32 --windows none,0,1,2]
@@ -78,15 +79,20 @@ MODELS: dict[str, tuple[str, int]] = {
 
 
 def load_questions(path: Path = QUESTION_SETS["eval"]) -> tuple[list[Path], list[dict[str, Any]]]:
+    """A question set's documents and questions. Documents named by relative paths are
+    built first for the project's sets that are built (`tests/rag/<set>/build.py`), and
+    found beside the file for any other set (`--questions`, e.g. a reviewer's own)."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     documents = [Path(d) for d in data["documents"]]
-    if not all(d.is_absolute() for d in documents):  # a set built from Debian packages
+    if all(d.is_absolute() for d in documents):
+        return documents, list(data["question"])
+    folder = path.resolve().parent
+    if QUESTION_SETS.get(path.parent.name) == path.resolve():  # built from Debian packages
         build = importlib.import_module(f"tests.rag.{path.parent.name}.build").build
         cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
         folder = cache / "carrel" / path.parent.name
         build(folder)
-        documents = [folder / d for d in documents]
-    return documents, list(data["question"])
+    return [folder / d for d in documents], list(data["question"])
 
 
 def _plain(text: str) -> str:
@@ -123,7 +129,7 @@ def breakdown(ranks: list[int | None], questions: list[dict[str, Any]]) -> dict[
     """Scores of all questions, then by style, kind and format (each with its count)."""
     out: dict[str, Any] = {"all": scores(ranks)}
     for label, key in (
-        ("style", lambda q: str(q["style"])),
+        ("style", lambda q: str(q.get("style", "literal"))),
         ("kind", kind_of),
         ("format", format_of),
     ):
@@ -276,7 +282,7 @@ def run(
         out.update(
             {
                 "questions": len(questions),
-                "paraphrased": sum(1 for q in questions if q["style"] == "paraphrase"),
+                "paraphrased": sum(1 for q in questions if q.get("style") == "paraphrase"),
                 "documents": [d.name for d in documents],
                 "distractors": [d.name for d in distractors or []],
                 "pages": report.pages,

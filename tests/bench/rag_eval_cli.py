@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from app.rag import onnx_runtime, passages
@@ -43,6 +44,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--set", default="eval", choices=sorted(QUESTION_SETS), help="question set (default eval)"
+    )
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        help="a question set of your own instead of --set (a TOML file in the sets' format: "
+        "`documents`, then `[[question]]` tables with `text`, `file` and `pages` or "
+        "`anchors`; relative document paths are read beside the file)",
     )
     parser.add_argument(
         "--candidates",
@@ -163,8 +171,15 @@ def main() -> None:
     if not window_words or any(w != "none" and not w.isdigit() for w in window_words):
         parser.error("--windows takes none or numbers of sentences")
     windows = [None if w == "none" else int(w) for w in window_words]
-    documents, questions = load_questions(QUESTION_SETS[args.set])
-    out: dict[str, Any] = {"set": args.set, "load_average_start": os.getloadavg()}
+    if args.questions is not None and not args.questions.is_file():
+        parser.error(f"--questions: no file {args.questions}")
+    chosen = args.questions or QUESTION_SETS[args.set]
+    documents, questions = load_questions(chosen)
+    missing = [str(d) for d in documents if not d.is_file()]
+    if missing:
+        parser.error(f"the set's documents are missing: {', '.join(missing)}")
+    name = str(args.questions) if args.questions is not None else args.set
+    out: dict[str, Any] = {"set": name, "load_average_start": os.getloadavg()}
     results = []
     shipped = onnx_runtime.DEFAULT_RECIPE
     for name, how, runtime, recipe, leave_out, window in itertools.product(
