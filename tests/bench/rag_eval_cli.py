@@ -138,7 +138,8 @@ def main() -> None:
     if args.query_runtime and args.query_runtime not in RUNTIMES:
         parser.error(f"runtimes are {', '.join(RUNTIMES)}")
     pooled = [d.strip() for d in args.distractors.split(",") if d.strip()]
-    if any(d not in QUESTION_SETS or d == args.set for d in pooled):
+    own = None if args.questions is not None else args.set  # a set is not its own distractor
+    if any(d not in QUESTION_SETS or d == own for d in pooled):
         parser.error(f"distractors are other sets, from {', '.join(QUESTION_SETS)}")
     distractors = [doc for d in pooled for doc in load_questions(QUESTION_SETS[d])[0]]
     runtimes = [r.strip() for r in args.runtime.split(",") if r.strip()]
@@ -178,8 +179,8 @@ def main() -> None:
     missing = [str(d) for d in documents if not d.is_file()]
     if missing:
         parser.error(f"the set's documents are missing: {', '.join(missing)}")
-    name = str(args.questions) if args.questions is not None else args.set
-    out: dict[str, Any] = {"set": name, "load_average_start": os.getloadavg()}
+    label = str(args.questions) if args.questions is not None else args.set
+    out: dict[str, Any] = {"set": label, "load_average_start": os.getloadavg()}
     results = []
     shipped = onnx_runtime.DEFAULT_RECIPE
     for name, how, runtime, recipe, leave_out, window in itertools.product(
