@@ -262,14 +262,11 @@ def run(
         )
         # "values", "values-labelled" (tests/bench/rows_values.py): "sentences" without
         # the rows' labels
-        shipped, passages.RECORDS = (
-            passages.RECORDS,
-            "sentences" if records.startswith("values") else records,
-        )
+        values = records.startswith("values")
+        shipped, passages.RECORDS = passages.RECORDS, "sentences" if values else records
         try:
             t, cpu = time.perf_counter(), time.process_time()
             labelled = records == "values-labelled"
-            values = records.startswith("values")
             with rows_as_values(labelled) if values else contextlib.nullcontext():
                 report = docs.add([*documents, *(distractors or [])], "eval")
             ingest_s = time.perf_counter() - t
