@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -202,7 +203,21 @@ class DocumentRecords:
             db.execute("DELETE FROM doc_pending WHERE collection = ?", (name,))
             db.execute("DELETE FROM doc_collections WHERE name = ?", (name,))
 
-    def files(self, collection: str | None = None) -> list[FileRecord]:
+    def files(
+        self, collection: str | None = None, sources: Iterable[str] | None = None
+    ) -> list[FileRecord]:
+        """The files recorded (in `collection`; of those, the ones in `sources`), by path."""
+        if collection is not None and sources is not None:
+            wanted = sorted(set(sources))
+            rows = []
+            for at in range(0, len(wanted), 500):  # SQLite's bound on a statement's values
+                part = wanted[at : at + 500]
+                rows += self.store.query(
+                    "SELECT * FROM doc_files WHERE collection = ? AND source IN"
+                    f" ({', '.join('?' * len(part))}) ORDER BY source",
+                    (collection, *part),
+                )
+            return [FileRecord(*tuple(r)) for r in rows]
         if collection is None:
             rows = self.store.query("SELECT * FROM doc_files ORDER BY collection, source")
         else:

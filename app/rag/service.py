@@ -257,10 +257,13 @@ class Documents:
         index = self.index(collection, create=True, waiting=waiting)
         return self._ingestor(collection, index).add(list(paths), progress, cancel)
 
-    def files(self, collection: str | None = None) -> list[FileRecord]:
+    def files(
+        self, collection: str | None = None, sources: Iterable[str] | None = None
+    ) -> list[FileRecord]:
+        """The files recorded (in `collection`; of those, the ones in `sources`), by path."""
         if collection is not None:
             self._check(collection, create=False)
-        return self.records.files(collection)
+        return self.records.files(collection, sources)
 
     def remove(self, path: Path | str, collection: str) -> bool:
         """Take one file (or every file under a folder) out of a collection."""

@@ -29,6 +29,7 @@ from app.rag.outcome import FileOutcome
 from app.ui.pages import documents_views as views
 from app.ui.pages.documents_ingest import IngestPart
 from app.ui.pages.documents_models import RetrievalChoice
+from app.ui.pages.files_table import FilesTable
 from app.ui.pages.ingest_worker import IngestWorker
 from app.ui.viewer import viewer_for
 from app.ui.widgets import ask
@@ -71,6 +72,7 @@ class DocumentsPage(IngestPart, QWidget):
         self._outcomes: dict[str, dict[str, FileOutcome]] = {}
         # A running ingest's files by state ({source: state}), for its collection.
         self._live: dict[str, str] = {}
+        self._init_settling()
         # The name last typed in "New…", offered again until a collection gets it.
         self._typed_name = ""
         self._select_after_refresh: str | None = None
@@ -96,7 +98,7 @@ class DocumentsPage(IngestPart, QWidget):
         self.add_files_button = QPushButton("Add files…", self)
         self.add_folder_button = QPushButton("Add folder…", self)
         self.remove_file_button = QPushButton("Remove file", self)
-        self.files = views.FilesTable(self)
+        self.files = FilesTable(self)
         self.ingest_bar = views.IngestBar(self)
         hint = QLabel("Drop files or folders here to add them to the collection.", self)
         hint.setEnabled(False)
@@ -137,7 +139,7 @@ class DocumentsPage(IngestPart, QWidget):
         self.search_box.returnPressed.connect(self.search)
         self.search_button.clicked.connect(self.search)
         self.hits.opened.connect(self.open_hit)
-        self.files.itemSelectionChanged.connect(self._update_actions)
+        self.files.selection_changed.connect(self._update_actions)
 
     # state -------------------------------------------------------------------------------
 
@@ -162,7 +164,7 @@ class DocumentsPage(IngestPart, QWidget):
         self.drop_button.setEnabled(have and idle)
         self.add_files_button.setEnabled(have and idle)
         self.add_folder_button.setEnabled(have and idle)
-        self.remove_file_button.setEnabled(have and idle and bool(self.files.selectedItems()))
+        self.remove_file_button.setEnabled(have and idle and bool(self.files.selected_sources()))
         self.search_button.setEnabled(have)
 
     def refresh_collections(self) -> None:

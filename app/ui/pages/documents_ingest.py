@@ -2,6 +2,11 @@
 live file list (each file queued, reading, embedding, then its outcome, from the ingest's
 "files" events), the collection's file count as files settle, progress and cancel.
 
+A folder may hold thousands of small files that settle hundreds a second, so no event
+costs the GUI thread work in proportion to the files listed: a state moves the rows it
+names, and what settled files became (their records, the collection's count) is read for
+those files only, at once for the first and then at most every `SETTLE_MS`.
+
 A part of `DocumentsPage` (a mixin: the page's signals, lists and workers are its own),
 kept apart because it is one idea: a running ingest as the page shows it.
 """
@@ -11,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import SignalInstance
+from PySide6.QtCore import QTimer, SignalInstance
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QWidget
 
@@ -19,8 +24,13 @@ from app.errors import CarrelError
 from app.rag.outcome import FileOutcome, IngestProgress, IngestReport
 from app.rag.service import Documents
 from app.ui.pages import documents_views as views
+from app.ui.pages.files_table import FilesTable
 from app.ui.pages.ingest_worker import IngestWorker
 from app.ui.workers import WorkerSet
+
+# What settled files became reaches the list at most this often after the first (each
+# time a records query for those files and one for the collections' counts).
+SETTLE_MS = 250
 
 
 class IngestPart:
@@ -34,7 +44,7 @@ class IngestPart:
     ingest_progress: SignalInstance
     ingest_finished: SignalInstance
     collection_list: views.CollectionList
-    files: views.FilesTable
+    files: FilesTable
     ingest_bar: views.IngestBar
     _workers: WorkerSet
     _ingest: IngestWorker | None
@@ -43,12 +53,24 @@ class IngestPart:
     # Whether the file list follows each file's state during an ingest (off: it changes
     # only as files settle, as it did before; the benchmark's reference).
     live_file_list = True
+    # Files settled since the list last showed what they became.
+    _settled: set[str]
+    _settle_due: bool
+    _settle_timer: QTimer
 
     # The page's own, which these slots use.
     current_collection: Callable[[], str | None]
     refresh_files: Callable[[], None]
     refresh_collections: Callable[[], None]
     _update_actions: Callable[[], None]
+
+    def _init_settling(self) -> None:
+        self._settled = set()
+        self._settle_due = False
+        self._settle_timer = QTimer(self._widget())
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(SETTLE_MS)
+        self._settle_timer.timeout.connect(self._on_settle_timer)
 
     @property
     def ingesting(self) -> bool:
@@ -98,19 +120,46 @@ class IngestPart:
             return
         shown = self._ingest.collection == self.current_collection()
         if p.event == "files":
-            if not self.live_file_list:
+            moving = p.file_state in views.LIVE_STATES
+            if moving and not self.live_file_list:
                 return
-            for source in p.sources:
-                self._live[source] = p.file_state
-            if shown and p.file_state in views.LIVE_STATES:
+            self._live.update(dict.fromkeys(p.sources, p.file_state))
+            if not moving:
+                self._settled.update(p.sources)
+            elif shown:
                 self.files.set_state(p.sources, p.file_state)
         else:
             self.ingest_bar.show_progress(p)
         if p.event == "file":
-            if shown:
-                self.refresh_files()
-            self._show_counts()
+            self._settle_soon()
         self.ingest_progress.emit(p)
+
+    def _settle_soon(self) -> None:
+        """Show what the settled files became now, or when `SETTLE_MS` have passed since
+        it was last shown."""
+        if self._settle_timer.isActive():
+            self._settle_due = True
+            return
+        self._show_settled()
+        self._settle_timer.start()
+
+    def _on_settle_timer(self) -> None:
+        if self._settle_due:
+            self._settle_due = False
+            self._show_settled()
+            self._settle_timer.start()
+
+    def _show_settled(self) -> None:
+        sources, self._settled = self._settled, set()
+        name = self._ingest.collection if self._ingest is not None else None
+        if sources and name is not None and name == self.current_collection():
+            try:
+                records = self.documents.files(name, sources)
+            except CarrelError as exc:
+                self.error.emit(exc.message)
+            else:
+                self.files.settle(sources, records, self._outcomes.get(name, {}), self._live)
+        self._show_counts()
 
     def _show_counts(self) -> None:
         try:
@@ -131,6 +180,9 @@ class IngestPart:
         self._finish_ingest(None)
 
     def _finish_ingest(self, report: IngestReport | None) -> None:
+        self._settle_timer.stop()
+        self._settle_due = False
+        self._settled = set()
         self._ingest = None
         self._live = {}
         self.refresh_collections()

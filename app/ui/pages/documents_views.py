@@ -1,12 +1,12 @@
-"""The lists of the Documents page: a collection's files with their state, search hits,
-and the ingest progress bar. Views only: they show what they are given."""
+"""The lists of the Documents page: the collections, search hits, the ingest progress bar,
+and how a file's state is told (the files themselves: `app.ui.pages.files_table`). Views
+only: they show what they are given."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.citation import Citation
-from app.rag.outcome import FileOutcome, IngestProgress, state_label
+from app.rag.outcome import FileOutcome, IngestProgress
 from app.rag.records import CollectionSummary, FileRecord
 
 SOURCE_ROLE = Qt.ItemDataRole.UserRole
@@ -106,98 +106,6 @@ class CollectionList(QListWidget):
         names = self.names()
         if name in names:
             self.setCurrentRow(names.index(name))
-
-
-class FilesTable(QTreeWidget):
-    """A collection's files: name, state, pages, passages and the reason of a failure.
-    Each row keeps the file's full path (`SOURCE_ROLE` of column 0). No signals."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("documentFiles")
-        self.setHeaderLabels(["File", "State", "Pages", "Passages", "Reason"])
-        self.setRootIsDecorated(False)
-        self.setUniformRowHeights(True)
-        self.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
-        header = self.header()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        self.setColumnWidth(0, 240)
-        self.setColumnWidth(1, 130)
-        self.setColumnWidth(2, 60)
-        self.setColumnWidth(3, 80)
-
-    def show_files(
-        self,
-        records: list[FileRecord],
-        outcomes: dict[str, FileOutcome],
-        live: dict[str, str] | None = None,
-    ) -> None:
-        """Show `records` with the last ingest's `outcomes` and a running ingest's `live`
-        states ({source: state}; a file it has not recorded yet gets a row too)."""
-        live = live or {}
-        known = {r.source: r for r in records}
-        cancelled = {s for s, o in outcomes.items() if o.status == "cancelled"}
-        pending = {s for s, state in live.items() if state in LIVE_STATES}
-        selected = set(self.selected_sources())
-        self.setUpdatesEnabled(False)
-        self.clear()
-        for source in sorted(set(known) | cancelled | pending):
-            record, outcome = known.get(source), outcomes.get(source)
-            item = QTreeWidgetItem()
-            item.setData(0, SOURCE_ROLE, source)
-            self._fill(item, file_state(record, outcome, live.get(source)), record, outcome)
-            self.addTopLevelItem(item)
-            item.setSelected(source in selected)
-        self.setUpdatesEnabled(True)
-
-    def set_state(self, sources: tuple[str, ...], state: str) -> None:
-        """Move the rows of `sources` to live `state`, adding rows for new files."""
-        rows = {str(item.data(0, SOURCE_ROLE)): item for item in self._items()}
-        for source in sources:
-            item = rows.get(source)
-            if item is None:
-                item = QTreeWidgetItem()
-                item.setData(0, SOURCE_ROLE, source)
-                self.addTopLevelItem(item)
-            self._fill(item, state, None, None)
-
-    @staticmethod
-    def _fill(
-        item: QTreeWidgetItem, state: str, record: FileRecord | None, outcome: FileOutcome | None
-    ) -> None:
-        source = str(item.data(0, SOURCE_ROLE))
-        reason = (record.reason if record else "") or (outcome.reason if outcome else "")
-        pages = str(record.pages) if record else ""
-        chunks = str(record.chunks) if record else ""
-        for column, text in enumerate((Path(source).name, state_label(state), pages, chunks)):
-            item.setText(column, text)
-        item.setText(4, reason)
-        item.setToolTip(0, source)
-        item.setToolTip(4, reason)
-        item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight)
-        item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight)
-        item.setForeground(
-            1, QBrush(QColor(STATE_COLOURS[state])) if state in STATE_COLOURS else QBrush()
-        )
-
-    def rows(self) -> dict[str, tuple[str, str]]:
-        """{full path: (state label, reason)} of every row shown."""
-        result: dict[str, tuple[str, str]] = {}
-        for item in self._items():
-            result[str(item.data(0, SOURCE_ROLE))] = (item.text(1), item.text(4))
-        return result
-
-    def _items(self) -> list[QTreeWidgetItem]:
-        items = (self.topLevelItem(i) for i in range(self.topLevelItemCount()))
-        return [item for item in items if item is not None]
-
-    def selected_sources(self) -> list[str]:
-        return [str(item.data(0, SOURCE_ROLE)) for item in self.selectedItems()]
-
-    def select_source(self, source: str) -> None:
-        for item in self._items():
-            item.setSelected(item.data(0, SOURCE_ROLE) == source)
 
 
 class HitsList(QTreeWidget):
