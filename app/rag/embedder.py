@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from app import heap
 from app.rag.errors import EmbedderUnavailableError
 from app.rag.pooling import pool_spans
 from app.rag.torch_runtime import intra_op_threads, mean_pooled, quantize, torch_may_see_a_gpu
@@ -205,6 +206,7 @@ class SentenceEmbedder:
         with self._lock:
             if self._use_onnx is None:
                 self._use_onnx = self._choose_onnx()
+                heap.settle()  # the runtime's objects stay for good: out of the GC's passes
             return self._onnx
 
     def _choose_onnx(self) -> bool:
@@ -252,6 +254,7 @@ class SentenceEmbedder:
                 if self.runtime == "int8" or (self.runtime == "auto" and on_cpu):
                     self._int8 = quantize(model)
                 self._model = model
+                heap.settle()  # torch's and transformers' objects stay: out of the GC's passes
             return self._model
 
     def _load(self) -> SentenceTransformer:

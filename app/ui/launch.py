@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from app import heap
 from app.errors import CarrelError
 from app.logs import LogFile, unexpected_message
 from app.resources import icon_files
@@ -89,6 +90,8 @@ def main(
     relay = install_excepthook(window, log_file)
     if on_shown is not None:
         window.first_painted.connect(lambda: on_shown(window))
+    # Start-up's objects (Qt's bindings, Carrel's modules) stay: out of the GC's passes.
+    window.first_painted.connect(heap.settle)
     window.show()
     window.start(load_default=True)
     app.setQuitOnLastWindowClosed(True)
