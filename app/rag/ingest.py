@@ -137,7 +137,7 @@ class Ingestor:
             resolved = str(path.expanduser().resolve())
             report.files.append(FileOutcome(resolved, "failed", f"'{path}' not found."))
         found = [(p.expanduser().resolve(), folder) for p, folder in walk(paths)]
-        folders = {folder.expanduser().resolve() for _, folder in found if folder is not None}
+        folders = {f.expanduser().resolve() for f in {f for _, f in found if f is not None}}
         folders |= {p.expanduser().resolve() for p in paths if p.is_dir()}
         state = IngestProgress(files_total=len(found))
         self._settled = (0, len(found))
@@ -250,7 +250,7 @@ class Ingestor:
             reader.close()
         if group:  # cancelled before its group was embedded (an error leaves it to reconcile)
             self._abandon(group)
-        if not report.cancelled:
+        if folders and not report.cancelled:  # a file gone from a folder added again
             for record in self.records.files(self.collection):
                 inside = any(Path(record.source).is_relative_to(f) for f in folders)
                 gone = inside and record.source not in seen and not Path(record.source).exists()
