@@ -15,10 +15,11 @@ import gc
 from app.rag.embedder import SentenceEmbedder
 embedder = SentenceEmbedder()
 before = gc.get_freeze_count()
+alive = len(gc.get_objects())
 embedder.load()
 after = gc.get_freeze_count()
 vector = embedder.embed(["The cedar road runs south."])[0]
-print(before, after, len(vector))
+print(before, alive, after, len(vector))
 """
 
 
@@ -28,6 +29,8 @@ def test_an_embedder_load_freezes_what_its_libraries_made(carrel_home: Path) -> 
         [sys.executable, "-c", CODE], env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    before, after, dim = (int(x) for x in done.stdout.split()[-3:])
-    assert before == 0 and after > 50_000  # the runtime's modules, a few hundred thousand
+    before, alive, after, dim = (int(x) for x in done.stdout.split()[-4:])
+    # Everything alive once it has loaded is frozen: what was there before and the
+    # runtime's modules (~19,000 objects before, ~39,000 after with the export cached).
+    assert before == 0 and after > alive
     assert dim == 384  # and it still embeds
