@@ -126,6 +126,7 @@ class IngestPart:
             self._live.update(dict.fromkeys(p.sources, p.file_state))
             if not moving:
                 self._settled.update(p.sources)
+                self._settle_soon()
             elif shown:
                 self.files.set_state(p.sources, p.file_state)
         else:
