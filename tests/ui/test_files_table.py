@@ -2,7 +2,8 @@
 their states and settled in place by path, the selection kept across a refresh; and, over
 a real Workbench, an ingest of many small files through the page reads the records of each
 settled file once, never the whole collection per file (which made the GUI thread's work
-grow with the square of the files: 33 s frozen at 1,000 files)."""
+grow with the square of the files: 33 s frozen at 1,000 files); and the ingest's worker
+sends files' states together, every state of every file in order, in fewer signals."""
 
 from __future__ import annotations
 
@@ -127,3 +128,56 @@ def test_an_ingest_of_many_files_reads_each_settled_record_once(
     finally:
         page.shutdown()
         wb.close()
+
+
+def test_the_worker_sends_states_together_in_order_and_all_before_the_end(
+    qtbot: QtBot,
+) -> None:
+    """What `IngestWorker` tells the GUI of a folder's files moving: every state of every
+    file, in the order told, the files of one state together; fewer signals than events."""
+    from app.rag.outcome import IngestProgress
+    from app.ui.pages.ingest_worker import IngestWorker
+
+    worker = IngestWorker(None, [], "c")  # type: ignore[arg-type]  # only its _tell is used
+    sent: list[IngestProgress] = []
+    worker.progress.connect(sent.append)
+    files = [f"/d/f{n:03d}.txt" for n in range(300)]
+    told = 1
+    worker._tell(IngestProgress(event="files", sources=tuple(files), file_state="queued"))
+    for n in range(0, 300, 3):
+        group = files[n : n + 3]
+        for f in group:
+            worker._tell(IngestProgress(event="files", sources=(f,), file_state="reading"))
+        worker._tell(IngestProgress(event="files", sources=tuple(group), file_state="embedding"))
+        for f in group:
+            worker._tell(IngestProgress(event="files", sources=(f,), file_state="indexed"))
+            worker._tell(IngestProgress(event="file", files_done=files.index(f) + 1))
+        told += 3 + 1 + 3 + 3
+    worker._tell(IngestProgress(event="done", files_done=300))
+    told += 1
+    assert sent[-1].event == "done" and len(sent) < told
+    order = ["queued", "reading", "embedding", "indexed"]
+    states: dict[str, list[str]] = {}
+    for p in sent:
+        if p.event == "files":
+            for f in p.sources:
+                states.setdefault(f, []).append(p.file_state)
+    assert all(states[f] == order for f in files)
+
+
+def test_held_states_merge_only_with_the_same_state(qtbot: QtBot) -> None:
+    from app.rag.outcome import IngestProgress
+    from app.ui.pages.ingest_worker import IngestWorker
+
+    worker = IngestWorker(None, [], "c")  # type: ignore[arg-type]
+    sent: list[IngestProgress] = []
+    worker.progress.connect(sent.append)
+    for sources, state in ((("a",), "reading"), (("b",), "reading"), (("a", "b"), "embedding")):
+        worker._hold(IngestProgress(event="files", sources=sources, file_state=state))
+    worker._hold(IngestProgress(event="files", sources=("c",), file_state="reading"))
+    worker._send_held(0.0)
+    assert [(p.file_state, p.sources) for p in sent] == [
+        ("reading", ("a", "b")),
+        ("embedding", ("a", "b")),
+        ("reading", ("c",)),
+    ]
