@@ -20,7 +20,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from app.errors import CarrelError, NoSpaceError
@@ -31,12 +30,14 @@ from app.rag.passages import DEFAULT_REPRESENTATION, embed
 from app.rag.pipeline import (
     READ_AHEAD_STEPS,
     Known,
+    Pending,
     Prepared,
     Reader,
     describe_problems,
     file_size,
     missing,
     walk,
+    within,
 )
 from app.rag.points import payload
 from app.rag.records import DocumentRecords, FileRecord
@@ -177,7 +178,7 @@ class Ingestor:
             for r in self.records.files(self.collection)
             if r.status != "failed"
         }
-        group: list[_Pending] = []  # read files waiting to be embedded together
+        group: list[Pending] = []  # read files waiting to be embedded together
 
         def finish(outcome: FileOutcome, slot: int, size: int, seconds: float) -> None:
             nonlocal done_bytes, work_bytes, work_seconds
@@ -239,7 +240,7 @@ class Ingestor:
                         and sum(len(p.item.chunks) for p in group) + len(item.chunks) > self.batch
                     ):
                         run_group()
-                    group.append(_Pending(item, slot, size, time.perf_counter() - t0, *settled))
+                    group.append(Pending(item, slot, size, time.perf_counter() - t0, *settled))
                     if sum(len(p.item.chunks) for p in group) >= self.batch:
                         run_group()
                 if report.cancelled:
@@ -251,12 +252,14 @@ class Ingestor:
         if group:  # cancelled before its group was embedded (an error leaves it to reconcile)
             self._abandon(group)
         if folders and not report.cancelled:  # a file gone from a folder added again
-            for record in self.records.files(self.collection):
-                inside = any(Path(record.source).is_relative_to(f) for f in folders)
-                gone = inside and record.source not in seen and not Path(record.source).exists()
-                if gone:
-                    self.remove(record.source)
-                    report.files.append(FileOutcome(record.source, "removed"))
+            inside = {str(f) for f in folders}
+            gone = [
+                r.source
+                for r in self.records.files(self.collection)
+                if r.source not in seen and within(r.source, inside) and not Path(r.source).exists()
+            ]
+            for source in self.remove_all(gone):
+                report.files.append(FileOutcome(source, "removed"))
         report.seconds = time.perf_counter() - started
         tell("done")
         return report
@@ -298,7 +301,7 @@ class Ingestor:
 
     def _index_group(
         self,
-        group: list[_Pending],
+        group: list[Pending],
         state: IngestProgress,
         tell: Callable[[str], None],
         cancel: threading.Event | None,
@@ -362,7 +365,7 @@ class Ingestor:
         for item, *_ in done:
             self.records.done_pruning(self.collection, item.source, item.content_hash)
 
-    def _abandon(self, group: list[_Pending]) -> None:
+    def _abandon(self, group: list[Pending]) -> None:
         """Take back the adds of a group that will not be finished."""
         for p in group:
             self.index.delete_version(p.item.source, p.item.content_hash)
@@ -377,21 +380,19 @@ class Ingestor:
 
     def remove(self, source: str) -> bool:
         """Take a file out of the collection (record first, then its points)."""
-        if self.records.file(self.collection, source) is None:
-            return False
-        self.records.forget(self.collection, source)
-        self._prune(source, "")
-        return True
+        return bool(self.remove_all([source]))
 
-
-@dataclass
-class _Pending:
-    """A read file taken in to be embedded with the next group: where its outcome goes in
-    the report, its size, the seconds spent on it so far, its notes and pages."""
-
-    item: Prepared
-    slot: int
-    size: int
-    seconds: float
-    notes: str
-    pages: int
+    def remove_all(self, sources: Iterable[str]) -> list[str]:
+        """Take files out of the collection: their records first (in one transaction, each
+        marked to be pruned, so a crash leaves the rest to the next open), then their
+        points, flushed once. Returns the files it had, in the order given."""
+        wanted = list(dict.fromkeys(sources))
+        known = {r.source for r in self.records.files(self.collection, wanted)}
+        gone = [source for source in wanted if source in known]
+        if gone:
+            self.records.forget(self.collection, gone)
+            for source in gone:
+                self.index.delete_source(source, keep_hash="")
+            self.index.flush()
+            self.records.done_pruning(self.collection, gone, "")
+        return gone

@@ -13,6 +13,9 @@ at most `ahead` passages plus one file's beyond those being embedded (a passage 
 of text). A file deleted after it was read and before it is taken in is reported as
 deleted by the ingest (`app.rag.ingest`). Unchanged files (size and mtime, or content
 hash, as recorded) are passed on without being read.
+
+Beside it, what the ingest needs of paths: the files of folders (`walk`), whether a file
+is inside a place (`within`), and `Pending`, a read file waiting for its group.
 """
 
 from __future__ import annotations
@@ -206,6 +209,20 @@ def walk(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
             yield path, None
 
 
+def within(source: str, places: set[str]) -> bool:
+    """Whether the resolved path `source` is one of `places` or inside one of them (a set
+    of resolved paths): a look-up per parent folder, where `Path.is_relative_to` against
+    each place made removing many files from a big collection take minutes."""
+    path = source
+    while True:
+        if path in places:
+            return True
+        parent = os.path.dirname(path)  # noqa: PTH120 - on strings: no Path made per step
+        if parent == path:
+            return False
+        path = parent
+
+
 def missing(paths: Iterable[Path]) -> list[Path]:
     """The paths that are not there at all (a typo, a file never made)."""
     return [p for p in paths if not p.exists() and not p.is_symlink()]
@@ -231,3 +248,16 @@ def file_size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+@dataclass
+class Pending:
+    """A read file taken in to be embedded with the next group: where its outcome goes in
+    the report, its size, the seconds spent on it so far, its notes and pages."""
+
+    item: Prepared
+    slot: int
+    size: int
+    seconds: float
+    notes: str
+    pages: int

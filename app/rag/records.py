@@ -276,23 +276,22 @@ class DocumentRecords:
                 (collection, source, content_hash),
             )
 
-    def forget(self, collection: str, source: str) -> None:
-        """Drop a file's row; its points are pruned next (all versions)."""
+    def forget(self, collection: str, sources: Iterable[str]) -> None:
+        """Drop files' rows, in one transaction; their points are pruned next (all
+        versions: `done_pruning(..., "")` once they are)."""
+        rows = [(collection, source) for source in sources]
         with self.store.transaction() as db:
-            db.execute(
-                "DELETE FROM doc_files WHERE collection = ? AND source = ?", (collection, source)
-            )
-            db.execute(
-                "INSERT OR REPLACE INTO doc_pending VALUES (?, ?, '', 'prune')",
-                (collection, source),
-            )
+            db.executemany("DELETE FROM doc_files WHERE collection = ? AND source = ?", rows)
+            db.executemany("INSERT OR REPLACE INTO doc_pending VALUES (?, ?, '', 'prune')", rows)
 
-    def done_pruning(self, collection: str, source: str, keep_hash: str) -> None:
+    def done_pruning(self, collection: str, source: str | list[str], keep_hash: str) -> None:
+        """The older points of `source` (or of each file in a list) are gone."""
+        sources = [source] if isinstance(source, str) else source
         with self.store.transaction() as db:
-            db.execute(
+            db.executemany(
                 "DELETE FROM doc_pending WHERE collection = ? AND source = ? AND hash = ?"
                 " AND kind = 'prune'",
-                (collection, source, keep_hash),
+                [(collection, s, keep_hash) for s in sources],
             )
 
     def pending(self, collection: str) -> list[tuple[str, str, str]]:

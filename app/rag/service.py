@@ -37,6 +37,7 @@ from app.rag.lease import ShardLease, Waiting
 from app.rag.models import RetrievalModels
 from app.rag.naming import check_name, collection_key
 from app.rag.passages import DEFAULT_REPRESENTATION
+from app.rag.pipeline import within
 from app.rag.records import CollectionRecord, CollectionSummary, DocumentRecords, FileRecord
 from app.rag.rerank import DEPTH, rerank
 from app.rag.retrieve import Retriever
@@ -267,19 +268,18 @@ class Documents:
 
     def remove(self, path: Path | str, collection: str) -> bool:
         """Take one file (or every file under a folder) out of a collection."""
+        return bool(self.remove_all([path], collection))
+
+    def remove_all(self, paths: Iterable[Path | str], collection: str) -> list[str]:
+        """Take files (or every file under a folder) out of a collection at once; the
+        files it had, by path. (One read of the records and one flush, however many.)"""
         if collection in self._reembedding:
             raise ReembeddingError(collection)
         index = self.index(collection)
-        target = Path(path).expanduser().resolve()
+        places = {str(Path(p).expanduser().resolve()) for p in paths}
         ingestor = self._ingestor(collection, index)
-        sources = [
-            f.source
-            for f in self.records.files(collection)
-            if f.source == str(target) or Path(f.source).is_relative_to(target)
-        ]
-        for source in sources:
-            ingestor.remove(source)
-        return bool(sources)
+        sources = [f.source for f in self.records.files(collection) if within(f.source, places)]
+        return ingestor.remove_all(sources)
 
     # retrieval --------------------------------------------------------------------------
 

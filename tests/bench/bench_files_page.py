@@ -7,8 +7,8 @@ Documents service alone (the reference: what the ingest itself takes) and throug
 Documents page, offscreen, with a 10 ms heartbeat on the GUI thread; each add into a
 collection of its own. Reported: the times, the ratio of their medians and each round's
 (what the page costs an ingest), the heartbeat's gaps in every page round (the longest is
-how long the GUI could not answer), and a full refresh of the list at that size. The
-real MiniLM and Qdrant Edge.
+how long the GUI could not answer), a full refresh of the list at that size, and Remove
+file with a tenth of the rows selected, then the rest. The real MiniLM and Qdrant Edge.
 
 Not collected by pytest. The machine is shared: give the load average.
 """
@@ -94,6 +94,23 @@ def one_size(n: int, rounds: int, home: Path) -> dict[str, Any]:
     t = time.perf_counter()
     page.refresh_files()
     out["refresh_list_s"] = round(time.perf_counter() - t, 3)
+    # Remove file with rows selected, as a person does: a tenth of them, then the rest.
+    sources = sorted(page.files.rows())
+    for label, chosen in (
+        ("tenth", sources[::10]),
+        ("rest", sorted(set(sources) - set(sources[::10]))),
+    ):
+        heartbeat = Heartbeat()
+        heartbeat.start()
+        t = time.perf_counter()
+        page.remove_files(chosen)
+        removed = wait_for(page.files_removed, 7200)[0]
+        out[f"remove_{label}"] = {
+            "files": len(chosen),
+            "s": round(time.perf_counter() - t, 2),
+            "max_gap_ms": heartbeat.stop()["max_gap_ms"],
+        }
+        assert len(removed) == len(chosen)
     out["load_after"] = os.getloadavg()
     page.shutdown()
     wb.close()

@@ -277,7 +277,7 @@ class DocumentsPage(IngestPart, QWidget):
         docs = self.documents
 
         def remove() -> list[str]:
-            return [s for s in sources if docs.remove(s, name)]
+            return docs.remove_all(sources, name)
 
         return self._start(TaskWorker(remove, self.log_file), self._on_removed)
 
