@@ -378,10 +378,6 @@ class Ingestor:
         self.index.flush()
         self.records.done_pruning(self.collection, source, keep_hash)
 
-    def remove(self, source: str) -> bool:
-        """Take a file out of the collection (record first, then its points)."""
-        return bool(self.remove_all([source]))
-
     def remove_all(self, sources: Iterable[str]) -> list[str]:
         """Take files out of the collection: their records first (in one transaction, each
         marked to be pruned, so a crash leaves the rest to the next open), then their

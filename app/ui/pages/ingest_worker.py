@@ -13,8 +13,8 @@ from app.rag.outcome import IngestProgress, IngestReport
 from app.rag.service import Documents
 from app.ui.workers import Worker
 
-# Batch progress and the count of files settled reach the GUI at most this often; the
-# other events (start, indexing, waiting, done) always do.
+# Start, batch and file events (the file being read in, passages embedded, files
+# settled) reach the GUI at most this often; indexing, waiting and done always do.
 PROGRESS_SECONDS = 0.1
 # Files' states ("files" events) are held and sent together at most this often: a folder
 # of small files moves thousands of them a second, and a signal apiece cost the GUI
@@ -87,6 +87,8 @@ class IngestWorker(Worker):
             self._held.append((moved.file_state, list(moved.sources)))
 
     def _send_held(self, now: float) -> None:
+        if not self._held:
+            return
         held, self._held = self._held, []
         self._states_sent = now
         for state, sources in held:
