@@ -259,3 +259,21 @@ def test_errors_go_to_the_error_signal(qtbot: QtBot, page: DocumentsPage, tmp_pa
     for source in ("https://example.com/a.pdf", "relative/a.pdf", ""):
         with pytest.raises(CitationNotOpenableError):
             citation_url(source, 1)
+
+
+def test_a_late_signal_of_the_last_ingest_does_not_end_the_next(
+    qtbot: QtBot, page: DocumentsPage, tmp_path: Path
+) -> None:
+    """A worker's `finished` may still be queued when the next ingest starts (adding again
+    at once, as a script or a quick drop does); it used to end the new ingest as failed."""
+    folder = small_corpus(tmp_path / "corpus")
+    create(qtbot, page, "atlas")
+    with qtbot.waitSignal(page.ingest_finished, timeout=TIMEOUT_MS):
+        first = page.add_paths([folder])
+    second = page.add_paths([folder])
+    assert first is not None and second is not None and page.ingesting
+    with qtbot.waitSignal(page.ingest_finished, timeout=TIMEOUT_MS) as again:
+        first.finished.emit()  # the first worker's last signal, arriving late
+        assert page.ingesting
+    report: IngestReport = again.args[0]
+    assert report is not None and report.count("unchanged") == 3

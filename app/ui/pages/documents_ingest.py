@@ -168,14 +168,24 @@ class IngestPart:
         except CarrelError as exc:
             self.error.emit(exc.message)
 
+    def _from_current(self) -> IngestWorker | None:
+        """The ingest running now, if the signal being handled is its own: a worker's last
+        signals may still be queued when the next ingest starts (the finished of one once
+        ended the next as if it had failed)."""
+        sender = self._widget().sender()
+        return self._ingest if sender is not None and sender is self._ingest else None
+
     def _on_ingested(self, report: IngestReport) -> None:
-        name = self._ingest.collection if self._ingest is not None else None
-        if name is not None:
-            self._outcomes[name] = {f.source: f for f in report.files}
+        worker = self._from_current()
+        if worker is None:
+            return
+        self._outcomes[worker.collection] = {f.source: f for f in report.files}
         self.ingest_bar.idle(report.describe())
         self._finish_ingest(report)
 
     def _on_ingest_failed(self, message: str) -> None:
+        if self._from_current() is None:
+            return
         self.ingest_bar.idle("The ingest stopped: " + message)
         self.error.emit(message)
         self._finish_ingest(None)
@@ -191,7 +201,7 @@ class IngestPart:
         self.ingest_finished.emit(report)
 
     def _on_ingest_finished(self) -> None:
-        if self._ingest is not None:  # neither result nor failed came (should not happen)
+        if self._from_current() is not None:  # neither result nor failed came (should not happen)
             self._finish_ingest(None)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
