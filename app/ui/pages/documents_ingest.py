@@ -172,8 +172,7 @@ class IngestPart:
         """The ingest running now, if the signal being handled is its own: a worker's last
         signals may still be queued when the next ingest starts (the finished of one once
         ended the next as if it had failed)."""
-        sender = self._widget().sender()
-        return self._ingest if sender is not None and sender is self._ingest else None
+        return self._ingest if self._widget().sender() is self._ingest else None
 
     def _on_ingested(self, report: IngestReport) -> None:
         worker = self._from_current()
