@@ -97,11 +97,12 @@ class Ingestor:
                 self.index.delete_source(source, keep_hash=content_hash or None)
         if pending:
             self.index.flush()
-            for source, content_hash, kind in pending:
-                if kind == "add":
-                    self.records.abandon(self.collection, source, content_hash)
-                else:
-                    self.records.done_pruning(self.collection, source, content_hash)
+            adds = [(source, content_hash) for source, content_hash, kind in pending
+                    if kind == "add"]  # fmt: skip
+            self.records.abandon(self.collection, adds)
+            prunes = [(source, content_hash) for source, content_hash, kind in pending
+                      if kind != "add"]  # fmt: skip
+            self.records.done_pruning(self.collection, prunes)
         return len(pending)
 
     # adding -----------------------------------------------------------------------------
@@ -179,6 +180,7 @@ class Ingestor:
             if r.status != "failed"
         }
         group: list[Pending] = []  # read files waiting to be embedded together
+        grouped = 0  # their passages
 
         def finish(outcome: FileOutcome, slot: int, size: int, seconds: float) -> None:
             nonlocal done_bytes, work_bytes, work_seconds
@@ -198,6 +200,7 @@ class Ingestor:
             tell("file")
 
         def run_group() -> None:
+            nonlocal grouped
             t0 = time.perf_counter()
             mark("embedding", *(p.item.source for p in group))
             outcomes = self._index_group(group, state, tell, cancel)
@@ -205,6 +208,7 @@ class Ingestor:
             for pending, outcome in zip(group, outcomes, strict=True):
                 finish(outcome, pending.slot, pending.size, pending.seconds + share)
             group.clear()
+            grouped = 0
 
         reader = Reader(
             [p for p, _ in found],
@@ -235,13 +239,11 @@ class Ingestor:
                     # Small files are embedded together (one model call and one flush for
                     # many); a file that would take the group past `batch` passages waits
                     # for the group before it to be recorded first.
-                    if (
-                        group
-                        and sum(len(p.item.chunks) for p in group) + len(item.chunks) > self.batch
-                    ):
+                    if group and grouped + len(item.chunks) > self.batch:
                         run_group()
                     group.append(Pending(item, slot, size, time.perf_counter() - t0, *settled))
-                    if sum(len(p.item.chunks) for p in group) >= self.batch:
+                    grouped += len(item.chunks)
+                    if grouped >= self.batch:
                         run_group()
                 if report.cancelled:
                     break
@@ -265,8 +267,8 @@ class Ingestor:
         return report
 
     def _settle(self, item: Prepared, tell: Callable[[str], None]) -> FileOutcome | tuple[str, int]:
-        """The outcome of a file that needs no embedding, or (notes, pages) of one taken
-        in to be embedded (its add begun in the record)."""
+        """The outcome of a file that needs no embedding, or (notes, pages) of one to be
+        embedded (its add is begun in the record with its group's, `_index_group`)."""
         source, path, stat = item.source, item.path, item.stat
         if item.status == "failed" or stat is None:
             return FileOutcome(source, "failed", item.reason)
@@ -296,7 +298,6 @@ class Ingestor:
             if any(p and "OCR" in problem for p, problem in item.problems):
                 return record("needs_ocr", f"No text layer: {notes}", item.pages)
             return record("failed", notes or f"'{path.name}' holds no text.", item.pages)
-        self.records.begin(self.collection, source, item.content_hash)
         return notes, item.pages
 
     def _index_group(
@@ -307,7 +308,9 @@ class Ingestor:
         cancel: threading.Event | None,
     ) -> list[FileOutcome]:
         """Embed and upsert the passages of `group` in batches that run across its files,
-        flush once, then record every file as indexed."""
+        flush once, then record every file as indexed. The adds are begun in the record
+        first, in one transaction: a crash from here on is undone at the next open."""
+        self.records.begin(self.collection, [(p.item.source, p.item.content_hash) for p in group])
         passages = [(p.item, n, c) for p in group for n, c in enumerate(p.item.chunks)]
         for i in range(0, len(passages), self.batch):
             if cancel is not None and cancel.is_set():
@@ -349,34 +352,31 @@ class Ingestor:
     ) -> None:
         """Record files as settled, then drop their other versions from the index (one
         flush for all)."""
+        records = []
         for j, (item, status, reason, pages) in enumerate(done):
             stat = item.stat
             assert stat is not None
-            self.records.commit(
+            records.append(
                 FileRecord(
                     self.collection, item.source, item.content_hash, stat.st_size,
                     stat.st_mtime_ns, status, reason, pages, counts[j] if counts else 0,
                     time.time(),
                 )
             )  # fmt: skip
+        self.records.commit(*records)
         for item, *_ in done:
             self.index.delete_source(item.source, keep_hash=item.content_hash)
         self.index.flush()
-        for item, *_ in done:
-            self.records.done_pruning(self.collection, item.source, item.content_hash)
+        self.records.done_pruning(
+            self.collection, [(item.source, item.content_hash) for item, *_ in done]
+        )
 
     def _abandon(self, group: list[Pending]) -> None:
         """Take back the adds of a group that will not be finished."""
         for p in group:
             self.index.delete_version(p.item.source, p.item.content_hash)
         self.index.flush()
-        for p in group:
-            self.records.abandon(self.collection, p.item.source, p.item.content_hash)
-
-    def _prune(self, source: str, keep_hash: str) -> None:
-        self.index.delete_source(source, keep_hash=keep_hash)
-        self.index.flush()
-        self.records.done_pruning(self.collection, source, keep_hash)
+        self.records.abandon(self.collection, [(p.item.source, p.item.content_hash) for p in group])
 
     def remove_all(self, sources: Iterable[str]) -> list[str]:
         """Take files out of the collection: their records first (in one transaction, each
@@ -390,5 +390,5 @@ class Ingestor:
             for source in gone:
                 self.index.delete_source(source, keep_hash="")
             self.index.flush()
-            self.records.done_pruning(self.collection, gone, "")
+            self.records.done_pruning(self.collection, [(source, "") for source in gone])
         return gone

@@ -88,6 +88,11 @@ class FileRecord:
     chunks: int
     updated_at: float
 
+    def row(self) -> tuple[str, str, str, int, int, str, str, int, int, float]:
+        """The `doc_files` row, its columns in order (`FileRecord(*row)` reads it back)."""
+        return (self.collection, self.source, self.hash, self.size, self.mtime_ns,
+                self.status, self.reason, self.pages, self.chunks, self.updated_at)  # fmt: skip
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "collection": self.collection,
@@ -232,66 +237,55 @@ class DocumentRecords:
         )
         return FileRecord(*tuple(rows[0])) if rows else None
 
-    def begin(self, collection: str, source: str, content_hash: str) -> None:
-        """Mark an add as under way: its points may be half in until `commit`."""
+    def begin(self, collection: str, adds: Iterable[tuple[str, str]]) -> None:
+        """Mark adds (source, content hash) as under way, in one transaction: their points
+        may be half in until `commit`."""
+        rows = [(collection, source, content_hash) for source, content_hash in adds]
         with self.store.transaction() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO doc_pending VALUES (?, ?, ?, 'add')",
-                (collection, source, content_hash),
-            )
+            db.executemany("INSERT OR IGNORE INTO doc_pending VALUES (?, ?, ?, 'add')", rows)
 
-    def commit(self, record: FileRecord) -> None:
-        """The file's points are flushed: record it, and note that older versions' points
-        must go (done by `done_pruning` once they are deleted)."""
+    def commit(self, *records: FileRecord) -> None:
+        """The files' points are flushed: record them, and note that older versions'
+        points must go (done by `done_pruning` once they are deleted). One transaction."""
         with self.store.transaction() as db:
-            db.execute(
+            db.executemany(
                 "DELETE FROM doc_pending WHERE collection = ? AND source = ? AND kind = 'add'",
-                (record.collection, record.source),
+                [(r.collection, r.source) for r in records],
             )
-            db.execute(
+            db.executemany(
                 "INSERT OR REPLACE INTO doc_pending VALUES (?, ?, ?, 'prune')",
-                (record.collection, record.source, record.hash),
+                [(r.collection, r.source, r.hash) for r in records],
             )
-            db.execute(
+            db.executemany(
                 "INSERT OR REPLACE INTO doc_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.collection,
-                    record.source,
-                    record.hash,
-                    record.size,
-                    record.mtime_ns,
-                    record.status,
-                    record.reason,
-                    record.pages,
-                    record.chunks,
-                    record.updated_at,
-                ),
+                [r.row() for r in records],
             )
 
-    def abandon(self, collection: str, source: str, content_hash: str) -> None:
+    def abandon(self, collection: str, adds: Iterable[tuple[str, str]]) -> None:
+        """Take back adds (source, content hash) that will not be finished."""
+        rows = [(collection, source, content_hash) for source, content_hash in adds]
         with self.store.transaction() as db:
-            db.execute(
+            db.executemany(
                 "DELETE FROM doc_pending WHERE collection = ? AND source = ? AND hash = ?"
                 " AND kind = 'add'",
-                (collection, source, content_hash),
+                rows,
             )
 
     def forget(self, collection: str, sources: Iterable[str]) -> None:
         """Drop files' rows, in one transaction; their points are pruned next (all
-        versions: `done_pruning(..., "")` once they are)."""
+        versions: `done_pruning` with "" kept once they are)."""
         rows = [(collection, source) for source in sources]
         with self.store.transaction() as db:
             db.executemany("DELETE FROM doc_files WHERE collection = ? AND source = ?", rows)
             db.executemany("INSERT OR REPLACE INTO doc_pending VALUES (?, ?, '', 'prune')", rows)
 
-    def done_pruning(self, collection: str, source: str | list[str], keep_hash: str) -> None:
-        """The older points of `source` (or of each file in a list) are gone."""
-        sources = [source] if isinstance(source, str) else source
+    def done_pruning(self, collection: str, pruned: Iterable[tuple[str, str]]) -> None:
+        """The older points of each (source, kept hash) are gone ("" kept: all of them)."""
         with self.store.transaction() as db:
             db.executemany(
                 "DELETE FROM doc_pending WHERE collection = ? AND source = ? AND hash = ?"
                 " AND kind = 'prune'",
-                [(collection, s, keep_hash) for s in sources],
+                [(collection, source, keep_hash) for source, keep_hash in pruned],
             )
 
     def pending(self, collection: str) -> list[tuple[str, str, str]]:

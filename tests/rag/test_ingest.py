@@ -11,7 +11,7 @@ import pytest
 from app.config import Paths
 from app.rag.embedder import SentenceEmbedder
 from app.rag.errors import CollectionNotFoundError, EmbedderMismatchError
-from app.rag.index import EdgeIndex
+from app.rag.index import EdgeIndex, IndexPoint
 from app.rag.outcome import IngestProgress
 from app.rag.service import Documents
 from app.store import Store
@@ -204,6 +204,38 @@ def test_many_files_removed_at_once(
     hits = documents.search("bird 4", "notes", k=30, mode="bm25")
     assert not {Path(h.source).name for h in hits} & {Path(s).name for s in removed}
     assert documents.remove_all([folder / "n00.txt"], "notes") == []  # already out
+
+
+def test_a_folder_of_notes_is_recorded_a_group_at_a_time(
+    documents: Documents, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small files embedded together are recorded together: a few transactions for each
+    group of them (adds begun, files recorded, older versions' marks cleared), not three
+    for each file; a group's adds are begun before any of its points go in."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for i in range(300):
+        (folder / f"n{i:03}.txt").write_text(f"Note {i}: a heron at lock {i}.")
+    documents.index("notes", create=True)
+    store = documents.records.store
+    transactions: list[int] = []
+    transaction = store.transaction
+    monkeypatch.setattr(store, "transaction", lambda: transactions.append(1) or transaction())
+    index = documents.index("notes")
+    upsert = index.upsert
+
+    def upsert_after_begin(points: list[IndexPoint]) -> None:
+        begun = {source for source, _, kind in documents.records.pending("notes") if kind == "add"}
+        assert {str(p.payload["source"]) for p in points} <= begun
+        upsert(points)
+
+    monkeypatch.setattr(index, "upsert", upsert_after_begin)
+    report = documents.add([folder], "notes")
+    assert report.count("indexed") == 300
+    assert len(transactions) <= 3 * 2 + 2  # 300 one-passage files: two groups of <= 256
+    assert len(documents.files("notes")) == 300
+    assert documents.records.pending("notes") == []
+    agree(documents, "notes")
 
 
 def test_collection_keeps_its_embedder(
