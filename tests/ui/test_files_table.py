@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, Qt
 from pytestqt.qtbot import QtBot
 
 from app.rag.embedder import SentenceEmbedder
 from app.rag.outcome import FileOutcome
 from app.rag.records import FileRecord
 from app.ui.pages.documents import DocumentsPage
-from app.ui.pages.files_table import FilesTable
+from app.ui.pages.documents_views import SOURCE_ROLE
+from app.ui.pages.files_table import FilesModel, FilesTable
 from app.workbench import Workbench
 
 TIMEOUT_MS = 120_000
@@ -58,6 +61,44 @@ def test_ten_thousand_files_are_shown_moved_and_settled_in_place(table: FilesTab
     index = table.files.index(table.files.row_of(sources[3]) or 0, 4)
     assert table.files.data(index) == "Not a PDF."
     assert table.files.data(table.files.index(0, 0)) == "f00000.txt"
+
+
+def test_the_view_calls_into_python_per_cell_shown_not_per_file(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every call from Qt into the model's Python costs the GUI thread the GIL, which an
+    ingest's threads hold: 10,000 new rows and their first paint must not ask the model
+    about each row (a tree view did, twice), and a painted cell's roles come in one call
+    (`multiData`) that answers as `data` would."""
+    calls = {"rowCount": 0, "columnCount": 0, "data": 0, "multiData": 0}
+    for name in calls:
+        real = getattr(FilesModel, name)
+
+        def counted(self: FilesModel, *args: Any, _real: Any = real, _name: str = name) -> Any:
+            calls[_name] += 1
+            return _real(self, *args)
+
+        monkeypatch.setattr(FilesModel, name, counted)
+    table = FilesTable()
+    qtbot.addWidget(table)
+    table.resize(600, 400)
+    table.show()
+    qtbot.waitExposed(table)
+    table.set_state(tuple(f"/docs/f{n:05d}.txt" for n in range(10_000)), "queued")
+    table.grab()  # paints it
+    shown = sum(calls.values())
+    assert calls["multiData"] > 0 and calls["data"] == 0, calls
+    assert shown < 1_000, calls  # the cells in view and a few counts, not 10,000 rows
+
+    table.settle(["/docs/f00001.txt"], [record("/docs/f00001.txt", "failed", "Bad.")], {}, {})
+    model = table.files
+    for column in range(model.columnCount()):
+        index = model.index(1, column)
+        roles = [int(r) for r in Qt.ItemDataRole] + [SOURCE_ROLE]
+        for role in roles:
+            slot = QModelRoleData(role)
+            model.multiData(index, QModelRoleDataSpan(slot))
+            assert slot.data() == model.data(index, role), (column, role)
 
 
 def test_the_selection_is_kept_across_a_refresh(table: FilesTable) -> None:

@@ -5,26 +5,42 @@ through several states. The list is a model of plain rows found by path in one s
 showing 10,000 files or moving one of them costs the GUI thread next to nothing, where a
 widget item per file, rebuilt as each file settled, cost it time in proportion to the
 square of the files (`tests/bench/bench_files_page.py`).
+
+Each time Qt calls into the model's Python, the GUI thread must take the GIL from the
+ingest's threads, and while they run Python that is a wait of up to the interpreter's
+switch interval (5 ms). So the view asks as little as it can: a table view, which lays out
+no rows (a tree view asked the model about each of 10,000 rows every time rows came or
+went), and `multiData`, which answers every role of a cell in one call, not seven.
 """
 
 from __future__ import annotations
 
+import os.path
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from typing import NamedTuple, cast
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
+    QModelRoleData,
+    QModelRoleDataSpan,
     QObject,
     QPersistentModelIndex,
+    QSize,
     Qt,
     Signal,
 )
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyle,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
 
 from app.rag.outcome import FileOutcome, state_label
 from app.rag.records import FileRecord
@@ -35,9 +51,15 @@ RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
-@dataclass(frozen=True)
-class FileRow:
-    """One file as listed: its full path, state key, and the texts of its other columns."""
+def file_name(source: str) -> str:
+    """The last part of a path, as a string: a `Path` made for each of 10,000 files took
+    most of the time of listing them."""
+    return os.path.basename(source)  # noqa: PTH119
+
+
+class FileRow(NamedTuple):
+    """One file as listed: its full path, state key, and the texts of its other columns
+    (a tuple: 10,000 of them are made at once when a folder's files are queued)."""
 
     source: str
     state: str
@@ -82,9 +104,29 @@ class FilesModel(QAbstractTableModel):
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():
             return None
-        row, column = self._rows[index.row()], index.column()
+        return self._value(index.row(), index.column(), role)
+
+    def multiData(self, index: AnyIndex, roleDataSpan: QModelRoleDataSpan | QModelRoleData) -> None:
+        """Every role the view asks of a cell, in one call into Python (see the module)."""
+        # PySide6 iterates a span, though its stubs do not say so.
+        wanted = (
+            [roleDataSpan]
+            if isinstance(roleDataSpan, QModelRoleData)
+            else cast(Iterable[QModelRoleData], roleDataSpan)
+        )
+        valid = index.isValid()
+        at, column = index.row(), index.column()
+        for slot in wanted:
+            value = self._value(at, column, slot.role()) if valid else None
+            if value is None:
+                slot.clearData()
+            else:
+                slot.setData(value)
+
+    def _value(self, at: int, column: int, role: int) -> object:
+        row = self._rows[at]
         if role == Qt.ItemDataRole.DisplayRole:
-            texts = (self._names[index.row()], state_label(row.state), row.pages, row.chunks)
+            texts = (self._names[at], state_label(row.state), row.pages, row.chunks)
             return texts[column] if column < len(texts) else row.reason
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.source if column == 0 else (row.reason or None) if column == 4 else None
@@ -101,7 +143,7 @@ class FilesModel(QAbstractTableModel):
         """Show `rows`, and only them."""
         self.beginResetModel()
         self._rows = list(rows)
-        self._names = [Path(r.source).name for r in self._rows]
+        self._names = [file_name(r.source) for r in self._rows]
         self._at = {r.source: n for n, r in enumerate(self._rows)}
         self.endResetModel()
 
@@ -125,7 +167,7 @@ class FilesModel(QAbstractTableModel):
             self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
             for n, row in enumerate(new, first):
                 self._rows.append(row)
-                self._names.append(Path(row.source).name)
+                self._names.append(file_name(row.source))
                 self._at[row.source] = n
             self.endInsertRows()
 
@@ -143,9 +185,10 @@ class FilesModel(QAbstractTableModel):
         return list(self._rows)
 
 
-class FilesTable(QTreeView):
+class FilesTable(QTableView):
     """A collection's files: name, state, pages, passages and the reason of a failure
-    (`FilesModel` underneath; the full path is the row's tooltip and `SOURCE_ROLE`).
+    (`FilesModel` underneath; the full path is the row's tooltip and `SOURCE_ROLE`),
+    shown as a list: rows selected whole, no grid, no row numbers, one line a row.
 
     Signals: `selection_changed()` when the files selected change."""
 
@@ -156,12 +199,20 @@ class FilesTable(QTreeView):
         self.setObjectName("documentFiles")
         self.files = FilesModel(self)
         self.setModel(self.files)
-        self.setRootIsDecorated(False)
-        self.setUniformRowHeights(True)
-        self.setAllColumnsShowFocus(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setTabKeyNavigation(False)  # Tab leaves the list, as from any other list
+        self.setCornerButtonEnabled(False)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        header = self.header()
+        rows = self.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setMinimumSectionSize(1)
+        rows.setDefaultSectionSize(self._line_height())
+        header = self.horizontalHeader()
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setHighlightSections(False)
         header.setStretchLastSection(True)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         self.setColumnWidth(0, 240)
@@ -170,6 +221,17 @@ class FilesTable(QTreeView):
         self.setColumnWidth(3, 80)
         self.selectionModel().selectionChanged.connect(lambda *_: self.selection_changed.emit())
         self.files.modelReset.connect(self.selection_changed.emit)
+
+    def _line_height(self) -> int:
+        """The height the style gives a one-line item, as in the page's other lists."""
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        option.text = "Xg"
+        option.features |= QStyleOptionViewItem.ViewItemFeature.HasDisplay
+        size = self.style().sizeFromContents(
+            QStyle.ContentsType.CT_ItemViewItem, option, QSize(), self
+        )
+        return size.height()
 
     def show_files(
         self,
@@ -213,7 +275,7 @@ class FilesTable(QTreeView):
             state = file_state(record, outcome, now) or (now or "")
             shown = self.files.row(source)
             if record is None and shown is not None:
-                rows.append(replace(shown, state=state))
+                rows.append(shown._replace(state=state))
             elif record is not None or state:
                 rows.append(FileRow.of(source, state, record, outcome))
         self.files.put(rows)
