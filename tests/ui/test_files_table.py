@@ -101,6 +101,17 @@ def test_the_view_calls_into_python_per_cell_shown_not_per_file(
             assert slot.data() == model.data(index, role), (column, role)
 
 
+def test_a_row_is_one_line_of_the_lists_font(table: FilesTable) -> None:
+    table.show_files([record("/docs/a.txt"), record("/docs/b.txt")], {})
+    before = table.rowHeight(0)
+    assert table.fontMetrics().height() <= before < 2 * table.fontMetrics().height()
+    font = table.font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    table.setFont(font)  # a larger font: taller rows, each still one line
+    assert table.rowHeight(1) > before
+    assert table.fontMetrics().height() <= table.rowHeight(1) < 2 * table.fontMetrics().height()
+
+
 def test_the_selection_is_kept_across_a_refresh(table: FilesTable) -> None:
     sources = [f"/docs/f{n}.txt" for n in range(5)]
     table.show_files([record(s) for s in sources], {})

@@ -21,6 +21,7 @@ from typing import NamedTuple, cast
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
@@ -221,6 +222,11 @@ class FilesTable(QTableView):
         self.setColumnWidth(3, 80)
         self.selectionModel().selectionChanged.connect(lambda *_: self.selection_changed.emit())
         self.files.modelReset.connect(self.selection_changed.emit)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.verticalHeader().setDefaultSectionSize(self._line_height())
 
     def _line_height(self) -> int:
         """The height the style gives a one-line item, as in the page's other lists."""
