@@ -97,12 +97,9 @@ class Ingestor:
                 self.index.delete_source(source, keep_hash=content_hash or None)
         if pending:
             self.index.flush()
-            adds = [(source, content_hash) for source, content_hash, kind in pending
-                    if kind == "add"]  # fmt: skip
-            self.records.abandon(self.collection, adds)
-            prunes = [(source, content_hash) for source, content_hash, kind in pending
-                      if kind != "add"]  # fmt: skip
-            self.records.done_pruning(self.collection, prunes)
+            name = self.collection
+            self.records.abandon(name, [(s, h) for s, h, kind in pending if kind == "add"])
+            self.records.done_pruning(name, [(s, h) for s, h, kind in pending if kind != "add"])
         return len(pending)
 
     # adding -----------------------------------------------------------------------------
