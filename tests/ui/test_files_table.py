@@ -68,9 +68,10 @@ def test_the_view_calls_into_python_per_cell_shown_not_per_file(
 ) -> None:
     """Every call from Qt into the model's Python costs the GUI thread the GIL, which an
     ingest's threads hold: 10,000 new rows and their first paint must not ask the model
-    about each row (a tree view did, twice), and a painted cell's roles come in one call
+    about each row (a tree view did, twice), a painted cell is made in one call (`index`,
+    where Qt's own asks `rowCount` and `columnCount` each time) and its roles come in one
     (`multiData`) that answers as `data` would."""
-    calls = {"rowCount": 0, "columnCount": 0, "data": 0, "multiData": 0}
+    calls = {"rowCount": 0, "columnCount": 0, "index": 0, "data": 0, "multiData": 0}
     for name in calls:
         real = getattr(FilesModel, name)
 
@@ -89,9 +90,12 @@ def test_the_view_calls_into_python_per_cell_shown_not_per_file(
     shown = sum(calls.values())
     assert calls["multiData"] > 0 and calls["data"] == 0, calls
     assert shown < 1_000, calls  # the cells in view and a few counts, not 10,000 rows
+    assert calls["rowCount"] + calls["columnCount"] < 20, calls  # not per cell
 
     table.settle(["/docs/f00001.txt"], [record("/docs/f00001.txt", "failed", "Bad.")], {}, {})
     model = table.files
+    assert not model.index(10_000, 0).isValid() and not model.index(0, 5).isValid()
+    assert not model.index(0, 0, model.index(0, 0)).isValid()  # no children
     for column in range(model.columnCount()):
         index = model.index(1, column)
         roles = [int(r) for r in Qt.ItemDataRole] + [SOURCE_ROLE]

@@ -95,6 +95,13 @@ class FilesModel(QAbstractTableModel):
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(HEADERS)
 
+    def index(self, row: int, column: int, parent: AnyIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+        """The cell at `row`, `column`, in one call into Python: Qt's own asks the model's
+        `rowCount` and `columnCount` for every cell a view makes (see the module)."""
+        if parent.isValid() or not (0 <= row < len(self._rows) and 0 <= column < len(HEADERS)):
+            return QModelIndex()
+        return self.createIndex(row, column)
+
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> object:
