@@ -10,7 +10,8 @@ Each time Qt calls into the model's Python, the GUI thread must take the GIL fro
 ingest's threads, and while they run Python that is a wait of up to the interpreter's
 switch interval (5 ms). So the view asks as little as it can: a table view, which lays out
 no rows (a tree view asked the model about each of 10,000 rows every time rows came or
-went), and `multiData`, which answers every role of a cell in one call, not seven.
+went), an `index` of its own (Qt's asks `rowCount` and `columnCount` for every cell), and
+`multiData`, which answers every role of a cell in one call, not seven.
 """
 
 from __future__ import annotations
