@@ -1,0 +1,1 @@
+"""The plain-text development set (issue 16)."""
