@@ -1,0 +1,1 @@
+"""The second plain-text development set (issue 16)."""
