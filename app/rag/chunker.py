@@ -43,6 +43,12 @@ class Chunk:
     records: bool = False
 
 
+def heading_text(heading: tuple[str, ...] | list[str]) -> str:
+    """The last two levels of a heading path, as a line that gives a passage context (what
+    `late` embeds in front of a passage and BM25 may index with it); "" with none."""
+    return " > ".join(heading[-2:]) + "\n" if heading else ""
+
+
 @dataclass
 class _Piece:
     text: str

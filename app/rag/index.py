@@ -42,7 +42,7 @@ from app.rag.hnsw import (
     remove_stale_builds,
     undo_interrupted_swap,
 )
-from app.rag.points import Hit, Index, IndexPoint, Mode, bm25, point_id
+from app.rag.points import Hit, Index, IndexPoint, Mode, bm25, bm25_text, point_id
 from app.rag.represent import best_sentence, fuse, pack
 from app.rag.sentences import SentenceStore, store_path
 from app.rag.shard import DENSE, SENTENCES, SPARSE, release_mapped_pages, shard_config
@@ -171,7 +171,8 @@ class EdgeIndex:
             return
         batch, rows = [], []
         for p in points:
-            vectors: dict[str, Any] = {DENSE: p.vector, SPARSE: self._bm25.embed_document(p.text)}
+            sparse = self._bm25.embed_document(bm25_text(p.text, p.payload))
+            vectors: dict[str, Any] = {DENSE: p.vector, SPARSE: sparse}
             batch.append(qe.Point(p.id, vectors, {**p.payload, "text": p.text}))
             if p.sentences:
                 source, version = str(p.payload.get("source", "")), str(p.payload.get("hash", ""))

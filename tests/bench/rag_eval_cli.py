@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.rag import onnx_runtime, passages
+from app.rag import onnx_runtime, passages, points
 from app.rag.chunker import OVERLAP_WORDS, Chunker
 from app.rag.embedder import ONNX_BATCH_SIZE, RUNTIMES
+from app.rag.loaders import text as plain_text
 from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
 from tests.bench.bench_rag_eval import MODELS, MODES, QUESTION_SETS, load_questions, run
 from tests.bench.layers import CUTS
@@ -134,6 +135,18 @@ def main() -> None:
         help="comma-separated sentences either side a sentence's tokens attend to under "
         "late (none: the whole passage, as shipped; tests/bench/windowed.py; torch only)",
     )
+    parser.add_argument(
+        "--plain-headings",
+        default="on" if plain_text.PLAIN_HEADINGS else "off",
+        help="comma-separated on/off: whether plain text is read under its headings "
+        "(app.rag.loaders.plain; the default as shipped)",
+    )
+    parser.add_argument(
+        "--bm25-headings",
+        default="on" if points.BM25_HEADINGS else "off",
+        help="comma-separated on/off: whether BM25 indexes a passage's heading line "
+        "(app.rag.points.bm25_text; the default as shipped)",
+    )
     args = parser.parse_args()
     if args.query_runtime and args.query_runtime not in RUNTIMES:
         parser.error(f"runtimes are {', '.join(RUNTIMES)}")
@@ -172,6 +185,14 @@ def main() -> None:
     if not window_words or any(w != "none" and not w.isdigit() for w in window_words):
         parser.error("--windows takes none or numbers of sentences")
     windows = [None if w == "none" else int(w) for w in window_words]
+    heading_words = [h.strip() for h in args.plain_headings.split(",") if h.strip()]
+    if not heading_words or any(h not in ("on", "off") for h in heading_words):
+        parser.error("--plain-headings takes on, off or both")
+    headings = [h == "on" for h in heading_words]
+    bm25_words = [h.strip() for h in args.bm25_headings.split(",") if h.strip()]
+    if not bm25_words or any(h not in ("on", "off") for h in bm25_words):
+        parser.error("--bm25-headings takes on, off or both")
+    keywords = [h == "on" for h in bm25_words]
     if args.questions is not None and not args.questions.is_file():
         parser.error(f"--questions: no file {args.questions}")
     chosen = args.questions or QUESTION_SETS[args.set]
@@ -183,8 +204,8 @@ def main() -> None:
     out: dict[str, Any] = {"set": label, "load_average_start": os.getloadavg()}
     results = []
     shipped = onnx_runtime.DEFAULT_RECIPE
-    for name, how, runtime, recipe, leave_out, window in itertools.product(
-        names, hows, runtimes, recipes, leave_outs, windows
+    for name, how, runtime, recipe, leave_out, window, plain, bm25_heads in itertools.product(
+        names, hows, runtimes, recipes, leave_outs, windows, headings, keywords
     ):
         onnx_runtime.DEFAULT_RECIPE = RECIPES[recipe]
         try:
@@ -201,6 +222,8 @@ def main() -> None:
                         query_runtime=args.query_runtime,
                         leave_out=leave_out,
                         window=window,
+                        plain_headings=plain,
+                        bm25_headings=bm25_heads,
                     )
                 )
                 results[-1]["onnx_recipe"] = recipe
@@ -226,6 +249,8 @@ def main() -> None:
                 f"onnx recipe {r['onnx_recipe']}",
                 f"leave out {r['leave_out']}",
                 f"window {'-' if r['window'] is None else r['window']}",
+                f"plain headings {'on' if r['plain_headings'] else 'off'}",
+                f"bm25 headings {'on' if r['bm25_headings'] else 'off'}",
             )
         ): {
             "load_s": r["load_s"],
