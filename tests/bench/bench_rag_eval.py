@@ -130,12 +130,14 @@ def format_of(question: dict[str, Any]) -> str:
 
 
 def breakdown(ranks: list[int | None], questions: list[dict[str, Any]]) -> dict[str, Any]:
-    """Scores of all questions, then by style, kind and format (each with its count)."""
+    """Scores of all questions, then by style, kind, format and document (each with its
+    count)."""
     out: dict[str, Any] = {"all": scores(ranks)}
     for label, key in (
         ("style", lambda q: str(q.get("style", "literal"))),
         ("kind", kind_of),
         ("format", format_of),
+        ("file", lambda q: str(q["file"])),
     ):
         groups = sorted({key(q) for q in questions})
         if len(groups) < 2:
