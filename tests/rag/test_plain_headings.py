@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.rag import points
 from app.rag.chunker import Chunker
 from app.rag.loaders import load, text
 from app.rag.loaders.base import Section
@@ -164,10 +165,13 @@ def test_the_switch_off_reads_paragraphs_as_before(
 
 
 def test_bm25_reads_the_heading_line_the_dense_side_reads(
-    documents: Documents, tmp_path: Path
+    documents: Documents, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert bm25_text("body", {"heading": ["Manual", "Lamps", "Bulbs"]}) == "Lamps > Bulbs\nbody"
     assert bm25_text("body", {"heading": []}) == "body"
+    with monkeypatch.context() as switched:  # the bench's switch: the text alone, as before
+        switched.setattr(points, "BM25_HEADINGS", False)
+        assert bm25_text("body", {"heading": ["Manual", "Lamps"]}) == "body"
     folder = tmp_path / "manuals"
     folder.mkdir()
     (folder / "manual.txt").write_text(TEXINFO, encoding="utf-8")
