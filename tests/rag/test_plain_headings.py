@@ -1,6 +1,7 @@
 """Plain text read under its headings (`app.rag.loaders.plain`): the conventions a
 person's `.txt` and `.rst` files use, what is not a heading, what the passages keep, and
-BM25 reading the heading line with the text (`app.rag.points.bm25_text`)."""
+BM25 reading the heading line with the text (`app.rag.points.bm25_text`); Markdown's
+underlined (setext) headings beside its `#` ones."""
 
 from __future__ import annotations
 
@@ -180,3 +181,42 @@ def test_bm25_reads_the_heading_line_the_dense_side_reads(
     # "Keepers" is the title of the passage about the weather, and not in its text.
     hit = documents.search("keepers", "m", k=1, mode="bm25")[0]
     assert hit.text == "The weather is logged at dawn." and hit.heading == "2 Keepers"
+
+
+MARKDOWN = """\
+---
+title: Harbour notes
+---
+
+Harbour
+=======
+
+The harbour opens at dawn.
+
+Moorings
+--------
+Each mooring takes one boat.
+
+    Code
+    ----
+
+# Fees
+
+A night costs ten pounds.
+
+---
+
+Not a heading, after a blank line: a rule.
+"""
+
+
+def test_markdown_setext_headings_beside_atx_ones(tmp_path: Path) -> None:
+    found = sections(tmp_path, MARKDOWN, "harbour.md")
+    assert by_text(found, "title: Harbour notes").heading == ()  # front matter, not a title
+    assert by_text(found, "opens at dawn").heading == ("Harbour",)
+    assert by_text(found, "one boat").heading == ("Harbour", "Moorings")
+    code = by_text(found, "Code")  # indented: code, not a title
+    assert code.heading == ("Harbour", "Moorings") and "----" in code.text
+    assert by_text(found, "ten pounds").heading == ("Fees",)
+    assert by_text(found, "a rule").heading == ("Fees",)
+    assert not any(s.text.startswith(("Harbour\n", "Moorings\n")) for s in found)

@@ -104,32 +104,47 @@ def load_html(data: BinaryIO, name: str) -> Iterator[Section]:
 
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_FRONT_MATTER_END = ("---", "...")
 
 
 def load_markdown(data: BinaryIO, name: str) -> Iterator[Section]:
-    """Paragraphs of a Markdown file under their heading path (ATX `#` headings)."""
+    """Paragraphs of a Markdown file under their heading path: ATX `#` headings, and setext
+    ones (a one-line paragraph underlined by `===`, level 1, or `---`, level 2; a YAML front
+    matter's closing `---` is not one)."""
     with open_text(data, name) as stream:
         text = stream.read(MAX_WHOLE_FILE_BYTES)
     heading: list[tuple[int, str]] = []
     in_fence = False
+    in_front = text.startswith("---\n")
     block: list[str] = []
     block_start = 0
     offset = 0
 
-    def flush() -> Iterator[Section]:
-        body = "".join(block)
+    def flush(lines: list[str]) -> Iterator[Section]:
+        body = "".join(lines)
         path = tuple(t for _, t in heading)
         for sub, piece in paragraphs([body]):
             yield Section(piece, heading=path, start=block_start + sub)
 
-    for line in text.splitlines(keepends=True):
-        if _FENCE.match(line):
+    for n, line in enumerate(text.splitlines(keepends=True)):
+        bare = line.rstrip("\n")
+        front_end = in_front and n > 0 and bare.rstrip() in _FRONT_MATTER_END
+        if front_end:
+            in_front = False
+        elif _FENCE.match(line):
             in_fence = not in_fence
-        match = None if in_fence else _MD_HEADING.match(line.rstrip("\n"))
-        if match:
-            yield from flush()
+        quiet = in_fence or in_front or front_end
+        match = None if quiet else _MD_HEADING.match(bare)
+        setext = None if quiet or match or not _setext_title(block) else _SETEXT.match(bare)
+        if setext:
+            yield from flush(block[:-1])
+            level, title = (1 if setext.group(1)[0] == "=" else 2), block[-1].strip()
+        elif match:
+            yield from flush(block)
             level, title = len(match.group(1)), match.group(2).strip()
+        if match or setext:
             heading = [h for h in heading if h[0] < level] + [(level, title)]
             block = []
             block_start = offset + len(line)
@@ -138,4 +153,11 @@ def load_markdown(data: BinaryIO, name: str) -> Iterator[Section]:
                 block_start = offset
             block.append(line)
         offset += len(line)
-    yield from flush()
+    yield from flush(block)
+
+
+def _setext_title(block: list[str]) -> bool:
+    """Whether the block's last line is a paragraph of one line, not indented as code."""
+    if not block or not block[-1].strip() or block[-1].startswith(("    ", "\t")):
+        return False
+    return len(block) == 1 or not block[-2].strip()
