@@ -31,15 +31,16 @@ from pathlib import Path
 
 from tests.rag.dev2.build import MissingSourceError
 
+Source = tuple[str, Path, str]  # (file made, source file, Debian package)
 INFO = Path("/usr/share/info")
 DOC = Path("/usr/share/doc")
 # (file made, info file, Debian package): info manuals made into plain text.
-MANUALS = [
+MANUALS: list[Source] = [
     ("grep-manual.txt", INFO / "grep.info.gz", "grep"),
     ("diffutils-manual.txt", INFO / "diffutils.info.gz", "diffutils"),
 ]
 # (file made, gzipped file, Debian package): only unpacked.
-GZIPPED = [
+GZIPPED: list[Source] = [
     ("sedfaq.txt", DOC / "sed/sedfaq.txt.gz", "sed"),
     ("libpng-manual.txt", DOC / "libpng16-16/libpng-manual.txt.gz", "libpng16-16"),
     ("slang.txt", DOC / "libslang2/slang.txt.gz", "libslang2"),
@@ -53,10 +54,18 @@ COOKIE = re.compile(r"\x00\x08\[[^\x00]*\x00\x08\]\n?")
 
 def build(folder: Path) -> list[Path]:
     """Make every document of the set in `folder` (kept if already there); return them."""
+    return build_set(folder, MANUALS, GZIPPED, (CMAKE_NAME, CMAKE_GLOB))
+
+
+def build_set(
+    folder: Path, manuals: list[Source], gzipped: list[Source], cmake: tuple[str, str]
+) -> list[Path]:
+    """Info `manuals` made into plain text, `gzipped` files unpacked and a CMake page (its
+    name, its glob under /usr/share) copied into `folder`; the plain-text sets' build."""
     folder.mkdir(parents=True, exist_ok=True)
-    made = [_manual(folder / name, source, package) for name, source, package in MANUALS]
-    made += [_gunzip(folder / name, source, package) for name, source, package in GZIPPED]
-    made.append(_cmake(folder / CMAKE_NAME))
+    made = [_manual(folder / name, source, package) for name, source, package in manuals]
+    made += [_gunzip(folder / name, source, package) for name, source, package in gzipped]
+    made.append(_cmake(folder / cmake[0], cmake[1]))
     return made
 
 
@@ -100,13 +109,20 @@ def _gunzip(target: Path, source: Path, package: str) -> Path:
     return _write(target, gzip.decompress(_need(source, package).read_bytes()))
 
 
-def _cmake(target: Path) -> Path:
+def _version(path: Path) -> tuple[int, ...]:
+    """The CMake version in a path's `cmake-X.Y` folder, as numbers, to sort 3.9 below 3.25."""
+    folder = path.relative_to("/usr/share").parts[0]
+    return tuple(int(part) for part in re.findall(r"\d+", folder))
+
+
+def _cmake(target: Path, pattern: str) -> Path:
+    """The page `pattern` finds under the highest CMake version installed."""
     if target.exists():
         return target
-    found = sorted(Path("/usr/share").glob(CMAKE_GLOB))
+    found = sorted(Path("/usr/share").glob(pattern), key=lambda path: (_version(path), path))
     if not found:
         raise MissingSourceError(
-            f"/usr/share/{CMAKE_GLOB} is missing: install the Debian package cmake-data"
+            f"/usr/share/{pattern} is missing: install the Debian package cmake-data"
         )
     partial = target.with_suffix(".part")
     shutil.copyfile(found[-1], partial)

@@ -25,24 +25,20 @@ version; `questions.toml` names the files by the names given here.
 
 from __future__ import annotations
 
-import gzip
-import re
-import shutil
 import sys
 from pathlib import Path
 
-from tests.rag.dev2.build import MissingSourceError
-from tests.rag.txt.build import _need, _plain, _write
+from tests.rag.txt.build import Source, build_set
 
 INFO = Path("/usr/share/info")
 DOC = Path("/usr/share/doc")
 # (file made, info file, Debian package): info manuals made into plain text.
-MANUALS = [
+MANUALS: list[Source] = [
     ("sed-manual.txt", INFO / "sed.info.gz", "sed"),
     ("coreutils-manual.txt", INFO / "coreutils.info.gz", "coreutils"),
 ]
 # (file made, gzipped file, Debian package): only unpacked.
-GZIPPED = [
+GZIPPED: list[Source] = [
     ("xkbproto.txt", DOC / "kbproto/xkbproto.txt.gz", "x11proto-dev"),
     ("libjpeg.txt", DOC / "libjpeg62-turbo-dev/libjpeg.txt.gz", "libjpeg62-turbo-dev"),
     ("slangfun.txt", DOC / "libslang2/slangfun.txt.gz", "libslang2"),
@@ -53,44 +49,7 @@ CMAKE_NAME = "ctest.rst"
 
 def build(folder: Path) -> list[Path]:
     """Make every document of the set in `folder` (kept if already there); return them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    made = [_manual(folder / name, source, package) for name, source, package in MANUALS]
-    made += [_gunzip(folder / name, source, package) for name, source, package in GZIPPED]
-    made.append(_cmake(folder / CMAKE_NAME))
-    return made
-
-
-def _manual(target: Path, source: Path, package: str) -> Path:
-    if target.exists():
-        return target
-    text = gzip.decompress(_need(source, package).read_bytes()).decode("utf-8")
-    return _write(target, _plain(text).encode("utf-8"))
-
-
-def _gunzip(target: Path, source: Path, package: str) -> Path:
-    if target.exists():
-        return target
-    return _write(target, gzip.decompress(_need(source, package).read_bytes()))
-
-
-def _version(path: Path) -> tuple[int, ...]:
-    """The CMake version in a path's `cmake-X.Y` folder, as numbers, to sort 3.9 below 3.25."""
-    folder = path.relative_to("/usr/share").parts[0]
-    return tuple(int(part) for part in re.findall(r"\d+", folder))
-
-
-def _cmake(target: Path) -> Path:
-    if target.exists():
-        return target
-    found = sorted(Path("/usr/share").glob(CMAKE_GLOB), key=lambda path: (_version(path), path))
-    if not found:
-        raise MissingSourceError(
-            f"/usr/share/{CMAKE_GLOB} is missing: install the Debian package cmake-data"
-        )
-    partial = target.with_suffix(".part")
-    shutil.copyfile(found[-1], partial)
-    partial.replace(target)
-    return target
+    return build_set(folder, MANUALS, GZIPPED, (CMAKE_NAME, CMAKE_GLOB))
 
 
 if __name__ == "__main__":
