@@ -1,0 +1,1 @@
+"""The PDF-manuals development set (issue 16)."""
