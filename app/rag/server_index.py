@@ -36,20 +36,9 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 from app.errors import CarrelError
 from app.netguard import EgressRefusedError, NetGuard
 from app.rag.errors import IndexBusyError
-from app.rag.index import (
-    DENSE,
-    FUSION_WEIGHTS,
-    PREFETCH,
-    RESCORE,
-    SENTENCES,
-    SPARSE,
-    Hit,
-    IndexPoint,
-    Mode,
-    bm25,
-)
+from app.rag.index import DENSE, FUSION_WEIGHTS, PREFETCH, RESCORE, SENTENCES, SPARSE
 from app.rag.naming import collection_key
-from app.rag.points import bm25_text
+from app.rag.points import Hit, IndexPoint, Mode, bm25, bm25_text
 from app.rag.represent import fuse
 
 DEFAULT_PREFIX = "carrel_"
