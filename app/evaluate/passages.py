@@ -19,6 +19,8 @@ def sample_passages(
     documents: Documents, collection: str, n: int, seed: int = 0, min_chars: int = 80
 ) -> list[Citation]:
     """Up to `n` passages of at least `min_chars` characters, drawn at random by `seed`."""
+    from app.rag.points import shown_heading  # the index's engine: only when used
+
     index: Any = documents.index(collection, reading=True)
     if not hasattr(index, "scroll"):
         raise EvaluateError(
@@ -38,7 +40,7 @@ def sample_passages(
                         source=str(p.get("source", "")),
                         page=p.get("page"),
                         page_end=p.get("page_end"),
-                        heading=" › ".join(p.get("heading") or []),
+                        heading=shown_heading(p),
                         text=text,
                         start=int(p.get("start") or 0),
                         end=int(p.get("end") or 0),

@@ -31,7 +31,9 @@ _WORD = re.compile(r"\S+")
 @dataclass(frozen=True)
 class Chunk:
     """One passage to embed, with where it came from (page range, heading path, offsets);
-    `records` when it is made of table rows only (`Section.record`), one per line."""
+    `records` when it is made of table rows only (`Section.record`), one per line;
+    `outline` the document outline's section where its own text begins (`Section.outline`:
+    shown in citations, not embedded)."""
 
     text: str
     page: int | None
@@ -41,6 +43,7 @@ class Chunk:
     end: int
     words: int
     records: bool = False
+    outline: tuple[str, ...] = ()
 
 
 def heading_text(heading: tuple[str, ...] | list[str]) -> str:
@@ -57,6 +60,7 @@ class _Piece:
     end: int
     words: int
     record: bool = False
+    outline: tuple[str, ...] = ()
 
 
 @dataclass
@@ -108,6 +112,7 @@ class Chunker:
                         section.start + b,
                         len(take),
                         section.record,
+                        section.outline_at(section.start + a),
                     )
                 )
                 spans = spans[len(take) :]
@@ -132,6 +137,7 @@ class Chunker:
         a = spans[0][0]
         carried = _Carried(last.text[a:], last.page, last.start + a, last.end, len(spans))
         carried.record = last.record
+        carried.outline = last.outline
         return [carried]
 
 
@@ -171,4 +177,5 @@ def _make(pieces: list[_Piece], heading: tuple[str, ...]) -> Chunk:
         end=pieces[-1].end,
         words=sum(p.words for p in pieces),
         records=all(p.record for p in pieces),
+        outline=next((p.outline for p in pieces if not isinstance(p, _Carried)), ()),
     )

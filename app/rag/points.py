@@ -85,12 +85,26 @@ class Index(Protocol):
 # a rule named first (issue 16's nineteenth round, tests/bench/RULES.md): hybrid MRR@10
 # 0.856 -> 0.875 there, no question lost from the top five.
 BM25_HEADINGS = True
+# Whether that heading line also takes the passage's section from the document's outline
+# (a PDF's bookmarks, `Chunk.outline`): a candidate under a rule named first (issue 16's
+# twentieth round, tests/bench/RULES.md); off, the outline only names citations.
+BM25_OUTLINE = False
 
 
 def bm25_text(text: str, payload: dict[str, Any]) -> str:
     """What BM25 indexes for a passage of `text` whose point carries `payload`."""
-    heading = payload.get("heading") or []
-    return heading_text(heading) + text if BM25_HEADINGS else text
+    if not BM25_HEADINGS:
+        return text
+    heading = list(payload.get("heading") or [])
+    if BM25_OUTLINE:
+        heading = list(payload.get("outline") or []) + heading
+    return heading_text(heading) + text
+
+
+def shown_heading(payload: dict[str, Any]) -> str:
+    """A passage's section as a citation shows it: the document outline's path (a PDF's),
+    then its heading path, joined by " › "."""
+    return " › ".join([*(payload.get("outline") or []), *(payload.get("heading") or [])])
 
 
 def bm25() -> qe.Bm25:
@@ -113,4 +127,6 @@ def payload(source: str, content_hash: str, n: int, chunk: Chunk) -> dict[str, A
     }
     if chunk.records:
         out["records"] = True
+    if chunk.outline:
+        out["outline"] = list(chunk.outline)
     return out

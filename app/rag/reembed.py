@@ -102,6 +102,7 @@ def _chunk(payload: dict[str, Any]) -> Chunk:
         end=int(payload.get("end") or 0),
         words=0,
         records=bool(payload.get("records")),
+        outline=tuple(payload.get("outline") or ()),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.citation import Citation
 from app.rag.embedder import Embedder
 from app.rag.index import Index, Mode
+from app.rag.points import shown_heading
 
 
 class Retriever:
@@ -33,7 +34,7 @@ class Retriever:
                 source=str(h.payload.get("source", "")),
                 page=h.payload.get("page"),
                 page_end=h.payload.get("page_end"),
-                heading=" › ".join(h.payload.get("heading") or []),
+                heading=shown_heading(h.payload),
                 text=str(h.payload.get("text", "")),
                 start=int(h.payload.get("start") or 0),
                 end=int(h.payload.get("end") or 0),

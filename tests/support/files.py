@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import zipfile
 import zlib
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -18,8 +19,13 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def make_pdf(pages: list[list[str] | None], encrypted: bool = False) -> bytes:
-    """One page per entry: a list of text lines, or None for a page that is only an image."""
+def make_pdf(
+    pages: list[list[str] | None],
+    encrypted: bool = False,
+    outline: list[tuple[int, str, int]] | None = None,
+) -> bytes:
+    """One page per entry: a list of text lines, or None for a page that is only an image;
+    `outline`: bookmarks as (level from 1, title, 0-based page), in order."""
     objects: list[bytes] = []
 
     def add(body: bytes) -> int:
@@ -55,7 +61,8 @@ def make_pdf(pages: list[list[str] | None], encrypted: bool = False) -> bytes:
         )
     kid_refs = b" ".join(b"%d 0 R" % k for k in kids)
     assert add(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kid_refs, len(kids))) == pages_id
-    catalog = add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
+    extra = b" /Outlines %d 0 R" % _outline(add, objects, outline, kids) if outline else b""
+    catalog = add(b"<< /Type /Catalog /Pages %d 0 R%s >>" % (pages_id, extra))
     encrypt = 0
     if encrypted:
         encrypt = add(
@@ -76,6 +83,49 @@ def make_pdf(pages: list[list[str] | None], encrypted: bool = False) -> bytes:
         trailer += b" /Encrypt %d 0 R /ID [<%s> <%s>]" % (encrypt, b"ab" * 16, b"ab" * 16)
     out += b"trailer\n" + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
+
+
+def _outline(
+    add: Callable[[bytes], int],
+    objects: list[bytes],
+    items: list[tuple[int, str, int]],
+    kids: list[int],
+) -> int:
+    """The outline's objects (a root and one per item, linked as PDF wants); the root's id."""
+    root = add(b"")
+    ids = [add(b"") for _ in items]
+    parent: dict[int, int] = {}
+    children: dict[int, list[int]] = {root: []}
+    stack: list[tuple[int, int]] = [(0, root)]
+    for i, (level, _, _) in zip(ids, items, strict=True):
+        while stack[-1][0] >= level:
+            stack.pop()
+        parent[i] = stack[-1][1]
+        children[parent[i]].append(i)
+        children[i] = []
+        stack.append((level, i))
+
+    def links(obj: int) -> bytes:
+        kids_of = children[obj]
+        if not kids_of:
+            return b""
+        return b" /First %d 0 R /Last %d 0 R /Count %d" % (kids_of[0], kids_of[-1], len(kids_of))
+
+    objects[root - 1] = b"<< /Type /Outlines%s >>" % links(root)
+    for i, (_, title, page) in zip(ids, items, strict=True):
+        siblings = children[parent[i]]
+        at = siblings.index(i)
+        body = b"<< /Title (%s) /Parent %d 0 R /Dest [%d 0 R /XYZ null null null]" % (
+            _escape(title).encode("latin-1"),
+            parent[i],
+            kids[page],
+        )
+        if at:
+            body += b" /Prev %d 0 R" % siblings[at - 1]
+        if at + 1 < len(siblings):
+            body += b" /Next %d 0 R" % siblings[at + 1]
+        objects[i - 1] = body + links(i) + b" >>"
+    return root
 
 
 def make_docx(path: Path) -> Path:

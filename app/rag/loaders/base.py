@@ -21,6 +21,10 @@ class Section:
     the text in its page, or in the whole document when there are no pages. A section with
     `problem` set carries no text: it reports a page that needs OCR or a part that failed.
     `record` marks a row of a table (a CSV line): it stands on its own, not in a text.
+    `outline`: the document's own outline (a PDF's bookmarks) over the section's page, as
+    (offset in the page, section path from there) marks, the first at or before `start`.
+    It names passages in citations (`outline_at`) and neither cuts them nor changes what
+    is embedded, unlike `heading`.
     """
 
     text: str
@@ -29,6 +33,16 @@ class Section:
     start: int = 0
     problem: str = ""
     record: bool = False
+    outline: tuple[tuple[int, tuple[str, ...]], ...] = ()
+
+    def outline_at(self, offset: int) -> tuple[str, ...]:
+        """The outline's section path in force at `offset` of the page (() without one)."""
+        path: tuple[str, ...] = ()
+        for at, marked in self.outline:
+            if at > offset:
+                break
+            path = marked
+        return path
 
 
 def paragraphs(blocks: Iterable[str], cap: int = MAX_SECTION_CHARS) -> Iterator[tuple[int, str]]:

@@ -5,6 +5,9 @@ A page that is only an image has no text layer. When the `tesseract` program is 
 by Tesseract; that text goes under the heading `OCR_HEADING`, so its passages and citations
 say where it came from. Without Tesseract, or when it reads nothing, the page is reported
 as needing OCR.
+
+A PDF with an outline (bookmarks) names the section of every passage in its citations
+(`app.rag.loaders.outline`); the text and its passages are the same without it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
 
 from app.rag.errors import UnreadableDocumentError
 from app.rag.loaders.base import Section, paragraphs
+from app.rag.loaders.outline import OutlinePath, read_outline
 
 NEEDS_OCR = "needs OCR (the page is an image with no text layer)"
 OCR_HEADING = "Text recognised by OCR"
@@ -56,6 +60,9 @@ def load_pdf(data: BinaryIO, name: str) -> Iterator[Section]:
             "The file may be truncated or damaged; copy or download it again.",
         ) from exc
     tesseract = shutil.which("tesseract")
+    with PDFIUM_LOCK:
+        outline = read_outline(doc, count)
+    path = OutlinePath()
     try:
         for index in range(count):
             with PDFIUM_LOCK:  # one page at a time: never held across a yield
@@ -64,11 +71,13 @@ def load_pdf(data: BinaryIO, name: str) -> Iterator[Section]:
                 text = read_image(image, tesseract)
                 how = "ocr" if text.strip() else "needs_ocr"
             if how == "needs_ocr":
+                path.skip(outline.get(index, []))
                 yield Section("", page=index + 1, problem=NEEDS_OCR)
                 continue
             heading = (OCR_HEADING,) if how == "ocr" else ()
+            marks = path.marks(text, outline.get(index, []))
             for offset, para in paragraphs([text]):
-                yield Section(para, page=index + 1, heading=heading, start=offset)
+                yield Section(para, index + 1, heading, offset, outline=marks)
     except pypdfium2.PdfiumError as exc:
         raise UnreadableDocumentError(
             Path(name), f"a page cannot be read ({exc})", "The file may be damaged."
