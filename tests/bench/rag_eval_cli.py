@@ -147,6 +147,12 @@ def main() -> None:
         help="comma-separated on/off: whether BM25 indexes a passage's heading line "
         "(app.rag.points.bm25_text; the default as shipped)",
     )
+    parser.add_argument(
+        "--bm25-outline",
+        default="on" if points.BM25_OUTLINE else "off",
+        help="comma-separated on/off: whether that heading line takes a PDF outline's "
+        "section too (app.rag.points.BM25_OUTLINE; the default as shipped)",
+    )
     args = parser.parse_args()
     if args.query_runtime and args.query_runtime not in RUNTIMES:
         parser.error(f"runtimes are {', '.join(RUNTIMES)}")
@@ -185,14 +191,9 @@ def main() -> None:
     if not window_words or any(w != "none" and not w.isdigit() for w in window_words):
         parser.error("--windows takes none or numbers of sentences")
     windows = [None if w == "none" else int(w) for w in window_words]
-    heading_words = [h.strip() for h in args.plain_headings.split(",") if h.strip()]
-    if not heading_words or any(h not in ("on", "off") for h in heading_words):
-        parser.error("--plain-headings takes on, off or both")
-    headings = [h == "on" for h in heading_words]
-    bm25_words = [h.strip() for h in args.bm25_headings.split(",") if h.strip()]
-    if not bm25_words or any(h not in ("on", "off") for h in bm25_words):
-        parser.error("--bm25-headings takes on, off or both")
-    keywords = [h == "on" for h in bm25_words]
+    headings = on_off(parser, "--plain-headings", args.plain_headings)
+    keywords = on_off(parser, "--bm25-headings", args.bm25_headings)
+    outlines = on_off(parser, "--bm25-outline", args.bm25_outline)
     if args.questions is not None and not args.questions.is_file():
         parser.error(f"--questions: no file {args.questions}")
     chosen = args.questions or QUESTION_SETS[args.set]
@@ -204,9 +205,11 @@ def main() -> None:
     out: dict[str, Any] = {"set": label, "load_average_start": os.getloadavg()}
     results = []
     shipped = onnx_runtime.DEFAULT_RECIPE
-    for name, how, runtime, recipe, leave_out, window, plain, bm25_heads in itertools.product(
-        names, hows, runtimes, recipes, leave_outs, windows, headings, keywords
-    ):
+    for (
+        name, how, runtime, recipe, leave_out, window, plain, bm25_heads, bm25_outline
+    ) in itertools.product(
+        names, hows, runtimes, recipes, leave_outs, windows, headings, keywords, outlines
+    ):  # fmt: skip
         onnx_runtime.DEFAULT_RECIPE = RECIPES[recipe]
         try:
             for overlap, way, carry, onnx_batch, tokens in itertools.product(
@@ -224,6 +227,7 @@ def main() -> None:
                         window=window,
                         plain_headings=plain,
                         bm25_headings=bm25_heads,
+                        bm25_outline=bm25_outline,
                     )
                 )
                 results[-1]["onnx_recipe"] = recipe
@@ -251,6 +255,7 @@ def main() -> None:
                 f"window {'-' if r['window'] is None else r['window']}",
                 f"plain headings {'on' if r['plain_headings'] else 'off'}",
                 f"bm25 headings {'on' if r['bm25_headings'] else 'off'}",
+                f"bm25 outline {'on' if r['bm25_outline'] else 'off'}",
             )
         ): {
             "load_s": r["load_s"],
@@ -262,3 +267,11 @@ def main() -> None:
         for r in results
     }
     print(json.dumps({**out, "summary": summary, "runs": results}, indent=2))
+
+
+def on_off(parser: argparse.ArgumentParser, flag: str, value: str) -> list[bool]:
+    """A comma-separated on/off switch's values, in order."""
+    words = [w.strip() for w in value.split(",") if w.strip()]
+    if not words or any(w not in ("on", "off") for w in words):
+        parser.error(f"{flag} takes on, off or both")
+    return [w == "on" for w in words]
