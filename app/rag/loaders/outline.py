@@ -6,11 +6,12 @@ text (its words in order; case, spacing and punctuation between them ignored; se
 after the previous item's place; from that place when not found) until the next item, and
 a passage's section is the path of items above it by level where its own text begins.
 
-The outline only names: it neither cuts passages nor changes what is embedded or indexed.
-Both ways it was tried as headings that do (cutting the text at every item, or naming
-each passage in what is embedded) lost questions from two development sets' top five
-(issue 16's nineteenth round, tests/bench/RULES.md), so passages are the same with or
-without it and only citations gain their section.
+The outline names: it neither cuts passages nor changes what is embedded. Both ways it
+was tried as headings that do (cutting the text at every item, or naming each passage in
+what is embedded) lost questions from two development sets' top five (issue 16's
+nineteenth round, tests/bench/RULES.md), so passages are the same with or without it;
+citations show the section, and BM25 reads it with the passage (`app.rag.points.
+BM25_OUTLINE`, picked on a PDF set of its own in the twentieth round).
 """
 
 from __future__ import annotations

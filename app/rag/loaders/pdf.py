@@ -6,8 +6,8 @@ by Tesseract; that text goes under the heading `OCR_HEADING`, so its passages an
 say where it came from. Without Tesseract, or when it reads nothing, the page is reported
 as needing OCR.
 
-A PDF with an outline (bookmarks) names the section of every passage in its citations
-(`app.rag.loaders.outline`); the text and its passages are the same without it.
+A PDF with an outline (bookmarks) names the section of every passage, in its citations
+and for BM25 (`app.rag.loaders.outline`); the text and its passages are the same without it.
 """
 
 from __future__ import annotations
