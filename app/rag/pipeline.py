@@ -12,7 +12,9 @@ ahead took ~9 % off that ingest's wall time, over four noisy pairs (BENCHMARKS.m
 at most `ahead` passages plus one file's beyond those being embedded (a passage is ~1 KB
 of text). A file deleted after it was read and before it is taken in is reported as
 deleted by the ingest (`app.rag.ingest`). Unchanged files (size and mtime, or content
-hash, as recorded) are passed on without being read.
+hash, as recorded) are passed on without being read, unless they were read by an older
+`READING`: then they are read again as if changed, their old passages serving until the
+new ones are in.
 
 Beside it, what the ingest needs of paths: the files of folders (`walk`), whether a file
 is inside a place (`within`), and `Pending`, a read file waiting for its group.
@@ -59,12 +61,25 @@ class Prepared:
         return str(self.path)
 
 
+# How a file becomes points: its loader, the chunker, what is embedded and what BM25 reads.
+# Raised when a change there makes a file's points differ (2: plain-text headings, section
+# titles and a PDF's outline read by BM25, issue 16's nineteenth and twentieth rounds), so a
+# file indexed before is read again the next time it is added, not left as it was.
+READING = 2
+
+
 def file_hash(path: Path) -> str:
+    """The file's content hash, marked with the `READING` it is indexed under."""
     digest = hashlib.blake2b(digest_size=20)
     with path.open("rb") as f:
         while block := f.read(1 << 20):
             digest.update(block)
-    return digest.hexdigest()
+    return f"{digest.hexdigest()}-r{READING}"
+
+
+def read_as_now(recorded_hash: str) -> bool:
+    """Whether a file recorded with `recorded_hash` was read as this Carrel reads."""
+    return recorded_hash.endswith(f"-r{READING}")
 
 
 def read_chunks(
@@ -161,7 +176,8 @@ class Reader:
         if not stat.S_ISREG(item.stat.st_mode):
             return _failed(item, f"'{path.name}' is not a regular file.")
         known = self._known.get(item.source)
-        if known and known[0] == item.stat.st_size and known[1] == item.stat.st_mtime_ns:
+        st = item.stat
+        if known and (known[0], known[1]) == (st.st_size, st.st_mtime_ns) and read_as_now(known[2]):
             item.status = "unchanged"
             return item
         try:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.config import Paths
+from app.rag import pipeline
 from app.rag.embedder import SentenceEmbedder
 from app.rag.errors import CollectionNotFoundError, EmbedderMismatchError
 from app.rag.index import EdgeIndex, IndexPoint
@@ -100,6 +101,26 @@ def test_reingest_change_delete_and_remove(documents: Documents, tmp_path: Path)
     # waiting on it: deleting it would let two processes think they hold the collection).
     left = sorted(p.name for p in documents.index_root.iterdir())
     assert left == [".lock-c"]
+
+
+def test_files_read_by_an_older_carrel_are_read_again_when_added_again(
+    documents: Documents, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "f"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"n{i}.txt").write_text(f"Note {i}: the code word is alpha{i}.")
+    first = documents.add([folder], "c")
+    assert first.count("indexed") == 3
+    monkeypatch.setattr(pipeline, "READING", pipeline.READING + 1)  # a Carrel that reads anew
+    again = documents.add([folder], "c")
+    assert again.count("indexed") == 3 and again.chunks == first.chunks
+    assert all(f.hash.endswith(f"-r{pipeline.READING}") for f in documents.files("c"))
+    agree(documents, "c")  # the old reading's points are gone, not left beside the new
+    assert (
+        "alpha1" in documents.search("code word", "c", k=1, files=[str(folder / "n1.txt")])[0].text
+    )
+    assert documents.add([folder], "c").count("unchanged") == 3
 
 
 def test_file_deleted_while_ingesting_and_cancel(documents: Documents, tmp_path: Path) -> None:
