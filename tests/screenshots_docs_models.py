@@ -6,7 +6,8 @@ its files and a search's hits, kept after a second ingest), models-WxH.png (Inst
 the library's true size and a model's Info), models-catalog-WxH.png (the Catalog with
 Download buttons), models-hub-WxH.png (the Hugging Face tab saying it is switched off) and
 viewer-WxH.png (the viewer as it opens on that screen, a passage across a page break
-marked). No model is loaded. Uses its own display (:137); needs the Debian packages of
+marked) and documents-sections-WxH.png (hits in a real manual, each cited under the section
+its PDF outline names). No model is loaded. Uses its own display (:137); needs the Debian packages of
 `tests.screenshots`."""
 
 from __future__ import annotations
@@ -103,6 +104,11 @@ def shoot(size: str, home: Path) -> None:
     app.processEvents()
     viewer.grab().save(str(OUT / f"viewer-{size}.png"))
     viewer.close()
+    if MANUAL.exists():  # hits cited under the sections of the manual's outline
+        page.search("which dither algorithm should I choose for photographs")
+        wait_for(page.searched, 120)
+        app.processEvents()
+        window.grab().save(str(OUT / f"documents-sections-{size}.png"))
 
     models = window.models_page
     window.tabs.setCurrentWidget(models)

@@ -108,8 +108,16 @@ class CollectionList(QListWidget):
             self.setCurrentRow(names.index(name))
 
 
+def short_heading(heading: str) -> str:
+    """A heading path as a narrow column shows it: its last, most specific, level, after
+    "… › " when there are levels above it (a manual's outline can be five deep)."""
+    levels = heading.split(" › ")
+    return heading if len(levels) < 2 else f"… › {levels[-1]}"
+
+
 class HitsList(QTreeWidget):
-    """Search hits: file, page, heading path and a snippet of the passage.
+    """Search hits: file, page, heading path (its last level; the whole on hover) and a
+    snippet of the passage.
 
     Signals: `opened(object)` with the `Citation` of a hit double-clicked or entered.
     """
@@ -127,7 +135,7 @@ class HitsList(QTreeWidget):
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.setColumnWidth(0, 200)
         self.setColumnWidth(1, 60)
-        self.setColumnWidth(2, 160)
+        self.setColumnWidth(2, 200)
         self.setColumnWidth(4, 120)
         self._citations: list[Citation] = []
         self.itemActivated.connect(self._on_activated)
@@ -143,8 +151,9 @@ class HitsList(QTreeWidget):
                     page += f"–{c.page_end}"
             snippet = " ".join(c.text.split())
             item = QTreeWidgetItem(
-                [Path(c.source).name, page, c.heading, snippet[:240], score_text(c)]
+                [Path(c.source).name, page, short_heading(c.heading), snippet[:240], score_text(c)]
             )
+            item.setToolTip(2, c.heading)
             item.setTextAlignment(4, Qt.AlignmentFlag.AlignRight)
             item.setToolTip(4, "search score (reranker score, when the collection has one)")
             item.setData(0, SOURCE_ROLE, n)
