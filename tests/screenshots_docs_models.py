@@ -6,9 +6,9 @@ its files and a search's hits, kept after a second ingest), models-WxH.png (Inst
 the library's true size and a model's Info), models-catalog-WxH.png (the Catalog with
 Download buttons), models-hub-WxH.png (the Hugging Face tab saying it is switched off) and
 viewer-WxH.png (the viewer as it opens on that screen, a passage across a page break
-marked) and documents-sections-WxH.png (hits in a real manual, each cited under the section
-its PDF outline names). No model is loaded. Uses its own display (:137); needs the Debian packages of
-`tests.screenshots`."""
+marked) and documents-sections-WxH.png (hits in a real manual, each cited under the
+section its PDF outline names). No model is loaded. Uses its own display (:137); needs the
+Debian packages of `tests.screenshots`."""
 
 from __future__ import annotations
 
