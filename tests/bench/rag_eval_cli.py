@@ -16,6 +16,7 @@ from typing import Any
 from app.rag import onnx_runtime, passages, points
 from app.rag.chunker import OVERLAP_WORDS, Chunker
 from app.rag.embedder import ONNX_BATCH_SIZE, RUNTIMES
+from app.rag.loaders import outline, typeset
 from app.rag.loaders import text as plain_text
 from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
 from tests.bench.bench_rag_eval import MODELS, MODES, QUESTION_SETS, load_questions, run
@@ -153,6 +154,18 @@ def main() -> None:
         help="comma-separated on/off: whether that heading line takes a PDF outline's "
         "section too (app.rag.points.BM25_OUTLINE; the default as shipped)",
     )
+    parser.add_argument(
+        "--pdf-outline",
+        default="on" if outline.PDF_OUTLINE else "off",
+        help="comma-separated on/off: whether a PDF's outline names its passages "
+        "(app.rag.loaders.outline; the default as shipped)",
+    )
+    parser.add_argument(
+        "--typeset",
+        default="on" if typeset.TYPESET_HEADINGS else "off",
+        help="comma-separated on/off: whether a PDF without an outline takes titles from "
+        "type size (app.rag.loaders.typeset; the default as shipped)",
+    )
     args = parser.parse_args()
     if args.query_runtime and args.query_runtime not in RUNTIMES:
         parser.error(f"runtimes are {', '.join(RUNTIMES)}")
@@ -194,6 +207,8 @@ def main() -> None:
     headings = on_off(parser, "--plain-headings", args.plain_headings)
     keywords = on_off(parser, "--bm25-headings", args.bm25_headings)
     outlines = on_off(parser, "--bm25-outline", args.bm25_outline)
+    bookmarks = on_off(parser, "--pdf-outline", args.pdf_outline)
+    sizes = on_off(parser, "--typeset", args.typeset)
     if args.questions is not None and not args.questions.is_file():
         parser.error(f"--questions: no file {args.questions}")
     chosen = args.questions or QUESTION_SETS[args.set]
@@ -206,9 +221,11 @@ def main() -> None:
     results = []
     shipped = onnx_runtime.DEFAULT_RECIPE
     for (
-        name, how, runtime, recipe, leave_out, window, plain, bm25_heads, bm25_outline
+        name, how, runtime, recipe, leave_out, window, plain, bm25_heads, bm25_outline,
+        pdf_outline, pdf_typeset,
     ) in itertools.product(
-        names, hows, runtimes, recipes, leave_outs, windows, headings, keywords, outlines
+        names, hows, runtimes, recipes, leave_outs, windows, headings, keywords, outlines,
+        bookmarks, sizes,
     ):  # fmt: skip
         onnx_runtime.DEFAULT_RECIPE = RECIPES[recipe]
         try:
@@ -228,6 +245,8 @@ def main() -> None:
                         plain_headings=plain,
                         bm25_headings=bm25_heads,
                         bm25_outline=bm25_outline,
+                        pdf_outline=pdf_outline,
+                        pdf_typeset=pdf_typeset,
                     )
                 )
                 results[-1]["onnx_recipe"] = recipe
@@ -256,6 +275,8 @@ def main() -> None:
                 f"plain headings {'on' if r['plain_headings'] else 'off'}",
                 f"bm25 headings {'on' if r['bm25_headings'] else 'off'}",
                 f"bm25 outline {'on' if r['bm25_outline'] else 'off'}",
+                f"pdf outline {'on' if r['pdf_outline'] else 'off'}",
+                f"typeset {'on' if r['pdf_typeset'] else 'off'}",
             )
         ): {
             "load_s": r["load_s"],

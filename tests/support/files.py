@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -20,11 +20,12 @@ def _escape(text: str) -> str:
 
 
 def make_pdf(
-    pages: list[list[str] | None],
+    pages: Sequence[Sequence[str | tuple[str, int]] | None],
     encrypted: bool = False,
     outline: list[tuple[int, str, int]] | None = None,
 ) -> bytes:
-    """One page per entry: a list of text lines, or None for a page that is only an image;
+    """One page per entry: a list of text lines (11 points, or (text, points)), or None for
+    a page that is only an image;
     `outline`: bookmarks as (level from 1, title, 0-based page), in order."""
     objects: list[bytes] = []
 
@@ -48,7 +49,9 @@ def make_pdf(
             content = b"q 200 0 0 200 100 400 cm /Im1 Do Q"
         else:
             ops = ["BT /F1 11 Tf 14 TL 72 760 Td"]
-            ops += [f"({_escape(line)}) Tj T*" for line in lines]
+            for line in lines:  # a line given as (text, points) is set in that size
+                text, size = (line, 11) if isinstance(line, str) else line
+                ops.append(f"/F1 {size} Tf {size + 3} TL ({_escape(text)}) Tj T*")
             ops.append("ET")
             content = "\n".join(ops).encode("latin-1")
         stream = add(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")

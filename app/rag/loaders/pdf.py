@@ -24,6 +24,7 @@ import pypdfium2  # type: ignore[import-untyped]
 import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
 
 from app.rag.errors import UnreadableDocumentError
+from app.rag.loaders import typeset
 from app.rag.loaders.base import Section, paragraphs
 from app.rag.loaders.outline import OutlinePath, read_outline
 
@@ -62,11 +63,13 @@ def load_pdf(data: BinaryIO, name: str) -> Iterator[Section]:
     tesseract = shutil.which("tesseract")
     with PDFIUM_LOCK:
         outline = read_outline(doc, count)
+    # Without an outline, titles are told by their type size.
+    sizes = typeset.TypeSizes() if not outline and typeset.TYPESET_HEADINGS else None
     path = OutlinePath()
     try:
         for index in range(count):
             with PDFIUM_LOCK:  # one page at a time: never held across a yield
-                text, how, image = _page_text(doc, index, bool(tesseract))
+                text, how, image, lines = _page_text(doc, index, bool(tesseract), sizes)
             if image is not None and tesseract:  # Tesseract runs without the lock
                 text = read_image(image, tesseract)
                 how = "ocr" if text.strip() else "needs_ocr"
@@ -75,7 +78,8 @@ def load_pdf(data: BinaryIO, name: str) -> Iterator[Section]:
                 yield Section("", page=index + 1, problem=NEEDS_OCR)
                 continue
             heading = (OCR_HEADING,) if how == "ocr" else ()
-            marks = path.marks(text, outline.get(index, []))
+            items = sizes.titles(lines) if sizes is not None else outline.get(index, [])
+            marks = path.marks(text, items)
             for offset, para in paragraphs([text]):
                 yield Section(para, index + 1, heading, offset, outline=marks)
     except pypdfium2.PdfiumError as exc:
@@ -88,22 +92,25 @@ def load_pdf(data: BinaryIO, name: str) -> Iterator[Section]:
 
 
 def _page_text(
-    doc: pypdfium2.PdfDocument, index: int, ocr: bool
-) -> tuple[str, str, tuple[bytes, int] | None]:
+    doc: pypdfium2.PdfDocument, index: int, ocr: bool, sizes: typeset.TypeSizes | None = None
+) -> tuple[str, str, tuple[bytes, int] | None, list[tuple[str, float]]]:
     """A page's text and how it was found: "text" (its text layer, or "" for a blank page)
     or "needs_ocr" (only an image); with `ocr`, such a page also comes back rendered for
-    Tesseract (a PGM image and its DPI)."""
+    Tesseract (a PGM image and its DPI); with `sizes`, its lines with their type sizes."""
     page = doc[index]
+    lines: list[tuple[str, float]] = []
     try:
         textpage = page.get_textpage()
         try:
-            text = textpage.get_text_range()
+            raw = textpage.get_text_range()
+            if sizes is not None:
+                lines = typeset.line_sizes(textpage, raw)
         finally:
             textpage.close()
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        text = raw.replace("\r\n", "\n").replace("\r", "\n")
         if text.strip() or not _has_images(page):
-            return text, "text", None
-        return "", "needs_ocr", render_for_ocr(page) if ocr else None
+            return text, "text", None, lines
+        return "", "needs_ocr", render_for_ocr(page) if ocr else None, []
     finally:
         page.close()
 

@@ -1,0 +1,86 @@
+"""Section titles from type size, for a PDF that has no outline.
+
+Reports, papers and office exports often carry no bookmarks, but their titles are set
+larger than their text. The body size is the size most of the document's characters have
+so far (counted page by page as the file streams); a line set at least `LARGER` times that
+is a title, and up to `MAX_TITLE_LINES` such lines in a row, each as large as the one
+before, are one title ("Chapter 3" over a larger "Expressions"; a smaller line after them
+starts the next) of at most `MAX_TITLE` characters with at least two letters and no dot
+leaders (a table of contents' lines). A larger title holds the smaller ones after it, as
+an outline's levels do. Bold text at the body's size
+(run-in headings, emphasis) is not a title.
+
+The titles are used as a PDF's outline is (`app.rag.loaders.outline`): they name the
+passages in citations and for BM25, and cut nothing. A line's size is read from its first,
+middle and last visible characters (three calls into pdfium a line, not one a character).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped]
+
+from app.rag.loaders.outline import Item
+
+# Whether a PDF without an outline takes its section titles from type size: a candidate
+# under a rule named first (issue 16's twentieth round, tests/bench/RULES.md).
+TYPESET_HEADINGS = False
+LARGER = 1.15
+MAX_TITLE = 100
+MAX_TITLE_LINES = 3
+_LINE = re.compile(r"[^\r\n]+")
+# Dots leading to a page number: a line of a table of contents, not a title.
+_LEADER = re.compile(r"(?:\. ?){4,}")
+
+
+def line_sizes(textpage: object, raw: str) -> list[tuple[str, float]]:
+    """Each line of a page's text as pdfium gives it (`raw`, indexed as its characters)
+    with its type size in points, rounded to a tenth."""
+    count = pdfium_c.FPDFText_CountChars(textpage)
+    out: list[tuple[str, float]] = []
+    for m in _LINE.finditer(raw):
+        visible = [m.start() + i for i, c in enumerate(m.group()) if not c.isspace()]
+        if not visible:
+            continue
+        probes = {visible[0], visible[len(visible) // 2], visible[-1]}
+        sizes = sorted(pdfium_c.FPDFText_GetFontSize(textpage, i) for i in probes if 0 <= i < count)
+        if sizes:
+            out.append((m.group().strip(), round(sizes[len(sizes) // 2], 1)))
+    return out
+
+
+class TypeSizes:
+    """The body's type size as a document is read, and each page's titles by it."""
+
+    def __init__(self) -> None:
+        self.chars: Counter[float] = Counter()
+
+    def titles(self, lines: list[tuple[str, float]]) -> list[Item]:
+        """A page's titles in reading order, as outline items (level: larger is higher)."""
+        for text, size in lines:
+            self.chars[size] += len(text)
+        if not self.chars:
+            return []
+        body = self.chars.most_common(1)[0][0]
+        items: list[Item] = []
+        run: list[tuple[str, float]] = []
+        for text, size in [*lines, ("", 0.0)]:  # the sentinel ends a last run
+            titled = body > 0 and size >= body * LARGER
+            if titled and (not run or size >= run[-1][1]):
+                run.append((text, size))  # "Chapter 3" over a larger "Expressions"
+                continue
+            if run:
+                items.extend(_title(run))
+            run = [(text, size)] if titled else []  # a smaller title after a larger one
+        return items
+
+
+def _title(run: list[tuple[str, float]]) -> list[Item]:
+    if len(run) > MAX_TITLE_LINES:
+        return []
+    title = " ".join(" ".join(text for text, _ in run).split())
+    if len(title) > MAX_TITLE or sum(c.isalpha() for c in title) < 2 or _LEADER.search(title):
+        return []
+    return [(-round(max(size for _, size in run) * 2), title)]
