@@ -23,11 +23,6 @@ PAGES = [
 ]  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def _typeset(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(typeset, "TYPESET_HEADINGS", True)  # a candidate until its rule runs
-
-
 def chunks(data: bytes) -> list[Chunk]:
     return list(Chunker(target=8, maximum=14, overlap=0).chunks(load_pdf(io.BytesIO(data), "x")))
 

@@ -7,7 +7,8 @@ say where it came from. Without Tesseract, or when it reads nothing, the page is
 as needing OCR.
 
 A PDF with an outline (bookmarks) names the section of every passage, in its citations
-and for BM25 (`app.rag.loaders.outline`); the text and its passages are the same without it.
+and for BM25 (`app.rag.loaders.outline`); one without takes its titles from their type
+size (`app.rag.loaders.typeset`). The text and its passages are the same either way.
 """
 
 from __future__ import annotations
