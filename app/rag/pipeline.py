@@ -63,8 +63,9 @@ class Prepared:
 
 # How a file becomes points: its loader, the chunker, what is embedded and what BM25 reads.
 # Raised when a change there makes a file's points differ (2: plain-text headings, section
-# titles and a PDF's outline read by BM25, issue 16's nineteenth and twentieth rounds), so a
-# file indexed before is read again the next time it is added, not left as it was.
+# titles read by BM25, a PDF's outline or its titles' type size naming its passages; issue
+# 16's nineteenth and twentieth rounds), so a file indexed before is read again the next
+# time it is added, not left as it was.
 READING = 2
 
 
