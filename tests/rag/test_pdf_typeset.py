@@ -4,6 +4,7 @@ in citations and for BM25, and cut nothing."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -64,3 +65,19 @@ def test_an_outline_comes_before_type_size() -> None:
 
 def test_a_page_of_one_size_has_no_titles() -> None:
     assert set(named(make_pdf([[BODY] * 6, [BODY] * 6])).values()) == {()}
+
+
+def test_text_scaled_by_its_matrix_is_as_large_as_it_looks() -> None:
+    body = make_pdf([[BODY] * 6])
+    title = b"BT /F1 1 Tf 20 0 0 20 72 790 Tm (Scaled Title) Tj ET\n"
+    start = body.index(b"BT /F1 11 Tf")  # where the page's content stream begins
+    length = int(re.findall(rb"/Length (\d+) >>\nstream", body[:start])[-1])
+    scaled = (
+        body[: body.rindex(b"/Length", 0, start)]
+        + b"/Length %d >>\nstream\n" % (length + len(title))
+        + title
+        + body[start:]
+    )
+    assert {path for s in load_pdf(io.BytesIO(scaled), "x") for _, path in s.outline} == {
+        ("Scaled Title",)
+    }

@@ -18,6 +18,7 @@ pdfium a line, not one a character).
 
 from __future__ import annotations
 
+import ctypes
 import re
 from collections import Counter
 
@@ -48,10 +49,20 @@ def line_sizes(textpage: object, raw: str) -> list[tuple[str, float]]:
         if not visible:
             continue
         probes = {visible[0], visible[len(visible) // 2], visible[-1]}
-        sizes = sorted(pdfium_c.FPDFText_GetFontSize(textpage, i) for i in probes if 0 <= i < count)
+        sizes = sorted(_size(textpage, i) for i in probes if 0 <= i < count)
         if sizes:
             out.append((m.group().strip(), round(sizes[len(sizes) // 2], 1)))
     return out
+
+
+def _size(textpage: object, index: int) -> float:
+    """A character's size as set: its font's size scaled by its matrix (text set at 1 pt
+    and scaled by the text matrix, as some PDF makers do, is as large as it looks)."""
+    size = float(pdfium_c.FPDFText_GetFontSize(textpage, index))
+    matrix = pdfium_c.FS_MATRIX()
+    if pdfium_c.FPDFText_GetMatrix(textpage, index, ctypes.byref(matrix)):
+        size *= abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
+    return size
 
 
 class TypeSizes:
