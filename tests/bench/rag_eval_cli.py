@@ -136,36 +136,13 @@ def main() -> None:
         help="comma-separated sentences either side a sentence's tokens attend to under "
         "late (none: the whole passage, as shipped; tests/bench/windowed.py; torch only)",
     )
-    parser.add_argument(
-        "--plain-headings",
-        default="on" if plain_text.PLAIN_HEADINGS else "off",
-        help="comma-separated on/off: whether plain text is read under its headings "
-        "(app.rag.loaders.plain; the default as shipped)",
-    )
-    parser.add_argument(
-        "--bm25-headings",
-        default="on" if points.BM25_HEADINGS else "off",
-        help="comma-separated on/off: whether BM25 indexes a passage's heading line "
-        "(app.rag.points.bm25_text; the default as shipped)",
-    )
-    parser.add_argument(
-        "--bm25-outline",
-        default="on" if points.BM25_OUTLINE else "off",
-        help="comma-separated on/off: whether that heading line takes a PDF outline's "
-        "section too (app.rag.points.BM25_OUTLINE; the default as shipped)",
-    )
-    parser.add_argument(
-        "--pdf-outline",
-        default="on" if outline.PDF_OUTLINE else "off",
-        help="comma-separated on/off: whether a PDF's outline names its passages "
-        "(app.rag.loaders.outline; the default as shipped)",
-    )
-    parser.add_argument(
-        "--typeset",
-        default="on" if typeset.TYPESET_HEADINGS else "off",
-        help="comma-separated on/off: whether a PDF without an outline takes titles from "
-        "type size (app.rag.loaders.typeset; the default as shipped)",
-    )
+    for flag, (module, switch, what) in SWITCHES.items():
+        parser.add_argument(
+            flag,
+            default="on" if getattr(module, switch) else "off",
+            help=f"comma-separated on/off: whether {what} ({module.__name__}.{switch}; "
+            "the default as shipped)",
+        )
     args = parser.parse_args()
     if args.query_runtime and args.query_runtime not in RUNTIMES:
         parser.error(f"runtimes are {', '.join(RUNTIMES)}")
@@ -204,11 +181,9 @@ def main() -> None:
     if not window_words or any(w != "none" and not w.isdigit() for w in window_words):
         parser.error("--windows takes none or numbers of sentences")
     windows = [None if w == "none" else int(w) for w in window_words]
-    headings = on_off(parser, "--plain-headings", args.plain_headings)
-    keywords = on_off(parser, "--bm25-headings", args.bm25_headings)
-    outlines = on_off(parser, "--bm25-outline", args.bm25_outline)
-    bookmarks = on_off(parser, "--pdf-outline", args.pdf_outline)
-    sizes = on_off(parser, "--typeset", args.typeset)
+    headings, keywords, outlines, bookmarks, sizes = (
+        on_off(parser, flag, getattr(args, flag[2:].replace("-", "_"))) for flag in SWITCHES
+    )
     if args.questions is not None and not args.questions.is_file():
         parser.error(f"--questions: no file {args.questions}")
     chosen = args.questions or QUESTION_SETS[args.set]
@@ -288,6 +263,17 @@ def main() -> None:
         for r in results
     }
     print(json.dumps({**out, "summary": summary, "runs": results}, indent=2))
+
+
+# The bench's on/off switches of the shipped reading: flag -> (module, its switch, what it
+# decides), in the order `run` takes them.
+SWITCHES: dict[str, tuple[Any, str, str]] = {
+    "--plain-headings": (plain_text, "PLAIN_HEADINGS", "plain text is read under its headings"),
+    "--bm25-headings": (points, "BM25_HEADINGS", "BM25 indexes a passage's heading line"),
+    "--bm25-outline": (points, "BM25_OUTLINE", "that line takes a PDF outline's section too"),
+    "--pdf-outline": (outline, "PDF_OUTLINE", "a PDF's outline names its passages"),
+    "--typeset": (typeset, "TYPESET_HEADINGS", "a PDF without one takes type-size titles"),
+}
 
 
 def on_off(parser: argparse.ArgumentParser, flag: str, value: str) -> list[bool]:

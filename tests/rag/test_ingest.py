@@ -72,11 +72,15 @@ def test_corpus_and_bad_inputs(documents: Documents, corpus: Path) -> None:
     assert documents.files("kb")[0].collection == "kb"
 
 
-def test_reingest_change_delete_and_remove(documents: Documents, tmp_path: Path) -> None:
-    folder = tmp_path / "f"
+def three_notes(folder: Path) -> Path:
     folder.mkdir()
     for i in range(3):
         (folder / f"n{i}.txt").write_text(f"Note {i}: the code word is alpha{i}.")
+    return folder
+
+
+def test_reingest_change_delete_and_remove(documents: Documents, tmp_path: Path) -> None:
+    folder = three_notes(tmp_path / "f")
     first = documents.add([folder], "c")
     assert first.count("indexed") == 3
     again = documents.add([folder], "c")
@@ -106,10 +110,7 @@ def test_reingest_change_delete_and_remove(documents: Documents, tmp_path: Path)
 def test_files_read_by_an_older_carrel_are_read_again_when_added_again(
     documents: Documents, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    folder = tmp_path / "f"
-    folder.mkdir()
-    for i in range(3):
-        (folder / f"n{i}.txt").write_text(f"Note {i}: the code word is alpha{i}.")
+    folder = three_notes(tmp_path / "f")
     first = documents.add([folder], "c")
     assert first.count("indexed") == 3
     monkeypatch.setattr(pipeline, "READING", pipeline.READING + 1)  # a Carrel that reads anew

@@ -28,6 +28,7 @@ names given here.
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import sys
 from pathlib import Path
@@ -56,16 +57,21 @@ MANUALS: list[tuple[str, Path, str]] = [
 def build(folder: Path) -> list[Path]:
     """Copy every document of the set into `folder` (kept if already there); return them."""
     folder.mkdir(parents=True, exist_ok=True)
-    return [_copy(source, folder / name, package) for name, source, package in MANUALS]
+    return [copy_manual(source, folder / name, package) for name, source, package in MANUALS]
 
 
-def _copy(source: Path, target: Path, package: str) -> Path:
+def copy_manual(source: Path, target: Path, package: str) -> Path:
+    """`source` as `target` (unpacked if Debian ships it gzipped), unless already there."""
     if target.exists():
         return target
     if not source.exists():
         raise MissingSourceError(f"{source} is missing: install the Debian package {package}")
     partial = target.with_name(target.name + ".part")
-    shutil.copyfile(source, partial)
+    if source.suffix == ".gz":
+        with gzip.open(source, "rb") as packed, partial.open("wb") as out:
+            shutil.copyfileobj(packed, out)
+    else:
+        shutil.copyfile(source, partial)
     partial.replace(target)
     return target
 

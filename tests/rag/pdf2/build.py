@@ -28,12 +28,10 @@ ruby-prawn-doc biber sdcc-doc`. The build is deterministic for a given package v
 
 from __future__ import annotations
 
-import gzip
-import shutil
 import sys
 from pathlib import Path
 
-from tests.rag.dev2.build import MissingSourceError
+from tests.rag.pdf.build import copy_manual
 
 DOC = Path("/usr/share/doc")
 # (file made, installed PDF, Debian package)
@@ -49,22 +47,7 @@ MANUALS: list[tuple[str, Path, str]] = [
 def build(folder: Path) -> list[Path]:
     """Copy every document of the set into `folder` (kept if already there); return them."""
     folder.mkdir(parents=True, exist_ok=True)
-    return [_copy(source, folder / name, package) for name, source, package in MANUALS]
-
-
-def _copy(source: Path, target: Path, package: str) -> Path:
-    if target.exists():
-        return target
-    if not source.exists():
-        raise MissingSourceError(f"{source} is missing: install the Debian package {package}")
-    partial = target.with_name(target.name + ".part")
-    if source.suffix == ".gz":
-        with gzip.open(source, "rb") as packed, partial.open("wb") as out:
-            shutil.copyfileobj(packed, out)
-    else:
-        shutil.copyfile(source, partial)
-    partial.replace(target)
-    return target
+    return [copy_manual(source, folder / name, package) for name, source, package in MANUALS]
 
 
 if __name__ == "__main__":
