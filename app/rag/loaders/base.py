@@ -21,8 +21,9 @@ class Section:
     the text in its page, or in the whole document when there are no pages. A section with
     `problem` set carries no text: it reports a page that needs OCR or a part that failed.
     `record` marks a row of a table (a CSV line): it stands on its own, not in a text.
-    `outline`: the document's own outline (a PDF's bookmarks) over the section's page, as
-    (offset in the page, section path from there) marks, the first at or before `start`.
+    `outline`: the document's outline over the section's page (a PDF's bookmarks, or its
+    titles told by type size), as (offset in the page, section path from there) marks, the
+    first at or before `start`.
     It names passages in citations (`outline_at`) and neither cuts them nor changes what
     is embedded, unlike `heading`.
     """

@@ -7,8 +7,8 @@ is a title, and up to `MAX_TITLE_LINES` such lines in a row, each as large as th
 before, are one title ("Chapter 3" over a larger "Expressions"; a smaller line after them
 starts the next) of at most `MAX_TITLE` characters with at least two letters and no dot
 leaders (a table of contents' lines). A larger title holds the smaller ones after it, as
-an outline's levels do. Bold text at the body's size
-(run-in headings, emphasis) is not a title.
+an outline's levels do. Bold text at the body's size (run-in headings, emphasis) is not a
+title.
 
 The titles are used as a PDF's outline is (`app.rag.loaders.outline`): they name the
 passages in citations and for BM25, and cut nothing; a PDF with an outline keeps it. A
