@@ -131,6 +131,7 @@ def test_numbered_titles_are_headings_and_list_items_are_not(tmp_path: Path) -> 
         "The first line of a paragraph\nand its second line\n--------------------\n",
         "1.5 litres of water boils in four minutes, then the kettle clicks off, and the\n"
         "light goes out.\n",  # a numbered line that is a sentence of a longer paragraph
+        "2.5 GB of free space is needed.\n",  # a sentence that starts with a decimal number
         "----\n\n====\n",  # rules alone: separators, not headings
         "2026\n====\n",  # a title must hold a letter
         # AsciiDoc's fenced code: a one-line block, and a block's last line and its fence

@@ -15,7 +15,8 @@ use again and again:
 - a paragraph of one line that is a numbered title: `2.3 Title` or
   `2.3.1. Title` (level: how many numbers), `IV. Title` (level 1) and `3.  Title` (one
   number then two spaces, as RFCs and linuxdoc write chapters: level 1). A single number
-  with one space (`1. Download it`) is a list item, not a heading.
+  with one space (`1. Download it`) is a list item, not a heading, and a sentence that
+  starts with a decimal number (`2.5 GB is needed.`) is a sentence.
 
 The heading's text leaves the passage and becomes its heading path (`Section.heading`),
 which the chunker never crosses and which the embedded text and the citation carry; a
@@ -62,6 +63,16 @@ def _title_ok(line: str) -> bool:
     )
 
 
+def _sentence(match: re.Match[str]) -> bool:
+    """A one-line sentence that starts with a decimal number ("2.5 GB is needed."): the
+    number has no dot of its own after it and the line ends with one. (An FAQ's "5.2. I'm
+    using 'p' to print." is a title: its number ends with a dot.)"""
+    dotted = match.group("dotted")
+    title = match.group("title").rstrip()
+    number_dot = match.group(0)[len(dotted or "") :].startswith(".")
+    return bool(dotted) and not number_dot and title.endswith(".")
+
+
 class Headings:
     """Tracks the heading path through a plain-text file, paragraph by paragraph."""
 
@@ -100,7 +111,7 @@ class Headings:
             if len(title) / 2 <= len(rule) <= len(title) + 4:
                 return self._enter(rule[0], title, 2)
         match = _NUMBERED.match(lines[0].rstrip()) if len(lines) == 1 else None
-        if match and _title_ok(match.group("title")):
+        if match and _title_ok(match.group("title")) and not _sentence(match):
             dotted = match.group("dotted")
             level = dotted.count(".") + 1 if dotted else 1
             return self._set(level, lines[0].strip(), 1)
