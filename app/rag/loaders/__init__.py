@@ -28,6 +28,8 @@ LOADERS: dict[str, Loader] = {
     ".text": load_text,
     ".log": load_text,
     ".rst": load_text,
+    ".adoc": load_text,
+    ".asciidoc": load_text,
     ".csv": load_csv,
     ".tsv": load_csv,
     ".eml": load_eml,

@@ -16,7 +16,10 @@ use again and again:
   `2.3.1. Title` (level: how many numbers), `IV. Title` (level 1) and `3.  Title` (one
   number then two spaces, as RFCs and linuxdoc write chapters: level 1). A single number
   with one space (`1. Download it`) is a list item, not a heading, and a sentence that
-  starts with a decimal number (`2.5 GB is needed.`) is a sentence.
+  starts with a decimal number (`2.5 GB is needed.`) is a sentence;
+- DocBook's chapter lines as its plain text writes them (`Chapter 4. Title`, `Appendix A.
+  Title`: level 1), and AsciiDoc's section titles (`== Title`, level by the number of `=`,
+  under any `[[anchor]]` or `[attribute]` lines of the same paragraph).
 
 The heading's text leaves the passage and becomes its heading path (`Section.heading`),
 which the chunker never crosses and which the embedded text and the citation carry; a
@@ -43,6 +46,17 @@ _NUMBERED = re.compile(
     r"|(?P<single>\d{1,3})\.?\s{2,})"
     r"(?P<title>\S.*)$"
 )
+# DocBook's plain text: "Chapter 4. Title", "Appendix A. Title", "Part II. Title" (a
+# candidate under a rule named first: issue 16's twentieth round, tests/bench/RULES.md).
+CHAPTER_LINES = False
+_CHAPTER = re.compile(
+    r"^(?:Chapter|Appendix|Part)\s+(?:\d{1,3}|[IVXLC]{1,7}|[A-Z])\.\s+(?P<title>\S.*)$"
+)
+# AsciiDoc's section titles: "== Title" (level: how many "="), the closing marks optional.
+# One space after the marks, as AsciiDoc writes them: sed's "=   print the line number" is
+# a command's description.
+_ASCIIDOC = re.compile(r"^(?P<marks>={1,6}) (?P<title>[^=\s].*?)(?:\s+=+)?$")
+_ATTRIBUTE = re.compile(r"^\[[^\]]*\]\]?$")
 MAX_TITLE = 100
 # A line that starts as a shell's prompt is a command shown in a fenced block, not a title.
 _PROMPTS = ("$ ", "# ", "% ", "> ")
@@ -110,7 +124,18 @@ class Headings:
             rule, title = lines[1].strip(), lines[0].strip()
             if len(title) / 2 <= len(rule) <= len(title) + 4:
                 return self._enter(rule[0], title, 2)
-        match = _NUMBERED.match(lines[0].rstrip()) if len(lines) == 1 else None
+        lead = 0  # AsciiDoc's anchors and attributes over a title ([[id]], [preface])
+        while lead < len(lines) - 1 and _ATTRIBUTE.match(lines[lead].strip()):
+            lead += 1
+        marked = _ASCIIDOC.match(lines[lead].rstrip())
+        if marked and _title_ok(marked.group("title")):
+            return self._set(len(marked.group("marks")), marked.group("title"), lead + 1)
+        if len(lines) != 1:
+            return 0
+        chapter = _CHAPTER.match(lines[0].rstrip()) if CHAPTER_LINES else None
+        if chapter and _title_ok(chapter.group("title")):
+            return self._set(1, lines[0].strip(), 1)
+        match = _NUMBERED.match(lines[0].rstrip())
         if match and _title_ok(match.group("title")) and not _sentence(match):
             dotted = match.group("dotted")
             level = dotted.count(".") + 1 if dotted else 1
