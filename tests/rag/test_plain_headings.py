@@ -11,7 +11,7 @@ import pytest
 
 from app.rag import points
 from app.rag.chunker import Chunker
-from app.rag.loaders import load, plain, text
+from app.rag.loaders import load, text
 from app.rag.loaders.base import Section
 from app.rag.points import bm25_text
 from app.rag.represent import heading_line
@@ -163,10 +163,7 @@ def test_asciidoc_titles_under_their_anchors_are_headings(tmp_path: Path) -> Non
     assert not any("[[" in s.text or "==" in s.text for s in found)
 
 
-def test_docbook_chapter_lines_are_headings(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(plain, "CHAPTER_LINES", True)  # a candidate until its rule runs
+def test_docbook_chapter_lines_are_headings(tmp_path: Path) -> None:
     found = sections(tmp_path, DOCBOOK)
     assert by_text(found, "twice a minute").heading == ("Chapter 1. The Lamp",)
     assert by_text(found, "prisms").heading == ("Chapter 1. The Lamp", "1.1. Cleaning")
