@@ -269,3 +269,14 @@ def test_markdown_setext_headings_beside_atx_ones(tmp_path: Path) -> None:
     assert by_text(found, "ten pounds").heading == ("Fees",)
     assert by_text(found, "a rule").heading == ("Fees",)
     assert not any(s.text.startswith(("Harbour\n", "Moorings\n")) for s in found)
+
+
+def test_an_indented_line_over_a_fence_is_code_not_a_title(tmp_path: Path) -> None:
+    body = (
+        "Commit it:\n\n"
+        "    $ git commit -s\n"
+        "    Signed-off-by: Ada Lovelace <ada@example.org>\n"
+        "------------------------------------------------\n\n"
+        "The sign-off says who vouches for it.\n"
+    )
+    assert all(s.heading == () for s in sections(tmp_path, body, "manual.adoc"))

@@ -49,6 +49,15 @@ class Section:
 def paragraphs(blocks: Iterable[str], cap: int = MAX_SECTION_CHARS) -> Iterator[tuple[int, str]]:
     """Split streamed text into (offset, paragraph) at blank lines, cutting any paragraph
     longer than `cap` at a space. Holds at most one block plus `cap` characters."""
+    for offset, para, _ in indented_paragraphs(blocks, cap):
+        yield offset, para
+
+
+def indented_paragraphs(
+    blocks: Iterable[str], cap: int = MAX_SECTION_CHARS
+) -> Iterator[tuple[int, str, int]]:
+    """`paragraphs`, each with how far its first line was indented (spaces and tabs before
+    it on its line, which the paragraph's text leaves out)."""
     buf = ""
     pos = 0  # where unread text starts in buf
     base = 0  # document offset of buf[0]
@@ -83,5 +92,7 @@ def paragraphs(blocks: Iterable[str], cap: int = MAX_SECTION_CHARS) -> Iterator[
         piece = buf[pos:cut]
         stripped = piece.lstrip()
         if stripped.strip():
-            yield base + pos + (len(piece) - len(stripped)), stripped.rstrip()
+            lead = piece[: len(piece) - len(stripped)]
+            indent = len(lead) - (lead.rfind("\n") + 1)
+            yield base + pos + len(lead), stripped.rstrip(), indent
         pos = nxt

@@ -59,6 +59,8 @@ _CHAPTER = re.compile(
 _ASCIIDOC = re.compile(r"^(?P<marks>={1,6}) (?P<title>[^=\s].*?)(?:\s+=+)?$")
 _ATTRIBUTE = re.compile(r"^\[[^\]]*\]\]?$")
 MAX_TITLE = 100
+# A line indented this far is code (Markdown's rule; its setext titles may take three).
+CODE_INDENT = 4
 # A line that starts as a shell's prompt is a command shown in a fenced block, not a title.
 _PROMPTS = ("$ ", "# ", "% ", "> ")
 
@@ -95,12 +97,13 @@ class Headings:
         self.styles: list[str] = []  # underline styles, in order of first appearance
         self.path: list[tuple[int, str]] = []
 
-    def sections(self, paragraphs: Iterable[tuple[int, str]]) -> Iterator[Section]:
-        """(offset, paragraph) pairs, as `app.rag.loaders.base.paragraphs` gives them, to
-        sections under their heading path; headings and separators leave the text."""
-        for offset, para in paragraphs:
+    def sections(self, paragraphs: Iterable[tuple[int, str, int]]) -> Iterator[Section]:
+        """(offset, paragraph, indent) triples, as `app.rag.loaders.base.
+        indented_paragraphs` gives them, to sections under their heading path; headings
+        and separators leave the text."""
+        for offset, para, indent in paragraphs:
             lines = para.split("\n")
-            taken = self._heading(lines)
+            taken = self._heading(lines, indent)
             if taken:
                 consumed = sum(len(line) + 1 for line in lines[:taken])
                 rest = para[consumed:]
@@ -111,8 +114,10 @@ class Headings:
                 continue
             yield Section(para, heading=tuple(t for _, t in self.path), start=offset)
 
-    def _heading(self, lines: list[str]) -> int:
-        """How many of `lines` make a heading at their start (0: none); records it."""
+    def _heading(self, lines: list[str], indent: int = 0) -> int:
+        """How many of `lines` make a heading at their start (0: none); records it. The
+        first line indented by `CODE_INDENT` or more is code, never an underlined title
+        (AsciiDoc's listing blocks end with their fence right under their last line)."""
         if len(lines) >= 3 and _is_rule(lines[0]) and _is_rule(lines[2]):
             over, under = lines[0].strip(), lines[2].strip()
             # As long as the title or a little longer (reStructuredText insets a title by a
@@ -121,7 +126,8 @@ class Headings:
             fits = len(lines[1].strip()) <= len(over) <= len(lines[1].strip()) + 4
             if over == under and fits and _title_ok(lines[1]):
                 return self._enter(f"over{over[0]}", lines[1], 3)
-        if len(lines) >= 2 and _is_rule(lines[1]) and _title_ok(lines[0]):
+        underlined = len(lines) >= 2 and _is_rule(lines[1]) and indent < CODE_INDENT
+        if underlined and _title_ok(lines[0]):
             rule, title = lines[1].strip(), lines[0].strip()
             if len(title) / 2 <= len(rule) <= len(title) + 4:
                 return self._enter(rule[0], title, 2)

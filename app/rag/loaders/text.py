@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from app.rag.errors import UnreadableDocumentError
-from app.rag.loaders.base import READ_BLOCK_CHARS, Section, paragraphs
+from app.rag.loaders.base import READ_BLOCK_CHARS, Section, indented_paragraphs, paragraphs
 from app.rag.loaders.plain import Headings
 
 SAMPLE_BYTES = 64 * 1024
@@ -95,7 +95,7 @@ def load_text(data: BinaryIO, name: str) -> Iterator[Section]:
     sits in memory."""
     with open_text(data, name) as text:
         if PLAIN_HEADINGS:
-            yield from Headings().sections(paragraphs(_blocks(text)))
+            yield from Headings().sections(indented_paragraphs(_blocks(text)))
             return
         for offset, para in paragraphs(_blocks(text)):
             yield Section(para, start=offset)
