@@ -23,9 +23,8 @@ class Section:
     `record` marks a row of a table (a CSV line): it stands on its own, not in a text.
     `outline`: the document's outline over the section's page (a PDF's bookmarks, or its
     titles told by type size), as (offset in the page, section path from there) marks, the
-    first at or before `start`.
-    It names passages in citations (`outline_at`) and neither cuts them nor changes what
-    is embedded, unlike `heading`.
+    first at or before `start`. It names passages in citations (`outline_at`) and neither
+    cuts them nor changes what is embedded, unlike `heading`.
     """
 
     text: str

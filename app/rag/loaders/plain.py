@@ -21,6 +21,9 @@ use again and again:
   Title`: level 1), and AsciiDoc's section titles (`== Title`, level by the number of `=`,
   under any `[[anchor]]` or `[attribute]` lines of the same paragraph).
 
+A line indented as code (four spaces or more) is never a title underlined by the next:
+AsciiDoc ends a listing block with its fence right under the block's last line.
+
 The heading's text leaves the passage and becomes its heading path (`Section.heading`),
 which the chunker never crosses and which the embedded text and the citation carry; a
 paragraph made of rules alone (a separator) is left out. Everything is decided one
