@@ -24,9 +24,9 @@ def make_pdf(
     encrypted: bool = False,
     outline: list[tuple[int, str, int]] | None = None,
 ) -> bytes:
-    """One page per entry: a list of text lines (11 points, or (text, points)), or None for
-    a page that is only an image;
-    `outline`: bookmarks as (level from 1, title, 0-based page), in order."""
+    """One page per entry: a list of text lines (in 11 points, or (text, points)), or None
+    for a page that is only an image. `outline`: bookmarks as (level from 1, title,
+    0-based page), in order."""
     objects: list[bytes] = []
 
     def add(body: bytes) -> int:
