@@ -81,3 +81,10 @@ def test_text_scaled_by_its_matrix_is_as_large_as_it_looks() -> None:
     assert {path for s in load_pdf(io.BytesIO(scaled), "x") for _, path in s.outline} == {
         ("Scaled Title",)
     }
+
+
+def test_a_title_page_line_is_not_part_of_the_first_section_title() -> None:
+    pages = [[("Tea growing guide", 20), ("Ada Lovelace, March 2026", 13),
+              ("1 Soil and climate", 14), BODY, BODY, BODY, BODY]]  # fmt: skip
+    marks = (m for s in load_pdf(io.BytesIO(make_pdf(pages)), "x") for m in s.outline)
+    assert ("Tea growing guide", "1 Soil and climate") in {path for _, path in marks}

@@ -3,12 +3,12 @@
 Reports, papers and office exports often carry no bookmarks, but their titles are set
 larger than their text. The body size is the size most of the document's characters have
 so far (counted page by page as the file streams); a line set at least `LARGER` times that
-is a title, and up to `MAX_TITLE_LINES` such lines in a row, each as large as the one
-before, are one title ("Chapter 3" over a larger "Expressions"; a smaller line after them
-starts the next) of at most `MAX_TITLE` characters with at least two letters and no dot
-leaders (a table of contents' lines). A larger title holds the smaller ones after it, as
-an outline's levels do. Bold text at the body's size (run-in headings, emphasis) is not a
-title.
+is a title, and up to `MAX_TITLE_LINES` such lines in a row are one title when each is as
+large as the one before (a wrapped title) or larger under a label of two words at most
+("Chapter 3" over a larger "Expressions"), of at most `MAX_TITLE` characters with at
+least two letters and no dot leaders (a table of contents' lines). A larger title holds
+the smaller ones after it, as an outline's levels do. Bold text at the body's size (run-in
+headings, emphasis) is not a title.
 
 The titles are used as a PDF's outline is (`app.rag.loaders.outline`): they name the
 passages in citations and for BM25, and cut nothing; a PDF with an outline keeps it. A
@@ -34,6 +34,7 @@ TYPESET_HEADINGS = True
 LARGER = 1.15
 MAX_TITLE = 100
 MAX_TITLE_LINES = 3
+SAME_SIZE = 0.05
 _LINE = re.compile(r"[^\r\n]+")
 # Dots leading to a page number: a line of a table of contents, not a title.
 _LEADER = re.compile(r"(?:\. ?){4,}")
@@ -82,13 +83,25 @@ class TypeSizes:
         run: list[tuple[str, float]] = []
         for text, size in [*lines, ("", 0.0)]:  # the sentinel ends a last run
             titled = body > 0 and size >= body * LARGER
-            if titled and (not run or size >= run[-1][1]):
-                run.append((text, size))  # "Chapter 3" over a larger "Expressions"
+            if titled and (not run or _continues(run, size)):
+                run.append((text, size))
                 continue
             if run:
                 items.extend(_title(run))
-            run = [(text, size)] if titled else []  # a smaller title after a larger one
+            run = [(text, size)] if titled else []
         return items
+
+
+def _continues(run: list[tuple[str, float]], size: float) -> bool:
+    """Whether a title line of `size` goes on the title of `run`: a line as large (within
+    `SAME_SIZE`: a title wrapped), or a larger one under a label of at most two words
+    ("Chapter 3", "Capítulo 1", "2" over "Expressions"). Otherwise it is a title of its
+    own: a title page's author and date line is not part of "1 Overview" set larger below
+    it, nor a figure's caption of the section title after it."""
+    last = run[-1][1]
+    if abs(size - last) <= SAME_SIZE * last:
+        return True
+    return size > last and len(" ".join(text for text, _ in run).split()) <= 2
 
 
 def _title(run: list[tuple[str, float]]) -> list[Item]:
