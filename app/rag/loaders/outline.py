@@ -65,7 +65,7 @@ class OutlinePath:
             found = re.compile(pattern, re.IGNORECASE).search(text, place) if words else None
             begin = found.start() if found else place
             place = found.end() if found else place
-            self.path = (*(p for p in self.path if p[0] < level), (level, title))
+            self._enter(level, title)
             if out[-1][0] == begin:
                 out[-1] = (begin, self._titles())
             else:
@@ -75,7 +75,11 @@ class OutlinePath:
     def skip(self, items: list[Item]) -> None:
         """A page whose text is not read (it needs OCR): its sections still go on after it."""
         for level, title in items:
-            self.path = (*(p for p in self.path if p[0] < level), (level, title))
+            self._enter(level, title)
+
+    def _enter(self, level: int, title: str) -> None:
+        """A section of `level` begins: it closes those at its level or below."""
+        self.path = (*(p for p in self.path if p[0] < level), (level, title))
 
     def _titles(self) -> tuple[str, ...]:
         return tuple(title for _, title in self.path)

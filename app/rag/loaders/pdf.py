@@ -70,7 +70,7 @@ def load_pdf(data: BinaryIO, name: str) -> Iterator[Section]:
     try:
         for index in range(count):
             with PDFIUM_LOCK:  # one page at a time: never held across a yield
-                text, how, image, lines = _page_text(doc, index, bool(tesseract), sizes)
+                text, how, image, lines = _page_text(doc, index, bool(tesseract), sizes is not None)
             if image is not None and tesseract:  # Tesseract runs without the lock
                 text = read_image(image, tesseract)
                 how = "ocr" if text.strip() else "needs_ocr"
@@ -93,18 +93,18 @@ def load_pdf(data: BinaryIO, name: str) -> Iterator[Section]:
 
 
 def _page_text(
-    doc: pypdfium2.PdfDocument, index: int, ocr: bool, sizes: typeset.TypeSizes | None = None
+    doc: pypdfium2.PdfDocument, index: int, ocr: bool, sized: bool = False
 ) -> tuple[str, str, tuple[bytes, int] | None, list[tuple[str, float]]]:
     """A page's text and how it was found: "text" (its text layer, or "" for a blank page)
     or "needs_ocr" (only an image); with `ocr`, such a page also comes back rendered for
-    Tesseract (a PGM image and its DPI); with `sizes`, its lines with their type sizes."""
+    Tesseract (a PGM image and its DPI); when `sized`, its lines with their type sizes."""
     page = doc[index]
     lines: list[tuple[str, float]] = []
     try:
         textpage = page.get_textpage()
         try:
             raw = textpage.get_text_range()
-            if sizes is not None:
+            if sized:
                 lines = typeset.line_sizes(textpage, raw)
         finally:
             textpage.close()
