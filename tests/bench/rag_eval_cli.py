@@ -13,13 +13,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.rag import onnx_runtime, passages, points
+from app.rag import onnx_runtime, passages
 from app.rag.chunker import OVERLAP_WORDS, Chunker
 from app.rag.embedder import ONNX_BATCH_SIZE, RUNTIMES
-from app.rag.loaders import outline, plain, typeset
-from app.rag.loaders import text as plain_text
 from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
-from tests.bench.bench_rag_eval import MODELS, MODES, QUESTION_SETS, load_questions, run
+from tests.bench.bench_rag_eval import (
+    MODELS,
+    MODES,
+    QUESTION_SETS,
+    SWITCHES,
+    load_questions,
+    run,
+)
 from tests.bench.layers import CUTS
 from tests.bench.leave_out import WAYS as LEAVE_OUT
 
@@ -181,9 +186,12 @@ def main() -> None:
     if not window_words or any(w != "none" and not w.isdigit() for w in window_words):
         parser.error("--windows takes none or numbers of sentences")
     windows = [None if w == "none" else int(w) for w in window_words]
-    headings, keywords, outlines, bookmarks, sizes, chapters = (
-        on_off(parser, flag, getattr(args, flag[2:].replace("-", "_"))) for flag in SWITCHES
-    )
+    settings = [
+        dict(zip(SWITCHES, values, strict=True))
+        for values in itertools.product(
+            *(on_off(parser, flag, getattr(args, flag[2:].replace("-", "_"))) for flag in SWITCHES)
+        )
+    ]
     if args.questions is not None and not args.questions.is_file():
         parser.error(f"--questions: no file {args.questions}")
     chosen = args.questions or QUESTION_SETS[args.set]
@@ -195,13 +203,9 @@ def main() -> None:
     out: dict[str, Any] = {"set": label, "load_average_start": os.getloadavg()}
     results = []
     shipped = onnx_runtime.DEFAULT_RECIPE
-    for (
-        name, how, runtime, recipe, leave_out, window, plain_on, bm25_heads, bm25_outline,
-        pdf_outline, pdf_typeset, chapter_lines,
-    ) in itertools.product(
-        names, hows, runtimes, recipes, leave_outs, windows, headings, keywords, outlines,
-        bookmarks, sizes, chapters,
-    ):  # fmt: skip
+    for name, how, runtime, recipe, leave_out, window, switches in itertools.product(
+        names, hows, runtimes, recipes, leave_outs, windows, settings
+    ):
         onnx_runtime.DEFAULT_RECIPE = RECIPES[recipe]
         try:
             for overlap, way, carry, onnx_batch, tokens in itertools.product(
@@ -217,12 +221,7 @@ def main() -> None:
                         query_runtime=args.query_runtime,
                         leave_out=leave_out,
                         window=window,
-                        plain_headings=plain_on,
-                        bm25_headings=bm25_heads,
-                        bm25_outline=bm25_outline,
-                        pdf_outline=pdf_outline,
-                        pdf_typeset=pdf_typeset,
-                        chapter_lines=chapter_lines,
+                        switches=switches,
                     )
                 )
                 results[-1]["onnx_recipe"] = recipe
@@ -248,12 +247,10 @@ def main() -> None:
                 f"onnx recipe {r['onnx_recipe']}",
                 f"leave out {r['leave_out']}",
                 f"window {'-' if r['window'] is None else r['window']}",
-                f"plain headings {'on' if r['plain_headings'] else 'off'}",
-                f"bm25 headings {'on' if r['bm25_headings'] else 'off'}",
-                f"bm25 outline {'on' if r['bm25_outline'] else 'off'}",
-                f"pdf outline {'on' if r['pdf_outline'] else 'off'}",
-                f"typeset {'on' if r['pdf_typeset'] else 'off'}",
-                f"chapter lines {'on' if r['chapter_lines'] else 'off'}",
+                *(
+                    f"{flag.replace('-', ' ')} {'on' if on else 'off'}"
+                    for flag, on in r["switches"].items()
+                ),
             )
         ): {
             "load_s": r["load_s"],
@@ -265,18 +262,6 @@ def main() -> None:
         for r in results
     }
     print(json.dumps({**out, "summary": summary, "runs": results}, indent=2))
-
-
-# The bench's on/off switches of the shipped reading: flag -> (module, its switch, what it
-# decides), in the order `run` takes them.
-SWITCHES: dict[str, tuple[Any, str, str]] = {
-    "--plain-headings": (plain_text, "PLAIN_HEADINGS", "plain text is read under its headings"),
-    "--bm25-headings": (points, "BM25_HEADINGS", "BM25 indexes a passage's heading line"),
-    "--bm25-outline": (points, "BM25_OUTLINE", "that line takes a PDF outline's section too"),
-    "--pdf-outline": (outline, "PDF_OUTLINE", "a PDF's outline names its passages"),
-    "--typeset": (typeset, "TYPESET_HEADINGS", "a PDF without one takes type-size titles"),
-    "--chapter-lines": (plain, "CHAPTER_LINES", "plain text's 'Chapter 4. Title' is a title"),
-}
 
 
 def on_off(parser: argparse.ArgumentParser, flag: str, value: str) -> list[bool]:

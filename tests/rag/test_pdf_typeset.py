@@ -88,3 +88,29 @@ def test_a_title_page_line_is_not_part_of_the_first_section_title() -> None:
               ("1 Soil and climate", 14), BODY, BODY, BODY, BODY]]  # fmt: skip
     marks = (m for s in load_pdf(io.BytesIO(make_pdf(pages)), "x") for m in s.outline)
     assert ("Tea growing guide", "1 Soil and climate") in {path for _, path in marks}
+
+
+def test_a_numbered_bold_line_at_the_body_size_is_a_title_below_the_larger() -> None:
+    pages = [[("1 Soil and climate", 16), BODY, ("1.1 Acid soil", 11, "bold"), BODY,
+              ("1.1.1 Lime", 11, "bold"), BODY, ("1.2 Rainfall", 11, "bold"), BODY,
+              ("2 Harvest", 16), BODY, BODY, BODY, BODY]]  # fmt: skip
+    marks = (m for s in load_pdf(io.BytesIO(make_pdf(pages)), "x") for m in s.outline)
+    assert {path for _, path in marks} == {
+        ("1 Soil and climate",),
+        ("1 Soil and climate", "1.1 Acid soil"),
+        ("1 Soil and climate", "1.1 Acid soil", "1.1.1 Lime"),  # a deeper number is lower
+        ("1 Soil and climate", "1.2 Rainfall"),
+        ("2 Harvest",),
+    }
+
+
+def test_bold_lines_that_are_not_numbered_titles_name_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pages = [[("Warning", 11, "bold"), BODY, ("2.1 Harvest times 14", 11, "bold"), BODY,
+              ("2.5 mm of rain a day.", 11), BODY, ("2.15", 11, "bold"), BODY, BODY]]  # fmt: skip
+    assert set(named(make_pdf(pages)).values()) == {()}  # a page number; not bold; no words
+    titled = [[BODY, ("3.2 Pruning", 11, "bold"), BODY, BODY, BODY, BODY]]
+    assert ("3.2 Pruning",) in set(named(make_pdf(titled)).values())
+    monkeypatch.setattr(typeset, "BOLD_NUMBERED", False)
+    assert set(named(make_pdf(titled)).values()) == {()}

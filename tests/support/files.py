@@ -20,13 +20,13 @@ def _escape(text: str) -> str:
 
 
 def make_pdf(
-    pages: Sequence[Sequence[str | tuple[str, int]] | None],
+    pages: Sequence[Sequence[str | tuple[str, int] | tuple[str, int, str]] | None],
     encrypted: bool = False,
     outline: list[tuple[int, str, int]] | None = None,
 ) -> bytes:
-    """One page per entry: a list of text lines (in 11 points, or (text, points)), or None
-    for a page that is only an image. `outline`: bookmarks as (level from 1, title,
-    0-based page), in order."""
+    """One page per entry: a list of text lines (in 11 points, or (text, points), or
+    (text, points, "bold") set in Helvetica Bold), or None for a page that is only an
+    image. `outline`: bookmarks as (level from 1, title, 0-based page), in order."""
     objects: list[bytes] = []
 
     def add(body: bytes) -> int:
@@ -34,6 +34,7 @@ def make_pdf(
         return len(objects)
 
     font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    bold = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold >>")
     image_data = zlib.compress(bytes([128, 64, 200]) * 16)
     image = add(
         b"<< /Type /XObject /Subtype /Image /Width 4 /Height 4 /ColorSpace /DeviceRGB "
@@ -50,16 +51,17 @@ def make_pdf(
         else:
             ops = ["BT /F1 11 Tf 14 TL 72 760 Td"]
             for line in lines:  # a line given as (text, points) is set in that size
-                text, size = (line, 11) if isinstance(line, str) else line
-                ops.append(f"/F1 {size} Tf {size + 3} TL ({_escape(text)}) Tj T*")
+                text, size, face = (line, 11, "") if isinstance(line, str) else (*line, "")[:3]
+                name = "/F2" if face == "bold" else "/F1"
+                ops.append(f"{name} {size} Tf {size + 3} TL ({_escape(text)}) Tj T*")
             ops.append("ET")
             content = "\n".join(ops).encode("latin-1")
         stream = add(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
         kids.append(
             add(
                 b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
-                b"/Resources << /Font << /F1 %d 0 R >> /XObject << /Im1 %d 0 R >> >> >>"
-                % (pages_id, stream, font, image)
+                b"/Resources << /Font << /F1 %d 0 R /F2 %d 0 R >> /XObject << /Im1 %d 0 R >> "
+                b">> >>" % (pages_id, stream, font, bold, image)
             )
         )
     kid_refs = b" ".join(b"%d 0 R" % k for k in kids)

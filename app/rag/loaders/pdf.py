@@ -94,12 +94,12 @@ def load_pdf(data: BinaryIO, name: str) -> Iterator[Section]:
 
 def _page_text(
     doc: pypdfium2.PdfDocument, index: int, ocr: bool, sized: bool = False
-) -> tuple[str, str, tuple[bytes, int] | None, list[tuple[str, float]]]:
+) -> tuple[str, str, tuple[bytes, int] | None, list[typeset.Line]]:
     """A page's text and how it was found: "text" (its text layer, or "" for a blank page)
     or "needs_ocr" (only an image); with `ocr`, such a page also comes back rendered for
     Tesseract (a PGM image and its DPI); when `sized`, its lines with their type sizes."""
     page = doc[index]
-    lines: list[tuple[str, float]] = []
+    lines: list[typeset.Line] = []
     try:
         textpage = page.get_textpage()
         try:
