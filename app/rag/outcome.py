@@ -36,12 +36,14 @@ class IngestProgress:
     "indexing" (waiting for a search-index step), "waiting" (for another Carrel process
     to let go of the collection; `note` says which), "done"; and "files": the files in
     `sources` moved to `file_state` ("queued", "reading", "embedding", then the outcome's
-    status), a fresh object each time, told from the reader's thread for "reading"."""
+    status), a fresh object each time, told from the reader's thread for "reading".
+    `reused`: passages that took an earlier version's vectors (`app.rag.reuse`)."""
 
     files_done: int = 0
     files_total: int = 0
     pages: int = 0
     chunks: int = 0
+    reused: int = 0
     current: str = ""
     rate: float = 0.0
     eta_s: float | None = None
@@ -97,10 +99,12 @@ class FileOutcome:
 
 @dataclass
 class IngestReport:
-    """The outcome of `Ingestor.add`: one entry per file seen, plus totals."""
+    """The outcome of `Ingestor.add`: one entry per file seen, plus totals (`reused`:
+    passages that took an earlier version's vectors instead of being embedded)."""
 
     files: list[FileOutcome] = field(default_factory=list)
     chunks: int = 0
+    reused: int = 0
     pages: int = 0
     seconds: float = 0.0
     cancelled: bool = False
@@ -122,18 +126,21 @@ class IngestReport:
             "needs_ocr": self.count("needs_ocr"),
             "removed": self.count("removed"),
             "chunks": self.chunks,
+            "reused": self.reused,
             "pages": self.pages,
             "seconds": round(self.seconds, 3),
             "cancelled": self.cancelled,
         }
 
     def describe(self) -> str:
-        """'4 indexed, 1 skipped (unchanged), 1 failed, 0 need OCR, 0 removed in 3.2 s.'"""
+        """'4 indexed, 1 skipped (unchanged), 1 failed, 0 need OCR, 0 removed in 3.2 s.',
+        then how many passages kept their earlier vectors, if any did."""
         head = "Cancelled: " if self.cancelled else ""
+        kept = f" {self.reused} passages kept their vectors." if self.reused else ""
         return (
             f"{head}{self.count('indexed')} indexed, {self.count('unchanged')} skipped "
             f"(unchanged), {self.count('failed')} failed, {self.count('needs_ocr')} need OCR, "
-            f"{self.count('removed')} removed in {self.seconds:.1f} s."
+            f"{self.count('removed')} removed in {self.seconds:.1f} s.{kept}"
         )
 
 

@@ -29,6 +29,13 @@ class IndexPoint:
     sentences: list[list[float]] | None = None
 
 
+# A point's vectors as stored: its dense vector and its sentence vectors (None: none).
+Stored = tuple[list[float], list[list[float]] | None]
+# The payload keys a point's vectors are made from (with the collection's embedder and
+# representation): what `app.rag.reuse` compares.
+EMBEDDED_FROM = ["text", "heading", "records"]
+
+
 @dataclass(frozen=True)
 class Hit:
     """A search result: the point's payload and its fused (or single-mode) score."""
@@ -62,6 +69,16 @@ class Index(Protocol):
     ) -> list[Hit]: ...
 
     def sources(self) -> dict[tuple[str, str], int]: ...
+
+    def passages(self, source: str, content_hash: str) -> list[tuple[str, dict[str, Any]]]:
+        """Each point of one version of a file: its id and the payload its vectors were
+        made from (`EMBEDDED_FROM`: text, heading, records)."""
+        ...
+
+    def vectors(self, ids: list[str]) -> dict[str, Stored]:
+        """The dense vector and sentence vectors (None: none stored) of those of `ids` that
+        are in the index."""
+        ...
 
     def count(self) -> int: ...
 

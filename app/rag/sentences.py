@@ -86,13 +86,14 @@ class SentenceStore:
 
     def get(self, ids: list[str]) -> dict[str, bytes]:
         """The packed vectors of those of `ids` that have any."""
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT id, data FROM sentences WHERE id IN ({marks})", ids
-            ).fetchall()
+        rows = []
+        for at in range(0, len(ids), 500):  # SQLite's bound on a statement's values
+            part = ids[at : at + 500]
+            marks = ",".join("?" * len(part))
+            with self._lock:
+                rows += self._db.execute(
+                    f"SELECT id, data FROM sentences WHERE id IN ({marks})", part
+                ).fetchall()
         return {str(key): bytes(data) for key, data in rows}
 
     def delete(self, source: str, keep_hash: str | None = None) -> None:

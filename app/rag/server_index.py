@@ -35,47 +35,20 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from app.errors import CarrelError
 from app.netguard import EgressRefusedError, NetGuard
-from app.rag.errors import IndexBusyError
+from app.rag.errors import (
+    IndexBusyError,
+    IndexServerAddressError,
+    IndexServerError,
+    ServerCollectionMismatchError,
+)
 from app.rag.index import DENSE, FUSION_WEIGHTS, PREFETCH, RESCORE, SENTENCES, SPARSE
 from app.rag.naming import collection_key
-from app.rag.points import Hit, IndexPoint, Mode, bm25, bm25_text
+from app.rag.points import EMBEDDED_FROM, Hit, IndexPoint, Mode, Stored, bm25, bm25_text
 from app.rag.represent import fuse
 
 DEFAULT_PREFIX = "carrel_"
 TIMEOUT_S = 30
 _PAYLOAD_KEYS = ("source", "hash")
-
-
-class IndexServerError(CarrelError):
-    """The Qdrant server behind a collection cannot be reached or refused a request."""
-
-    def __init__(self, collection: str, where: str, detail: str) -> None:
-        super().__init__(
-            f"The Qdrant server for collection '{collection}' ({where}) failed: {detail}. "
-            "Check that it is running and the collection's server address and API key, "
-            "or point the collection back at this device."
-        )
-        self.detail = detail
-
-
-class IndexServerAddressError(CarrelError):
-    """A server address that is not a full http(s) URL."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(
-            f"'{url}' is not a Qdrant server address; write it in full, "
-            "such as https://qdrant.example.org:6333."
-        )
-
-
-class ServerCollectionMismatchError(CarrelError):
-    """A server collection of that name exists but was not made by Carrel for this embedder."""
-
-    def __init__(self, collection: str, server_name: str, detail: str) -> None:
-        super().__init__(
-            f"The server already has a collection '{server_name}' for '{collection}' but {detail}. "
-            "Choose another collection name prefix, or delete that server collection."
-        )
 
 
 def server_host(url: str) -> str:
@@ -359,6 +332,30 @@ class ServerIndex:
                 counts[key] = counts.get(key, 0) + 1
             if offset is None:
                 return counts
+
+    def passages(self, source: str, content_hash: str) -> list[tuple[str, dict[str, Any]]]:
+        flt = models.Filter(must=[_match("source", source), _match("hash", content_hash)])
+        out: list[tuple[str, dict[str, Any]]] = []
+        offset: Any = None
+        while True:
+            with self._call():
+                records, offset = self._client.scroll(
+                    self.name, flt, limit=1000, offset=offset, with_payload=EMBEDDED_FROM
+                )
+            out += [(str(r.id), dict(r.payload or {})) for r in records]
+            if offset is None:
+                return out
+
+    def vectors(self, ids: list[str]) -> dict[str, Stored]:
+        names = [DENSE, SENTENCES] if self.has_sentences else [DENSE]
+        with self._call():
+            records = self._client.retrieve(self.name, ids, with_vectors=names) if ids else []
+        out: dict[str, Stored] = {}
+        for r in records:
+            vectors: Any = r.vector or {}
+            rows = vectors.get(SENTENCES)
+            out[str(r.id)] = (list(vectors[DENSE]), [list(v) for v in rows] if rows else None)
+        return out
 
     def count(self) -> int:
         with self._call():

@@ -29,7 +29,7 @@ from app import disk
 from app.errors import NoSpaceError
 from app.rag.index import EdgeIndex
 from app.rag.lease import ShardLease, Waiting
-from app.rag.points import Hit, IndexPoint, Mode
+from app.rag.points import Hit, IndexPoint, Mode, Stored
 
 # What opening a shard may write besides filling its vector chunks (a WAL segment header,
 # the id tracker); and what one write step may add: a new 32 MB vector chunk, a new
@@ -180,6 +180,14 @@ class SharedIndex(EdgeIndex):
     def sources(self) -> dict[tuple[str, str], int]:
         with self._using(reading=True):
             return super().sources()
+
+    def passages(self, source: str, content_hash: str) -> list[tuple[str, dict[str, Any]]]:
+        with self._using(reading=True):
+            return super().passages(source, content_hash)
+
+    def vectors(self, ids: list[str]) -> dict[str, Stored]:
+        with self._using(reading=True):
+            return super().vectors(ids)
 
     def count(self) -> int:
         with self._using(reading=True):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.config import Paths
-from app.rag import pipeline
+from app.rag import pipeline, reuse
 from app.rag.embedder import SentenceEmbedder
 from app.rag.errors import CollectionNotFoundError, EmbedderMismatchError
 from app.rag.index import EdgeIndex, IndexPoint
@@ -122,6 +122,42 @@ def test_files_read_by_an_older_carrel_are_read_again_when_added_again(
         "alpha1" in documents.search("code word", "c", k=1, files=[str(folder / "n1.txt")])[0].text
     )
     assert documents.add([folder], "c").count("unchanged") == 3
+
+
+def test_a_new_reading_takes_the_vectors_of_passages_embedded_alike(
+    documents: Documents, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = three_notes(tmp_path / "f")
+    first = documents.add([folder], "c")
+    before = {h.text: h.score for h in documents.search("code word alpha1", "c", k=3)}
+    monkeypatch.setattr(pipeline, "READING", pipeline.READING + 1)
+    again = documents.add([folder], "c")
+    assert again.count("indexed") == 3 and again.reused == again.chunks == first.chunks
+    assert {h.text: h.score for h in documents.search("code word alpha1", "c", k=3)} == before
+    agree(documents, "c")
+    # A version indexed before passages were embedded as now lends nothing.
+    monkeypatch.setattr(reuse, "EMBEDDED_SINCE", pipeline.READING + 1)
+    monkeypatch.setattr(pipeline, "READING", pipeline.READING + 1)
+    assert documents.add([folder], "c").reused == 0
+
+
+def test_an_edited_file_embeds_only_the_passages_that_changed(
+    documents: Documents, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.md"
+    sections = [
+        f"## Part {i}\n\n" + f"Finding {i} about the harbour survey. " * 40 for i in range(6)
+    ]
+    report.write_text("\n\n".join(sections))
+    first = documents.add([report], "c")
+    assert first.chunks >= 6 and first.reused == 0
+    sections[2] = "## Part 2\n\nThe dredging found a wreck under the north quay."
+    report.write_text("\n\n".join(sections))
+    edited = documents.add([report], "c")
+    assert edited.count("indexed") == 1
+    assert 0 < edited.reused < edited.chunks  # the other parts were not embedded again
+    assert "wreck" in documents.search("what lies under the north quay", "c", k=1)[0].text
+    agree(documents, "c")
 
 
 def test_file_deleted_while_ingesting_and_cancel(documents: Documents, tmp_path: Path) -> None:

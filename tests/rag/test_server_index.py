@@ -11,18 +11,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 import pytest
 from qdrant_client import QdrantClient
 
 from app.netguard import EgressRefusedError
 from app.rag.embedder import SentenceEmbedder
-from app.rag.index import EdgeIndex, Index, IndexPoint, point_id
-from app.rag.server_index import (
+from app.rag.errors import (
     IndexServerAddressError,
     IndexServerError,
     ServerCollectionMismatchError,
-    ServerIndex,
 )
+from app.rag.index import EdgeIndex, Index, IndexPoint, point_id
+from app.rag.server_index import ServerIndex
 from tests.conftest import GUARD
 
 PASSAGES = {
@@ -138,6 +139,26 @@ def test_delete_by_file_and_version(index: Index, embedder: SentenceEmbedder) ->
     index.delete_version("/docs/bikes.html", "h2")
     assert index.sources()[("/docs/bikes.html", HASH)] == 2
     assert ("/docs/bikes.html", "h2") not in index.sources()
+
+
+def test_a_version_s_passages_and_their_vectors_read_back(
+    index: Index, embedder: SentenceEmbedder
+) -> None:
+    sentences = [[0.6, 0.8] + [0.0] * (embedder.dim - 2), [1.0] + [0.0] * (embedder.dim - 1)]
+    first, *rest = points(embedder)
+    index.upsert([IndexPoint(first.id, first.vector, first.text, first.payload, sentences)])
+    index.upsert(rest)
+    index.flush()
+    listed = dict(index.passages("/docs/atlas.pdf", HASH))
+    assert {p["text"] for p in listed.values()} == set(PASSAGES["/docs/atlas.pdf"])
+    assert all(p["heading"] == [] for p in listed.values())
+    assert index.passages("/docs/atlas.pdf", "h2") == []
+    stored = index.vectors([first.id, rest[0].id, "00000000-0000-0000-0000-000000000000"])
+    assert set(stored) == {first.id, rest[0].id}  # an id not in the index is left out
+    vector, rows = stored[first.id]
+    assert np.allclose(vector, first.vector, atol=2e-3)  # float16 in a shard
+    assert rows is not None and np.allclose(rows, sentences, atol=1 / 127)  # int8 in a shard
+    assert np.allclose(stored[rest[0].id][0], rest[0].vector, atol=2e-3)
 
 
 def test_reopen(opener: Opener, embedder: SentenceEmbedder) -> None:

@@ -6,7 +6,8 @@ import pytest
 
 from app.cli import main
 from app.errors import CarrelError
-from app.rag.server_index import IndexServerError, ServerIndex
+from app.rag.errors import IndexServerError
+from app.rag.server_index import ServerIndex
 from app.workbench import Workbench
 
 

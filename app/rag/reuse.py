@@ -1,0 +1,90 @@
+"""Vectors an earlier version of a file already has: a passage embedded the same way is not
+embedded again.
+
+A file is read anew when it changes, and when this Carrel reads files differently than the
+one that indexed it (`app.rag.pipeline.READING`: a PDF's outline or its titles naming its
+passages, plain text's headings). Either way most of its passages are often what they were:
+an edited report keeps most of its paragraphs, and a new reading that only names sections
+changes what BM25 reads and citations show, not what the embedder reads. Embedding is
+nearly all of an ingest's time, so such passages take the vectors of the version they
+replace, from the collection's own index (the same embedder and representation), looked
+up by what they were made from: the passage's text, its heading path and whether it holds
+table rows (`points.EMBEDDED_FROM`). The version's points stay in the index until the new
+one is recorded (`Ingestor._commit`), so they are there to be read; one gone meanwhile is
+embedded.
+
+Only versions indexed by a reading at or after `EMBEDDED_SINCE` lend their vectors: it is
+the first reading since which passages are embedded as now. A change to how a passage
+becomes vectors (what `app.rag.passages.embed` does with it) must raise `READING` and set
+`EMBEDDED_SINCE` to it, or old vectors would stand for text embedded differently now.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+
+from app.rag.chunker import Chunk
+from app.rag.embedder import Embedder
+from app.rag.passages import embed
+from app.rag.points import Index
+from app.rag.represent import Vectors
+
+# The first `READING` whose passages are embedded as now (unchanged since issue 16's sixth
+# round: "late", table rows each on their own, the heading line in front).
+EMBEDDED_SINCE = 2
+_READING = re.compile(r"-r(\d+)$")
+
+
+def reading_of(content_hash: str) -> int:
+    """The reading a recorded version was indexed by (1: before readings were recorded)."""
+    found = _READING.search(content_hash)
+    return int(found.group(1)) if found else 1
+
+
+def embedded_key(heading: Sequence[str], text: str, records: bool) -> bytes:
+    """A digest of what a passage's vectors are made from."""
+    made_from = json.dumps([list(heading), text, records], ensure_ascii=False)
+    return hashlib.blake2b(made_from.encode("utf-8"), digest_size=16).digest()
+
+
+class Earlier:
+    """The points of the versions a group of files replaces, by what each was embedded
+    from; `embed` takes their vectors where a passage is the same. `reused` counts them."""
+
+    def __init__(self, index: Index, versions: Iterable[tuple[str, str]]) -> None:
+        """`versions`: (source, content hash) of each file's version in the index now."""
+        self.index = index
+        self.reused = 0
+        self.ids: dict[bytes, str] = {}
+        for source, content_hash in versions:
+            if reading_of(content_hash) < EMBEDDED_SINCE:
+                continue
+            for point, payload in index.passages(source, content_hash):
+                heading = [str(h) for h in payload.get("heading") or []]
+                key = embedded_key(
+                    heading, str(payload.get("text", "")), bool(payload.get("records"))
+                )
+                self.ids.setdefault(key, point)
+
+    def embed(self, embedder: Embedder, chunks: Sequence[Chunk], how: str) -> list[Vectors]:
+        """`chunks`' vectors (as `passages.embed` makes them with representation `how`):
+        an earlier version's where it was embedded from the same, the rest embedded now."""
+        wanted: dict[int, str] = {}
+        if self.ids:
+            for i, c in enumerate(chunks):
+                point = self.ids.get(embedded_key(c.heading, c.text, c.records))
+                if point is not None:
+                    wanted[i] = point
+        stored = self.index.vectors(sorted(set(wanted.values()))) if wanted else {}
+        have = {i: stored[point] for i, point in wanted.items() if point in stored}
+        todo = [i for i in range(len(chunks)) if i not in have]
+        fresh = embed(embedder, [chunks[i] for i in todo], how) if todo else []
+        made = dict(zip(todo, fresh, strict=True))
+        self.reused += len(have)
+        return [
+            made[i] if i in made else Vectors(have[i][0], have[i][1] or [])
+            for i in range(len(chunks))
+        ]
