@@ -14,7 +14,7 @@ of text). A file deleted after it was read and before it is taken in is reported
 deleted by the ingest (`app.rag.ingest`). Unchanged files (size and mtime, or content
 hash, as recorded) are passed on without being read, unless they were read by an older
 `READING`: then they are read again as if changed, their old passages serving until the
-new ones are in.
+new ones are in (and lending their vectors to passages embedded alike: `app.rag.reuse`).
 
 Beside it, what the ingest needs of paths: the files of folders (`walk`), whether a file
 is inside a place (`within`), and `Pending`, a read file waiting for its group.
@@ -63,10 +63,12 @@ class Prepared:
 
 # How a file becomes points: its loader, the chunker, what is embedded and what BM25 reads.
 # Raised when a change there makes a file's points differ (2: plain-text headings, section
-# titles read by BM25, a PDF's outline or its titles' type size naming its passages; issue
-# 16's nineteenth and twentieth rounds), so a file indexed before is read again the next
-# time it is added, not left as it was.
-READING = 2
+# titles read by BM25, a PDF's outline or its titles' type size naming its passages; 3:
+# numbered bold titles naming them; issue 16's nineteenth to twenty-first rounds), so a
+# file indexed before is read again the next time it is added, not left as it was. Its
+# passages embedded alike take their earlier vectors (`app.rag.reuse`), so a new reading
+# that changes no embedded text costs the reading, not the embedding.
+READING = 3
 
 
 def file_hash(path: Path) -> str:
