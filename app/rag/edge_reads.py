@@ -12,7 +12,7 @@ from uuid import UUID
 
 import qdrant_edge as qe
 
-from app.rag.points import EMBEDDED_FROM, Hit, Stored
+from app.rag.points import EMBEDDED_FROM, Hit, Stored, tally
 from app.rag.represent import unpack
 from app.rag.sentences import SentenceStore
 from app.rag.shard import DENSE
@@ -49,10 +49,7 @@ class StoredPoints:
                 records, offset = self._shard.scroll(
                     qe.ScrollRequest(offset=offset, limit=1000, with_payload=["source", "hash"])
                 )
-            for r in records:
-                payload = r.payload or {}
-                key = (str(payload.get("source")), str(payload.get("hash")))
-                counts[key] = counts.get(key, 0) + 1
+            tally(counts, (r.payload for r in records))
             if offset is None:
                 return counts
 

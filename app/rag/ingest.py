@@ -309,9 +309,12 @@ class Ingestor:
         """Embed and upsert the passages of `group` in batches that run across its files,
         flush once, then record every file as indexed. The adds are begun in the record
         first, in one transaction: a crash from here on is undone at the next open. A
-        passage the file's version in the index embedded alike takes its vectors."""
-        versions = self.records.files(self.collection, [p.item.source for p in group])
-        earlier = Earlier(self.index, [(r.source, r.hash) for r in versions if r.chunks])
+        passage embedded alike by the file's version in the index, or by a file of the same
+        content elsewhere (a copy, a moved folder), takes those vectors."""
+        mine = self.records.files(self.collection, [p.item.source for p in group])
+        alike = self.records.same_content(self.collection, [p.item.content_hash for p in group])
+        versions = {(r.source, r.hash) for r in [*mine, *alike] if r.chunks}
+        earlier = Earlier(self.index, sorted(versions))
         self.records.begin(self.collection, [(p.item.source, p.item.content_hash) for p in group])
         passages = [(p.item, n, c) for p in group for n, c in enumerate(p.item.chunks)]
         for i in range(0, len(passages), self.batch):

@@ -5,7 +5,7 @@ the points written (`IndexPoint`, with stable ids) and the hits read (`Hit`)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -43,6 +43,13 @@ class Hit:
     id: str
     score: float
     payload: dict[str, Any]
+
+
+def tally(counts: dict[tuple[str, str], int], payloads: Iterable[dict[str, Any] | None]) -> None:
+    """Count points by their payload's (source, hash), as `Index.sources` answers."""
+    for payload in payloads:
+        key = (str((payload or {}).get("source")), str((payload or {}).get("hash")))
+        counts[key] = counts.get(key, 0) + 1
 
 
 def point_id(source: str, content_hash: str, n: int) -> str:

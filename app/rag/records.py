@@ -231,6 +231,20 @@ class DocumentRecords:
             )
         return [FileRecord(*tuple(r)) for r in rows]
 
+    def same_content(self, collection: str, hashes: Iterable[str]) -> list[FileRecord]:
+        """The files recorded in `collection` whose content is that of one of `hashes` (the
+        content digest before a reading's `-rN` mark), by any path and any reading."""
+        digests = sorted({h.partition("-")[0] for h in hashes})
+        rows = []
+        for at in range(0, len(digests), 500):  # SQLite's bound on a statement's values
+            part = digests[at : at + 500]
+            rows += self.store.query(
+                "SELECT * FROM doc_files WHERE collection = ? AND substr(hash, 1, instr(hash ||"
+                f" '-', '-') - 1) IN ({', '.join('?' * len(part))}) ORDER BY source",
+                (collection, *part),
+            )
+        return [FileRecord(*tuple(r)) for r in rows]
+
     def file(self, collection: str, source: str) -> FileRecord | None:
         rows = self.store.query(
             "SELECT * FROM doc_files WHERE collection = ? AND source = ?", (collection, source)

@@ -43,7 +43,16 @@ from app.rag.errors import (
 )
 from app.rag.index import DENSE, FUSION_WEIGHTS, PREFETCH, RESCORE, SENTENCES, SPARSE
 from app.rag.naming import collection_key
-from app.rag.points import EMBEDDED_FROM, Hit, IndexPoint, Mode, Stored, bm25, bm25_text
+from app.rag.points import (
+    EMBEDDED_FROM,
+    Hit,
+    IndexPoint,
+    Mode,
+    Stored,
+    bm25,
+    bm25_text,
+    tally,
+)
 from app.rag.represent import fuse
 
 DEFAULT_PREFIX = "carrel_"
@@ -326,10 +335,7 @@ class ServerIndex:
                     with_payload=list(_PAYLOAD_KEYS),
                     with_vectors=False,
                 )
-            for r in records:
-                payload = r.payload or {}
-                key = (str(payload.get("source")), str(payload.get("hash")))
-                counts[key] = counts.get(key, 0) + 1
+            tally(counts, (r.payload for r in records))
             if offset is None:
                 return counts
 

@@ -7,8 +7,10 @@ A set's documents are indexed once into a fresh collection with the shipped embe
 raised) adds them again twice, interleaved: taking the vectors of passages its version in
 the index embedded alike (shipped), and embedding every passage again (as before: every
 version made to lend nothing, `reuse.EMBEDDED_SINCE` above it). Wall time and CPU of each
-add; passages reused; and how far the searches of the set's questions moved after either
-against those after the first add (top tens the same, the largest change of a score).
+add; passages reused; how far the searches of the set's questions moved after either
+against those after the first add (top tens the same, the largest change of a score); then
+the same files copied to other paths and added (a moved folder: they take the vectors of
+their originals).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -90,6 +93,15 @@ def main() -> None:
                 for lend in (True, False) if n % 2 == 0 else (False, True):
                     runs.append(add(docs, files, lend) | {"round": n + 1})
                     runs[-1] |= alike(ranked(docs, asked), reference)
+            reuse.EMBEDDED_SINCE = 2  # as shipped
+            copies = Path(tmp) / "copies"  # the same files by other paths: a moved folder
+            copies.mkdir()
+            moved = [Path(shutil.copy2(f, copies / f"{n}-{f.name}")) for n, f in enumerate(files)]
+            t, cpu = time.perf_counter(), time.process_time()
+            report = docs.add(moved, "c")
+            out["copies_added"] = {"seconds": round(time.perf_counter() - t, 2),
+                                   "cpu_s": round(time.process_time() - cpu, 2),
+                                   "passages": report.chunks, "reused": report.reused}  # fmt: skip
         finally:
             docs.close()
             store.close()

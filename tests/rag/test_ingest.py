@@ -141,6 +141,18 @@ def test_a_new_reading_takes_the_vectors_of_passages_embedded_alike(
     assert documents.add([folder], "c").reused == 0
 
 
+def test_a_moved_folder_takes_the_vectors_its_files_had(
+    documents: Documents, tmp_path: Path
+) -> None:
+    first = documents.add([three_notes(tmp_path / "f")], "c")
+    (tmp_path / "f").rename(tmp_path / "moved")
+    moved = documents.add([tmp_path / "moved"], "c")
+    assert moved.count("indexed") == 3 and moved.reused == moved.chunks == first.chunks
+    hit = documents.search("code word", "c", k=1, files=[str(tmp_path / "moved" / "n2.txt")])
+    assert "alpha2" in hit[0].text
+    agree(documents, "c")
+
+
 def test_an_edited_file_embeds_only_the_passages_that_changed(
     documents: Documents, tmp_path: Path
 ) -> None:
