@@ -11,7 +11,9 @@ replace, from the collection's own index (the same embedder and representation),
 up by what they were made from: the passage's text, its heading path and whether it holds
 table rows (`points.EMBEDDED_FROM`). The version's points stay in the index until the new
 one is recorded (`Ingestor._commit`), so they are there to be read; one gone meanwhile is
-embedded.
+embedded. A file of the same content recorded by another path (a copy, a folder moved)
+lends its points the same way, and passages that come twice among those embedded together
+(copies added at once) are embedded once.
 
 Only versions indexed by a reading at or after `EMBEDDED_SINCE` lend their vectors: it is
 the first reading since which passages are embedded as now. A change to how a passage
@@ -52,7 +54,8 @@ def embedded_key(heading: Sequence[str], text: str, records: bool) -> bytes:
 
 class Earlier:
     """The points of the versions a group of files replaces, by what each was embedded
-    from; `embed` takes their vectors where a passage is the same. `reused` counts them."""
+    from; `embed` takes their vectors where a passage is the same, and embeds a passage
+    that comes twice in one call once. `reused` counts the passages not embedded."""
 
     def __init__(self, index: Index, versions: Iterable[tuple[str, str]]) -> None:
         """`versions`: (source, content hash) of each file's version in the index now."""
@@ -72,19 +75,19 @@ class Earlier:
     def embed(self, embedder: Embedder, chunks: Sequence[Chunk], how: str) -> list[Vectors]:
         """`chunks`' vectors (as `passages.embed` makes them with representation `how`):
         an earlier version's where it was embedded from the same, the rest embedded now."""
-        wanted: dict[int, str] = {}
-        if self.ids:
-            for i, c in enumerate(chunks):
-                point = self.ids.get(embedded_key(c.heading, c.text, c.records))
-                if point is not None:
-                    wanted[i] = point
+        keys = [embedded_key(c.heading, c.text, c.records) for c in chunks]
+        wanted = {i: self.ids[k] for i, k in enumerate(keys) if k in self.ids}
         stored = self.index.vectors(sorted(set(wanted.values()))) if wanted else {}
         have = {i: stored[point] for i, point in wanted.items() if point in stored}
-        todo = [i for i in range(len(chunks)) if i not in have]
-        fresh = embed(embedder, [chunks[i] for i in todo], how) if todo else []
-        made = dict(zip(todo, fresh, strict=True))
-        self.reused += len(have)
+        # The rest, each passage once: copies in one group (a file twice) share one pass.
+        first: dict[bytes, int] = {}
+        for i, k in enumerate(keys):
+            if i not in have:
+                first.setdefault(k, i)
+        fresh = embed(embedder, [chunks[i] for i in first.values()], how) if first else []
+        made = dict(zip(first, fresh, strict=True))
+        self.reused += len(chunks) - len(first)
         return [
-            made[i] if i in made else Vectors(have[i][0], have[i][1] or [])
-            for i in range(len(chunks))
+            made[k] if k in made else Vectors(have[i][0], have[i][1] or [])
+            for i, k in enumerate(keys)
         ]

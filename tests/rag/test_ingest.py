@@ -153,6 +153,17 @@ def test_a_moved_folder_takes_the_vectors_its_files_had(
     agree(documents, "c")
 
 
+def test_copies_added_together_are_embedded_once(documents: Documents, tmp_path: Path) -> None:
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (folder / name).write_text("The ferry to the island leaves at seven from pier four.")
+    report = documents.add([folder], "c")
+    assert report.count("indexed") == 3 and (report.chunks, report.reused) == (3, 2)
+    assert len(documents.search("when does the ferry leave", "c", k=3)) == 3
+    agree(documents, "c")
+
+
 def test_an_edited_file_embeds_only_the_passages_that_changed(
     documents: Documents, tmp_path: Path
 ) -> None:
