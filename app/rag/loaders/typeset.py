@@ -65,7 +65,7 @@ def line_sizes(textpage: object, raw: str) -> list[Line]:
         if not visible:
             continue
         probes = [i for i in {visible[0], visible[len(visible) // 2], visible[-1]} if i < count]
-        sizes = sorted(_size(textpage, i) for i in probes if i >= 0)
+        sizes = sorted(_size(textpage, i) for i in probes)
         if sizes:
             text = m.group().strip()
             numbered = BOLD_NUMBERED and _NUMBERED.match(text) and not _PAGE_NUMBER.search(text)
