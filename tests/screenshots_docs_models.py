@@ -2,7 +2,9 @@
 size given (default 1000x650 and 1400x900): `python -m tests.screenshots_docs_models [WxH …]`
 writes, in docs/screenshots/, documents-live-WxH.png (an ingest under way: files queued,
 reading, embedding, done), documents-WxH.png (a collection named with spaces and accents,
-its files and a search's hits, kept after a second ingest), models-WxH.png (Installed with
+its files and a search's hits, kept after a second ingest), documents-reused-WxH.png (two
+of those files copied elsewhere and added: the bar says their passages kept their vectors),
+models-WxH.png (Installed with
 the library's true size and a model's Info), models-catalog-WxH.png (the Catalog with
 Download buttons), models-hub-WxH.png (the Hugging Face tab saying it is switched off) and
 viewer-WxH.png (the viewer as it opens on that screen, a passage across a page break
@@ -97,6 +99,12 @@ def shoot(size: str, home: Path) -> None:
     wait_for(page.ingest_finished, 120)
     app.processEvents()
     window.grab().save(str(OUT / f"documents-{size}.png"))
+    copies = home / "copies"  # the same files by other paths: they keep their vectors
+    copies.mkdir()
+    page.add_paths([Path(shutil.copy2(f, copies / f.name)) for f in files[:2]])
+    wait_for(page.ingest_finished, 120)
+    app.processEvents()
+    window.grab().save(str(OUT / f"documents-reused-{size}.png"))
 
     hit = next(c for c in page.hits.citations() if c.page_end and c.page_end != c.page)
     viewer = viewer_for(page)
