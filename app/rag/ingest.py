@@ -309,8 +309,7 @@ class Ingestor:
         """Embed and upsert the passages of `group` in batches that run across its files,
         flush once, then record every file as indexed. The adds are begun in the record
         first, in one transaction: a crash from here on is undone at the next open. A
-        passage embedded alike by the file's version in the index, or by a file of the same
-        content elsewhere (a copy, a moved folder), takes those vectors."""
+        passage embedded alike before (`app.rag.reuse`) takes those vectors."""
         mine = self.records.files(self.collection, [p.item.source for p in group])
         alike = self.records.same_content(self.collection, [p.item.content_hash for p in group])
         versions = {(r.source, r.hash) for r in [*mine, *alike] if r.chunks}
@@ -324,17 +323,18 @@ class Ingestor:
                         for p in group]  # fmt: skip
             part = passages[i : i + self.batch]
             state.current = part[-1][0].source
-            vectors = earlier.embed(self.embedder, [c for _, _, c in part], self.representation)
+            ids = [point_id(item.source, item.content_hash, n) for item, n, _ in part]
+            vectors = earlier.embed(self.embedder, [c for *_, c in part], self.representation, ids)
             self.index.upsert(
                 [
                     IndexPoint(
-                        point_id(item.source, item.content_hash, n),
+                        point,
                         v.mean,
                         c.text,
                         payload(item.source, item.content_hash, n, c),
                         v.sentences or None,
                     )
-                    for (item, n, c), v in zip(part, vectors, strict=True)
+                    for point, (item, n, c), v in zip(ids, part, vectors, strict=True)
                 ]
             )
             state.chunks += len(part)

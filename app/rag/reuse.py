@@ -12,8 +12,9 @@ up by what they were made from: the passage's text, its heading path and whether
 table rows (`points.EMBEDDED_FROM`). The version's points stay in the index until the new
 one is recorded (`Ingestor._commit`), so they are there to be read; one gone meanwhile is
 embedded. A file of the same content recorded by another path (a copy, a folder moved)
-lends its points the same way, and passages that come twice among those embedded together
-(copies added at once) are embedded once.
+lends its points the same way, and a passage that comes twice in a group of files
+embedded together (copies added at once) is embedded once: the later takes the vectors
+the earlier was just written with.
 
 Only versions indexed by a reading at or after `EMBEDDED_SINCE` lend their vectors: it is
 the first reading since which passages are embedded as now. A change to how a passage
@@ -55,7 +56,7 @@ def embedded_key(heading: Sequence[str], text: str, records: bool) -> bytes:
 class Earlier:
     """The points of the versions a group of files replaces, by what each was embedded
     from; `embed` takes their vectors where a passage is the same, and embeds a passage
-    that comes twice in one call once. `reused` counts the passages not embedded."""
+    that comes twice in a group once. `reused` counts the passages not embedded."""
 
     def __init__(self, index: Index, versions: Iterable[tuple[str, str]]) -> None:
         """`versions`: (source, content hash) of each file's version in the index now."""
@@ -72,9 +73,13 @@ class Earlier:
                 )
                 self.ids.setdefault(key, point)
 
-    def embed(self, embedder: Embedder, chunks: Sequence[Chunk], how: str) -> list[Vectors]:
+    def embed(
+        self, embedder: Embedder, chunks: Sequence[Chunk], how: str, ids: Sequence[str]
+    ) -> list[Vectors]:
         """`chunks`' vectors (as `passages.embed` makes them with representation `how`):
-        an earlier version's where it was embedded from the same, the rest embedded now."""
+        an earlier version's where it was embedded from the same, the rest embedded now.
+        `ids` are the points they will be written as: a later call takes their vectors for
+        a passage embedded alike (a copy past this call, in the same group)."""
         keys = [embedded_key(c.heading, c.text, c.records) for c in chunks]
         wanted = {i: self.ids[k] for i, k in enumerate(keys) if k in self.ids}
         stored = self.index.vectors(sorted(set(wanted.values()))) if wanted else {}
@@ -86,6 +91,7 @@ class Earlier:
                 first.setdefault(k, i)
         fresh = embed(embedder, [chunks[i] for i in first.values()], how) if first else []
         made = dict(zip(first, fresh, strict=True))
+        self.ids.update((k, ids[i]) for k, i in first.items())
         self.reused += len(chunks) - len(first)
         return [
             made[k] if k in made else Vectors(have[i][0], have[i][1] or [])

@@ -164,6 +164,22 @@ def test_copies_added_together_are_embedded_once(documents: Documents, tmp_path:
     agree(documents, "c")
 
 
+def test_a_passage_that_comes_again_later_in_a_group_takes_the_first_s_vectors(
+    documents: Documents, tmp_path: Path
+) -> None:
+    notes = tmp_path / "minutes.md"
+    notes.write_text("\n\n".join(["## Apologies\n\n" + "None were received this week. " * 40] * 4))
+    together = documents.add([notes], "one call")  # the group's passages in one call
+    documents.batch = 2  # the same in calls of two passages
+    report = documents.add([notes], "c")
+    assert report.chunks == together.chunks == 8 and report.reused == together.reused > 0
+    texts = {h.text: round(h.score, 6) for h in documents.search("apologies received", "c")}
+    assert texts == {
+        h.text: round(h.score, 6) for h in documents.search("apologies received", "one call")
+    }
+    agree(documents, "c")
+
+
 def test_an_edited_file_embeds_only_the_passages_that_changed(
     documents: Documents, tmp_path: Path
 ) -> None:
