@@ -213,16 +213,7 @@ class DocumentRecords:
     ) -> list[FileRecord]:
         """The files recorded (in `collection`; of those, the ones in `sources`), by path."""
         if collection is not None and sources is not None:
-            wanted = sorted(set(sources))
-            rows = []
-            for at in range(0, len(wanted), 500):  # SQLite's bound on a statement's values
-                part = wanted[at : at + 500]
-                rows += self.store.query(
-                    "SELECT * FROM doc_files WHERE collection = ? AND source IN"
-                    f" ({', '.join('?' * len(part))}) ORDER BY source",
-                    (collection, *part),
-                )
-            return [FileRecord(*tuple(r)) for r in rows]
+            return self._files_where(collection, "source", set(sources))
         if collection is None:
             rows = self.store.query("SELECT * FROM doc_files ORDER BY collection, source")
         else:
@@ -234,16 +225,21 @@ class DocumentRecords:
     def same_content(self, collection: str, hashes: Iterable[str]) -> list[FileRecord]:
         """The files recorded in `collection` whose content is that of one of `hashes` (the
         content digest before a reading's `-rN` mark), by any path and any reading."""
-        digests = sorted({h.partition("-")[0] for h in hashes})
-        rows = []
-        for at in range(0, len(digests), 500):  # SQLite's bound on a statement's values
-            part = digests[at : at + 500]
+        digest = "substr(hash, 1, instr(hash || '-', '-') - 1)"
+        return self._files_where(collection, digest, {h.partition("-")[0] for h in hashes})
+
+    def _files_where(self, collection: str, column: str, values: set[str]) -> list[FileRecord]:
+        """The files of `collection` whose `column` (an expression of doc_files) is one of
+        `values`, by path."""
+        wanted, rows = sorted(values), []
+        for at in range(0, len(wanted), 500):  # SQLite's bound on a statement's values
+            part = wanted[at : at + 500]
             rows += self.store.query(
-                "SELECT * FROM doc_files WHERE collection = ? AND substr(hash, 1, instr(hash ||"
-                f" '-', '-') - 1) IN ({', '.join('?' * len(part))}) ORDER BY source",
+                f"SELECT * FROM doc_files WHERE collection = ? AND {column} IN"
+                f" ({', '.join('?' * len(part))})",
                 (collection, *part),
             )
-        return [FileRecord(*tuple(r)) for r in rows]
+        return [FileRecord(*tuple(r)) for r in sorted(rows, key=lambda r: r["source"])]
 
     def file(self, collection: str, source: str) -> FileRecord | None:
         rows = self.store.query(
