@@ -80,9 +80,16 @@ def file_hash(path: Path) -> str:
     return f"{digest.hexdigest()}-r{READING}"
 
 
+def reading_of(recorded_hash: str) -> int:
+    """The `READING` a file recorded with `recorded_hash` was indexed under (1: before
+    readings were recorded)."""
+    _, mark, number = recorded_hash.rpartition("-r")
+    return int(number) if mark and number.isdigit() else 1
+
+
 def read_as_now(recorded_hash: str) -> bool:
     """Whether a file recorded with `recorded_hash` was read as this Carrel reads."""
-    return recorded_hash.endswith(f"-r{READING}")
+    return reading_of(recorded_hash) == READING
 
 
 def read_chunks(

@@ -26,25 +26,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Sequence
 
 from app.rag.chunker import Chunk
 from app.rag.embedder import Embedder
 from app.rag.passages import embed
+from app.rag.pipeline import reading_of
 from app.rag.points import Index
 from app.rag.represent import Vectors
 
 # The first `READING` whose passages are embedded as now (unchanged since issue 16's sixth
 # round: "late", table rows each on their own, the heading line in front).
 EMBEDDED_SINCE = 2
-_READING = re.compile(r"-r(\d+)$")
-
-
-def reading_of(content_hash: str) -> int:
-    """The reading a recorded version was indexed by (1: before readings were recorded)."""
-    found = _READING.search(content_hash)
-    return int(found.group(1)) if found else 1
 
 
 def embedded_key(heading: Sequence[str], text: str, records: bool) -> bytes:
