@@ -57,7 +57,7 @@ from app.rag.embedder import (
     SentenceEmbedder,
 )
 from app.rag.index import Mode
-from app.rag.loaders import outline, plain, typeset
+from app.rag.loaders import markup, outline, plain, typeset
 from app.rag.loaders import text as plain_text
 from app.rag.passages import DEFAULT_REPRESENTATION
 from app.rag.service import Documents
@@ -67,7 +67,7 @@ from tests.bench.rows_values import rows_as_values
 
 QUESTION_SETS = {
     name: Path(__file__).resolve().parents[1] / "rag" / name / "questions.toml"
-    for name in ("eval", "dev", "dev2", "tab", "txt", "txt2", "pdf", "pdf2")
+    for name in ("eval", "dev", "dev2", "tab", "txt", "txt2", "pdf", "pdf2", "html")
 }
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 # The shipped reading's on/off switches a run can set: flag -> (module, its switch, what
@@ -80,6 +80,7 @@ SWITCHES: dict[str, tuple[Any, str, str]] = {
     "--typeset": (typeset, "TYPESET_HEADINGS", "a PDF without one takes type-size titles"),
     "--bold-numbered": (typeset, "BOLD_NUMBERED", "and numbered bold lines at body size"),
     "--chapter-lines": (plain, "CHAPTER_LINES", "plain text's 'Chapter 4. Title' is a title"),
+    "--page-chrome": (markup, "PAGE_CHROME", "HTML's landmarks, sidebars, permalinks not read"),
 }
 K = 10
 MPNET_MODEL = "sentence-transformers/all-mpnet-base-v2"
