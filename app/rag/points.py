@@ -4,6 +4,7 @@ the points written (`IndexPoint`, with stable ids) and the hits read (`Hit`)."""
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
@@ -129,8 +130,17 @@ def bm25_text(text: str, payload: dict[str, Any]) -> str:
 
 def shown_heading(payload: dict[str, Any]) -> str:
     """A passage's section as a citation shows it: the document outline's path (a PDF's),
-    then its heading path, joined by " › "."""
-    return " › ".join([*(payload.get("outline") or []), *(payload.get("heading") or [])])
+    then its heading path, joined by " › ", each title without the permalink mark a web
+    page may end it with (Sphinx's ¶, or an icon font's glyph)."""
+    levels = [*(payload.get("outline") or []), *(payload.get("heading") or [])]
+    return " › ".join(_without_mark(level) for level in levels)
+
+
+def _without_mark(title: str) -> str:
+    end = len(title)
+    while end and (title[end - 1] == "¶" or unicodedata.category(title[end - 1]) == "Co"):
+        end -= 1
+    return title[:end].rstrip() or title
 
 
 def bm25() -> qe.Bm25:

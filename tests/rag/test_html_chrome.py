@@ -1,7 +1,8 @@
 """HTML's page chrome left unread when `markup.PAGE_CHROME` is on (issue 16's
 twenty-second round; not shipped, the bench's `--page-chrome` runs it): ARIA landmarks
 that are not content, Sphinx's sidebar, and permalink marks beside titles and
-definitions, as Sphinx's themes write them; a link that is a title's own text is kept."""
+definitions, as Sphinx's themes write them; a link that is a title's own text is kept.
+Citations leave the permalink marks out whichever way a page was read."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from app.rag import points
 from app.rag.loaders import markup
 from app.rag.loaders.base import Section
 
@@ -95,3 +97,11 @@ def test_landmarks_are_told_by_their_first_role_and_any_case(chrome_skipped: Non
     )
     assert [s.text for s in sections(page)] == ["kept", "only the sidebar itself is named"]
 
+
+def test_citations_show_titles_without_their_permalink_marks() -> None:
+    heading = {s.heading for s in sections(SPHINX_PAGE)} - {("Navigation",)}
+    shown = {points.shown_heading({"heading": list(h)}) for h in heading}
+    assert "Frequently Asked Questions › How fast is it?" in shown
+    assert "¶" not in " ".join(shown) and "\uf0c1" not in " ".join(shown)
+    # a title that is only a mark, or one that ends in "#" or ")", is shown as it is
+    assert points.shown_heading({"heading": ["¶", "C#", "Options (2)"]}) == "¶ › C# › Options (2)"

@@ -28,7 +28,8 @@ _SKIP_CLASSES = {"sphinxsidebar"}
 # text. Not shipped: on a Sphinx set no search had run on, under a rule named first, it
 # gained two questions in the top five and lost none, but hybrid MRR@10 fell 0.629 ->
 # 0.612 (issue 16's twenty-second round, tests/bench/RULES.md); `bench_rag_eval
-# --page-chrome off,on` runs it on any set.
+# --page-chrome off,on` runs it on any set. Citations leave permalink marks out anyway
+# (`points.shown_heading`).
 PAGE_CHROME = False
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _VOID = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr", "source"}
