@@ -1,8 +1,9 @@
 """Document benchmarks: ingest overhead vs the raw embedder (a corpus of manuals, and a
 folder of small notes), re-ingest, search latency.
 
-python -m tests.bench.bench_rag [--only speed [--files-of dev|dev2|tab]]   (needs apt packages
-gutenprint-doc, debian-reference-en; a development set's packages for its documents)
+python -m tests.bench.bench_rag [--only speed [--files-of dev|dev2|tab|html | --files F…]]
+(needs apt packages gutenprint-doc, debian-reference-en; a development set's packages for
+its documents)
 Prints one JSON summary. Ratios are against references measured in the same run.
 
 The machine is two cores shared with other jobs, so a single timing can be off by 2×:
@@ -341,12 +342,15 @@ def main() -> None:
     )
     parser.add_argument(
         "--files-of",
-        choices=("dev", "dev2", "tab"),
+        choices=("dev", "dev2", "tab", "html"),
         help="the speed on a development set's documents instead (tests/rag/<set>)",
+    )
+    parser.add_argument(
+        "--files", nargs="+", type=Path, help="the speed on these files instead (any kind)"
     )
     args = parser.parse_args()
     only = [p.strip() for p in args.pipelines.split(",")] if args.pipelines else None
-    files = None
+    files = args.files
     if args.files_of:
         from tests.bench.bench_rag_eval import QUESTION_SETS, load_questions
 

@@ -67,7 +67,7 @@ from tests.bench.rows_values import rows_as_values
 
 QUESTION_SETS = {
     name: Path(__file__).resolve().parents[1] / "rag" / name / "questions.toml"
-    for name in ("eval", "dev", "dev2", "tab", "txt", "txt2", "pdf", "pdf2", "html")
+    for name in ("eval", "dev", "dev2", "tab", "txt", "txt2", "pdf", "pdf2", "html", "html2")
 }
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
 # The shipped reading's on/off switches a run can set: flag -> (module, its switch, what

@@ -1,0 +1,56 @@
+"""Build the second Sphinx HTML set's documents from installed Debian packages.
+
+python -m tests.rag.html2.build FOLDER   (prints the files it made)
+
+More long one-page chapters made by Sphinx, in two more of its themes, from projects other
+than the first set's (`tests/rag/html`): Python's own documentation (python3.11-doc, the
+python-docs theme: library reference pages and a HOWTO) and Django's (python-django-doc,
+its own theme: topic guides). Nobody on the project wrote them; nothing is committed: the
+pages are copied under names of their own, as they are, navigation, sidebars and
+permalinks included.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+PYTHON = Path("/usr/share/doc/python3.11/html")
+DJANGO = Path("/usr/share/doc/python-django-doc/html")
+
+PAGES = {
+    "python-argparse.html": PYTHON / "library" / "argparse.html",
+    "python-sqlite3.html": PYTHON / "library" / "sqlite3.html",
+    "python-logging-howto.html": PYTHON / "howto" / "logging.html",
+    "python-venv.html": PYTHON / "library" / "venv.html",
+    "django-cache.html": DJANGO / "topics" / "cache.html",
+    "django-sessions.html": DJANGO / "topics" / "http" / "sessions.html",
+    "django-queries.html": DJANGO / "topics" / "db" / "queries.html",
+    "django-translation.html": DJANGO / "topics" / "i18n" / "translation.html",
+}
+
+
+class MissingSourceError(RuntimeError):
+    """A Debian package the set is made from is not installed."""
+
+
+def build(folder: Path) -> list[Path]:
+    """Copy every page of the set into `folder` (kept if already there); return them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made = []
+    for name, source in PAGES.items():
+        if not source.is_file():
+            raise MissingSourceError(
+                f"{source} is missing: install python3.11-doc and python-django-doc"
+            )
+        target = folder / name
+        if not target.exists():
+            shutil.copyfile(source, target)
+        made.append(target)
+    return made
+
+
+if __name__ == "__main__":
+    for path in build(Path(sys.argv[1])):
+        print(path)
