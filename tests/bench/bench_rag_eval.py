@@ -127,13 +127,21 @@ def rank(hits: list[Citation], question: dict[str, Any]) -> int | None:
     gold = set(question.get("pages", []))
     anchors = [_plain(a) for a in question.get("anchors", [])]
     for i, hit in enumerate(hits, 1):
-        if Path(hit.source).name != question["file"]:
+        if not same_file(hit.source, question["file"]):
             continue
         if hit.page is not None and gold & set(range(hit.page, (hit.page_end or hit.page) + 1)):
             return i
         if anchors and any(a in _plain(hit.text) for a in anchors):
             return i
     return None
+
+
+def same_file(source: str, file: str) -> bool:
+    """Whether a hit's file is the question's `file`: its name, or the end of its path
+    when `file` has folders (a set whose documents share names: `policy/ch-binary.html`,
+    or an absolute path)."""
+    want = Path(file).parts
+    return Path(source).parts[-len(want) :] == want
 
 
 def kind_of(question: dict[str, Any]) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.bench.bench_rag_eval import QUESTION_SETS, load_questions
+import pytest
+
+from tests.bench.bench_rag_eval import QUESTION_SETS, load_questions, same_file
 
 SET = """documents = ["{doc}"]
 
@@ -36,3 +38,17 @@ def test_a_folder_named_like_a_project_set_is_not_built(tmp_path: Path) -> None:
     (folder / "questions.toml").write_text(SET.format(doc="notes.md"))
     assert load_questions(folder / "questions.toml")[0] == [folder / "notes.md"]
     assert QUESTION_SETS["dev2"] != folder / "questions.toml"
+
+
+@pytest.mark.parametrize(
+    ("file", "found"),
+    [
+        ("ch-binary.html", True),
+        ("policy/ch-binary.html", True),
+        ("/srv/docs/policy/ch-binary.html", True),
+        ("other/ch-binary.html", False),
+        ("binary.html", False),
+    ],
+)
+def test_a_questions_file_may_name_folders_when_names_repeat(file: str, found: bool) -> None:
+    assert same_file("/srv/docs/policy/ch-binary.html", file) is found
