@@ -57,7 +57,8 @@ def main() -> None:
         type=Path,
         help="a question set of your own instead of --set (a TOML file in the sets' format: "
         "`documents`, then `[[question]]` tables with `text`, `file` and `pages` or "
-        "`anchors`; relative document paths are read beside the file)",
+        "`anchors`; relative document paths are read beside the file; `file` is a document's "
+        "name, or the end of its path where names repeat)",
     )
     parser.add_argument(
         "--candidates",
