@@ -41,13 +41,17 @@ class MissingSourceError(RuntimeError):
 
 def build(folder: Path) -> list[Path]:
     """Copy every page of the set into `folder` (kept if already there); return them."""
+    return copy_pages(PAGES, folder, "bind9-doc, python-jinja2-doc and borgbackup-doc")
+
+
+def copy_pages(pages: dict[str, Path], folder: Path, packages: str) -> list[Path]:
+    """Copy each source page to `folder` under its name, unless there already; a missing
+    source names the Debian `packages` that install the set's pages."""
     folder.mkdir(parents=True, exist_ok=True)
     made = []
-    for name, source in PAGES.items():
+    for name, source in pages.items():
         if not source.is_file():
-            raise MissingSourceError(
-                f"{source} is missing: install bind9-doc, python-jinja2-doc and borgbackup-doc"
-            )
+            raise MissingSourceError(f"{source} is missing: install {packages}")
         target = folder / name
         if not target.exists():
             shutil.copyfile(source, target)

@@ -12,9 +12,10 @@ permalinks included.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
+
+from tests.rag.html.build import copy_pages
 
 PYTHON = Path("/usr/share/doc/python3.11/html")
 DJANGO = Path("/usr/share/doc/python-django-doc/html")
@@ -31,24 +32,9 @@ PAGES = {
 }
 
 
-class MissingSourceError(RuntimeError):
-    """A Debian package the set is made from is not installed."""
-
-
 def build(folder: Path) -> list[Path]:
     """Copy every page of the set into `folder` (kept if already there); return them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    made = []
-    for name, source in PAGES.items():
-        if not source.is_file():
-            raise MissingSourceError(
-                f"{source} is missing: install python3.11-doc and python-django-doc"
-            )
-        target = folder / name
-        if not target.exists():
-            shutil.copyfile(source, target)
-        made.append(target)
-    return made
+    return copy_pages(PAGES, folder, "python3.11-doc and python-django-doc")
 
 
 if __name__ == "__main__":
