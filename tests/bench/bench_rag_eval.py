@@ -81,6 +81,7 @@ SWITCHES: dict[str, tuple[Any, str, str]] = {
     "--bold-numbered": (typeset, "BOLD_NUMBERED", "and numbered bold lines at body size"),
     "--chapter-lines": (plain, "CHAPTER_LINES", "plain text's 'Chapter 4. Title' is a title"),
     "--page-chrome": (markup, "PAGE_CHROME", "HTML's landmarks, sidebars, permalinks not read"),
+    "--table-rows": (markup, "TABLE_ROWS", "an HTML table is read a row at a time"),
 }
 K = 10
 MPNET_MODEL = "sentence-transformers/all-mpnet-base-v2"
