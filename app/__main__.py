@@ -2,7 +2,8 @@
 
 It is also the frozen app's (PyInstaller's) entry point, which has no `-m`: run with
 `--carrel-hnsw-build` first (`app.rag.hnsw.FROZEN_FLAG`), it is the background HNSW build's
-process, and nothing of the command line or Qt is imported.
+process, and with `--carrel-onnx-export` (`app.rag.onnx_export.FROZEN_FLAG`) the process
+that exports an embedder; then nothing of the command line or Qt is imported.
 
 The frozen app has no Makefile to start it offline, so it sets the same switches `make run`
 does (each only when the person has not set it), and never writes bytecode caches into its
@@ -30,6 +31,10 @@ def run() -> int:
         from app.rag.hnsw import build_main
 
         return build_main(sys.argv[2:])
+    if sys.argv[1:2] == ["--carrel-onnx-export"]:
+        from app.rag.onnx_export import main
+
+        return main(sys.argv[2:])
     from app.cli import main
 
     return main()

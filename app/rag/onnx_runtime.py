@@ -4,9 +4,9 @@ between starts: `app.rag.digest`). The embedder's default runtime on a machine w
 GPU or AMX (`app.rag.embedder`); `OnnxEncoder`'s tokenizing, batching and pooling serve
 OpenVINO's runtime too (`app.rag.openvino_runtime`).
 
-The export is torch's (`torch.onnx.export`, a wrapper returning the last hidden state,
-dynamic batch and sequence axes); onnxruntime's BERT fusions follow (Attention,
-SkipLayerNormalization, BiasGelu, EmbedLayerNormalization), then its quantization
+The export is torch's, with onnxruntime's BERT fusions (Attention, SkipLayerNormalization,
+BiasGelu, EmbedLayerNormalization), both made in a child process (`app.rag.onnx_export`:
+this process never imports torch for them); then onnxruntime's quantization
 (`quantize_dynamic`: int8 weights, one scale per output channel of a MatMul and one per
 embedding table, activations quantized per batch on the fly).
 The tokenizer is the model's own `tokenizer.json` read by `tokenizers` (what
@@ -31,12 +31,13 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from app.rag.cache_tidy import mark_used, remove_unused
 from app.rag.digest import model_hash
+from app.rag.onnx_export import export
 from app.resources import resource
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,6 @@ SHIPPED = "embedder"
 # Bumped whenever the export or the quantization below changes, so a cached file made by
 # an older recipe is never reused.
 RECIPE = 1
-OPSET = 17
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,7 @@ def cached_model(model_dir: Path, cache_dir: Path, recipe: Recipe) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         fp32 = Path(tmp) / "fp32.onnx"
-        export(model_dir, fp32)
-        if recipe.fused:
-            fuse(fp32, fp32, model_dir)
+        export(model_dir, fp32, fused=recipe.fused)
         made = Path(tmp) / "model.onnx"
         if recipe.quantized:
             quantize(fp32, made, recipe)
@@ -115,66 +113,6 @@ def cached_model(model_dir: Path, cache_dir: Path, recipe: Recipe) -> Path:
         made.replace(target)
     log.info("embedder exported to %s", target)
     return target
-
-
-def export(model_dir: Path, out: Path) -> None:
-    """The transformer of the sentence-transformers model in `model_dir` as ONNX."""
-    import warnings
-
-    import torch
-    from transformers import AutoModel
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-    # The eager attention exports as plain MatMul/Softmax, which onnxruntime's fusions know.
-    network: Any = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
-    network.eval()
-
-    class LastHidden(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.network = network
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.network(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
-    ids = torch.ones((2, 8), dtype=torch.int64)
-    axes = {0: "batch", 1: "sequence"}
-    with warnings.catch_warnings(), torch.inference_mode():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            LastHidden(),
-            (ids, ids, torch.zeros_like(ids)),
-            str(out),
-            input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["last_hidden_state"],
-            dynamic_axes={
-                "input_ids": axes,
-                "attention_mask": axes,
-                "token_type_ids": axes,
-                "last_hidden_state": axes,
-            },
-            opset_version=OPSET,
-            dynamo=False,
-        )
-
-
-def fuse(src: Path, dst: Path, model_dir: Path) -> None:
-    """onnxruntime's BERT fusions, offline, in fp32."""
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    config = json.loads((model_dir / "config.json").read_text())
-    model = optimize_model(
-        str(src),
-        model_type="bert",
-        num_heads=int(config["num_attention_heads"]),
-        hidden_size=int(config["hidden_size"]),
-        opt_level=1,
-    )
-    log.info("fusions: %s", model.get_fused_operator_statistics())
-    model.save_model_to_file(str(dst))
 
 
 def quantize(src: Path, dst: Path, recipe: Recipe) -> None:

@@ -1,7 +1,7 @@
 """MiniLM on OpenVINO: in bfloat16 on a processor with AMX, and with int8 weights on one
 with AVX-512 VNNI and no AMX; the embedder's runtime on both ("auto", `app.rag.embedder`).
 
-OpenVINO compiles MiniLM's fp32 ONNX export (`app.rag.onnx_runtime.export`), kept as its
+OpenVINO compiles MiniLM's fp32 ONNX export (`app.rag.onnx_export.export`), kept as its
 own format (IR) with the weights stored in fp16, 45 MB against the export's 87
 (`openvino_model`: shipped by the installer, or made once from the model on disk and kept
 in Carrel's cache), for the CPU with bfloat16 inference precision: the matrix products run
