@@ -32,9 +32,9 @@ def run() -> int:
 
         return build_main(sys.argv[2:])
     if sys.argv[1:2] == ["--carrel-onnx-export"]:
-        from app.rag.onnx_export import main
+        from app.rag.onnx_export import main as export_main
 
-        return main(sys.argv[2:])
+        return export_main(sys.argv[2:])
     from app.cli import main
 
     return main()

@@ -53,7 +53,7 @@ def test_the_export_runs_apart_and_leaves_no_torch_behind(tmp_path: Path) -> Non
 def test_a_model_folder_without_its_files_is_said_so(tmp_path: Path) -> None:
     empty = tmp_path / "model"
     empty.mkdir()
-    with pytest.raises((onnx_export.ExportError, OSError), match="config.json"):
+    with pytest.raises((onnx_export.ExportError, OSError), match=r"config\.json"):
         onnx_export.export(empty, tmp_path / "out.onnx")
     assert not (tmp_path / "out.onnx").exists()
 
