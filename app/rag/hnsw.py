@@ -38,13 +38,11 @@ The child is `python -m app.rag.hnsw <args>`; a frozen app (no `-m`) runs itself
 from __future__ import annotations
 
 import collections
-import ctypes
 import itertools
 import json
 import logging
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -55,6 +53,7 @@ from typing import Any, Protocol
 
 import qdrant_edge as qe
 
+from app.rag import children
 from app.rag.shard import DENSE, SPARSE, release_mapped_pages, shard_config
 
 # Points outside an HNSW graph past which one is built in the background (below: exact).
@@ -367,20 +366,14 @@ def build_command(folder: Path, dim: int, threshold: int) -> list[str]:
     """The child process that builds the HNSW index of the shard copy in `folder`: this
     module, or a frozen app (which has no `-m`) given `FROZEN_FLAG` first."""
     args = [str(folder), str(dim), str(threshold), str(BUILD_THREADS), str(os.getpid())]
-    if getattr(sys, "frozen", False):
-        return [sys.executable, FROZEN_FLAG, *args]
-    return [sys.executable, "-m", "app.rag.hnsw", *args]
+    return children.command("app.rag.hnsw", FROZEN_FLAG, args)
 
 
 def build_main(argv: list[str]) -> int:
     """In the child: optimize the copy (one blocking call), then close it cleanly. `argv`:
     the copy's folder, vector size, threshold, threads and the parent's pid."""
     folder, (dim, threshold, threads, parent) = Path(argv[0]), map(int, argv[1:5])
-    if sys.platform.startswith("linux"):
-        # Die with the thread that started us, so a killed app leaves no build running.
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:
+    if not children.tied_to(parent):
         return 3
     if hasattr(os, "nice"):
         os.nice(BUILD_NICE)

@@ -4,11 +4,12 @@ The export is torch's (`torch.onnx.export` of a wrapper that returns the transfo
 hidden state, with dynamic batch and sequence axes); onnxruntime's BERT fusions, when asked
 for, are made there too (their optimizer imports torch). Importing torch and transformers
 took ~570 MB that the process kept for as long as it ran: the first ingest after a start
-that made the network (an install run from source, a person's own sentence-transformers
-model, a cache tidied after 30 days unused) peaked at 1.12 GB on 79 PDF manuals, against
-0.66 GB with the network already made (issue 16's twenty-second round). A child that
-exports and exits takes that memory with it; OpenVINO and onnxruntime, which run the
-network, never import torch.
+that made the network (Carrel run from source, which ships none made; a cache tidied after
+30 days unused; a runtime asked for by name for another model) peaked at 1.12 GB on 79 PDF
+manuals, against 0.66 GB with the network already made (issue 16's twenty-second round). A
+child that exports and exits takes that memory with it; OpenVINO and onnxruntime, which
+run the network, never import torch. (The installed app ships its networks made, and has
+no `onnx` to export with.)
 
 The child is this module (`python -m app.rag.onnx_export MODEL_DIR OUT PID [--fused]`), or
 the frozen app given `FROZEN_FLAG` first (`app/__main__.py`). It dies with its parent. A
@@ -19,15 +20,15 @@ disk, a folder that is not there) as an `OSError` with it, anything else as an
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from app.rag import children
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,7 @@ def command(model_dir: Path, out: Path, fused: bool = False) -> list[str]:
     """The child that exports `model_dir` to `out` (with the fusions if `fused`): this
     module, or the frozen app (which has no `-m`) given `FROZEN_FLAG` first."""
     args = [str(model_dir), str(out), str(os.getpid()), *(["--fused"] if fused else [])]
-    if getattr(sys, "frozen", False):
-        return [sys.executable, FROZEN_FLAG, *args]
-    return [sys.executable, "-m", "app.rag.onnx_export", *args]
+    return children.command("app.rag.onnx_export", FROZEN_FLAG, args)
 
 
 def export(model_dir: Path, out: Path, fused: bool = False) -> None:
@@ -137,11 +136,7 @@ def main(argv: list[str]) -> int:
     """In the child: export (and fuse), or print the failure as one JSON line and exit 1.
     `argv`: the model's folder, the output file, the parent's pid, then `--fused` or not."""
     model_dir, out, parent = Path(argv[0]), Path(argv[1]), int(argv[2])
-    if sys.platform.startswith("linux"):
-        # Die with the process that started us, so a killed app leaves no export running.
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:
+    if not children.tied_to(parent):
         return 3
     try:
         export_here(model_dir, out)

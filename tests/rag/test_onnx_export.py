@@ -67,29 +67,7 @@ def test_a_system_error_comes_back_with_its_errno(tmp_path: Path) -> None:
     assert str(out) in str(raised.value)
 
 
-def test_the_frozen_app_runs_it_through_its_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "frozen", True, raising=False)
-    command = onnx_export.command(Path("/m"), Path("/o.onnx"))
-    assert command[:2] == [sys.executable, onnx_export.FROZEN_FLAG]
-    assert command[2:4] == ["/m", "/o.onnx"]
-    monkeypatch.delattr(sys, "frozen")
-    assert onnx_export.command(Path("/m"), Path("/o.onnx"))[1:3] == ["-m", "app.rag.onnx_export"]
-
-
 def test_a_child_whose_parent_is_gone_does_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out.onnx"
     assert onnx_export.main([str(MINILM), str(out), str(os.getpid() + 10**6)]) == 3
     assert not out.exists()
-
-
-def test_the_entry_point_hands_the_flag_to_the_export() -> None:
-    # `python -m app` is the frozen app's entry point too: with the flag first it is the
-    # export's child (here one whose parent is not the caller, so it stops at once).
-    done = subprocess.run(
-        [sys.executable, "-m", "app", onnx_export.FROZEN_FLAG, str(MINILM), "/nowhere", "1"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 3
-    assert "usage" not in (done.stdout + done.stderr).lower()  # not the command line's
