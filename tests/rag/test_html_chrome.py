@@ -7,7 +7,6 @@ Citations leave the permalink marks out whichever way a page was read."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pytest
 
@@ -44,10 +43,8 @@ def sections(html: str) -> list[Section]:
 
 
 @pytest.fixture
-def chrome_skipped() -> Iterator[None]:
-    markup.PAGE_CHROME = True
-    yield
-    markup.PAGE_CHROME = False
+def chrome_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(markup, "PAGE_CHROME", True)
 
 
 def test_a_sphinx_page_reads_as_its_body_alone(chrome_skipped: None) -> None:

@@ -6,7 +6,6 @@ into it, and rows and cells whose end tags were left out ending where the next b
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pytest
 
@@ -28,10 +27,8 @@ SPHINX_TABLE = """<body><h2>MX records</h2><p>For example:</p>
 
 
 @pytest.fixture
-def rows_on() -> Iterator[None]:
-    markup.TABLE_ROWS = True
-    yield
-    markup.TABLE_ROWS = False
+def rows_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(markup, "TABLE_ROWS", True)
 
 
 def test_a_row_is_one_line_of_its_cells(rows_on: None) -> None:
