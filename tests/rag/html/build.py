@@ -14,49 +14,49 @@ folder holds them.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
+
+from tests.rag.pdf.build import copy_manual
 
 ARM = Path("/usr/share/doc/bind9-doc/arm")
 JINJA = Path("/usr/share/doc/python-jinja2-doc/html")
 BORG = Path("/usr/share/doc/borgbackup/html")
 
-PAGES = {
-    "bind9-configurations.html": ARM / "chapter3.html",
-    "bind9-dnssec.html": ARM / "chapter5.html",
-    "bind9-security.html": ARM / "chapter6.html",
-    "jinja-templates.html": JINJA / "templates.html",
-    "jinja-api.html": JINJA / "api.html",
-    "borg-faq.html": BORG / "faq.html",
-    "borg-quickstart.html": BORG / "quickstart.html",
-    "borg-data-structures.html": BORG / "internals" / "data-structures.html",
-    "borg-security.html": BORG / "internals" / "security.html",
+# Debian package -> {file made: installed page}
+PAGES: dict[str, dict[str, Path]] = {
+    "bind9-doc": {
+        "bind9-configurations.html": ARM / "chapter3.html",
+        "bind9-dnssec.html": ARM / "chapter5.html",
+        "bind9-security.html": ARM / "chapter6.html",
+    },
+    "python-jinja2-doc": {
+        "jinja-templates.html": JINJA / "templates.html",
+        "jinja-api.html": JINJA / "api.html",
+    },
+    "borgbackup-doc": {
+        "borg-faq.html": BORG / "faq.html",
+        "borg-quickstart.html": BORG / "quickstart.html",
+        "borg-data-structures.html": BORG / "internals" / "data-structures.html",
+        "borg-security.html": BORG / "internals" / "security.html",
+    },
 }
-
-
-class MissingSourceError(RuntimeError):
-    """A Debian package the set is made from is not installed."""
 
 
 def build(folder: Path) -> list[Path]:
     """Copy every page of the set into `folder` (kept if already there); return them."""
-    return copy_pages(PAGES, folder, "bind9-doc, python-jinja2-doc and borgbackup-doc")
+    return copy_pages(PAGES, folder)
 
 
-def copy_pages(pages: dict[str, Path], folder: Path, packages: str) -> list[Path]:
-    """Copy each source page to `folder` under its name, unless there already; a missing
-    source names the Debian `packages` that install the set's pages."""
+def copy_pages(pages: dict[str, dict[str, Path]], folder: Path) -> list[Path]:
+    """Each package's pages copied into `folder` under their names, as the PDF sets copy
+    their manuals (`copy_manual`: kept if there, written whole or not at all)."""
     folder.mkdir(parents=True, exist_ok=True)
-    made = []
-    for name, source in pages.items():
-        if not source.is_file():
-            raise MissingSourceError(f"{source} is missing: install {packages}")
-        target = folder / name
-        if not target.exists():
-            shutil.copyfile(source, target)
-        made.append(target)
-    return made
+    return [
+        copy_manual(source, folder / name, package)
+        for package, named in pages.items()
+        for name, source in named.items()
+    ]
 
 
 if __name__ == "__main__":

@@ -20,21 +20,26 @@ from tests.rag.html.build import copy_pages
 PYTHON = Path("/usr/share/doc/python3.11/html")
 DJANGO = Path("/usr/share/doc/python-django-doc/html")
 
-PAGES = {
-    "python-argparse.html": PYTHON / "library" / "argparse.html",
-    "python-sqlite3.html": PYTHON / "library" / "sqlite3.html",
-    "python-logging-howto.html": PYTHON / "howto" / "logging.html",
-    "python-venv.html": PYTHON / "library" / "venv.html",
-    "django-cache.html": DJANGO / "topics" / "cache.html",
-    "django-sessions.html": DJANGO / "topics" / "http" / "sessions.html",
-    "django-queries.html": DJANGO / "topics" / "db" / "queries.html",
-    "django-translation.html": DJANGO / "topics" / "i18n" / "translation.html",
+# Debian package -> {file made: installed page}
+PAGES: dict[str, dict[str, Path]] = {
+    "python3.11-doc": {
+        "python-argparse.html": PYTHON / "library" / "argparse.html",
+        "python-sqlite3.html": PYTHON / "library" / "sqlite3.html",
+        "python-logging-howto.html": PYTHON / "howto" / "logging.html",
+        "python-venv.html": PYTHON / "library" / "venv.html",
+    },
+    "python-django-doc": {
+        "django-cache.html": DJANGO / "topics" / "cache.html",
+        "django-sessions.html": DJANGO / "topics" / "http" / "sessions.html",
+        "django-queries.html": DJANGO / "topics" / "db" / "queries.html",
+        "django-translation.html": DJANGO / "topics" / "i18n" / "translation.html",
+    },
 }
 
 
 def build(folder: Path) -> list[Path]:
     """Copy every page of the set into `folder` (kept if already there); return them."""
-    return copy_pages(PAGES, folder, "python3.11-doc and python-django-doc")
+    return copy_pages(PAGES, folder)
 
 
 if __name__ == "__main__":
