@@ -1,8 +1,10 @@
 """Retrieval quality on real manuals: hit@1, hit@5 and MRR@10 for dense, BM25 and hybrid.
 
-python -m tests.bench.bench_rag_eval [--set eval|dev|dev2|tab|txt|txt2|pdf|pdf2 | --questions FILE]
+python -m tests.bench.bench_rag_eval
+[--set eval|dev|dev2|tab|txt|txt2|pdf|pdf2|html|html2 | --questions FILE]
 [--embedder minilm,mpnet]
-[--candidates] [--deferred] [--bm25-length] [--distractors dev,tab]
+[--candidates] [--deferred] [--bm25-length] [--scalings] [--passage-chars 900,600,450]
+[--distractors dev,tab]
 [--onnx-batch 32,4] [--onnx-tokens 0,1024] [--query-runtime onnx-int8]
 [--leave-out none,punctuation,function-words] [--runtime fp32 --windows none,0,1,2]
 [--plain-headings off,on] [--bm25-headings off,on]
@@ -49,7 +51,14 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 from app.citation import Citation
 from app.config import Paths
 from app.rag import passages, pipeline, points
-from app.rag.chunker import OVERLAP_WORDS, Chunker
+from app.rag.chunker import (
+    MAX_CHARS,
+    MAX_WORDS,
+    OVERLAP_WORDS,
+    TARGET_CHARS,
+    TARGET_WORDS,
+    Chunker,
+)
 from app.rag.embedder import (
     DEFAULT_DIM,
     DEFAULT_MODEL,
@@ -84,6 +93,13 @@ SWITCHES: dict[str, tuple[Any, str, str]] = {
     "--table-rows": (markup, "TABLE_ROWS", "an HTML table is read a row at a time"),
 }
 K = 10
+# Passage sizes by their most characters: (target characters, most words, target words,
+# words carried over); the shipped size's own overlap is `--overlap`'s (RULES.md, the
+# twenty-third round's shorter passages).
+SIZES = {MAX_CHARS: (TARGET_CHARS, MAX_WORDS, TARGET_WORDS, OVERLAP_WORDS)} | {
+    600: (467, 153, 113, 20),
+    450: (350, 115, 85, 15),
+}
 MPNET_MODEL = "sentence-transformers/all-mpnet-base-v2"
 L3_MODEL = "sentence-transformers/paraphrase-MiniLM-L3-v2"
 # Candidate embedders by short name: (name recorded with the collection, dimension).
@@ -99,6 +115,18 @@ MODELS: dict[str, tuple[str, int]] = {
     # ...and then taught docstring pairs' similarities (`distill --queries`)
     "distilled-queries": (f"{DEFAULT_MODEL}, distilled here with queries", DEFAULT_DIM),
 }
+
+
+def passage_size(most_chars: int, overlap: int) -> dict[str, int]:
+    """The chunker's sizes for passages of at most `most_chars` characters (`SIZES`)."""
+    target_chars, most_words, target_words, carried = SIZES[most_chars]
+    return {
+        "target": target_words,
+        "maximum": most_words,
+        "overlap": overlap if most_chars == MAX_CHARS else carried,
+        "target_chars": target_chars,
+        "max_chars": most_chars,
+    }
 
 
 def load_questions(path: Path = QUESTION_SETS["eval"]) -> tuple[list[Path], list[dict[str, Any]]]:
@@ -215,6 +243,7 @@ def run(
     record_overlap: bool = Chunker.record_overlap,
     deferred: bool = False,
     bm25_length: bool = False,
+    scalings: bool = False,
     distractors: list[Path] | None = None,
     onnx_batch: int = ONNX_BATCH_SIZE,
     onnx_tokens: int | None = None,
@@ -222,6 +251,7 @@ def run(
     leave_out: str = "none",
     window: int | None = None,
     switches: dict[str, bool] | None = None,
+    passage_chars: int = MAX_CHARS,
 ) -> dict[str, Any]:
     """Ingest the manuals with embedder `name` (run as `runtime`) into a fresh collection,
     passages cut with `overlap` words carried over and embedded as `representation` (table
@@ -240,7 +270,8 @@ def run(
         "records": records,
         "record_overlap": record_overlap,
         "runtime": runtime,
-        "overlap_words": overlap,
+        "overlap_words": overlap if passage_chars == MAX_CHARS else SIZES[passage_chars][3],
+        "passage_chars": passage_chars,
         "onnx_batch": onnx_batch,
         "onnx_tokens": onnx_tokens,
         "query_runtime": query_runtime or runtime,
@@ -298,7 +329,7 @@ def run(
         docs = Documents(paths, store, embedder)
         docs.representation = representation
         pipeline.Chunker = functools.partial(  # type: ignore[misc]
-            Chunker, overlap=overlap, record_overlap=record_overlap
+            Chunker, **passage_size(passage_chars, overlap), record_overlap=record_overlap
         )
         # "values", "values-labelled" (tests/bench/rows_values.py): "sentences" without
         # the rows' labels
@@ -347,6 +378,10 @@ def run(
             from tests.bench.rag_bm25 import bm25_length_candidates
 
             out["bm25_length_candidates"] = bm25_length_candidates(docs, "eval", questions)
+        if scalings:
+            from tests.bench.rag_candidates import scaling_candidates
+
+            out["scaling_candidates"] = scaling_candidates(docs, "eval", questions)
         docs.close()
         store.close()
     return out

@@ -49,13 +49,11 @@ def citations(index: EdgeIndex, keys: set[str]) -> Callable[[str], Citation]:
     return cite
 
 
-def fusion_candidates(
+def fusion_lists(
     docs: Documents, collection: str, questions: list[dict[str, Any]]
-) -> dict[str, dict[str, float]]:
-    """Scores of the fusions considered, named before the development set was run, each
-    from the same two candidate lists per question (the dense side's and BM25's top 50, as
-    `EdgeIndex.search` takes them): reciprocal rank fusion (k, weights dense:BM25) and
-    convex combinations of min-max scaled scores (alpha on the dense side)."""
+) -> tuple[list[tuple[Ranking, Ranking]], Callable[[str], Citation]]:
+    """Per question, the two lists a hybrid search fuses (the dense side's and BM25's top
+    50, as `EdgeIndex.search` takes them), and the citations of every passage in them."""
     index = edge_index(docs, collection)
     lists = []
     for q in questions:
@@ -64,6 +62,17 @@ def fusion_candidates(
         keyword = index._query(index._bm25.embed_query(q["text"]), SPARSE, PREFETCH, None)
         lists.append((semantic, keyword))
     cite = citations(index, {key for pair in lists for ranking in pair for key, _ in ranking})
+    return lists, cite
+
+
+def fusion_candidates(
+    docs: Documents, collection: str, questions: list[dict[str, Any]]
+) -> dict[str, dict[str, float]]:
+    """Scores of the fusions considered, named before the development set was run, each
+    from the same two candidate lists per question (the dense side's and BM25's top 50, as
+    `EdgeIndex.search` takes them): reciprocal rank fusion (k, weights dense:BM25) and
+    convex combinations of min-max scaled scores (alpha on the dense side)."""
+    lists, cite = fusion_lists(docs, collection, questions)
 
     def rrf(k: int, weights: tuple[float, float]) -> Fusion:
         def fused(semantic: Ranking, keyword: Ranking) -> list[str]:
@@ -224,4 +233,40 @@ def _candidate_cost(
             spans_of(texts, spans)
             times.append((time.perf_counter() - t) * 1000)
         out[f"K={k}"] = round(statistics.median(times))
+    return out
+
+
+def from_zero(rankings: list[Ranking], weights: tuple[float, float]) -> list[str]:
+    """The convex fusion with each ranking's scores divided by its highest (the scale's
+    floor the score's own, 0, not the list's lowest; a score below 0 counts 0)."""
+    fused: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        high = max((score for _, score in ranking), default=0.0)
+        for key, score in ranking:
+            scaled = max(score, 0.0) / high if high > 0 else 1.0
+            fused[key] = fused.get(key, 0.0) + weight * scaled
+    return sorted(fused, key=lambda key: -fused[key])
+
+
+def scaling_candidates(
+    docs: Documents, collection: str, questions: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The twenty-third round's candidates (`tests/bench/RULES.md`): the shipped fusion
+    and the scores scaled from zero at each alpha, from the same two lists per question;
+    with each question's rank, so sets can be pooled."""
+    lists, cite = fusion_lists(docs, collection, questions)
+    candidates: dict[str, Callable[[list[Ranking]], list[str]]] = {
+        "min-max alpha=0.6 (shipped)": lambda rs: [k for k, _ in fuse(rs, FUSION_WEIGHTS)],
+        **{
+            f"from zero alpha={a}": (lambda rs, a=a: from_zero(rs, (a, 1 - a)))
+            for a in (0.5, 0.6, 0.7, 0.8)
+        },
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for name, fusion in candidates.items():
+        ranks = [
+            rank([cite(key) for key in fusion([semantic, keyword])[:K]], q)
+            for (semantic, keyword), q in zip(lists, questions, strict=True)
+        ]
+        out[name] = {**scores(ranks), "ranks": ranks}
     return out

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from app.rag import onnx_runtime, passages
-from app.rag.chunker import OVERLAP_WORDS, Chunker
+from app.rag.chunker import MAX_CHARS, OVERLAP_WORDS, Chunker
 from app.rag.embedder import ONNX_BATCH_SIZE, RUNTIMES
 from app.rag.passages import DEFAULT_REPRESENTATION, REPRESENTATIONS
 from tests.bench.bench_rag_eval import (
     MODELS,
     MODES,
     QUESTION_SETS,
+    SIZES,
     SWITCHES,
     load_questions,
     run,
@@ -76,6 +77,11 @@ def main() -> None:
         help="also score BM25 at the passages' measured average length (rag_bm25.py)",
     )
     parser.add_argument(
+        "--scalings",
+        action="store_true",
+        help="also score the fusion with scores scaled from zero (rag_candidates.py)",
+    )
+    parser.add_argument(
         "--representation",
         default=DEFAULT_REPRESENTATION,
         help=f"comma-separated, from {', '.join(REPRESENTATIONS)} (each in its own collection,"
@@ -102,6 +108,12 @@ def main() -> None:
         "--overlap",
         default=str(OVERLAP_WORDS),
         help=f"comma-separated words carried between passages (default {OVERLAP_WORDS})",
+    )
+    parser.add_argument(
+        "--passage-chars",
+        default=str(MAX_CHARS),
+        help=f"comma-separated passage sizes by their most characters, from "
+        f"{', '.join(map(str, SIZES))} (default {MAX_CHARS}; RULES.md, shorter passages)",
     )
     parser.add_argument(
         "--onnx-batch",
@@ -161,6 +173,9 @@ def main() -> None:
     if not runtimes or any(r not in RUNTIMES for r in runtimes):
         parser.error(f"runtimes are {', '.join(RUNTIMES)}")
     overlaps = [int(o) for o in args.overlap.split(",") if o.strip()]
+    sizes = [int(c) for c in args.passage_chars.split(",") if c.strip()]
+    if not sizes or any(c not in SIZES for c in sizes):
+        parser.error(f"--passage-chars takes {', '.join(map(str, SIZES))}")
     onnx_batches = [int(b) for b in args.onnx_batch.split(",") if b.strip()]
     onnx_tokens = [int(t) for t in args.onnx_tokens.split(",") if t.strip()] or [None]
     names = [n.strip() for n in args.embedder.split(",") if n.strip()]
@@ -209,13 +224,14 @@ def main() -> None:
     ):
         onnx_runtime.DEFAULT_RECIPE = RECIPES[recipe]
         try:
-            for overlap, way, carry, onnx_batch, tokens in itertools.product(
-                overlaps, ways, carries, onnx_batches, onnx_tokens
+            for overlap, way, carry, onnx_batch, tokens, size in itertools.product(
+                overlaps, ways, carries, onnx_batches, onnx_tokens, sizes
             ):
                 results.append(
                     run(
                         *(name, documents, questions, args.candidates, how, runtime),
                         *(overlap, way, carry, args.deferred, args.bm25_length),
+                        scalings=args.scalings,
                         distractors=distractors,
                         onnx_batch=onnx_batch,
                         onnx_tokens=tokens,
@@ -223,6 +239,7 @@ def main() -> None:
                         leave_out=leave_out,
                         window=window,
                         switches=switches,
+                        passage_chars=size,
                     )
                 )
                 results[-1]["onnx_recipe"] = recipe
