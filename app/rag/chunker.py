@@ -1,4 +1,6 @@
-"""Passages of at most 230 words and 900 characters that follow the document's structure.
+"""Passages of at most 230 words and 900 characters that follow the document's structure
+(two characters more where the joint between two paragraphs falls at the end: the room
+left is measured before it).
 
 A passage never crosses a heading; it may cross pages (then it keeps the page range). A
 passage cut for length repeats the last few words of the one before it.

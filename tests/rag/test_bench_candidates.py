@@ -1,0 +1,53 @@
+"""The twenty-third round's bench candidates (`tests/bench/rag_candidates.py`'s scores
+scaled from zero, `bench_rag_eval`'s passage sizes): what each does on small inputs, so
+that their figures in BENCHMARKS.md can be made again."""
+
+from __future__ import annotations
+
+from app.rag.chunker import MAX_CHARS, OVERLAP_WORDS, Chunker
+from app.rag.loaders.base import Section
+from app.rag.represent import fuse
+from tests.bench.bench_rag_eval import SIZES, passage_size
+from tests.bench.rag_candidates import from_zero
+
+DENSE = [("a", 0.62), ("b", 0.60), ("c", 0.30)]
+FLAT_BM25 = [("c", 5.2), ("b", 5.1), ("a", 5.0)]  # a paraphrase: weak, near-equal matches
+
+
+def test_min_max_spreads_a_flat_list_over_the_whole_scale() -> None:
+    # Shipped: BM25's 5.2 / 5.1 / 5.0 become 1 / 0.5 / 0, enough to put b over a.
+    assert [key for key, _ in fuse([DENSE, FLAT_BM25], (0.6, 0.4))][:2] == ["b", "a"]
+
+
+def test_scaled_from_zero_a_flat_list_stays_flat_and_the_dense_side_decides() -> None:
+    assert from_zero([DENSE, FLAT_BM25], (0.6, 0.4))[:2] == ["a", "b"]
+
+
+def test_scaled_from_zero_a_negative_score_counts_zero_and_a_missing_id_zero() -> None:
+    fused = from_zero([[("a", 0.5), ("b", -0.2)], [("b", 2.0)]], (0.6, 0.4))
+    assert fused == ["a", "b"]  # a: 0.6; b: 0 + 0.4
+
+
+def test_the_shipped_size_is_the_chunkers_own_and_takes_the_overlap_asked_for() -> None:
+    assert passage_size(MAX_CHARS, OVERLAP_WORDS) == {
+        "target": Chunker.target,
+        "maximum": Chunker.maximum,
+        "overlap": Chunker.overlap,
+        "target_chars": Chunker.target_chars,
+        "max_chars": Chunker.max_chars,
+    }
+    assert passage_size(MAX_CHARS, 0)["overlap"] == 0
+
+
+def test_shorter_passages_stay_within_their_size() -> None:
+    text = " ".join(f"Sentence number {i} says something about the topic." for i in range(200))
+    for most in SIZES:
+        chunks = list(Chunker(**passage_size(most, OVERLAP_WORDS)).chunks([Section(text)]))
+        # The chunker measures the room before the joint ("\n\n") a new paragraph brings.
+        assert all(len(c.text) <= most + 2 for c in chunks)
+        assert len(chunks) > 1
+    counts = {
+        most: len(list(Chunker(**passage_size(most, OVERLAP_WORDS)).chunks([Section(text)])))
+        for most in SIZES
+    }
+    assert counts[450] > counts[600] > counts[MAX_CHARS]
