@@ -222,6 +222,7 @@ def evaluate(docs: Documents, collection: str, questions: list[dict[str, Any]]) 
         ranks = [rank(docs.search(q["text"], collection, K, mode=mode), q) for q in questions]
         out[mode] = {
             **breakdown(ranks, questions),
+            "ranks": ranks,  # each question's, in the set's order (`tests/bench/rag_paired.py`)
             "missed_at_5": [
                 q["text"] for r, q in zip(ranks, questions, strict=True) if r is None or r > 5
             ]

@@ -1,6 +1,6 @@
-"""The twenty-third round's bench candidates (`tests/bench/rag_candidates.py`'s scores
-scaled from zero, `bench_rag_eval`'s passage sizes): what each does on small inputs, so
-that their figures in BENCHMARKS.md can be made again."""
+"""The twenty-third round's bench tools (`tests/bench/rag_candidates.py`'s scores
+scaled from zero, `bench_rag_eval`'s passage sizes, `rag_paired`'s bootstrap): what each
+does on small inputs, so that their figures in BENCHMARKS.md can be made again."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from app.rag.loaders.base import Section
 from app.rag.represent import fuse
 from tests.bench.bench_rag_eval import SIZES, passage_size
 from tests.bench.rag_candidates import from_zero
+from tests.bench.rag_paired import compare
 
 DENSE = [("a", 0.62), ("b", 0.60), ("c", 0.30)]
 FLAT_BM25 = [("c", 5.2), ("b", 5.1), ("a", 5.0)]  # a paraphrase: weak, near-equal matches
@@ -51,3 +52,34 @@ def test_shorter_passages_stay_within_their_size() -> None:
         for most in SIZES
     }
     assert counts[450] > counts[600] > counts[MAX_CHARS]
+
+
+def test_the_same_ranks_differ_by_nothing_for_sure() -> None:
+    ranks: list[int | None] = [1, 2, None, 7]
+    out = compare([(ranks, list(ranks))], rounds=200, seed=0)
+    assert out["mrr@10"]["difference"] == 0.0
+    assert out["mrr@10"]["interval_95"] == [0.0, 0.0]
+    assert out["hit@5"]["up"] == out["hit@5"]["down"] == 0
+
+
+def test_a_question_found_first_moves_each_measure_by_its_share() -> None:
+    out = compare([([None, 1, 3, 12], [1, 1, 3, 12])], rounds=500, seed=0)
+    assert out["mrr@10"] | {"interval_95": None} == {
+        "before": round((1 + 1 / 3) / 4, 3),
+        "after": round((2 + 1 / 3) / 4, 3),
+        "difference": 0.25,
+        "interval_95": None,
+        "up": 1,
+        "down": 0,
+    }
+    low, high = out["hit@1"]["interval_95"]
+    assert low == 0.0 and high > 0.0  # one question of four: chance cannot be ruled out
+
+
+def test_pooled_sets_are_resampled_each_within_itself() -> None:
+    many = [(list(range(1, 11)), list(range(1, 11))) for _ in range(3)]
+    out = compare([*many, ([None] * 5, [1] * 5)], rounds=300, seed=1)
+    assert out["questions"] == 35
+    # The last set gained in every question, the others in none: a resample keeps five
+    # of its questions each time, so the pooled hit@1 rises by exactly 5 / 35.
+    assert out["hit@1"]["interval_95"] == [round(5 / 35, 3)] * 2
