@@ -3,13 +3,13 @@
 python -m tests.bench.rag_paired --pair BEFORE.json AFTER.json [--pair B2.json A2.json …]
 [--mode hybrid] [--rounds 10000] [--seed 0]
 
-Each file is what `bench_rag_eval` prints (its first run is read, or the one `--run`
-names by position); a pair is two runs of the same question set, so the questions line up
-by position. For each pair, and pooled over all pairs, it prints MRR@10, hit@1 and hit@5 of
-each side, their difference (after − before), the questions that went up and down, and a
-95 % interval for the difference: the questions resampled with replacement `--rounds`
-times (pooled: within each set, so every set keeps its size). A difference whose interval
-holds 0 is one these questions cannot tell from chance.
+Each file is what `bench_rag_eval` prints (a run alone, or of several the first, or the
+ones `--run` names by position); a pair is two runs of the same question set, so the
+questions line up by position. For each pair, and pooled over all pairs, it prints MRR@10,
+hit@1 and hit@5 of each side, their difference (after − before), the questions that went
+up and down, and a 95 % interval for the difference: the questions resampled with
+replacement `--rounds` times (pooled: within each set, so every set keeps its size). A
+difference whose interval holds 0 is one these questions cannot tell from chance.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def compare(
 
 def ranks_of(path: Path, mode: str, run: int) -> tuple[str, list[int | None]]:
     data = json.loads(path.read_text(encoding="utf-8"))
-    chosen = data["runs"][run]
+    chosen = data["runs"][run] if "runs" in data else data  # one run is printed alone
     if "ranks" not in chosen[mode]:
         raise SystemExit(f"{path}: made before bench_rag_eval wrote each question's rank")
     return str(data.get("set", path.stem)), list(chosen[mode]["ranks"])

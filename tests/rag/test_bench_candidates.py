@@ -4,12 +4,17 @@ does on small inputs, so that their figures in BENCHMARKS.md can be made again."
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
+
 from app.rag.chunker import MAX_CHARS, OVERLAP_WORDS, Chunker
 from app.rag.loaders.base import Section
 from app.rag.represent import fuse
 from tests.bench.bench_rag_eval import SIZES, passage_size
 from tests.bench.rag_candidates import from_zero
-from tests.bench.rag_paired import compare
+from tests.bench.rag_paired import compare, ranks_of
 
 DENSE = [("a", 0.62), ("b", 0.60), ("c", 0.30)]
 FLAT_BM25 = [("c", 5.2), ("b", 5.1), ("a", 5.0)]  # a paraphrase: weak, near-equal matches
@@ -83,3 +88,19 @@ def test_pooled_sets_are_resampled_each_within_itself() -> None:
     # The last set gained in every question, the others in none: a resample keeps five
     # of its questions each time, so the pooled hit@1 rises by exactly 5 / 35.
     assert out["hit@1"]["interval_95"] == [round(5 / 35, 3)] * 2
+
+
+def test_a_run_is_read_alone_or_from_several_and_an_older_output_is_refused(
+    tmp_path: Path,
+) -> None:
+    alone = tmp_path / "alone.json"
+    alone.write_text(json.dumps({"set": "dev", "hybrid": {"ranks": [1, None]}}))
+    several = tmp_path / "several.json"
+    runs = [{"hybrid": {"ranks": [2, 3]}}, {"hybrid": {"ranks": [1, 1]}}]
+    several.write_text(json.dumps({"set": "dev", "runs": runs}))
+    assert ranks_of(alone, "hybrid", 0) == ("dev", [1, None])
+    assert ranks_of(several, "hybrid", 1) == ("dev", [1, 1])
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps({"set": "dev", "hybrid": {"all": {}}}))
+    with pytest.raises(SystemExit, match="each question's rank"):
+        ranks_of(older, "hybrid", 0)
