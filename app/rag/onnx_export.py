@@ -11,7 +11,11 @@ child that exports and exits takes that memory with it; OpenVINO and onnxruntime
 run the network, never import torch. (The installed app ships its networks made, and has
 no `onnx` to export with.)
 
-The child is this module (`python -m app.rag.onnx_export MODEL_DIR OUT PID [--fused]`), or
+A cross-encoder (a sequence-classification network, `classifier`) is exported the same way,
+its logits as the output (`app.rag.cross_runtime`).
+
+The child is this module (`python -m app.rag.onnx_export MODEL_DIR OUT PID [--fused]
+[--classifier]`), or
 the frozen app given `FROZEN_FLAG` first (`app/__main__.py`). It dies with its parent. A
 failure comes back as the error the export raised: an `OSError` with an errno (a full
 disk, a folder that is not there) as an `OSError` with it, anything else as an
@@ -41,19 +45,21 @@ class ExportError(RuntimeError):
     """The export failed in its process for a reason other than the system's (`OSError`)."""
 
 
-def command(model_dir: Path, out: Path, fused: bool = False) -> list[str]:
-    """The child that exports `model_dir` to `out` (with the fusions if `fused`): this
-    module, or the frozen app (which has no `-m`) given `FROZEN_FLAG` first."""
-    args = [str(model_dir), str(out), str(os.getpid()), *(["--fused"] if fused else [])]
+def command(model_dir: Path, out: Path, fused: bool = False, classifier: bool = False) -> list[str]:
+    """The child that exports `model_dir` to `out` (with the fusions if `fused`, the
+    classification head's logits if `classifier`): this module, or the frozen app (which
+    has no `-m`) given `FROZEN_FLAG` first."""
+    args = [str(model_dir), str(out), str(os.getpid())]
+    args += [*(["--fused"] if fused else []), *(["--classifier"] if classifier else [])]
     return children.command("app.rag.onnx_export", FROZEN_FLAG, args)
 
 
-def export(model_dir: Path, out: Path, fused: bool = False) -> None:
-    """The transformer of the sentence-transformers model in `model_dir` as ONNX at `out`,
-    with onnxruntime's BERT fusions if `fused`, made by a child process; raises what the
-    export raised there."""
+def export(model_dir: Path, out: Path, fused: bool = False, classifier: bool = False) -> None:
+    """The transformer of the sentence-transformers model in `model_dir` as ONNX at `out`
+    (with `classifier`, a cross-encoder's network to its logits), with onnxruntime's BERT
+    fusions if `fused`, made by a child process; raises what the export raised there."""
     done = subprocess.run(
-        command(model_dir, out, fused),
+        command(model_dir, out, fused, classifier),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -69,21 +75,24 @@ def export(model_dir: Path, out: Path, fused: bool = False) -> None:
     said = failure.get("message") or done.stderr[-_TAIL:].strip() or f"exit {done.returncode}"
     if failure.get("errno") is not None:
         raise OSError(int(failure["errno"]), said, failure.get("filename"))
-    raise ExportError(f"the embedder's export failed: {said}")
+    raise ExportError(f"{model_dir.name}'s export failed: {said}")
 
 
-def export_here(model_dir: Path, out: Path) -> None:
-    """The export itself, in this process (the child's work)."""
+def export_here(model_dir: Path, out: Path, classifier: bool = False) -> None:
+    """The export itself, in this process (the child's work): the last hidden state, or
+    with `classifier` the sequence-classification head's logits."""
     import warnings
 
     import torch
-    from transformers import AutoModel
+    from transformers import AutoModel, AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     # The eager attention exports as plain MatMul/Softmax, which onnxruntime's fusions know.
-    network: Any = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
+    kind: Any = AutoModelForSequenceClassification if classifier else AutoModel
+    network: Any = kind.from_pretrained(str(model_dir), attn_implementation="eager")
     network.eval()
+    output = "logits" if classifier else "last_hidden_state"
 
     class LastHidden(torch.nn.Module):
         def __init__(self) -> None:
@@ -91,9 +100,10 @@ def export_here(model_dir: Path, out: Path) -> None:
             self.network = network
 
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            return self.network(
+            result = self.network(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
+            )
+            return getattr(result, output)
 
     ids = torch.ones((2, 8), dtype=torch.int64)
     axes = {0: "batch", 1: "sequence"}
@@ -104,12 +114,12 @@ def export_here(model_dir: Path, out: Path) -> None:
             (ids, ids, torch.zeros_like(ids)),
             str(out),
             input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["last_hidden_state"],
+            output_names=[output],
             dynamic_axes={
                 "input_ids": axes,
                 "attention_mask": axes,
                 "token_type_ids": axes,
-                "last_hidden_state": axes,
+                output: axes if output == "last_hidden_state" else {0: "batch"},
             },
             opset_version=OPSET,
             dynamo=False,
@@ -134,12 +144,13 @@ def fuse(src: Path, dst: Path, model_dir: Path) -> None:
 
 def main(argv: list[str]) -> int:
     """In the child: export (and fuse), or print the failure as one JSON line and exit 1.
-    `argv`: the model's folder, the output file, the parent's pid, then `--fused` or not."""
+    `argv`: the model's folder, the output file, the parent's pid, then `--fused` and
+    `--classifier` or not."""
     model_dir, out, parent = Path(argv[0]), Path(argv[1]), int(argv[2])
     if not children.tied_to(parent):
         return 3
     try:
-        export_here(model_dir, out)
+        export_here(model_dir, out, classifier="--classifier" in argv[3:])
         if "--fused" in argv[3:]:
             fuse(out, out, model_dir)
     except OSError as e:  # the parent raises it again: a full disk is said as such

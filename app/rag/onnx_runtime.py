@@ -28,7 +28,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -71,9 +71,15 @@ class Recipe:
     # QEmbedLayerNormalization. MiniLM's word-embedding table is 47 MB in fp32, most of the
     # file; in int8 the model is 23 MB instead of 59, its vectors as close to fp32's.
     embeddings: bool = False
+    # A cross-encoder's network to its classification head's logits (`app.rag.cross_runtime`)
+    # instead of the last hidden state.
+    classifier: bool = False
 
     def key(self) -> str:
-        return json.dumps(self.__dict__ | {"exclude_layers": list(self.exclude_layers)})
+        fields = self.__dict__ | {"exclude_layers": list(self.exclude_layers)}
+        if not self.classifier:  # the embedders' names as before it was a field
+            del fields["classifier"]
+        return json.dumps(fields)
 
 
 def export_name(model_dir: Path, recipe: Recipe, memo_dir: Path | None = None) -> str:
@@ -104,14 +110,14 @@ def cached_model(model_dir: Path, cache_dir: Path, recipe: Recipe) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         fp32 = Path(tmp) / "fp32.onnx"
-        export(model_dir, fp32, fused=recipe.fused)
+        export(model_dir, fp32, fused=recipe.fused, classifier=recipe.classifier)
         made = Path(tmp) / "model.onnx"
         if recipe.quantized:
             quantize(fp32, made, recipe)
         else:
             fp32.rename(made)
         made.replace(target)
-    log.info("embedder exported to %s", target)
+    log.info("%s exported to %s", model_dir.name, target)
     return target
 
 
@@ -210,7 +216,10 @@ class OnnxEncoder:
         model_file: Path | None = None,
         threads: int = 2,
         network: Network | None = None,
+        max_length: int | None = None,
     ) -> None:
+        """`max_length`: word pieces a text is cut to (by default the sentence-transformers
+        model's `max_seq_length`)."""
         from tokenizers import Tokenizer
 
         if network is None:
@@ -218,7 +227,7 @@ class OnnxEncoder:
                 raise ValueError("an OnnxEncoder needs a model file or a network")
             network = OrtNetwork(model_file, threads)
         self.network = network
-        self.max_length = _max_seq_length(model_dir)
+        self.max_length = max_length or _max_seq_length(model_dir)
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.max_length)
         self.tokenizer.no_padding()
@@ -238,14 +247,20 @@ class OnnxEncoder:
         return out
 
     def batches(
-        self, texts: list[str], batch_size: int = 32, tokens: int | None = None
+        self,
+        texts: Sequence[str] | Sequence[tuple[str, str]],
+        batch_size: int = 32,
+        tokens: int | None = None,
     ) -> Iterator[tuple[list[int], np.ndarray, np.ndarray, np.ndarray]]:
-        """(indices, last hidden state, attention mask, character offsets) per batch of
-        texts of similar length (sorted by length, padded to the batch's longest): at most
-        `batch_size` texts, and with `tokens`, at most that many tokens once padded."""
-        everything = self.tokenizer.encode_batch(texts)
-        # By tokens under a token bound; by characters otherwise, as measured (BENCHMARKS.md).
-        size = (lambda i: len(everything[i].ids)) if tokens else (lambda i: len(texts[i]))
+        """(indices, the network's output, attention mask, character offsets) per batch of
+        texts (or pairs of texts, read as one sequence: a cross-encoder's) of similar
+        length (sorted by length, padded to the batch's longest): at most `batch_size`
+        texts, and with `tokens`, at most that many tokens once padded."""
+        everything = self.tokenizer.encode_batch(list(texts))
+        # By tokens under a token bound (and for pairs); by characters otherwise, as
+        # measured (BENCHMARKS.md).
+        by_tokens = bool(tokens) or (len(texts) > 0 and not isinstance(texts[0], str))
+        size = (lambda i: len(everything[i].ids)) if by_tokens else (lambda i: len(texts[i]))
         order = sorted(range(len(texts)), key=size)
         for part in _calls(order, [len(e.ids) for e in everything], batch_size, tokens):
             encodings = [everything[i] for i in part]

@@ -59,6 +59,7 @@ from app.resources import resource
 # The export OpenVINO compiles: fp32, before onnxruntime's own fusions (which OpenVINO does
 # not read) and without quantization.
 FP32_RECIPE = Recipe(quantized=False)
+CROSS_FP32_RECIPE = Recipe(quantized=False, classifier=True)
 THREADS = 2
 
 
@@ -151,14 +152,15 @@ def _keep(model: Any, target: Path, fp16: bool) -> None:
         made.replace(target)
 
 
-def openvino_model(model_dir: Path, cache_dir: Path) -> Path:
-    """The network OpenVINO compiles: the fp32 export of `model_dir` kept as OpenVINO's IR
-    with its weights in fp16 (45 MB against the export's 87; the products still run in
-    bfloat16 or fp32): shipped by the installer (resources/embedder), or made in
-    `cache_dir` the first time from an export made in a temporary folder and not kept."""
+def openvino_model(model_dir: Path, cache_dir: Path, recipe: Recipe = FP32_RECIPE) -> Path:
+    """The network OpenVINO compiles: the fp32 export of `model_dir` (as `recipe` makes it:
+    a cross-encoder's with `CROSS_FP32_RECIPE`) kept as OpenVINO's IR with its weights in
+    fp16 (45 MB against the export's 87; the products still run in bfloat16 or fp32):
+    shipped by the installer (resources/embedder), or made in `cache_dir` the first time
+    from an export made in a temporary folder and not kept."""
     import openvino
 
-    source = export_name(model_dir, FP32_RECIPE, cache_dir / "onnx")
+    source = export_name(model_dir, recipe, cache_dir / "onnx")
     key = hashlib.sha256(f"{source}|fp16|{openvino.__version__}".encode()).hexdigest()[:16]
     name = f"minilm-ov-{key}.xml"
     shipped = resource(SHIPPED, name)  # made when the installer was built (installer.spec)
@@ -169,9 +171,9 @@ def openvino_model(model_dir: Path, cache_dir: Path) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        export = cached_model(model_dir, Path(tmp), FP32_RECIPE)
+        export = cached_model(model_dir, Path(tmp), recipe)
         _keep(openvino.Core().read_model(str(export)), target, fp16=True)
-    log.info("embedder's OpenVINO network made in %s", target)
+    log.info("%s's OpenVINO network made in %s", model_dir.name, target)
     # Carrel before this kept the fp32 export itself in the cache: nothing reads it now.
     (cache_dir / "onnx" / export.name).unlink(missing_ok=True)
     return target
