@@ -157,7 +157,8 @@ def bert_to_gguf(folder: Path, out: Path, pooling: str = "mean") -> Path:
 
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     tensors = load_file(str(folder / "model.safetensors"))
-    if pooling == "rank" and not any("classifier" in name for name in tensors):
+    has_head = any("classifier" in name for name in tensors)
+    if pooling == "rank" and not has_head:
         rng = np.random.default_rng(0)
         width = int(config["hidden_size"])
         tensors["classifier.weight"] = rng.normal(0, 0.02, (1, width)).astype(np.float32)
@@ -202,6 +203,12 @@ def bert_to_gguf(folder: Path, out: Path, pooling: str = "mean") -> Path:
 
     for name, array in tensors.items():
         short = name.removeprefix("bert.")
+        if short.startswith("pooler.dense.") and pooling == "rank" and has_head:
+            # The classifier reads the pooler's tanh(dense(CLS)), which llama.cpp runs as
+            # its `cls` tensor (its own converter drops the pooler: the head's scores then
+            # differ from the model's).
+            writer.add_tensor(short.replace("pooler.dense.", "cls."), array.astype("float32"))
+            continue
         if short in ("embeddings.position_ids",) or short.startswith(("pooler.", "cls.")):
             continue
         if short.startswith("classifier."):
