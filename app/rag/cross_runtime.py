@@ -18,8 +18,10 @@ through the model's activation (sigmoid unless the model names another), so the 
 are the ones `CrossEncoder.predict` gives, within the runtime's arithmetic.
 
 What these engines cannot run (more than one score, an activation not known here, an
-export that fails: the installed app has no export tools) is said in the log, and the
-reranker runs on torch as before (`app.rag.rerank.CrossEncoderReranker`).
+export that fails) is said in the log, and the reranker runs on torch as before
+(`app.rag.rerank.CrossEncoderReranker`). The installed app carries the export (torch's,
+with `onnx`) and OpenVINO's ONNX reader for it, not onnxruntime's fusion tools: there the
+cross-encoder runs on OpenVINO on every processor.
 """
 
 from __future__ import annotations
@@ -133,13 +135,16 @@ class OnnxCrossEncoder:
 def auto_engines() -> list[str]:
     """The runtimes "auto" tries in turn for a cross-encoder on this processor, picked under
     a rule named first (tests/bench/RULES.md, twenty-fourth round): OpenVINO's fp32 network
-    (bfloat16 with AMX) where the embedder runs on OpenVINO, then onnxruntime's fused fp32
-    network. Their int8 networks were ~2x faster again but put another passage first for
-    4 to 7 questions of 20 (a random head; BENCHMARKS.md, issue 16, twenty-fourth round)."""
+    (bfloat16 with AMX) where the embedder runs on OpenVINO, else onnxruntime's fused fp32
+    network, then OpenVINO's (where onnxruntime's fusions are not there to make it: the
+    installed app; as fast and as faithful on the AVX2 stand-in). Their int8 networks were
+    ~2x faster again but put another passage first for 4 to 7 questions of 20 (a random
+    head; BENCHMARKS.md, issue 16, twenty-fourth round)."""
     from app.rag.embedder import auto_engines as embedder_engines
 
-    on_openvino = embedder_engines()[0].startswith("openvino")
-    return [*(["openvino"] if on_openvino else []), "onnx-fp32"]
+    if embedder_engines()[0].startswith("openvino"):
+        return ["openvino", "onnx-fp32"]
+    return ["onnx-fp32", "openvino"]
 
 
 def load_cross_encoder(engine: str, model_dir: Path, cache_dir: Path | None) -> OnnxCrossEncoder:

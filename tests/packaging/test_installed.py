@@ -242,3 +242,44 @@ def test_removal_leaves_nothing(root: Path) -> None:
     left = [p for p in (root / "opt", root / "usr") for p in p.rglob("*") if not p.is_dir()]
     assert left == []
     assert not (root / "opt" / "carrel").exists()
+
+
+def test_a_persons_cross_encoder_runs_on_openvino(unpacked: Path, tmp_path: Path) -> None:
+    """A reranker the person put in the model library is exported by the installed app (in
+    its child process, torch's export with `onnx`) and run by OpenVINO, not torch
+    (app.rag.cross_runtime): the network made in the person's cache, nothing in the log
+    about falling back, both scores in `carrel search --json`."""
+    import shutil
+
+    from app.config import HOME_ENV, Paths
+    from app.library.retrieval import snapshot_folder
+    from tests.support.tinymodels import save_tiny_cross_encoder
+
+    before = snapshot(unpacked)
+    paths = Paths.under(tmp_path / "carrel")
+    made = save_tiny_cross_encoder(tmp_path / "ce")
+    shutil.copytree(made, snapshot_folder(paths.models_dir, "test/tiny-reranker"))
+    notes = tmp_path / "harbour.md"
+    notes.write_text("# Harbour\n\nThe harbour master is Ingrid Solberg.\n", encoding="utf-8")
+    env = clean_env(tmp_path / "home", **{HOME_ENV: str(tmp_path / "carrel")})
+    carrel = str(unpacked / "carrel")
+    for args in (
+        ["docs", "add", str(notes), "--collection", "notes"],
+        ["retrieval", "reranker", "notes", "test/tiny-reranker"],
+    ):
+        done = subprocess.run([carrel, *args], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    done = subprocess.run(
+        [carrel, "search", "Who is the harbour master?", "--collection", "notes", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    [hit] = json.loads(done.stdout)[:1]
+    assert hit["score"] is not None and hit["rerank_score"] is not None
+    logs = "".join(p.read_text(errors="replace") for p in paths.logs_dir.rglob("*.log*"))
+    assert "could not run on" not in logs and "runs on torch" not in logs, logs[-2000:]
+    assert list((paths.cache_dir / "onnx" / "openvino").glob("minilm-ov-*.xml"))
+    assert snapshot(unpacked) == before
