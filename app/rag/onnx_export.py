@@ -75,7 +75,7 @@ def export(model_dir: Path, out: Path, fused: bool = False, classifier: bool = F
     said = failure.get("message") or done.stderr[-_TAIL:].strip() or f"exit {done.returncode}"
     if failure.get("errno") is not None:
         raise OSError(int(failure["errno"]), said, failure.get("filename"))
-    raise ExportError(f"{model_dir.name}'s export failed: {said}")
+    raise ExportError(f"the export of {model_dir} failed: {said}")
 
 
 def export_here(model_dir: Path, out: Path, classifier: bool = False) -> None:

@@ -117,7 +117,7 @@ def cached_model(model_dir: Path, cache_dir: Path, recipe: Recipe) -> Path:
         else:
             fp32.rename(made)
         made.replace(target)
-    log.info("%s exported to %s", model_dir.name, target)
+    log.info("%s exported to %s", model_dir, target)
     return target
 
 

@@ -173,7 +173,7 @@ def openvino_model(model_dir: Path, cache_dir: Path, recipe: Recipe = FP32_RECIP
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         export = cached_model(model_dir, Path(tmp), recipe)
         _keep(openvino.Core().read_model(str(export)), target, fp16=True)
-    log.info("%s's OpenVINO network made in %s", model_dir.name, target)
+    log.info("the OpenVINO network of %s made in %s", model_dir, target)
     # Carrel before this kept the fp32 export itself in the cache: nothing reads it now.
     (cache_dir / "onnx" / export.name).unlink(missing_ok=True)
     return target
