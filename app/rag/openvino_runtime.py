@@ -95,16 +95,19 @@ def has_vnni() -> bool:
     return "avx512_vnni" in _cpu_flags()
 
 
-def int8_weights(model: Any) -> int:
+def int8_weights(model: Any, skip: tuple[str, ...] = ()) -> int:
     """Give every MatMul of `model` (an `openvino.Model`) whose second input is a constant
     2-D matrix int8 weights: one symmetric scale per output channel, decompressed by a
-    Convert and a Multiply the CPU plugin folds into its int8 kernel. Returns how many."""
+    Convert and a Multiply the CPU plugin folds into its int8 kernel; a MatMul whose name
+    holds one of `skip` stays fp32. Returns how many."""
     import openvino
     from openvino import opset13 as ops
 
     changed = 0
     for node in list(model.get_ordered_ops()):
         if node.get_type_name() != "MatMul":
+            continue
+        if any(part in node.get_friendly_name() for part in skip):
             continue
         source = node.input_value(1).get_node()
         if source.get_type_name() == "Convert":  # fp16 weights, as an IR keeps them
@@ -179,26 +182,30 @@ def openvino_model(model_dir: Path, cache_dir: Path, recipe: Recipe = FP32_RECIP
     return target
 
 
-def int8_name(model_file: Path) -> str:
-    """The name (without suffix) of the int8 network made from `model_file`."""
+def int8_name(model_file: Path, skip: tuple[str, ...] = ()) -> str:
+    """The name (without suffix) of the int8 network made from `model_file` (the MatMuls
+    named by `skip` left in fp32)."""
     import openvino
 
     key = f"{model_file.name}|{INT8_RECIPE}|{openvino.__version__}"
+    key += f"|fp32:{','.join(skip)}" if skip else ""
     return f"minilm-int8-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
 
-def int8_network(core: Any, model_file: Path, folder: Path | None) -> Any:
+def int8_network(
+    core: Any, model_file: Path, folder: Path | None, skip: tuple[str, ...] = ()
+) -> Any:
     """What `OpenVinoNetwork` compiles for "openvino-int8": `model_file` with int8 weights,
     kept in `folder` as IR the first time (`_keep`), so later loads pass its path and
     OpenVINO's model cache answers without reading or transforming anything (a fresh
     process's first query vector waited ~0.9 s for that); where it cannot be written (a
     full disk, a read-only cache), the network stays in memory for this load, logged."""
     if folder is not None:
-        target = folder / f"{int8_name(model_file)}.xml"
+        target = folder / f"{int8_name(model_file, skip)}.xml"
         if _kept(target):
             return str(target)
     model = core.read_model(str(model_file))
-    int8_weights(model)
+    int8_weights(model, skip)
     if folder is None:
         return model
     try:
@@ -209,10 +216,16 @@ def int8_network(core: Any, model_file: Path, folder: Path | None) -> Any:
     return str(target)
 
 
-def _compile_int8(core: Any, model_file: Path, folder: Path | None, config: dict[str, Any]) -> Any:
+def _compile_int8(
+    core: Any,
+    model_file: Path,
+    folder: Path | None,
+    config: dict[str, Any],
+    skip: tuple[str, ...] = (),
+) -> Any:
     """`int8_network` compiled; a kept network OpenVINO cannot read (a damaged file) is
     made again from the export, logged."""
-    network = int8_network(core, model_file, folder)
+    network = int8_network(core, model_file, folder, skip)
     try:
         return core.compile_model(network, "CPU", config)
     except RuntimeError as exc:
@@ -220,7 +233,7 @@ def _compile_int8(core: Any, model_file: Path, folder: Path | None, config: dict
             raise
         log.warning("the embedder's kept int8 network could not be read, made again: %s", exc)
         Path(network).unlink(missing_ok=True)
-        return core.compile_model(int8_network(core, model_file, folder), "CPU", config)
+        return core.compile_model(int8_network(core, model_file, folder, skip), "CPU", config)
 
 
 def tidy(folder: Path, used: str, made_from: str = "") -> bool:
@@ -255,18 +268,21 @@ class OpenVinoNetwork:
         threads: int = THREADS,
         precision: str = "bf16",
         int8: bool = False,
+        group: int = DYNAMIC_QUANTIZATION_GROUP,
+        int8_skip: tuple[str, ...] = (),
     ) -> None:
         """`compiled_dir`: where the int8 network is kept and OpenVINO keeps each compiled
         network (its model cache, a folder named after the network), so a later start loads
         it (~0.08 s) instead of reading and compiling the export (~0.3 s here, ~0.5 s the
         first time); what no start has loaded for `UNUSED_DAYS` is removed (`tidy`).
         `int8`: int8 weights (`int8_network`) and activations quantized per token, in fp32
-        otherwise (`precision` is then not used)."""
+        otherwise (`precision` is then not used): `group` values of a token share a scale,
+        and the MatMuls named by `int8_skip` stay fp32 (`int8_weights`)."""
         import openvino
 
         core = openvino.Core()
         if compiled_dir is not None:
-            name = int8_name(model_file) if int8 else model_file.stem
+            name = int8_name(model_file, int8_skip) if int8 else model_file.stem
             # OpenVINO refuses a cache folder it cannot make: without one it compiles
             # at each start (~0.3 s) rather than fail.
             if tidy(compiled_dir, name, made_from=model_file.stem):
@@ -277,8 +293,8 @@ class OpenVinoNetwork:
             "PERFORMANCE_HINT": "LATENCY",
         }
         if int8:
-            config["DYNAMIC_QUANTIZATION_GROUP_SIZE"] = str(DYNAMIC_QUANTIZATION_GROUP)
-            self.compiled = _compile_int8(core, model_file, compiled_dir, config)
+            config["DYNAMIC_QUANTIZATION_GROUP_SIZE"] = str(group)
+            self.compiled = _compile_int8(core, model_file, compiled_dir, config, int8_skip)
         else:
             self.compiled = core.compile_model(str(model_file), "CPU", config)
         self.inputs = {name for port in self.compiled.inputs for name in port.get_names()}

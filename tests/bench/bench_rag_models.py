@@ -75,6 +75,32 @@ def cross_encoder_folder(folder: Path, out: Path, seed: int = 0) -> Path:
     return out
 
 
+# The cross-encoder's head: the pooler's and the classifier's MatMuls (OpenVINO's names).
+HEAD = ("/pooler/", "/classifier/")
+# Int8 variants measured under tests/bench/RULES.md (twenty-fourth round): (activation
+# values sharing a scale, MatMuls left fp32).
+INT8_VARIANTS = {"g32": (32, ()), "head fp32": (128, HEAD), "g32, head fp32": (32, HEAD)}
+
+
+class Int8Variant:
+    """The cross-encoder on OpenVINO int8 made another way (`INT8_VARIANTS`), not kept."""
+
+    def __init__(self, ce: Path, cache: Path, variant: str) -> None:
+        from app.rag.cross_runtime import OPENVINO_PAIRS, OPENVINO_TOKENS, OnnxCrossEncoder
+        from app.rag.openvino_runtime import CROSS_FP32_RECIPE, OpenVinoNetwork, openvino_model
+
+        group, skip = INT8_VARIANTS[variant]
+        self.name = f"cross-encoder, openvino-int8 {variant}"
+        self.active_runtime = f"openvino-int8 ({variant})"
+        model_file = openvino_model(ce, cache, CROSS_FP32_RECIPE)
+        network = OpenVinoNetwork(model_file, None, int8=True, group=group, int8_skip=skip)
+        calls = (OPENVINO_PAIRS, OPENVINO_TOKENS)
+        self._model = OnnxCrossEncoder(ce, network, "openvino-int8", calls)
+
+    def score(self, query: str, texts: list[str]) -> list[float]:
+        return self._model.score(query, texts)
+
+
 def spearman(a: list[float], b: list[float]) -> float:
     """Spearman's rank correlation of two score lists (no ties expected)."""
     ra = np.argsort(np.argsort(a)).astype(float)
@@ -150,7 +176,12 @@ def main() -> None:
         "--engines",
         default="auto",
         help="the CPU runtimes the cross-encoder is timed on beside torch, comma-separated "
-        "(auto, openvino-int8, openvino, onnx-int8)",
+        "(auto, openvino-int8, openvino, onnx-int8, onnx-fp32)",
+    )
+    parser.add_argument(
+        "--int8-variants",
+        action="store_true",
+        help=f"OpenVINO int8 made other ways too: {', '.join(INT8_VARIANTS)}",
     )
     args = parser.parse_args()
     out: dict[str, Any] = {"load_average_start": os.getloadavg()}
@@ -170,6 +201,9 @@ def main() -> None:
                 ce, name=f"cross-encoder, {engine}", runtime=engine, cache_dir=Path(tmp)
             )
             rerankers[fast.name] = fast
+        for variant in INT8_VARIANTS if args.int8_variants else ():
+            made = Int8Variant(ce, Path(tmp), variant)
+            rerankers[made.name] = made
         llama = None
         if args.only == "all":
             rank_gguf = bert_to_gguf(ce.with_name(ce.name + "-hf"), Path(tmp) / "rank.gguf", "rank")
