@@ -144,3 +144,24 @@ def test_identity_activation_gives_the_logits(cross: Path, tmp_path: Path) -> No
     logits = np.array(load_cross_encoder("onnx-fp32", raw, tmp_path / "cache").score(QUERY, TEXTS))
     sigmoid = load_cross_encoder("onnx-fp32", cross, tmp_path / "cache").score(QUERY, TEXTS)
     assert np.allclose(1 / (1 + np.exp(-logits)), sigmoid, atol=1e-6)
+
+
+def test_off_torch_the_process_never_imports_torch(cross: Path, tmp_path: Path) -> None:
+    """The export's child imports torch and exits; the process that reranks never does (on
+    torch the reranker's process held ~470 MB more: BENCHMARKS.md, twenty-fourth round)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from app.rag.rerank import CrossEncoderReranker;"
+        "r = CrossEncoderReranker(Path(sys.argv[1]), cache_dir=Path(sys.argv[2]));"
+        "r.score('q', ['a passage']); print(r.active_runtime, 'torch' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(cross), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == [auto_engines()[0], "False"]
