@@ -108,6 +108,14 @@ class EmbedderUnavailableError(CarrelError):
         )
 
 
+class RerankerUnavailableError(EmbedderUnavailableError):
+    """A reranking model that is not installed or cannot be loaded or run; `detail` is the
+    whole line a person reads (what an embedder's failure would add does not apply)."""
+
+    def __init__(self, detail: str) -> None:
+        CarrelError.__init__(self, detail)
+
+
 class IndexServerError(CarrelError):
     """The Qdrant server behind a collection cannot be reached or refused a request."""
 

@@ -24,7 +24,7 @@ from typing import Any
 from app.library.gguf import read_header
 from app.library.retrieval import MANIFEST
 from app.rag.embedder import DEFAULT_MODEL, Embedder, SentenceEmbedder
-from app.rag.errors import EmbedderUnavailableError
+from app.rag.errors import EmbedderUnavailableError, RerankerUnavailableError
 from app.rag.rerank import CrossEncoderReranker, Reranker
 
 
@@ -142,7 +142,9 @@ class RetrievalModels:
                 return opened
             model = self.find(name)
             if model is None or model.role != "reranker":
-                raise EmbedderUnavailableError(f"no reranking model called '{name}' is installed")
+                raise RerankerUnavailableError(
+                    f"No reranking model called '{name}' is installed: see 'carrel retrieval list'."
+                )
             reranker: Reranker
             if model.format == "gguf":
                 from app.rag.llama_models import LlamaReranker

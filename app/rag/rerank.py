@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from app.citation import Citation
-from app.rag.errors import EmbedderUnavailableError
+from app.rag.errors import RerankerUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,9 @@ class CrossEncoderReranker:
                 return load_cross_encoder(engine, self.folder, self._cache_dir)
             except Exception as exc:
                 if self.runtime == engine:
-                    raise EmbedderUnavailableError(f"{self.folder}: {exc}") from exc
+                    raise RerankerUnavailableError(
+                        f"The reranker {self.name} cannot run on {engine}: {exc}"
+                    ) from exc
                 log.warning("The reranker %s could not run on %s (%s)", self.name, engine, exc)
         log.info("The reranker %s runs on torch", self.name)
         return None
@@ -90,8 +92,11 @@ class CrossEncoderReranker:
             from sentence_transformers import CrossEncoder
 
             return CrossEncoder(str(self.folder), device="cpu")
-        except (ImportError, OSError, ValueError) as exc:
-            raise EmbedderUnavailableError(f"{self.folder}: {exc}") from exc
+        except Exception as exc:  # damaged files fail in many ways (SafetensorError, ...)
+            raise RerankerUnavailableError(
+                f"The reranker {self.name} cannot be loaded from {self.folder}"
+                f" ({type(exc).__name__}: {exc}): download or import it again."
+            ) from exc
 
     def score(self, query: str, texts: list[str]) -> list[float]:
         if not texts:

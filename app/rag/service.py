@@ -313,10 +313,14 @@ class Documents:
     # models -----------------------------------------------------------------------------
 
     def set_reranker(self, collection: str, name: str) -> None:
-        """Have `collection`'s searches re-scored by reranker `name` ("" for none)."""
+        """Have `collection`'s searches re-scored by reranker `name` ("" for none). The
+        reranker is loaded and run once first (a cross-encoder's network is exported the
+        first time: ~7 s), so a model that is not installed or cannot run is refused here,
+        the collection left as it was, and the first search does not wait for it. Blocks
+        (run it in a worker)."""
         self._check(collection, create=False)
         if name:
-            self.models.reranker(name)  # refuses a model that is not installed
+            self.models.reranker(name).score("Carrel", ["Carrel"])
         self.records.set_reranker(collection, name)
 
     def change_embedder(

@@ -109,10 +109,10 @@ def test_a_model_the_engines_cannot_reproduce_runs_on_torch(
 
 
 def test_an_engine_asked_for_by_name_fails_with_the_reason(cross: Path, tmp_path: Path) -> None:
-    from app.rag.errors import EmbedderUnavailableError
+    from app.rag.errors import RerankerUnavailableError
 
     two = _variant(cross, tmp_path / "ce", config={"id2label": {"0": "no", "1": "yes"}})
-    with pytest.raises(EmbedderUnavailableError, match="2 scores"):
+    with pytest.raises(RerankerUnavailableError, match=r"cannot run on onnx-fp32: .*2 scores"):
         CrossEncoderReranker(two, runtime="onnx-fp32", cache_dir=tmp_path).score(QUERY, TEXTS)
 
 

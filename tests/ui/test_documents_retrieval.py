@@ -60,6 +60,8 @@ def test_pick_reranker_and_embedder(
     with qtbot.waitSignal(choice.changed, timeout=TIMEOUT_MS):
         choice.reranker.setCurrentIndex(index)
         choice.reranker.activated.emit(index)
+        assert choice.status.text().startswith("Preparing rank.gguf")
+    assert choice.status.text() == "Searches re-ranked by rank.gguf."
     with qtbot.waitSignal(page.searched, timeout=TIMEOUT_MS) as searched:
         page.search("Toubkal summit")
     hits: list[Citation] = searched.args[0]
@@ -75,3 +77,33 @@ def test_pick_reranker_and_embedder(
     record = page.documents.records.collection("k")
     assert record is not None and (record.embedder, record.dim) == ("embed.gguf", 32)
     assert "embedded with embed.gguf" in choice.status.text()
+
+
+def test_a_reranker_that_cannot_run_is_refused_when_picked(
+    qtbot: QtBot, page: DocumentsPage, corpus: Path, tmp_path: Path
+) -> None:
+    """A cross-encoder whose weights are damaged: picking it says why on the status line,
+    and the collection keeps searching without a reranker (the picker shows that again)."""
+    from app.library.retrieval import snapshot_folder
+    from tests.support.tinymodels import save_tiny_cross_encoder
+
+    folder = snapshot_folder(page.wb.paths.models_dir, "test/damaged-reranker")
+    save_tiny_cross_encoder(folder)
+    (folder / "model.safetensors").write_bytes(b"not a safetensors file")
+    with qtbot.waitSignal(page.collections_changed, timeout=TIMEOUT_MS):
+        page.create_collection("d")
+    with qtbot.waitSignal(page.ingest_finished, timeout=TIMEOUT_MS):
+        page.add_paths([corpus])
+    choice = page.choice
+    index = choice.reranker.findText("test/damaged-reranker")
+    assert index >= 0
+    with qtbot.waitSignal(choice.reranker_chosen, timeout=TIMEOUT_MS):
+        choice.reranker.setCurrentIndex(index)
+        choice.reranker.activated.emit(index)
+    qtbot.waitUntil(lambda: "Preparing" not in choice.status.text(), timeout=TIMEOUT_MS)
+    said = choice.status.text()
+    assert said.startswith("The reranker test/damaged-reranker cannot be loaded from"), said
+    assert said.endswith("download or import it again.")
+    assert choice.reranker.currentText() == "(none)"
+    record = page.documents.records.collection("d")
+    assert record is not None and record.reranker == ""

@@ -24,8 +24,10 @@ class RetrievalChoice(QWidget):
 
     Signals: `embedder_chosen(str)` when the person picks another embedder,
     `reranker_chosen(str)` with a reranker's name or "" for none (both as picked);
-    `changed(str)` with the collection's name once a change is in place (a re-embed
-    finished: searches used the old embedder until then).
+    `changed(str)` with the collection's name once a change is in place (a reranker
+    loaded and run once, so the first search does not wait for it; a re-embed finished:
+    searches used the old embedder until then). A reranker that cannot run leaves the
+    collection's choice as it was, the reason on the status line.
     """
 
     embedder_chosen = Signal(str)
@@ -74,8 +76,19 @@ class RetrievalChoice(QWidget):
             docs.set_reranker(collection, name)
             return collection
 
-        self.status.setText(f"Searches re-ranked by {name}." if name else "No reranker.")
-        return self._start(TaskWorker(run), self.changed.emit)
+        def done(_: object) -> None:
+            self.status.setText(f"Searches re-ranked by {name}." if name else "No reranker.")
+            self.changed.emit(collection)
+
+        def failed(message: str) -> None:
+            self.refresh()  # the pickers show the collection's choice again
+            self.status.setText(message)
+
+        if name:
+            self.status.setText(f"Preparing {name} (the first time takes some seconds)…")
+        worker = self._start(TaskWorker(run), done)
+        worker.failed.connect(failed)
+        return worker
 
     def change_embedder(self, name: str) -> TaskWorker | None:
         """Re-embed the collection with `name` in a worker; searches go on meanwhile."""
