@@ -8,8 +8,9 @@ that made the network (Carrel run from source, which ships none made; a cache ti
 30 days unused; a runtime asked for by name for another model) peaked at 1.12 GB on 79 PDF
 manuals, against 0.66 GB with the network already made (issue 16's twenty-second round). A
 child that exports and exits takes that memory with it; OpenVINO and onnxruntime, which
-run the network, never import torch. (The installed app ships its networks made, and has
-no `onnx` to export with.)
+run the network, never import torch. (The installed app ships the embedder's networks
+made; it carries `onnx` for a person's cross-encoder, but not onnxruntime's fusion tools:
+there `fused` fails, and the cross-encoder runs on OpenVINO.)
 
 A cross-encoder (a sequence-classification network, `classifier`) is exported the same way,
 its logits as the output (`app.rag.cross_runtime`).

@@ -91,7 +91,8 @@ class CrossEncoderReranker:
         try:
             from sentence_transformers import CrossEncoder
 
-            return CrossEncoder(str(self.folder), device="cpu")
+            # On the GPU when torch sees one (what "auto" leaves to torch), else the CPU.
+            return CrossEncoder(str(self.folder), device=None)
         except Exception as exc:  # damaged files fail in many ways (SafetensorError, ...)
             raise RerankerUnavailableError(
                 f"The reranker {self.name} cannot be loaded from {self.folder}"
