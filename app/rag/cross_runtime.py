@@ -7,7 +7,7 @@ model on disk, as the embedder's is (`app.rag.onnx_export`, in a child process: 
 never imports torch for it; the logits of its classification head as the output) and run
 on the embedder's engines in fp32 (`auto_engines`): OpenVINO where the embedder runs on it
 (in bfloat16 with AMX), onnxruntime with its BERT fusions otherwise. Measured against torch
-fp32 at the fused top 30 (issue 16, twenty-fourth round, BENCHMARKS.md): 2.2x as fast on
+fp32 on 30 passages a question (issue 16, twenty-fourth round, BENCHMARKS.md): 2.2x as fast on
 an AMD Zen 4 (OpenVINO) and 2.15x on it answering as an AVX2-only processor
 (onnxruntime), the same first passage and top five for every question.
 
