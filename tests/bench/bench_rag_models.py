@@ -109,10 +109,15 @@ def spearman(a: list[float], b: list[float]) -> float:
 
 
 def rerank_cost(
-    rerankers: dict[str, Reranker], texts: list[str], queries: list[str], reference: str = ""
+    rerankers: dict[str, Reranker],
+    texts: list[str],
+    queries: list[str],
+    reference: str = "",
+    start: int = 0,
 ) -> Any:
     """Each reranker's ms per query at top `DEPTH` (interleaved), and with `reference`,
-    how each one's scores agree with that one's on the same pairs."""
+    how each one's scores agree with that one's on the same pairs. Query i re-ranks the
+    (`start` + i)th window of `DEPTH` texts."""
     times: dict[str, list[float]] = {name: [] for name in rerankers}
     scores: dict[str, list[list[float]]] = {name: [] for name in rerankers}
     loads: dict[str, float] = {}
@@ -121,7 +126,7 @@ def rerank_cost(
         r.score("warm up", texts[:2])
         loads[name] = round(time.perf_counter() - t, 2)
     for i, q in enumerate(queries):
-        window = texts[(i * DEPTH) % (len(texts) - DEPTH) :][:DEPTH]
+        window = texts[((start + i) * DEPTH) % (len(texts) - DEPTH) :][:DEPTH]
         for name, r in rerankers.items():
             t = time.perf_counter()
             scores[name].append(r.score(q, window))
@@ -183,11 +188,18 @@ def main() -> None:
         action="store_true",
         help=f"OpenVINO int8 made other ways too: {', '.join(INT8_VARIANTS)}",
     )
+    parser.add_argument(
+        "--first-question",
+        type=int,
+        default=0,
+        help="dev2's question the 20 timed start at (0: the first; 20: the next twenty)",
+    )
     args = parser.parse_args()
     out: dict[str, Any] = {"load_average_start": os.getloadavg()}
     texts = passages()
     _, questions = load_questions(QUESTION_SETS["dev2"])
-    queries = [q["text"] for q in questions[:20]]
+    queries = [q["text"] for q in questions[args.first_question :][:20]]
+    out["questions"] = f"dev2 {args.first_question + 1}-{args.first_question + len(queries)}"
     with tempfile.TemporaryDirectory() as tmp:
         folder = minilm_folder()
         if args.only == "all":
@@ -209,7 +221,9 @@ def main() -> None:
             rank_gguf = bert_to_gguf(ce.with_name(ce.name + "-hf"), Path(tmp) / "rank.gguf", "rank")
             llama = LlamaReranker(rank_gguf, name="the same network as GGUF, rank, llama.cpp")
             rerankers[llama.name] = llama
-        out["reranker_cost"] = rerank_cost(rerankers, texts, queries, reference=torch_ce.name)
+        out["reranker_cost"] = rerank_cost(
+            rerankers, texts, queries, reference=torch_ce.name, start=args.first_question
+        )
         # A later start: the exported network from the cache, not made again.
         for engine in args.engines.split(","):
             again = CrossEncoderReranker(ce, runtime=engine, cache_dir=Path(tmp))
