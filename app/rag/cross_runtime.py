@@ -5,11 +5,12 @@ torch in fp32 a MiniLM-sized cross-encoder took ~2 s a question at top 30 on two
 (issue 16, seventh round, BENCHMARKS.md). Here its network is exported once, from the
 model on disk, as the embedder's is (`app.rag.onnx_export`, in a child process: this one
 never imports torch for it; the logits of its classification head as the output) and run
-on the embedder's engines in fp32 (`auto_engines`): OpenVINO where the embedder runs on it
-(in bfloat16 with AMX), onnxruntime with its BERT fusions otherwise. Measured against torch
-fp32 on 30 passages a question (issue 16, twenty-fourth round, BENCHMARKS.md): 2.2x as fast on
-an AMD Zen 4 (OpenVINO) and 2.15x on it answering as an AVX2-only processor
-(onnxruntime), the same first passage and top five for every question.
+on the embedder's engines (`auto_engines`): OpenVINO with int8 weights where the embedder
+runs so (AVX-512 VNNI, no AMX), OpenVINO in bfloat16 with AMX, onnxruntime's fp32 network
+with its BERT fusions otherwise. Measured against torch fp32 on 30 passages a question
+(issue 16, twenty-fourth round, BENCHMARKS.md) on an AMD Zen 4: int8 3.8x as fast, the same
+first passage and top five for 17 of 20 questions (fp32 2.2x, all 20); on it answering as
+an AVX2-only processor, onnxruntime fp32 2.15x, all 20.
 
 Tokenizing is the model's own `tokenizer.json` reading each (query, passage) pair as one
 sequence, cut longest-first at the model's length as sentence-transformers cuts it; pairs
@@ -50,6 +51,12 @@ THREADS = 2
 # by padded tokens, as the embedder's (`app.rag.embedder`).
 ONNX_PAIRS = 4
 OPENVINO_PAIRS, OPENVINO_TOKENS = 32, 1024
+# OpenVINO int8 for a cross-encoder (tests/bench/RULES.md, twenty-fourth round, third
+# entry): a token's activations share a scale in groups of 32 values (the embedder's 128
+# moved the top five), and the head (the pooler's and the classifier's MatMuls: the score
+# is one projection of the pooler's output) keeps fp32 weights.
+INT8_GROUP = 32
+HEAD = ("/pooler/", "/classifier/")
 
 
 # The activations sentence-transformers may name for a cross-encoder, as numpy.
@@ -134,22 +141,28 @@ class OnnxCrossEncoder:
 
 def auto_engines() -> list[str]:
     """The runtimes "auto" tries in turn for a cross-encoder on this processor, picked under
-    a rule named first (tests/bench/RULES.md, twenty-fourth round): OpenVINO's fp32 network
-    (bfloat16 with AMX) where the embedder runs on OpenVINO, else onnxruntime's fused fp32
-    network, then OpenVINO's (where onnxruntime's fusions are not there to make it: the
-    installed app; as fast and as faithful on the AVX2 stand-in). Their int8 networks were
-    ~2x faster again but put another passage first for 4 to 7 questions of 20 (a random
-    head; BENCHMARKS.md, issue 16, twenty-fourth round)."""
+    rules named first (tests/bench/RULES.md, twenty-fourth round): where the embedder runs
+    OpenVINO int8 (AVX-512 VNNI, no AMX), OpenVINO int8 with groups of 32 and the head in
+    fp32 (~1.7x fp32's speed, the same first passage and top five for 17 of 20 questions);
+    else OpenVINO's fp32 network where the embedder runs on OpenVINO (bfloat16 with AMX);
+    else onnxruntime's fused fp32 network, then OpenVINO's (where onnxruntime's fusions are
+    not there to make it: the installed app; as fast and as faithful on the AVX2 stand-in).
+    The int8 networks made as the embedder's are put another passage first for 3 to 7
+    questions of 20 and moved the top five for 8 (BENCHMARKS.md, issue 16)."""
     from app.rag.embedder import auto_engines as embedder_engines
 
-    if embedder_engines()[0].startswith("openvino"):
+    first = embedder_engines()[0]
+    if first == "openvino-int8":
+        return ["openvino-int8", "openvino", "onnx-fp32"]
+    if first.startswith("openvino"):
         return ["openvino", "onnx-fp32"]
     return ["onnx-fp32", "openvino"]
 
 
 def load_cross_encoder(engine: str, model_dir: Path, cache_dir: Path | None) -> OnnxCrossEncoder:
     """The cross-encoder in `model_dir` on `engine` ("openvino": bfloat16 with AMX, fp32
-    without; "openvino-int8"; "onnx-int8" or "onnx-fp32"), its network exported into
+    without; "openvino-int8": `INT8_GROUP`, the `HEAD` in fp32; "onnx-int8" or
+    "onnx-fp32"), its network exported into
     Carrel's cache the first time. Raises `UnsupportedCrossEncoder` for a model these
     engines do not reproduce, and what the export or the engine raised otherwise."""
     activation_name(model_dir)  # before any export: a model with two scores is not exported
@@ -172,6 +185,8 @@ def load_cross_encoder(engine: str, model_dir: Path, cache_dir: Path | None) -> 
             THREADS,
             precision="bf16" if has_amx() else "f32",
             int8=engine == "openvino-int8",
+            group=INT8_GROUP,
+            int8_skip=HEAD,
         )
         return OnnxCrossEncoder(model_dir, network, engine, (OPENVINO_PAIRS, OPENVINO_TOKENS))
     if engine not in ("onnx-int8", "onnx-fp32"):

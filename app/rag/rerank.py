@@ -36,8 +36,8 @@ class Reranker(Protocol):
 
 class CrossEncoderReranker:
     """A sentence-transformers cross-encoder from a folder on disk, loaded on first use: on
-    the embedder's CPU engines in fp32 (`app.rag.cross_runtime`: ~2.2x as fast as torch at
-    the top 30) unless `runtime` is "torch", torch sees a GPU, or no engine can run it (said
+    the embedder's CPU engines (`app.rag.cross_runtime`: 2.2-3.8x as fast as torch on 30
+    passages) unless `runtime` is "torch", torch sees a GPU, or no engine can run it (said
     in the log); on torch otherwise. `runtime` may also name an engine ("openvino",
     "openvino-int8", "onnx-int8", "onnx-fp32"). `cache_dir`: where its exported network is
     kept (Carrel's cache by default)."""

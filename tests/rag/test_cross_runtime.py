@@ -83,7 +83,8 @@ def test_auto_runs_on_the_first_engine_and_keeps_its_export(
 ) -> None:
     reranker = CrossEncoderReranker(cross, cache_dir=tmp_path)
     assert reranker.active_runtime == auto_engines()[0]
-    assert np.allclose(reranker.score(QUERY, TEXTS), torch_scores, atol=1e-5)
+    close = 1e-3 if "int8" in reranker.active_runtime else 1e-5
+    assert np.allclose(reranker.score(QUERY, TEXTS), torch_scores, atol=close)
     assert reranker.score(QUERY, []) == []
     kept = sorted(p for p in (tmp_path / "onnx").rglob("*") if p.is_file())
     again = CrossEncoderReranker(cross, cache_dir=tmp_path)
