@@ -147,7 +147,7 @@ def auto_engines() -> list[str]:
     else OpenVINO's fp32 network where the embedder runs on OpenVINO (bfloat16 with AMX);
     else onnxruntime's fused fp32 network, then OpenVINO's (where onnxruntime's fusions are
     not there to make it: the installed app; as fast and as faithful on the AVX2 stand-in).
-    The int8 networks made as the embedder's are put another passage first for 3 to 7
+    The int8 networks made as the embedder's put another passage first for 3 to 7
     questions of 20 and moved the top five for 8 (BENCHMARKS.md, issue 16)."""
     from app.rag.embedder import auto_engines as embedder_engines
 
