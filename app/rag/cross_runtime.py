@@ -125,10 +125,8 @@ class OnnxCrossEncoder:
     ) -> None:
         self.engine = engine
         self._activation = _ACTIVATIONS[activation_name(model_dir)]
+        # The encoder's tokenizer cuts a pair longest-first, as sentence-transformers does.
         self._encoder = OnnxEncoder(model_dir, network=network, max_length=max_length(model_dir))
-        self._encoder.tokenizer.enable_truncation(
-            max_length=self._encoder.max_length, strategy="longest_first"
-        )
         self._calls = calls
 
     def score(self, query: str, texts: list[str]) -> list[float]:

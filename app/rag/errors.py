@@ -108,12 +108,9 @@ class EmbedderUnavailableError(CarrelError):
         )
 
 
-class RerankerUnavailableError(EmbedderUnavailableError):
-    """A reranking model that is not installed or cannot be loaded or run; `detail` is the
-    whole line a person reads (what an embedder's failure would add does not apply)."""
-
-    def __init__(self, detail: str) -> None:
-        CarrelError.__init__(self, detail)
+class RerankerUnavailableError(CarrelError):
+    """A reranking model that is not installed or cannot be loaded or run; the message is
+    the whole line a person reads."""
 
 
 class IndexServerError(CarrelError):
